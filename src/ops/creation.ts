@@ -82,7 +82,10 @@ function fromValues<D extends DType>(values: ArrayLike<number>, shape: number[],
  * const ids = tensor([3, 1, 4], { dtype: "i32" });
  * const y = tensor(new Float32Array(6), { shape: [3, 2] });
  */
-export function tensor<D extends DType = "f32">(data: TensorData, opts?: CreateOptions<D> & { shape?: readonly number[] }): Tensor<D> {
+export function tensor(data: Int32Array, opts?: Omit<CreateOptions, "dtype"> & { shape?: readonly number[] }): Tensor<"i32">;
+export function tensor(data: Uint8Array, opts?: Omit<CreateOptions, "dtype"> & { shape?: readonly number[] }): Tensor<"bool">;
+export function tensor<D extends DType = "f32">(data: TensorData, opts?: CreateOptions<D> & { shape?: readonly number[] }): Tensor<D>;
+export function tensor<D extends DType>(data: TensorData, opts?: CreateOptions<D> & { shape?: readonly number[] }): Tensor<D> {
   const op = "tensor";
   if (ArrayBuffer.isView(data)) {
     const typed = data as Float32Array | Float64Array | Int32Array | Uint8Array;
