@@ -5,7 +5,7 @@ import "./autograd/methods.js";
 export { SlmkitError, ShapeError, DTypeError, ArgumentError, DisposedError, DeviceError, BackendError, AutogradError } from "./errors.js";
 export type { Device } from "./backend/backend.js";
 export { cuda, type CudaStatus } from "./backend/cuda.js";
-export { cpuInfo } from "./backend/cpu.js";
+export { cpuInfo, setCpuIsa, setNumThreads, type CpuIsa } from "./backend/cpu.js";
 export type { DType, FloatDType, NumericDType, Promote, ArrayFor } from "./tensor/dtype.js";
 export { Tensor } from "./tensor/tensor.js";
 export { memory, type MemoryStats } from "./tensor/memory.js";
