@@ -78,6 +78,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
   out.Set("isa", isa_name(active_isa()));
+  out.Set("bestIsa", isa_name(best_isa()));
   out.Set("threads", num_threads());
   return out;
 }
@@ -90,6 +91,17 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setIsa("baseline" | "avx2" | "avx512"): switches the SIMD kernels at run time (clamped to what the CPU has).
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info.Length() == 1 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (name == "baseline") set_active_isa(Isa::baseline);
+  else if (name == "avx2") set_active_isa(Isa::avx2);
+  else if (name == "avx512") set_active_isa(Isa::avx512);
+  else throw Napi::TypeError::New(env, "setIsa(name): name must be \"baseline\", \"avx2\" or \"avx512\"");
+  return Napi::String::New(env, isa_name(active_isa()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("alloc", Napi::Function::New(env, Alloc));
   exports.Set("free", Napi::Function::New(env, Free));
@@ -98,6 +110,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   export_registry(env, exports);
   return exports;
 }

@@ -1,6 +1,7 @@
-// CPUID-based ISA detection with an environment override so tests can cover every code path.
+// CPUID-based ISA detection with an override (environment or run time) so tests can cover every path.
 #include "cpu_features.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -17,23 +18,31 @@ Isa detect() {
   return Isa::baseline;
 }
 
-Isa choose() {
-  Isa best = detect();
+Isa clamp_to_best(Isa wanted) { return wanted < best_isa() ? wanted : best_isa(); }
+
+Isa from_environment() {
   const char* env = std::getenv("SLMKIT_CPU_ISA");
-  if (!env) return best;
-  Isa wanted = best;
-  if (std::strcmp(env, "baseline") == 0) wanted = Isa::baseline;
-  else if (std::strcmp(env, "avx2") == 0) wanted = Isa::avx2;
-  else if (std::strcmp(env, "avx512") == 0) wanted = Isa::avx512;
-  return wanted < best ? wanted : best;
+  if (!env) return best_isa();
+  if (std::strcmp(env, "baseline") == 0) return Isa::baseline;
+  if (std::strcmp(env, "avx2") == 0) return clamp_to_best(Isa::avx2);
+  return best_isa();
+}
+
+std::atomic<int>& current() {
+  static std::atomic<int> isa{static_cast<int>(from_environment())};
+  return isa;
 }
 
 }  // namespace
 
-Isa active_isa() {
-  static const Isa isa = choose();
-  return isa;
+Isa best_isa() {
+  static const Isa best = detect();
+  return best;
 }
+
+Isa active_isa() { return static_cast<Isa>(current().load(std::memory_order_relaxed)); }
+
+void set_active_isa(Isa isa) { current().store(static_cast<int>(clamp_to_best(isa)), std::memory_order_relaxed); }
 
 const char* isa_name(Isa isa) {
   switch (isa) {

@@ -1,0 +1,44 @@
+/** Where a tensor lives. */
+export type Device = "cpu" | "cuda";
+
+/** An opaque native allocation owned by one backend. */
+export interface StorageHandle {
+  readonly __storageHandle: unique symbol;
+}
+
+/**
+ * What a native addon provides. CPU and CUDA implement the same interface; a kernel one of them lacks is
+ * a loud error at dispatch, never a silent fallback to the other device.
+ */
+export interface Backend {
+  readonly device: Device;
+  alloc(bytes: number): StorageHandle;
+  free(handle: StorageHandle): void;
+  write(handle: StorageHandle, byteOffset: number, data: ArrayBufferView): void;
+  /** Blocks until the bytes are on the host. */
+  read(handle: StorageHandle, byteOffset: number, bytes: number): ArrayBuffer;
+  /** Resolves when the bytes are on the host; the JS thread is not blocked on asynchronous devices. */
+  readAsync(handle: StorageHandle, byteOffset: number, bytes: number): Promise<ArrayBuffer>;
+  /** Index of a registered kernel, or -1. */
+  kernelId(name: string): number;
+  kernelNames(): string[];
+  /** desc: [nIn, nOut, per tensor: dtype code, ndim, offset, ...shape, ...strides]. */
+  run(kernelId: number, handles: StorageHandle[], desc: Float64Array, attrs: Float64Array): void;
+  /** Waits for all queued work (a no-op on the CPU). */
+  synchronize(): void;
+  info(): Record<string, unknown>;
+}
+
+/** The raw functions both addons export (see native/cpu_addon.cc and native/cuda_addon.cc). */
+export interface NativeAddon {
+  alloc(bytes: number): StorageHandle;
+  free(handle: StorageHandle): void;
+  write(handle: StorageHandle, byteOffset: number, data: ArrayBufferView): void;
+  read(handle: StorageHandle, byteOffset: number, bytes: number): ArrayBuffer;
+  readAsync?(handle: StorageHandle, byteOffset: number, bytes: number): Promise<ArrayBuffer>;
+  synchronize?(): void;
+  run(kernelId: number, handles: StorageHandle[], desc: Float64Array, attrs: Float64Array): void;
+  kernelNames(): string[];
+  kernelId(name: string): number;
+  info(): Record<string, unknown>;
+}

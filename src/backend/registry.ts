@@ -1,0 +1,19 @@
+import { ArgumentError } from "../errors.js";
+import type { Backend, Device } from "./backend.js";
+import { cpu } from "./cpu.js";
+import { cudaBackend } from "./cuda.js";
+
+export const DEVICES: readonly Device[] = ["cpu", "cuda"];
+
+export function isDevice(value: unknown): value is Device {
+  return value === "cpu" || value === "cuda";
+}
+
+export function checkDevice(op: string, value: unknown): Device {
+  if (!isDevice(value)) throw new ArgumentError(`${op}: device must be "cpu" or "cuda", got ${String(value)}`);
+  return value;
+}
+
+export function backendFor(device: Device): Backend {
+  return device === "cpu" ? cpu() : cudaBackend();
+}

@@ -1,0 +1,31 @@
+// slmkit's public API. Importing this module also attaches the op methods to Tensor.
+import "./ops/methods.js";
+import "./autograd/methods.js";
+
+export { SlmkitError, ShapeError, DTypeError, ArgumentError, DisposedError, DeviceError, BackendError, AutogradError } from "./errors.js";
+export type { Device } from "./backend/backend.js";
+export { cuda, type CudaStatus } from "./backend/cuda.js";
+export { cpuInfo, setCpuIsa, setNumThreads, type CpuIsa } from "./backend/cpu.js";
+export type { DType, FloatDType, NumericDType, Promote, ArrayFor } from "./tensor/dtype.js";
+export { Tensor } from "./tensor/tensor.js";
+export { memory, type MemoryStats } from "./tensor/memory.js";
+export { tidy, keep } from "./tensor/scope.js";
+export { noGrad, isGradEnabled } from "./tensor/graph.js";
+export { backward } from "./autograd/backward.js";
+export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, rand, randn, randint, type CreateOptions, type TensorData } from "./ops/creation.js";
+export { manualSeed, getRngState, setRngState } from "./ops/random_state.js";
+export { cast, type TensorLike } from "./ops/operands.js";
+export { reshape, view, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flatten, contiguous, clone, detach, cat, stack, split, chunk } from "./ops/views.js";
+export { neg, abs, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, silu, gelu, erf, clamp, add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where } from "./ops/elementwise.js";
+export { sum, mean, max, min, argmax, argmin, logsumexp, variance as var, variance, norm, type ReduceOptions } from "./ops/reduce.js";
+export { matmul } from "./ops/matmul.js";
+export { softmax, logSoftmax } from "./ops/softmax.js";
+export { gather, indexSelect, embedding, oneHot, triu, tril } from "./ops/indexing.js";
+export { rmsNorm } from "./ops/rmsnorm.js";
+export { attention, type AttentionOptions } from "./ops/attention.js";
+export { crossEntropy, type CrossEntropyOptions } from "./ops/cross_entropy.js";
+export { rope, type RopeOptions } from "./ops/rope.js";
+export { swiglu } from "./ops/swiglu.js";
+export { adamwStep, globalNorm, type AdamWStepArgs } from "./ops/adamw.js";
+export { data, dataSync, item, toArray, to } from "./ops/readback.js";
+export { KERNELS, kernelNamesFor, type KernelSpec } from "./ops/table.js";

@@ -1,0 +1,96 @@
+import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
+import type { FloatDType } from "../tensor/dtype.js";
+import { formatShape, sameShape } from "../tensor/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
+import { contiguousInputs } from "./fused_util.js";
+
+/** Arguments of one fused AdamW step over many tensors (all updated in place). */
+export interface AdamWStepArgs {
+  params: readonly Tensor<"f32">[];
+  grads: readonly Tensor<FloatDType>[];
+  expAvg: readonly Tensor<"f32">[];
+  expAvgSq: readonly Tensor<"f32">[];
+  /** One learning rate for all tensors, or one per tensor (μP groups). */
+  lr: number | readonly number[];
+  weightDecay: number | readonly number[];
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** The step number, counting from 1 (bias correction). */
+  step: number;
+  /** Multiplies every gradient first; gradient clipping passes its factor here. Default 1. */
+  gradScale?: number;
+}
+
+function perTensor(name: string, value: number | readonly number[], n: number): number[] {
+  const list = typeof value === "number" ? new Array<number>(n).fill(value) : Array.from(value);
+  if (list.length !== n || list.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
+    throw new ArgumentError(`adamwStep: ${name} must be a finite number or ${n} finite numbers`);
+  }
+  return list;
+}
+
+/**
+ * One AdamW step (decoupled weight decay, as torch.optim.AdamW) over every tensor at once, in one fused
+ * multi-tensor kernel. The optimizer (src/optim) is the usual entry point; this is its kernel call.
+ *
+ * @example
+ * adamwStep({ params, grads, expAvg, expAvgSq, lr: 1e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1 });
+ */
+export function adamwStep(args: AdamWStepArgs): void {
+  const { params, grads, expAvg, expAvgSq } = args;
+  const n = params.length;
+  if ([grads, expAvg, expAvgSq].some((l) => !Array.isArray(l) || l.length !== n)) {
+    throw new ArgumentError(`adamwStep: params, grads, expAvg and expAvgSq must be arrays of one length (${n})`);
+  }
+  for (let i = 0; i < n; i++) {
+    const group = { param: params[i], grad: grads[i], expAvg: expAvg[i], expAvgSq: expAvgSq[i] };
+    for (const [name, t] of Object.entries(group)) {
+      if (!(t instanceof Tensor)) throw new ArgumentError(`adamwStep: ${name} ${i} is not a Tensor`);
+      t.storageFor("adamwStep");
+      if (name === "grad" ? t.dtype !== "f32" && t.dtype !== "bf16" : t.dtype !== "f32") {
+        throw new DTypeError(`adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`);
+      }
+      if (!sameShape(t.shape, params[i]!.shape)) throw new ShapeError(`adamwStep: ${name} ${i} has shape ${formatShape(t.shape)}, param ${formatShape(params[i]!.shape)}`);
+      if (name !== "grad" && !t.isContiguous()) throw new ArgumentError(`adamwStep: ${name} ${i} must be contiguous (it is updated in place)`);
+    }
+  }
+  if (n === 0) return;
+  commonDevice("adamwStep", [...params, ...grads, ...expAvg, ...expAvgSq]);
+  const { beta1, beta2, eps, step } = args;
+  const gradScale = args.gradScale ?? 1;
+  for (const [name, v] of Object.entries({ beta1, beta2, eps, step, gradScale })) {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`adamwStep: ${name} must be a finite number, got ${String(v)}`);
+  }
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new ArgumentError(`adamwStep: betas must be in [0, 1), got ${beta1}, ${beta2}`);
+  if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`adamwStep: step counts from 1, got ${step}`);
+  const lrs = perTensor("lr", args.lr, n);
+  const wds = perTensor("weightDecay", args.weightDecay, n);
+  const flat = (t: Tensor) => contiguousAs(t, [t.numel]);
+  const attrs = [beta1, beta2, eps, step, gradScale, ...lrs.flatMap((lr, i) => [lr, wds[i]!])];
+  const { c, release } = contiguousInputs(grads);
+  runKernel("adamwStep", "adamw_step", c.map(flat), [...params.map(flat), ...expAvg.map(flat), ...expAvgSq.map(flat)], attrs);
+  release();
+}
+
+/**
+ * sqrt of the sum of squares of every element of every tensor (the global gradient norm), in f32.
+ *
+ * @example
+ * const total = globalNorm(params.map((p) => p.grad!)).item();
+ */
+export function globalNorm(tensors: readonly Tensor<FloatDType>[]): Tensor<"f32"> {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("globalNorm: expected a non-empty array of tensors");
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new ArgumentError(`globalNorm: element ${i} is not a Tensor`);
+    t.storageFor("globalNorm");
+    if (t.dtype !== "f32" && t.dtype !== "bf16") throw new DTypeError(`globalNorm: tensor ${i} must be f32 or bf16, got ${t.dtype}`);
+  });
+  const device = commonDevice("globalNorm", tensors);
+  const y = emptyTensor([], "f32", device);
+  const { c, release } = contiguousInputs(tensors);
+  runKernel("globalNorm", "global_norm", c, [contiguousAs(y, [1])]);
+  release();
+  return y;
+}

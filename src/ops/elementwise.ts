@@ -1,0 +1,156 @@
+import { DTypeError } from "../errors.js";
+import type { DType, FloatDType, NumericDType, Promote } from "../tensor/dtype.js";
+import { expectDType, isFloat } from "../tensor/dtype.js";
+import { record } from "../tensor/graph.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { emptyTensor, runKernel } from "./dispatch.js";
+import { broadcastAll, broadcastView, disposeAll, operands, type TensorLike } from "./operands.js";
+import { KERNELS, type BinaryKernel, type CompareKernel, type UnaryKernel } from "./table.js";
+
+function unary<D extends DType>(op: string, kernel: string, x: Tensor<D>, attrs: number[] = [], gradAttrs: Record<string, unknown> = {}): Tensor<D> {
+  if (!x || typeof (x as Tensor).storageFor !== "function") throw new DTypeError(`${op}: x must be a Tensor`);
+  x.storageFor(op);
+  expectDType(op, "x", x.dtype, KERNELS[kernel]!.dtypes);
+  const y = emptyTensor(x.shape, x.dtype, x.device);
+  runKernel(op, kernel, [x], [y], attrs);
+  if (isFloat(x.dtype)) record(kernel, [x], y, gradAttrs);
+  return y;
+}
+
+const unaryOp =
+  (kernel: UnaryKernel) =>
+  <D extends DType>(x: Tensor<D>): Tensor<D> =>
+    unary(kernel, kernel, x);
+
+/** -x. @example neg(x) */
+export const neg = unaryOp("neg");
+/** |x|. */
+export const abs = unaryOp("abs");
+/** e^x. */
+export const exp = unaryOp("exp");
+/** Natural logarithm. */
+export const log = unaryOp("log");
+/** Square root. */
+export const sqrt = unaryOp("sqrt");
+/** 1 / sqrt(x). */
+export const rsqrt = unaryOp("rsqrt");
+export const sin = unaryOp("sin");
+export const cos = unaryOp("cos");
+export const tanh = unaryOp("tanh");
+/** 1 / (1 + e^-x). */
+export const sigmoid = unaryOp("sigmoid");
+/** max(x, 0). */
+export const relu = unaryOp("relu");
+/** x * sigmoid(x) (SiLU / swish). */
+export const silu = unaryOp("silu");
+/** Exact GELU: x * Φ(x) with the erf form (PyTorch's default). */
+export const gelu = unaryOp("gelu");
+/** The error function. */
+export const erf = unaryOp("erf");
+
+/**
+ * Limits values to [min, max]; either bound may be left out.
+ *
+ * @example
+ * clamp(x, { min: 0, max: 6 });
+ */
+export function clamp<D extends NumericDType>(x: Tensor<D>, bounds: { min?: number; max?: number }): Tensor<D> {
+  const min = bounds?.min ?? -Infinity;
+  const max = bounds?.max ?? Infinity;
+  if (typeof min !== "number" || typeof max !== "number" || Number.isNaN(min) || Number.isNaN(max)) {
+    throw new DTypeError(`clamp: min and max must be numbers, got ${String(bounds?.min)} and ${String(bounds?.max)}`);
+  }
+  return unary("clamp", "clamp", x, [min, max], { min, max });
+}
+
+function binary<A extends DType, B extends DType>(kernel: BinaryKernel, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
+  const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
+  expectDType(kernel, "operands", dtype, KERNELS[kernel]!.dtypes);
+  const [ta, tb] = tensors as [Tensor, Tensor];
+  const shape = broadcastAll(kernel, [ta, tb]);
+  const y = emptyTensor(shape, dtype, ta.device);
+  runKernel(kernel, kernel, [broadcastView(ta, shape), broadcastView(tb, shape)], [y]);
+  if (isFloat(dtype)) record(kernel, [ta, tb], y);
+  disposeAll(temps);
+  return y as Tensor<Promote<A, B>>;
+}
+
+/** Same-dtype operands keep their dtype; mixed dtypes promote (bf16 + f32 -> f32). */
+type BinaryFn = {
+  <D extends DType>(a: TensorLike<D>, b: TensorLike<D>): Tensor<D>;
+  <A extends DType, B extends DType>(a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>>;
+};
+const binaryOp = (kernel: BinaryKernel): BinaryFn => ((a: TensorLike, b: TensorLike) => binary(kernel, a, b)) as BinaryFn;
+
+/**
+ * a + b with NumPy broadcasting; either side may be a number.
+ *
+ * @example
+ * add(x, 1); x.add(y);
+ */
+export const add = binaryOp("add");
+/** a - b. */
+export const sub = binaryOp("sub");
+/** a * b. */
+export const mul = binaryOp("mul");
+/** a / b (float). */
+export const div = binaryOp("div");
+/** Elementwise maximum. */
+export const maximum = binaryOp("maximum");
+/** Elementwise minimum. */
+export const minimum = binaryOp("minimum");
+
+/**
+ * a to the power b. A number exponent uses a dedicated kernel.
+ *
+ * @example
+ * pow(x, 2);
+ */
+export function pow<D extends FloatDType>(a: TensorLike<D>, b: TensorLike<D>): Tensor<D> {
+  if (typeof b === "number" && typeof a !== "number") {
+    if (!isFloat(a.dtype)) throw new DTypeError(`pow: x must have dtype f32 or bf16, got ${a.dtype}`);
+    return unary("pow", "pow_scalar", a, [b], { exponent: b });
+  }
+  return binary("pow", a, b) as Tensor<D>;
+}
+
+function compare(kernel: CompareKernel, a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
+  expectDType(kernel, "operands", dtype, KERNELS[kernel]!.dtypes);
+  const [ta, tb] = tensors as [Tensor, Tensor];
+  const shape = broadcastAll(kernel, [ta, tb]);
+  const y = emptyTensor(shape, "bool", ta.device);
+  runKernel(kernel, kernel, [broadcastView(ta, shape), broadcastView(tb, shape)], [y]);
+  disposeAll(temps);
+  return y;
+}
+
+const compareOp = (kernel: CompareKernel) => (a: TensorLike, b: TensorLike) => compare(kernel, a, b);
+
+/** a == b, a bool tensor. @example eq(labels, 3) */
+export const eq = compareOp("eq");
+export const ne = compareOp("ne");
+export const lt = compareOp("lt");
+export const le = compareOp("le");
+export const gt = compareOp("gt");
+export const ge = compareOp("ge");
+
+/**
+ * Picks a where cond is true, else b (broadcast together).
+ *
+ * @example
+ * where(gt(x, 0), x, 0);
+ */
+export function where<A extends DType, B extends DType = A>(cond: Tensor<"bool">, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
+  const { tensors, dtype, temps } = operands("where", [a, b], ["a", "b"]);
+  const [ta, tb] = tensors as [Tensor, Tensor];
+  const { tensors: condOnly } = operands("where", [cond], ["cond"]);
+  const c = condOnly[0]!;
+  if (c.dtype !== "bool") throw new DTypeError(`where: cond must have dtype bool, got ${c.dtype}`);
+  const shape = broadcastAll("where", [c, ta, tb]);
+  const y = emptyTensor(shape, dtype, ta.device);
+  runKernel("where", "where", [broadcastView(c, shape), broadcastView(ta, shape), broadcastView(tb, shape)], [y]);
+  if (isFloat(dtype)) record("where", [ta, tb], y, {}, [c]);
+  disposeAll(temps);
+  return y as Tensor<Promote<A, B>>;
+}

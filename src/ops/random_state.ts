@@ -1,0 +1,35 @@
+import { ArgumentError } from "../errors.js";
+
+// The global generator: a Philox key (the seed) and a counter offset that every random op advances, so
+// the same seed reproduces the same numbers on every backend (native/KERNELS.md, "Random numbers").
+let seed = 0;
+let offset = 0;
+
+/**
+ * Seeds the global random generator used by rand, randn, randint and initialisers.
+ *
+ * @example
+ * manualSeed(42); const a = randn([3]); manualSeed(42); const b = randn([3]); // a equals b
+ */
+export function manualSeed(value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 53) throw new ArgumentError(`manualSeed: seed must be a whole number in [0, 2^53), got ${value}`);
+  seed = value;
+  offset = 0;
+}
+
+/** Claims `counters` Philox counters and returns [seed, first counter]. */
+export function nextRandom(counters: number): [number, number] {
+  const start = offset;
+  offset += counters;
+  return [seed, start];
+}
+
+/** The generator's state, for checkpoints. */
+export function getRngState(): { seed: number; offset: number } {
+  return { seed, offset };
+}
+
+export function setRngState(state: { seed: number; offset: number }): void {
+  manualSeed(state.seed);
+  offset = state.offset;
+}

@@ -1,0 +1,111 @@
+import { untrack } from "./scope.js";
+import { Tensor } from "./tensor.js";
+
+/** Which tensors a gradient rule needs kept alive until backward: input, output and extra indices. */
+export interface SaveSpec {
+  readonly inputs?: readonly number[];
+  readonly outputs?: readonly number[];
+  readonly extras?: readonly number[];
+}
+
+/**
+ * One recorded op in the autograd graph. The rule that differentiates it is looked up by `op` in the
+ * gradient table (src/autograd/gradients.ts), which also declares what the node saves. Saved tensors
+ * hold their own storage references until backward has run through the node (or it is collected).
+ */
+export interface GradNode {
+  readonly op: string;
+  /** The op's tensor inputs in order (kept for graph traversal; their data may be disposed). */
+  readonly inputs: readonly Tensor[];
+  readonly needsGrad: readonly boolean[];
+  readonly inputShapes: readonly (readonly number[])[];
+  readonly outputShape: readonly number[];
+  readonly outputDtype: Tensor["dtype"];
+  readonly attrs: Readonly<Record<string, unknown>>;
+  /** Saved tensors by kind and index, as the rule's SaveSpec asked. */
+  readonly saved: { inputs: (Tensor | undefined)[]; output: Tensor | undefined; extras: (Tensor | undefined)[] };
+  released: boolean;
+}
+
+let gradEnabled = true;
+let saveSpecs: (op: string) => SaveSpec | undefined = () => undefined;
+
+/** Installs the lookup of what each op saves (the gradient table registers itself at load). */
+export function setSaveSpecs(lookup: (op: string) => SaveSpec | undefined): void {
+  saveSpecs = lookup;
+}
+
+/** True unless inside noGrad(). */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/**
+ * Runs `fn` without recording anything for autograd (inference, optimiser updates).
+ *
+ * @example
+ * const logits = noGrad(() => model.forward(tokens));
+ */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = previous;
+  }
+}
+
+function allSaved(node: GradNode): Tensor[] {
+  return [...node.saved.inputs, node.saved.output, ...node.saved.extras].filter((t): t is Tensor => t !== undefined);
+}
+
+// Saved tensors of a node that becomes unreachable without a backward pass are freed when it is collected.
+const nodeFinalizer = new FinalizationRegistry<Tensor[]>((saved) => {
+  for (const t of saved) t.dispose();
+});
+
+/** A reference to `t`'s data that outlives the caller's dispose() of `t`, for a gradient rule. */
+function saveForBackward(t: Tensor): Tensor {
+  const saved = Tensor.view(t, t.shape, t.strides, t.offset, "autograd");
+  untrack(saved);
+  return saved;
+}
+
+/**
+ * Records `output = op(inputs)` when grad mode is on and some input requires grad, saving what the op's
+ * gradient rule declares. `extras` are side results of a fused kernel (e.g. RMSNorm's rstd) that the
+ * rule may save; the caller disposes its own references to them afterwards.
+ */
+export function record(op: string, inputs: readonly Tensor[], output: Tensor, attrs: Record<string, unknown> = {}, extras: readonly Tensor[] = []): void {
+  if (!gradEnabled) return;
+  const needsGrad = inputs.map((t) => t.requiresGrad);
+  if (!needsGrad.some(Boolean)) return;
+  const spec = saveSpecs(op) ?? {};
+  const savedInputs: (Tensor | undefined)[] = [];
+  for (const i of spec.inputs ?? []) savedInputs[i] = saveForBackward(inputs[i]!);
+  const savedExtras: (Tensor | undefined)[] = [];
+  for (const i of spec.extras ?? []) savedExtras[i] = saveForBackward(extras[i]!);
+  const node: GradNode = {
+    op,
+    inputs: inputs.slice(),
+    needsGrad,
+    inputShapes: inputs.map((t) => t.shape),
+    outputShape: output.shape,
+    outputDtype: output.dtype,
+    attrs,
+    saved: { inputs: savedInputs, output: spec.outputs?.includes(0) ? saveForBackward(output) : undefined, extras: savedExtras },
+    released: false,
+  };
+  nodeFinalizer.register(node, allSaved(node), node);
+  output.requiresGrad = true;
+  output.gradFn = node;
+}
+
+/** Frees what a node saved; backward() calls this once the node's gradients are computed. */
+export function releaseNode(node: GradNode): void {
+  if (node.released) return;
+  node.released = true;
+  nodeFinalizer.unregister(node);
+  for (const t of allSaved(node)) t.dispose();
+}
