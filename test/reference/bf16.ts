@@ -27,5 +27,5 @@ export function roundRef(x: Ref, kind: FloatKind): Ref {
   return map(x, (v) => roundTo(kind, v));
 }
 
-/** Unit roundoff of the storage format (half an ulp at 1): 2^-24 for f32, 2^-9 for bf16. */
-export const unitRoundoff = { f32: 2 ** -24, bf16: 2 ** -9 } as const;
+/** Unit roundoff of the storage format (half an ulp at 1): 2^-24 for f32 (24-bit significand), 2^-8 for bf16 (8-bit). */
+export const unitRoundoff = { f32: 2 ** -24, bf16: 2 ** -8 } as const;
