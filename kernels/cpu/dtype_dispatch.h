@@ -1,0 +1,85 @@
+// Storage types per dtype, their load/store to a compute type, conversions, and dtype -> template dispatch.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+
+#include "bf16.h"
+#include "slmkit/op_args.h"
+
+namespace slmkit {
+
+// Distinct storage types, so that templates can tell bf16 from a uint16_t and bool from a byte.
+struct bf16 {
+  uint16_t bits;
+};
+// Stored as one byte; any non-zero byte reads as true (we never trust it to be exactly 0 or 1).
+struct boolean {
+  uint8_t v;
+};
+
+// The type arithmetic happens in: f32 for both float dtypes, int32 for i32, bool for bool.
+template <class T> struct compute_type;
+template <> struct compute_type<float> { using type = float; };
+template <> struct compute_type<bf16> { using type = float; };
+template <> struct compute_type<int32_t> { using type = int32_t; };
+template <> struct compute_type<boolean> { using type = bool; };
+template <class T> using compute_t = typename compute_type<T>::type;
+
+inline float load(float v) { return v; }
+inline float load(bf16 v) { return bf16_to_f32(v.bits); }
+inline int32_t load(int32_t v) { return v; }
+inline bool load(boolean v) { return v.v != 0; }
+
+template <class T> inline T store(compute_t<T> v);
+template <> inline float store<float>(float v) { return v; }
+template <> inline bf16 store<bf16>(float v) { return bf16{f32_to_bf16(v)}; }
+template <> inline int32_t store<int32_t>(int32_t v) { return v; }
+template <> inline boolean store<boolean>(bool v) { return boolean{static_cast<uint8_t>(v)}; }
+
+// float -> int32 truncates toward zero. NaN and out-of-range values give INT32_MIN, which is what the
+// x86 cvttss2si instruction (and therefore PyTorch on x86) produces; a plain cast would be undefined.
+inline int32_t float_to_i32(double v) {
+  return (v > -2147483649.0 && v < 2147483648.0) ? static_cast<int32_t>(v) : INT32_MIN;
+}
+
+// Converts one value between any two storage types with the `copy` kernel's rules: ->i32 truncates,
+// ->bool is `!= 0` (NaN is true, as in PyTorch), bool->number is 0/1, int->float rounds to nearest.
+template <class Dst, class Src> inline Dst convert(Src s) {
+  if constexpr (std::is_same_v<Dst, Src>) {
+    return s;
+  } else if constexpr (std::is_same_v<Dst, boolean>) {
+    return boolean{static_cast<uint8_t>(load(s) != 0)};
+  } else if constexpr (std::is_same_v<Dst, int32_t>) {
+    if constexpr (std::is_same_v<Src, boolean>) return static_cast<int32_t>(load(s));
+    else return float_to_i32(load(s));
+  } else {
+    return store<Dst>(static_cast<float>(load(s)));
+  }
+}
+
+// A double (an attribute such as a fill value) as a value of storage type T.
+template <class T> inline T from_double(double v) {
+  if constexpr (std::is_same_v<T, int32_t>) return float_to_i32(v);
+  else if constexpr (std::is_same_v<T, boolean>) return boolean{static_cast<uint8_t>(v != 0)};
+  else return store<T>(static_cast<float>(v));
+}
+
+// Calls f(T{}) with T the storage type of `d`, restricted to the dtypes a kernel supports, so that
+// only the variants it needs are instantiated. The caller has already rejected other dtypes.
+template <class F> inline decltype(auto) dispatch_float(DType d, F&& f) {
+  if (d == DType::bf16) return f(bf16{});
+  return f(float{});
+}
+template <class F> inline decltype(auto) dispatch_float_i32(DType d, F&& f) {
+  if (d == DType::i32) return f(int32_t{});
+  return dispatch_float(d, f);
+}
+template <class F> inline decltype(auto) dispatch_all(DType d, F&& f) {
+  if (d == DType::boolean) return f(boolean{});
+  return dispatch_float_i32(d, f);
+}
+
+inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
+inline bool is_float_or_i32(DType d) { return is_float(d) || d == DType::i32; }
+
+}  // namespace slmkit

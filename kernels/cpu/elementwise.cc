@@ -1,0 +1,336 @@
+// Elementwise kernels: unary maths, clamp, pow_scalar, binary arithmetic, comparisons and where.
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
+#include "strided.h"
+
+namespace slmkit {
+namespace {
+
+using stride_one = std::integral_constant<int64_t, 1>;
+using stride_zero = std::integral_constant<int64_t, 0>;
+
+// Integer arithmetic wraps (two's complement) like PyTorch's int32 ops; doing it in uint32 avoids
+// signed-overflow undefined behaviour.
+inline int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
+
+// ---- loops -------------------------------------------------------------------------------------
+
+// y[i] = op(x[i]); x: strided view, y: contiguous, same shape and storage type T.
+template <class T, class Op> void unary_loop(const TensorView& x, const TensorView& y, const Op& op) {
+  StridedWalk<1> walk(x.shape, x.ndim, {x.strides});
+  const T* xp = x.ptr<T>();
+  T* yp = y.ptr<T>();
+  const int64_t s = walk.inner_stride(0);
+  parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) {
+      const T* src = xp + off[0];
+      T* dst = yp + pos;
+      // Separate unit-stride loop so the compiler emits a straight vectorisable loop for it.
+      if (s == 1) {
+        for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i])));
+      } else {
+        for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i * s])));
+      }
+    });
+  });
+}
+
+// y[i] = op(a[i], b[i]); a, b: strided views of storage type Tin (stride 0 where broadcast);
+// y: contiguous, storage type Tout.
+template <class Tout, class Tin, class Op>
+void binary_loop(const TensorView& a, const TensorView& b, const TensorView& y, const Op& op) {
+  StridedWalk<2> walk(y.shape, y.ndim, {a.strides, b.strides});
+  const Tin* ap = a.ptr<Tin>();
+  const Tin* bp = b.ptr<Tin>();
+  Tout* yp = y.ptr<Tout>();
+  const int64_t sa = walk.inner_stride(0), sb = walk.inner_stride(1);
+  // Compile-time strides for the common layouts (both contiguous, one side a broadcast scalar run)
+  // let those loops vectorise; everything else takes the generic strided loop.
+  auto body = [&](const Tin* pa, const Tin* pb, Tout* py, int64_t n, auto ka, auto kb) {
+    for (int64_t i = 0; i < n; ++i) py[i] = store<Tout>(op(load(pa[i * ka]), load(pb[i * kb])));
+  };
+  parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) {
+      const Tin* pa = ap + off[0];
+      const Tin* pb = bp + off[1];
+      Tout* py = yp + pos;
+      if (sa == 1 && sb == 1) body(pa, pb, py, n, stride_one{}, stride_one{});
+      else if (sa == 1 && sb == 0) body(pa, pb, py, n, stride_one{}, stride_zero{});
+      else if (sa == 0 && sb == 1) body(pa, pb, py, n, stride_zero{}, stride_one{});
+      else body(pa, pb, py, n, sa, sb);
+    });
+  });
+}
+
+// ---- unary ops (each: a functor over the compute type, and which dtypes it accepts) -------------
+
+#define SLMKIT_FLOAT_UNARY(name_, expr)                 \
+  struct name_##_op {                                   \
+    static constexpr const char* name = #name_;         \
+    static constexpr bool allows_i32 = false;           \
+    float operator()(float x) const { return (expr); }  \
+  };
+
+SLMKIT_FLOAT_UNARY(exp, std::exp(x))
+SLMKIT_FLOAT_UNARY(log, std::log(x))
+SLMKIT_FLOAT_UNARY(sqrt, std::sqrt(x))
+SLMKIT_FLOAT_UNARY(rsqrt, 1.0f / std::sqrt(x))
+SLMKIT_FLOAT_UNARY(sin, std::sin(x))
+SLMKIT_FLOAT_UNARY(cos, std::cos(x))
+SLMKIT_FLOAT_UNARY(tanh, std::tanh(x))
+SLMKIT_FLOAT_UNARY(sigmoid, 1.0f / (1.0f + std::exp(-x)))
+// x / (1 + e^-x) rather than x * sigmoid(x): same form as PyTorch, so silu(-inf) is NaN there and here.
+SLMKIT_FLOAT_UNARY(silu, x / (1.0f + std::exp(-x)))
+SLMKIT_FLOAT_UNARY(gelu, 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)))
+SLMKIT_FLOAT_UNARY(erf, std::erf(x))
+#undef SLMKIT_FLOAT_UNARY
+
+struct neg_op {
+  static constexpr const char* name = "neg";
+  static constexpr bool allows_i32 = true;
+  float operator()(float x) const { return -x; }
+  int32_t operator()(int32_t x) const { return wrap(0u - static_cast<uint32_t>(x)); }
+};
+struct abs_op {
+  static constexpr const char* name = "abs";
+  static constexpr bool allows_i32 = true;
+  float operator()(float x) const { return std::fabs(x); }
+  int32_t operator()(int32_t x) const { return x < 0 ? wrap(0u - static_cast<uint32_t>(x)) : x; }
+};
+// `x < 0 ? 0 : x` keeps NaN (as PyTorch's relu does); `x > 0 ? x : 0` would turn it into 0.
+struct relu_op {
+  static constexpr const char* name = "relu";
+  static constexpr bool allows_i32 = true;
+  template <class V> V operator()(V x) const { return x < 0 ? V(0) : x; }
+};
+
+template <class Op> void unary_kernel(const OpArgs& a) {
+  check_counts(a, Op::name, 1, 1);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  check_dtype(Op::name, "x", x, Op::allows_i32 ? is_float_or_i32(x.dtype) : is_float(x.dtype),
+              Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
+  check_dtype(Op::name, "y", y, y.dtype == x.dtype, "x's dtype");
+  check_same_shape(Op::name, "x and y", x, y);
+  check_contiguous(Op::name, "y", y);
+  Op op;
+  if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, op); });
+  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, op); });
+}
+
+// Checks shared by clamp and pow_scalar (unary ops with attributes).
+void check_unary_attr(const OpArgs& a, const char* kernel, int attrs, bool allows_i32) {
+  check_counts(a, kernel, 1, 1);
+  check_attrs(a, kernel, attrs);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  check_dtype(kernel, "x", x, allows_i32 ? is_float_or_i32(x.dtype) : is_float(x.dtype),
+              allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
+  check_dtype(kernel, "y", y, y.dtype == x.dtype, "x's dtype");
+  check_same_shape(kernel, "x and y", x, y);
+  check_contiguous(kernel, "y", y);
+}
+
+// clamp(x, lo, hi) = min(max(x, lo), hi): NaN in x stays NaN, and lo > hi gives hi everywhere (PyTorch).
+template <class V> struct clamp_op {
+  V lo, hi;
+  V operator()(V x) const {
+    V v = x < lo ? lo : x;
+    return v > hi ? hi : v;
+  }
+};
+
+// An attribute bound as an i32 bound: the tightest integer inside it, saturated to the i32 range.
+int32_t int_bound(double v, bool lower) {
+  double r = lower ? std::ceil(v) : std::floor(v);
+  return static_cast<int32_t>(std::min(2147483647.0, std::max(-2147483648.0, r)));
+}
+
+void clamp(const OpArgs& a) {
+  check_unary_attr(a, "clamp", 2, true);
+  double lo = a.attrs[0], hi = a.attrs[1];
+  if (std::isnan(lo) || std::isnan(hi)) kernel_fail("clamp", "bounds must not be NaN (use +-Infinity for none)");
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  if (x.dtype == DType::i32) {
+    unary_loop<int32_t>(x, y, clamp_op<int32_t>{int_bound(lo, true), int_bound(hi, false)});
+  } else {
+    clamp_op<float> op{static_cast<float>(lo), static_cast<float>(hi)};
+    dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, op); });
+  }
+}
+
+// pow_scalar: the exponents that have exact cheap forms skip std::pow (which is ~10x slower), as
+// PyTorch does; the results are the correctly rounded ones either way.
+void pow_scalar(const OpArgs& a) {
+  check_unary_attr(a, "pow_scalar", 1, false);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  const double e = a.attrs[0];
+  const float ef = static_cast<float>(e);
+  dispatch_float(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    if (e == 1.0) unary_loop<T>(x, y, [](float v) { return v; });
+    else if (e == 2.0) unary_loop<T>(x, y, [](float v) { return v * v; });
+    else if (e == 0.5) unary_loop<T>(x, y, [](float v) { return std::sqrt(v); });
+    else if (e == -1.0) unary_loop<T>(x, y, [](float v) { return 1.0f / v; });
+    else unary_loop<T>(x, y, [ef](float v) { return std::pow(v, ef); });
+  });
+}
+
+// ---- binary arithmetic -------------------------------------------------------------------------
+
+struct add_op {
+  static constexpr const char* name = "add";
+  static constexpr bool allows_i32 = true;
+  float operator()(float a, float b) const { return a + b; }
+  int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) + uint32_t(b)); }
+};
+struct sub_op {
+  static constexpr const char* name = "sub";
+  static constexpr bool allows_i32 = true;
+  float operator()(float a, float b) const { return a - b; }
+  int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) - uint32_t(b)); }
+};
+struct mul_op {
+  static constexpr const char* name = "mul";
+  static constexpr bool allows_i32 = true;
+  float operator()(float a, float b) const { return a * b; }
+  int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) * uint32_t(b)); }
+};
+struct div_op {
+  static constexpr const char* name = "div";
+  static constexpr bool allows_i32 = false;
+  float operator()(float a, float b) const { return a / b; }
+};
+struct pow_op {
+  static constexpr const char* name = "pow";
+  static constexpr bool allows_i32 = false;
+  float operator()(float a, float b) const { return std::pow(a, b); }
+};
+// A NaN on either side wins (PyTorch's maximum/minimum propagate NaN; std::max would not).
+struct maximum_op {
+  static constexpr const char* name = "maximum";
+  static constexpr bool allows_i32 = true;
+  float operator()(float a, float b) const { return (a > b || a != a) ? a : b; }
+  int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
+};
+struct minimum_op {
+  static constexpr const char* name = "minimum";
+  static constexpr bool allows_i32 = true;
+  float operator()(float a, float b) const { return (a < b || a != a) ? a : b; }
+  int32_t operator()(int32_t a, int32_t b) const { return a < b ? a : b; }
+};
+
+// Checks shared by arithmetic and comparison kernels: (a, b) -> y of one shape, a and b one dtype.
+void check_binary(const OpArgs& a, const char* kernel, bool dtype_ok, const char* allowed, DType out_dtype) {
+  check_counts(a, kernel, 2, 1);
+  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  check_dtype(kernel, "a", x, dtype_ok, allowed);
+  check_dtype(kernel, "b", w, w.dtype == x.dtype, "a's dtype");
+  check_dtype(kernel, "y", y, y.dtype == out_dtype, out_dtype == DType::boolean ? "bool" : "a's dtype");
+  check_same_shape(kernel, "a and y", x, y);
+  check_same_shape(kernel, "b and y", w, y);
+  check_contiguous(kernel, "y", y);
+}
+
+template <class Op> void binary_kernel(const OpArgs& a) {
+  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
+  check_binary(a, Op::name, Op::allows_i32 ? is_float_or_i32(d) : is_float(d),
+               Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16", d);
+  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  Op op;
+  auto run = [&](auto t) {
+    using T = decltype(t);
+    binary_loop<T, T>(x, w, y, op);
+  };
+  if constexpr (Op::allows_i32) dispatch_float_i32(d, run);
+  else dispatch_float(d, run);
+}
+
+// ---- comparisons (-> bool) ---------------------------------------------------------------------
+
+#define SLMKIT_COMPARE(name_, oper, bool_ok)                                  \
+  struct name_##_op {                                                       \
+    static constexpr const char* name = #name_;                             \
+    static constexpr bool allows_bool = bool_ok;                            \
+    template <class V> bool operator()(V a, V b) const { return a oper b; } \
+  };
+SLMKIT_COMPARE(eq, ==, true)
+SLMKIT_COMPARE(ne, !=, true)
+SLMKIT_COMPARE(lt, <, false)
+SLMKIT_COMPARE(le, <=, false)
+SLMKIT_COMPARE(gt, >, false)
+SLMKIT_COMPARE(ge, >=, false)
+#undef SLMKIT_COMPARE
+
+template <class Op> void compare_kernel(const OpArgs& a) {
+  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
+  check_binary(a, Op::name, is_float_or_i32(d) || (Op::allows_bool && d == DType::boolean),
+               Op::allows_bool ? "f32, bf16, i32 or bool" : "f32, bf16 or i32", DType::boolean);
+  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  Op op;
+  auto run = [&](auto t) { binary_loop<boolean, decltype(t)>(x, w, y, op); };
+  if constexpr (Op::allows_bool) dispatch_all(d, run);
+  else dispatch_float_i32(d, run);
+}
+
+// ---- where -------------------------------------------------------------------------------------
+
+// y = cond ? a : b, moving stored values unchanged (no conversion), so every dtype is one byte copy.
+void where(const OpArgs& args) {
+  const char* k = "where";
+  check_counts(args, k, 3, 1);
+  const TensorView &c = args.inputs[0], &a = args.inputs[1], &b = args.inputs[2], &y = args.outputs[0];
+  check_dtype(k, "cond", c, c.dtype == DType::boolean, "bool");
+  check_dtype(k, "b", b, b.dtype == a.dtype, "a's dtype");
+  check_dtype(k, "y", y, y.dtype == a.dtype, "a's dtype");
+  check_same_shape(k, "cond and y", c, y);
+  check_same_shape(k, "a and y", a, y);
+  check_same_shape(k, "b and y", b, y);
+  check_contiguous(k, "y", y);
+  StridedWalk<3> walk(y.shape, y.ndim, {c.strides, a.strides, b.strides});
+  const int64_t sc = walk.inner_stride(0), sa = walk.inner_stride(1), sb = walk.inner_stride(2);
+  dispatch_all(a.dtype, [&](auto t) {
+    using T = decltype(t);
+    const boolean* cp = c.ptr<boolean>();
+    const T* ap = a.ptr<T>();
+    const T* bp = b.ptr<T>();
+    T* yp = y.ptr<T>();
+    parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+      walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) {
+        const boolean* pc = cp + off[0];
+        const T* pa = ap + off[1];
+        const T* pb = bp + off[2];
+        T* py = yp + pos;
+        if (sc == 1 && sa == 1 && sb == 1) {
+          for (int64_t i = 0; i < n; ++i) py[i] = pc[i].v ? pa[i] : pb[i];
+        } else {
+          for (int64_t i = 0; i < n; ++i) py[i] = pc[i * sc].v ? pa[i * sa] : pb[i * sb];
+        }
+      });
+    });
+  });
+}
+
+}  // namespace
+
+SLMKIT_REGISTER_KERNELS({
+    {"neg", unary_kernel<neg_op>},           {"abs", unary_kernel<abs_op>},
+    {"exp", unary_kernel<exp_op>},           {"log", unary_kernel<log_op>},
+    {"sqrt", unary_kernel<sqrt_op>},         {"rsqrt", unary_kernel<rsqrt_op>},
+    {"sin", unary_kernel<sin_op>},           {"cos", unary_kernel<cos_op>},
+    {"tanh", unary_kernel<tanh_op>},         {"sigmoid", unary_kernel<sigmoid_op>},
+    {"relu", unary_kernel<relu_op>},         {"silu", unary_kernel<silu_op>},
+    {"gelu", unary_kernel<gelu_op>},         {"erf", unary_kernel<erf_op>},
+    {"clamp", clamp},                        {"pow_scalar", pow_scalar},
+    {"add", binary_kernel<add_op>},          {"sub", binary_kernel<sub_op>},
+    {"mul", binary_kernel<mul_op>},          {"div", binary_kernel<div_op>},
+    {"pow", binary_kernel<pow_op>},          {"maximum", binary_kernel<maximum_op>},
+    {"minimum", binary_kernel<minimum_op>},  {"eq", compare_kernel<eq_op>},
+    {"ne", compare_kernel<ne_op>},           {"lt", compare_kernel<lt_op>},
+    {"le", compare_kernel<le_op>},           {"gt", compare_kernel<gt_op>},
+    {"ge", compare_kernel<ge_op>},           {"where", where},
+});
+
+}  // namespace slmkit

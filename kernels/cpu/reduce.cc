@@ -1,0 +1,230 @@
+// Reductions over the middle axis of a contiguous [O, R, I] view: sum, max, min, argmax, argmin, logsumexp.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
+#include "strided.h"
+
+namespace slmkit {
+namespace {
+
+// Each reducer over storage type T provides: acc_t; init(); step(acc, value, r) for element r of the
+// axis; row(acc, x, n, r0) for n consecutive elements starting at axis index r0; merge(a, b) where b
+// covers later axis indices than a; finish(acc) -> out_t.
+
+template <class R, class T>
+inline void step_row(const R& red, typename R::acc_t& acc, const T* x, int64_t n, int64_t r0) {
+  for (int64_t j = 0; j < n; ++j) red.step(acc, load(x[j]), r0 + j);
+}
+
+template <class T> struct sum_red {
+  static constexpr const char* name = "sum";
+  static constexpr bool float_only = false, index_output = false, empty_is_error = false;
+  // f64 for floats, i64 for i32 (the result wraps to i32 on store, like a cast of PyTorch's i64 sum).
+  using acc_t = std::conditional_t<std::is_same_v<T, int32_t>, int64_t, double>;
+  using out_t = T;
+  acc_t init() const { return 0; }
+  void step(acc_t& acc, compute_t<T> v, int64_t) const { acc += v; }
+  // Blocks of 128 are summed in 8 f32 lanes (vectorisable; 16 terms per lane keeps the f32 error near
+  // 1e-6 relative at worst) and each block total is added in f64, so long rows stay accurate.
+  void row(acc_t& acc, const T* x, int64_t n, int64_t r0) const {
+    if constexpr (std::is_same_v<T, int32_t>) {
+      step_row(*this, acc, x, n, r0);
+    } else {
+      constexpr int kLanes = 8, kBlock = 128;
+      int64_t j = 0;
+      for (; j + kBlock <= n; j += kBlock) {
+        float lane[kLanes] = {};
+        for (int b = 0; b < kBlock; b += kLanes)
+          for (int l = 0; l < kLanes; ++l) lane[l] += load(x[j + b + l]);
+        acc += static_cast<double>(((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+      }
+      for (; j < n; ++j) acc += load(x[j]);
+    }
+  }
+  void merge(acc_t& a, const acc_t& b) const { a += b; }
+  out_t finish(const acc_t& acc) const {
+    if constexpr (std::is_same_v<T, int32_t>) return static_cast<int32_t>(static_cast<uint32_t>(acc));
+    else return store<T>(static_cast<float>(acc));
+  }
+};
+
+// max/min/argmax/argmin. A NaN beats every number and the first one found stays (so NaN propagates
+// and argmax points at it); among equal extremes the first index stays.
+template <class T, bool IsMax, bool Index> struct extreme_red {
+  static constexpr const char* name = IsMax ? (Index ? "argmax" : "max") : (Index ? "argmin" : "min");
+  static constexpr bool float_only = false, index_output = Index, empty_is_error = true;
+  using V = compute_t<T>;
+  struct acc_t {
+    V v;
+    int64_t idx;  // -1 until the first element
+  };
+  using out_t = std::conditional_t<Index, int32_t, T>;
+  static bool better(V v, V cur) {
+    const bool nan_wins = v != v && cur == cur;  // always false for i32; the compiler drops it
+    return (IsMax ? v > cur : v < cur) || nan_wins;
+  }
+  acc_t init() const { return acc_t{V(0), -1}; }
+  void step(acc_t& acc, V v, int64_t r) const {
+    if (acc.idx < 0 || better(v, acc.v)) acc = acc_t{v, r};
+  }
+  void row(acc_t& acc, const T* x, int64_t n, int64_t r0) const { step_row(*this, acc, x, n, r0); }
+  void merge(acc_t& a, const acc_t& b) const {
+    if (b.idx >= 0 && (a.idx < 0 || better(b.v, a.v))) a = b;
+  }
+  out_t finish(const acc_t& acc) const {
+    if constexpr (Index) return static_cast<int32_t>(acc.idx);
+    else return store<T>(acc.v);
+  }
+};
+template <class T> using max_red = extreme_red<T, true, false>;
+template <class T> using min_red = extreme_red<T, false, false>;
+template <class T> using argmax_red = extreme_red<T, true, true>;
+template <class T> using argmin_red = extreme_red<T, false, true>;
+
+// One-pass (online) logsumexp: keeps the running max m and s = sum exp(x - m), rescaling s when m
+// grows, so the input is read once. Infinities are special-cased to avoid inf - inf = NaN: a +inf
+// element makes the result +inf, all -inf (or an empty axis) gives -inf, a NaN gives NaN.
+template <class T> struct logsumexp_red {
+  static constexpr const char* name = "logsumexp";
+  static constexpr bool float_only = true, index_output = false, empty_is_error = false;
+  static constexpr float kInf = std::numeric_limits<float>::infinity();
+  struct acc_t {
+    float m;
+    double s;
+  };
+  using out_t = T;
+  acc_t init() const { return acc_t{-kInf, 0.0}; }
+  void step(acc_t& acc, float v, int64_t) const {
+    if (v > acc.m) {
+      acc.s = acc.s * std::exp(acc.m - v) + 1.0;
+      acc.m = v;
+    } else if (v != v) {
+      acc.m = v;  // stays NaN: nothing compares greater than it afterwards
+    } else if (v != -kInf && acc.m != kInf) {
+      acc.s += std::exp(v - acc.m);
+    }
+  }
+  void row(acc_t& acc, const T* x, int64_t n, int64_t r0) const { step_row(*this, acc, x, n, r0); }
+  void merge(acc_t& a, const acc_t& b) const {
+    if (a.m != a.m || b.m != b.m) {
+      a.m = std::numeric_limits<float>::quiet_NaN();
+      return;
+    }
+    const float m = std::max(a.m, b.m);
+    if (m == -kInf || m == kInf) {
+      a.m = m;
+      return;
+    }
+    a.s = a.s * std::exp(a.m - m) + b.s * std::exp(b.m - m);
+    a.m = m;
+  }
+  out_t finish(const acc_t& acc) const {
+    if (acc.m == -kInf || acc.m == kInf || acc.m != acc.m) return store<T>(acc.m);
+    return store<T>(acc.m + static_cast<float>(std::log(acc.s)));
+  }
+};
+
+// x: contiguous [O, R, I]; y: contiguous [O, I]. Work is split over output columns when there are
+// enough of them to feed every thread; otherwise (few long reductions, e.g. a full sum) the R axis is
+// cut into chunks whose partial accumulators are merged in order, which keeps results deterministic.
+template <class T, class Red> void reduce_loop(const TensorView& x, const TensorView& y, const Red& red) {
+  using acc_t = typename Red::acc_t;
+  using out_t = typename Red::out_t;
+  const int64_t O = x.shape[0], R = x.shape[1], I = x.shape[2];
+  const T* xp = x.ptr<T>();
+  out_t* yp = y.ptr<out_t>();
+  // Columns are handled in tiles of up to kTile so the inner loop over i is contiguous and vectorises.
+  constexpr int64_t kTile = 64;
+  const int64_t tile = I == 1 ? 1 : kTile;
+  const int64_t tiles_per_o = (I + tile - 1) / tile;
+  const int64_t units = O * tiles_per_o;
+
+  // Accumulates x[o, r0:r1, i0:i1] into acc[0 : i1-i0].
+  auto reduce_block = [&](int64_t o, int64_t i0, int64_t i1, int64_t r0, int64_t r1, acc_t* acc) {
+    if (I == 1) {
+      red.row(acc[0], xp + o * R + r0, r1 - r0, r0);
+      return;
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* row = xp + (o * R + r) * I;
+      for (int64_t i = i0; i < i1; ++i) red.step(acc[i - i0], load(row[i]), r);
+    }
+  };
+
+  const int64_t total = O * R * I;
+  const int threads = num_threads();
+  if (units >= threads || R < 2 || total < 2 * kElementwiseGrain) {
+    const int64_t per_unit = R * std::min(I, tile);
+    parallel_chunks(units, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, per_unit)),
+                    [&](int64_t u0, int64_t u1) {
+                      acc_t acc[kTile];
+                      for (int64_t u = u0; u < u1; ++u) {
+                        const int64_t o = u / tiles_per_o, i0 = (u % tiles_per_o) * tile, i1 = std::min(I, i0 + tile);
+                        for (int64_t i = i0; i < i1; ++i) acc[i - i0] = red.init();
+                        reduce_block(o, i0, i1, 0, R, acc);
+                        for (int64_t i = i0; i < i1; ++i) yp[o * I + i] = red.finish(acc[i - i0]);
+                      }
+                    });
+    return;
+  }
+  const int64_t chunks = std::min<int64_t>({threads, R, total / kElementwiseGrain});
+  const int64_t cols = O * I;
+  std::vector<acc_t> partial(static_cast<size_t>(chunks * cols), red.init());
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t r0 = R * c / chunks, r1 = R * (c + 1) / chunks;
+      for (int64_t u = 0; u < units; ++u) {
+        const int64_t o = u / tiles_per_o, i0 = (u % tiles_per_o) * tile, i1 = std::min(I, i0 + tile);
+        reduce_block(o, i0, i1, r0, r1, &partial[c * cols + o * I + i0]);
+      }
+    }
+  });
+  for (int64_t col = 0; col < cols; ++col) {
+    acc_t acc = partial[col];
+    for (int64_t c = 1; c < chunks; ++c) red.merge(acc, partial[c * cols + col]);
+    yp[col] = red.finish(acc);
+  }
+}
+
+template <template <class> class Red> void reduce_kernel(const OpArgs& a) {
+  const char* k = Red<float>::name;
+  check_counts(a, k, 1, 1);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  const bool float_only = Red<float>::float_only;
+  check_dtype(k, "x", x, float_only ? is_float(x.dtype) : is_float_or_i32(x.dtype),
+              float_only ? "f32 or bf16" : "f32, bf16 or i32");
+  const bool index_output = Red<float>::index_output;
+  check_dtype(k, "y", y, y.dtype == (index_output ? DType::i32 : x.dtype), index_output ? "i32" : "x's dtype");
+  check_ndim(k, "x (viewed as [O, R, I])", x, 3);
+  check_ndim(k, "y (viewed as [O, I])", y, 2);
+  check_contiguous(k, "x", x);
+  check_contiguous(k, "y", y);
+  if (y.shape[0] != x.shape[0] || y.shape[1] != x.shape[2])
+    kernel_fail(k, "y must be [O, I] for x [O, R, I], got x " + shape_str(x) + " and y " + shape_str(y));
+  if (y.numel() == 0) return;
+  if (x.shape[1] == 0 && Red<float>::empty_is_error)
+    kernel_fail(k, "cannot reduce over an empty axis, got x " + shape_str(x));
+  auto run = [&](auto t) {
+    using T = decltype(t);
+    reduce_loop<T>(x, y, Red<T>{});
+  };
+  if constexpr (Red<float>::float_only) dispatch_float(x.dtype, run);
+  else dispatch_float_i32(x.dtype, run);
+}
+
+}  // namespace
+
+SLMKIT_REGISTER_KERNELS({
+    {"sum", reduce_kernel<sum_red>},
+    {"max", reduce_kernel<max_red>},
+    {"min", reduce_kernel<min_red>},
+    {"argmax", reduce_kernel<argmax_red>},
+    {"argmin", reduce_kernel<argmin_red>},
+    {"logsumexp", reduce_kernel<logsumexp_red>},
+});
+
+}  // namespace slmkit
