@@ -31,6 +31,7 @@
         "native/cpu_addon.cc",
         "native/boundary.cc",
         "native/registry.cc",
+        "native/host_cache.cc",
         "<!@(ls -1 kernels/cpu/*.cc | grep -v -e _avx2.cc -e _avx512.cc)"
       ]
     }

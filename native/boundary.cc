@@ -19,31 +19,81 @@ bool is_index(double v) { return v >= 0 && v < kMaxExact && std::floor(v) == v; 
 
 }  // namespace
 
+namespace {
+
+struct Slot {
+  StorageBlock block;
+  const Allocator* alloc = nullptr;
+  uint32_t generation = 0;
+};
+
+constexpr double kSlotCount = 16777216.0;  // 2^24 slots; the generation fills the higher bits
+
+std::vector<Slot>& slots() {
+  static std::vector<Slot>* table = new std::vector<Slot>();  // never destroyed (exit-time frees)
+  return *table;
+}
+
+std::vector<uint32_t>& free_slots() {
+  static std::vector<uint32_t>* list = new std::vector<uint32_t>();
+  return *list;
+}
+
+// The slot of a live handle, or nullptr.
+Slot* slot_of(double handle) {
+  if (!is_index(handle)) return nullptr;
+  double index = std::fmod(handle, kSlotCount);
+  double generation = std::floor(handle / kSlotCount);
+  auto& table = slots();
+  if (index >= static_cast<double>(table.size())) return nullptr;
+  Slot& slot = table[static_cast<size_t>(index)];
+  if (!slot.block.ptr || static_cast<double>(slot.generation) != generation) return nullptr;
+  return &slot;
+}
+
+}  // namespace
+
 Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes) {
   void* ptr = alloc.allocate(bytes);
   if (!ptr) throw Napi::Error::New(env, "out of memory: could not allocate " + std::to_string(bytes) + " bytes");
-  auto* block = new StorageBlock{ptr, bytes};
-  auto release = alloc.release;
-  return Napi::External<StorageBlock>::New(env, block, [release](Napi::Env, StorageBlock* b) {
-    if (b->ptr) release(b->ptr);
-    delete b;
-  });
+  auto& table = slots();
+  uint32_t index;
+  if (!free_slots().empty()) {
+    index = free_slots().back();
+    free_slots().pop_back();
+  } else {
+    if (table.size() >= static_cast<size_t>(kSlotCount)) {
+      alloc.release(ptr);
+      throw Napi::Error::New(env, "out of storage handles: more than 2^24 live allocations");
+    }
+    index = static_cast<uint32_t>(table.size());
+    table.emplace_back();
+  }
+  Slot& slot = table[index];
+  slot.block = StorageBlock{ptr, bytes};
+  slot.alloc = &alloc;
+  slot.generation = (slot.generation + 1) & 0x1fffffffu;  // keeps the handle below 2^53
+  return Napi::Number::New(env, static_cast<double>(slot.generation) * kSlotCount + index);
 }
 
-StorageBlock* storage_of(const Napi::Value& value, const char* what) {
-  if (!value.IsExternal()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected a storage handle");
-  auto* block = value.As<Napi::External<StorageBlock>>().Data();
-  if (!block || !block->ptr) throw Napi::Error::New(value.Env(), std::string(what) + ": storage was already freed");
-  return block;
+StorageBlock storage_of_handle(Napi::Env env, double handle, const char* what) {
+  Slot* slot = slot_of(handle);
+  if (!slot) throw Napi::Error::New(env, std::string(what) + ": not a live storage handle (freed or never allocated)");
+  return slot->block;
+}
+
+StorageBlock storage_of(const Napi::Value& value, const char* what) {
+  if (!value.IsNumber()) throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected a storage handle");
+  return storage_of_handle(value.Env(), value.As<Napi::Number>().DoubleValue(), what);
 }
 
 void free_storage(const Napi::Value& value, const Allocator& alloc) {
-  if (!value.IsExternal()) throw Napi::TypeError::New(value.Env(), "free: expected a storage handle");
-  auto* block = value.As<Napi::External<StorageBlock>>().Data();
-  if (block && block->ptr) {
-    alloc.release(block->ptr);
-    block->ptr = nullptr;
-  }
+  if (!value.IsNumber()) throw Napi::TypeError::New(value.Env(), "free: expected a storage handle");
+  Slot* slot = slot_of(value.As<Napi::Number>().DoubleValue());
+  if (!slot) return;
+  (slot->alloc ? slot->alloc : &alloc)->release(slot->block.ptr);
+  slot->block = StorageBlock{};
+  free_slots().push_back(static_cast<uint32_t>(slot - slots().data()));
 }
 
 OpArgs DecodedCall::args(void* stream) const {
@@ -53,65 +103,66 @@ OpArgs DecodedCall::args(void* stream) const {
 
 DecodedCall decode_call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 4 || !info[0].IsNumber() || !info[1].IsArray() || !info[2].IsTypedArray() ||
-      !info[3].IsTypedArray())
-    throw Napi::TypeError::New(env, "run(kernelId, handles, desc, attrs): wrong argument types");
+  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(env, "run(kernelId, buffer): wrong argument types");
   DecodedCall call;
   int kernel = info[0].As<Napi::Number>().Int32Value();
-  if (kernel < 0 || kernel >= kernel_count())
-    fail(env, "run: unknown kernel id " + std::to_string(kernel));
+  if (kernel < 0 || kernel >= kernel_count()) fail(env, "run: unknown kernel id " + std::to_string(kernel));
   call.kernel = kernel;
   const std::string& name = kernel_name(kernel);
 
-  auto handles = info[1].As<Napi::Array>();
-  auto desc_ta = info[2].As<Napi::TypedArray>();
-  auto attrs_ta = info[3].As<Napi::TypedArray>();
-  if (desc_ta.TypedArrayType() != napi_float64_array || attrs_ta.TypedArrayType() != napi_float64_array)
-    throw Napi::TypeError::New(env, name + ": desc and attrs must be Float64Arrays");
-  auto desc = desc_ta.As<Napi::Float64Array>();
-  auto attrs = attrs_ta.As<Napi::Float64Array>();
-  const double* d = desc.Data();
-  size_t len = desc.ElementLength();
+  auto buffer = info[1].As<Napi::TypedArray>();
+  if (buffer.TypedArrayType() != napi_float64_array) throw Napi::TypeError::New(env, name + ": buffer must be a Float64Array");
+  auto values = buffer.As<Napi::Float64Array>();
+  const double* d = values.Data();
+  size_t len = values.ElementLength();
   size_t pos = 0;
   auto next = [&](const char* what) -> double {
     if (pos >= len) fail(env, name + ": descriptor too short reading " + what);
     return d[pos++];
   };
-  double n_in = next("input count"), n_out = next("output count");
-  if (!is_index(n_in) || !is_index(n_out) || n_in + n_out != handles.Length())
-    fail(env, name + ": descriptor counts do not match the " + std::to_string(handles.Length()) + " handles");
+  double n_in = next("input count"), n_out = next("output count"), n_attrs = next("attribute count");
+  if (!is_index(n_in) || !is_index(n_out) || !is_index(n_attrs) || n_in + n_out > 4096 || n_attrs > len)
+    fail(env, name + ": invalid descriptor counts");
+  for (size_t i = 0; i < static_cast<size_t>(n_attrs); ++i) call.attrs.push_back(next("attributes"));
   size_t total = static_cast<size_t>(n_in + n_out);
+  call.inputs.reserve(static_cast<size_t>(n_in));
+  call.outputs.reserve(static_cast<size_t>(n_out));
   for (size_t t = 0; t < total; ++t) {
-    std::string label = name + (t < n_in ? ": input " + std::to_string(t) : ": output " + std::to_string(t - n_in));
-    StorageBlock* block = storage_of(handles.Get(static_cast<uint32_t>(t)), label.c_str());
+    std::string label;
+    auto where = [&]() -> const std::string& {
+      if (label.empty()) label = name + (t < n_in ? ": input " + std::to_string(t) : ": output " + std::to_string(t - static_cast<size_t>(n_in)));
+      return label;
+    };
+    double handle = next("handle");
+    Slot* slot = slot_of(handle);
+    if (!slot) fail(env, where() + " is not a live storage handle (freed or never allocated)");
     TensorView view{};
     double dtype = next("dtype"), ndim = next("ndim"), offset = next("offset");
-    if (!is_index(dtype) || dtype > 3) fail(env, label + ": invalid dtype code");
-    if (!is_index(ndim) || ndim > kMaxDims) fail(env, label + ": rank must be at most " + std::to_string(kMaxDims));
-    if (!is_index(offset)) fail(env, label + ": invalid offset");
+    if (!is_index(dtype) || dtype > 3) fail(env, where() + ": invalid dtype code");
+    if (!is_index(ndim) || ndim > kMaxDims) fail(env, where() + ": rank must be at most " + std::to_string(kMaxDims));
+    if (!is_index(offset)) fail(env, where() + ": invalid offset");
     view.dtype = static_cast<DType>(static_cast<int>(dtype));
     view.ndim = static_cast<int32_t>(ndim);
     double numel = 1, last = offset;
     for (int i = 0; i < view.ndim; ++i) {
       double s = next("shape");
-      if (!is_index(s)) fail(env, label + ": invalid size in shape");
+      if (!is_index(s)) fail(env, where() + ": invalid size in shape");
       view.shape[i] = static_cast<int64_t>(s);
       numel *= s;
     }
     for (int i = 0; i < view.ndim; ++i) {
       double st = next("strides");
-      if (!is_index(st)) fail(env, label + ": invalid stride");
+      if (!is_index(st)) fail(env, where() + ": invalid stride");
       view.strides[i] = static_cast<int64_t>(st);
       if (view.shape[i] > 0) last += (view.shape[i] - 1) * st;
     }
     double item = static_cast<double>(dtype_size(view.dtype));
-    if (numel > 0 && (last + 1) * item > static_cast<double>(block->bytes))
-      fail(env, label + ": view reaches past the end of its storage (" + std::to_string(block->bytes) + " bytes)");
-    view.data = static_cast<char*>(block->ptr) + static_cast<size_t>(offset * item);
+    if (numel > 0 && (last + 1) * item > static_cast<double>(slot->block.bytes))
+      fail(env, where() + ": view reaches past the end of its storage (" + std::to_string(slot->block.bytes) + " bytes)");
+    view.data = static_cast<char*>(slot->block.ptr) + static_cast<size_t>(offset * item);
     (t < n_in ? call.inputs : call.outputs).push_back(view);
   }
-  if (pos != len) fail(env, name + ": descriptor has trailing values");
-  call.attrs.assign(attrs.Data(), attrs.Data() + attrs.ElementLength());
   return call;
 }
 

@@ -8,23 +8,27 @@
 
 namespace slmkit {
 
-// One device allocation. JS holds it as an External; `ptr` is null once freed.
-struct StorageBlock {
-  void* ptr = nullptr;
-  size_t bytes = 0;
-};
-
 // How an addon allocates and frees its memory.
 struct Allocator {
   void* (*allocate)(size_t bytes);
   void (*release)(void* ptr);
 };
 
-// Wraps a fresh allocation in an External whose finalizer frees it if JS never did.
+// One live allocation behind a JS storage handle.
+struct StorageBlock {
+  void* ptr = nullptr;
+  size_t bytes = 0;
+};
+
+// Storage handles are plain numbers (a slot index and a generation), not JS objects: creating and
+// freeing them costs no garbage-collector work, and a stale handle (freed, then its slot reused) is
+// recognised by its generation and rejected. Lifetime is owned by the TypeScript side, whose
+// FinalizationRegistry frees handles of tensors that were never disposed.
 Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes);
-// The block behind a JS storage handle; throws a JS TypeError for anything else or a freed block.
-StorageBlock* storage_of(const Napi::Value& value, const char* what);
-// Frees the block now (idempotent).
+// The block behind a handle; throws a JS error for anything that is not a live handle.
+StorageBlock storage_of(const Napi::Value& value, const char* what);
+StorageBlock storage_of_handle(Napi::Env env, double handle, const char* what);
+// Frees the block now; freeing a stale handle is a no-op.
 void free_storage(const Napi::Value& value, const Allocator& alloc);
 
 // A decoded kernel call: views pointing into storage, validated to lie inside their blocks.
@@ -35,8 +39,9 @@ struct DecodedCall {
   OpArgs args(void* stream) const;
 };
 
-// Decodes run(kernelId, handles, desc, attrs). desc (Float64Array) holds n_in, n_out, then per tensor:
-// dtype, ndim, offset (elements), shape[ndim], strides[ndim]. Throws a JS error on any inconsistency.
+// Decodes run(kernelId, buffer). buffer (Float64Array) holds n_in, n_out, n_attrs, the attrs, then per
+// tensor: handle, dtype, ndim, offset (elements), shape[ndim], strides[ndim]; values past the last
+// tensor are ignored, so callers may reuse one scratch buffer. Throws a JS error on any inconsistency.
 DecodedCall decode_call(const Napi::CallbackInfo& info);
 
 // Runs a decoded call, converting KernelError and std::exception into JS errors.

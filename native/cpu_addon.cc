@@ -8,19 +8,13 @@
 #include "../kernels/cpu/cpu_features.h"
 #include "../kernels/cpu/parallel.h"
 #include "boundary.h"
+#include "host_cache.h"
 
 namespace slmkit {
 namespace {
 
-void* host_allocate(size_t bytes) {
-  // 64-byte alignment suits AVX-512 loads; aligned_alloc wants a multiple of the alignment.
-  size_t rounded = ((bytes == 0 ? 1 : bytes) + 63) / 64 * 64;
-  return std::aligned_alloc(64, rounded);
-}
-
-void host_release(void* ptr) { std::free(ptr); }
-
-const Allocator kHostAllocator{host_allocate, host_release};
+// 64-byte-aligned blocks (AVX-512 loads) from a cache that keeps large freed blocks for reuse.
+const Allocator kHostAllocator{host_cache_allocate, host_cache_release};
 
 double checked_size(const Napi::Value& v, const char* what) {
   if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
@@ -45,13 +39,13 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
 Napi::Value Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "write(handle, byteOffset, typedArray)");
-  StorageBlock* block = storage_of(info[0], "write");
+  StorageBlock block = storage_of(info[0], "write");
   size_t offset = static_cast<size_t>(checked_size(info[1], "write: byteOffset"));
   auto src = info[2].As<Napi::TypedArray>();
   size_t n = src.ByteLength();
-  if (offset + n > block->bytes) throw Napi::RangeError::New(env, "write: data reaches past the end of the storage");
+  if (offset + n > block.bytes) throw Napi::RangeError::New(env, "write: data reaches past the end of the storage");
   auto* base = static_cast<const char*>(src.ArrayBuffer().Data()) + src.ByteOffset();
-  std::memcpy(static_cast<char*>(block->ptr) + offset, base, n);
+  std::memcpy(static_cast<char*>(block.ptr) + offset, base, n);
   return env.Undefined();
 }
 
@@ -59,12 +53,12 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3) throw Napi::TypeError::New(env, "read(handle, byteOffset, bytes)");
-  StorageBlock* block = storage_of(info[0], "read");
+  StorageBlock block = storage_of(info[0], "read");
   size_t offset = static_cast<size_t>(checked_size(info[1], "read: byteOffset"));
   size_t n = static_cast<size_t>(checked_size(info[2], "read: bytes"));
-  if (offset + n > block->bytes) throw Napi::RangeError::New(env, "read: range reaches past the end of the storage");
+  if (offset + n > block.bytes) throw Napi::RangeError::New(env, "read: range reaches past the end of the storage");
   auto out = Napi::ArrayBuffer::New(env, n);
-  std::memcpy(out.Data(), static_cast<char*>(block->ptr) + offset, n);
+  std::memcpy(out.Data(), static_cast<char*>(block.ptr) + offset, n);
   return out;
 }
 
@@ -80,6 +74,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("isa", isa_name(active_isa()));
   out.Set("bestIsa", isa_name(best_isa()));
   out.Set("threads", num_threads());
+  out.Set("cachedBytes", static_cast<double>(host_cache_bytes()));
   return out;
 }
 
@@ -102,6 +97,11 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, isa_name(active_isa()));
 }
 
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  host_cache_trim();
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("alloc", Napi::Function::New(env, Alloc));
   exports.Set("free", Napi::Function::New(env, Free));
@@ -111,6 +111,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
   export_registry(env, exports);
   return exports;
 }

@@ -1,10 +1,8 @@
 /** Where a tensor lives. */
 export type Device = "cpu" | "cuda";
 
-/** An opaque native allocation owned by one backend. */
-export interface StorageHandle {
-  readonly __storageHandle: unique symbol;
-}
+/** A native allocation owned by one backend: a number that the addon maps to its memory. */
+export type StorageHandle = number & { readonly __storageHandle: unique symbol };
 
 /**
  * What a native addon provides. CPU and CUDA implement the same interface; a kernel one of them lacks is
@@ -22,8 +20,8 @@ export interface Backend {
   /** Index of a registered kernel, or -1. */
   kernelId(name: string): number;
   kernelNames(): string[];
-  /** desc: [nIn, nOut, per tensor: dtype code, ndim, offset, ...shape, ...strides]. */
-  run(kernelId: number, handles: StorageHandle[], desc: Float64Array, attrs: Float64Array): void;
+  /** buffer: [nIn, nOut, nAttrs, ...attrs, per tensor: handle, dtype code, ndim, offset, ...shape, ...strides]. */
+  run(kernelId: number, buffer: Float64Array): void;
   /** Waits for all queued work (a no-op on the CPU). */
   synchronize(): void;
   info(): Record<string, unknown>;
@@ -37,7 +35,7 @@ export interface NativeAddon {
   read(handle: StorageHandle, byteOffset: number, bytes: number): ArrayBuffer;
   readAsync?(handle: StorageHandle, byteOffset: number, bytes: number): Promise<ArrayBuffer>;
   synchronize?(): void;
-  run(kernelId: number, handles: StorageHandle[], desc: Float64Array, attrs: Float64Array): void;
+  run(kernelId: number, buffer: Float64Array): void;
   kernelNames(): string[];
   kernelId(name: string): number;
   info(): Record<string, unknown>;

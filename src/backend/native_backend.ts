@@ -40,8 +40,13 @@ export class NativeBackend implements Backend {
   kernelNames(): string[] {
     return this.addon.kernelNames();
   }
-  run(kernelId: number, handles: StorageHandle[], desc: Float64Array, attrs: Float64Array): void {
-    wrap(() => this.addon.run(kernelId, handles, desc, attrs));
+  run(kernelId: number, buffer: Float64Array): void {
+    // No closure here: this is the hot path of every op.
+    try {
+      this.addon.run(kernelId, buffer);
+    } catch (e) {
+      throw new BackendError((e as Error).message);
+    }
   }
   synchronize(): void {
     this.addon.synchronize?.();

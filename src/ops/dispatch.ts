@@ -15,10 +15,6 @@ export interface ViewArg {
 
 export type KernelArg = Tensor | ViewArg;
 
-function viewOf(arg: KernelArg): ViewArg {
-  return arg instanceof Tensor ? { tensor: arg, shape: arg.shape, strides: arg.strides, offset: arg.offset } : arg;
-}
-
 /** A contiguous tensor seen with another shape of the same size (no Tensor object, no copy). */
 export function contiguousAs(t: Tensor, shape: readonly number[]): ViewArg {
   return { tensor: t, shape, strides: contiguousStrides(shape), offset: t.offset };
@@ -40,40 +36,47 @@ export function emptyTensor<D extends DType>(shape: readonly number[], dtype: D,
   return Tensor.empty(shape, dtype, backendFor(device));
 }
 
+// One scratch buffer reused by every call (JS is single-threaded and the addon reads it synchronously).
+let scratch = new Float64Array(1024);
+
 /**
  * Runs one native kernel. Outputs are tensors the caller allocated (or owns, for in/out kernels).
  * A kernel the backend does not register is a loud error naming the op and device.
  */
 export function runKernel(op: string, kernel: string, inputs: readonly KernelArg[], outputs: readonly KernelArg[], attrs: readonly number[] = []): void {
-  const views = [...inputs, ...outputs].map(viewOf);
-  const device = views[0]!.tensor.device;
+  const first = (inputs[0] ?? outputs[0])!;
+  const device = (first instanceof Tensor ? first : first.tensor).device;
   const backend = backendFor(device);
   const id = backend.kernelId(kernel);
   if (id < 0) {
-    const dtype = views[0]!.tensor.dtype;
+    const dtype = (first instanceof Tensor ? first : first.tensor).dtype;
     throw new BackendError(`${op}: no ${device === "cuda" ? "CUDA" : "CPU"} kernel ${kernel} (for ${dtype}) in this build`);
   }
-  let size = 2;
-  for (const v of views) size += 3 + 2 * v.shape.length;
-  const desc = new Float64Array(size);
-  desc[0] = inputs.length;
-  desc[1] = outputs.length;
-  let p = 2;
-  const handles = new Array(views.length);
-  for (let i = 0; i < views.length; i++) {
-    const v = views[i]!;
-    if (v.tensor.device !== device) {
-      throw new DeviceError(`${op}: all tensors must be on ${device}, but one of shape ${formatShape(v.tensor.shape)} is on ${v.tensor.device}`);
+  let size = 3 + attrs.length;
+  for (const a of inputs) size += 4 + 2 * a.shape.length;
+  for (const a of outputs) size += 4 + 2 * a.shape.length;
+  if (size > scratch.length) scratch = new Float64Array(Math.max(size, 2 * scratch.length));
+  const buf = scratch;
+  buf[0] = inputs.length;
+  buf[1] = outputs.length;
+  buf[2] = attrs.length;
+  let p = 3;
+  for (const a of attrs) buf[p++] = a;
+  for (let i = 0; i < inputs.length + outputs.length; i++) {
+    const arg = i < inputs.length ? inputs[i]! : outputs[i - inputs.length]!;
+    const v = arg instanceof Tensor ? arg : arg.tensor;
+    if (v.device !== device) {
+      throw new DeviceError(`${op}: all tensors must be on ${device}, but one of shape ${formatShape(v.shape)} is on ${v.device}`);
     }
-    handles[i] = v.tensor.storageFor(op).handle;
-    desc[p++] = DTYPE_CODES[v.tensor.dtype];
-    desc[p++] = v.shape.length;
-    desc[p++] = v.offset;
-    for (const s of v.shape) desc[p++] = s;
-    for (const s of v.strides) desc[p++] = s;
+    buf[p++] = v.storageFor(op).handle;
+    buf[p++] = DTYPE_CODES[v.dtype];
+    buf[p++] = arg.shape.length;
+    buf[p++] = arg.offset;
+    for (const s of arg.shape) buf[p++] = s;
+    for (const s of arg.strides) buf[p++] = s;
   }
   try {
-    backend.run(id, handles, desc, Float64Array.from(attrs));
+    backend.run(id, buf);
   } catch (e) {
     const message = (e as Error).message;
     throw new BackendError(message.startsWith(`${op}:`) ? message : `${op}: ${message}`);

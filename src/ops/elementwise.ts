@@ -2,7 +2,8 @@ import { DTypeError } from "../errors.js";
 import type { DType, FloatDType, NumericDType, Promote } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
 import { record } from "../tensor/graph.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
+import { full } from "./creation.js";
 import { emptyTensor, runKernel } from "./dispatch.js";
 import { broadcastAll, broadcastView, disposeAll, operands, type TensorLike } from "./operands.js";
 import { KERNELS, type BinaryKernel, type CompareKernel, type UnaryKernel } from "./table.js";
@@ -142,11 +143,15 @@ export const ge = compareOp("ge");
  * where(gt(x, 0), x, 0);
  */
 export function where<A extends DType, B extends DType = A>(cond: Tensor<"bool">, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
-  const { tensors, dtype, temps } = operands("where", [a, b], ["a", "b"]);
-  const [ta, tb] = tensors as [Tensor, Tensor];
-  const { tensors: condOnly } = operands("where", [cond], ["cond"]);
-  const c = condOnly[0]!;
+  if (!(cond instanceof Tensor)) throw new DTypeError("where: cond must be a bool Tensor");
+  const c = cond;
+  c.storageFor("where");
   if (c.dtype !== "bool") throw new DTypeError(`where: cond must have dtype bool, got ${c.dtype}`);
+  // Two numbers take the default float dtype on cond's device.
+  const values = typeof a === "number" && typeof b === "number" ? [full([], a, { device: c.device }), b] : [a, b];
+  const { tensors, dtype, temps } = operands("where", values, ["a", "b"]);
+  if (values[0] !== a) temps.push(values[0] as Tensor);
+  const [ta, tb] = tensors as [Tensor, Tensor];
   const shape = broadcastAll("where", [c, ta, tb]);
   const y = emptyTensor(shape, dtype, ta.device);
   runKernel("where", "where", [broadcastView(c, shape), broadcastView(ta, shape), broadcastView(tb, shape)], [y]);

@@ -41,8 +41,9 @@ export class Tensor<D extends DType = DType> {
   constructor(storage: Storage, dtype: D, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.storageRef = storage;
     this.dtype = dtype;
-    this.shape = Object.freeze(shape.slice());
-    this.strides = Object.freeze((strides ?? contiguousStrides(shape)).slice());
+    // Callers pass arrays they no longer touch; the readonly types keep users from mutating them.
+    this.shape = shape;
+    this.strides = strides ?? contiguousStrides(shape);
     this.offset = offset;
     this.device = storage.device;
     addTensors(this.device, 1);

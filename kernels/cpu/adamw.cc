@@ -1,0 +1,159 @@
+// Multi-tensor AdamW step (torch.optim.AdamW semantics) and the global L2 norm used for clipping.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "float_io.h"
+#include "fused_common.h"
+#include "parallel.h"
+
+namespace slmkit {
+namespace {
+
+// Work over a list of tensors is split into fixed-size blocks of one tensor each, so big tensors are
+// shared between threads, small ones do not each cost a task, and block boundaries (hence any reduction
+// order) do not depend on the thread count.
+constexpr int64_t kBlock = 1 << 16;
+
+struct Block {
+  int32_t tensor;
+  int64_t begin, end;
+};
+
+std::vector<Block> make_blocks(const TensorView* tensors, int32_t n) {
+  std::vector<Block> blocks;
+  for (int32_t i = 0; i < n; ++i) {
+    const int64_t numel = tensors[i].numel();
+    for (int64_t b = 0; b < numel; b += kBlock) blocks.push_back({i, b, std::min(numel, b + kBlock)});
+  }
+  return blocks;
+}
+
+// Per-tensor constants of one step, computed in f64 like torch's Python-side scalars.
+struct AdamwScalars {
+  float decay;       // 1 - lr * wd
+  float step_size;   // lr / (1 - beta1^step)
+  float bc2_sqrt;   // sqrt(1 - beta2^step)
+};
+
+template <typename G>
+void adamw_block(const G* grad,  // [numel] of g_i
+                 float* p, float* m, float* v, int64_t n, float beta1, float beta2, float eps, float grad_scale,
+                 const AdamwScalars& s) {
+  constexpr int64_t kTile = 1024;  // bf16 gradients are widened a tile at a time
+  float g_buf[kTile];
+  for (int64_t i0 = 0; i0 < n; i0 += kTile) {
+    const int64_t len = std::min(kTile, n - i0);
+    const float* g = f32_row(grad + i0, g_buf, len);
+    float *pt = p + i0, *mt = m + i0, *vt = v + i0;
+    for (int64_t j = 0; j < len; ++j) {
+      const float gj = g[j] * grad_scale;
+      const float pj = pt[j] * s.decay;  // decoupled weight decay, before the moment update
+      const float mj = beta1 * mt[j] + (1.0f - beta1) * gj;
+      const float vj = beta2 * vt[j] + (1.0f - beta2) * gj * gj;
+      mt[j] = mj;
+      vt[j] = vj;
+      // Same operation order as torch: denom = sqrt(v) / sqrt(bc2) + eps; p += -step_size * (m / denom).
+      pt[j] = pj - s.step_size * (mj / (std::sqrt(vj) / s.bc2_sqrt + eps));
+    }
+  }
+}
+
+void adamw_step(const OpArgs& a) {
+  const ArgCheck check{"adamw_step"};
+  const int32_t n = a.num_inputs;
+  if (a.num_outputs != 3 * n || a.num_attrs != 5 + 2 * n)
+    check.fail("expected n gradients, 3n outputs (p, m, v) and 5 + 2n attrs, got " + std::to_string(n) + " inputs, " +
+               std::to_string(a.num_outputs) + " outputs and " + std::to_string(a.num_attrs) + " attrs");
+  const double beta1 = check.finite_attr(a, 0, "beta1"), beta2 = check.finite_attr(a, 1, "beta2");
+  const double eps = check.finite_attr(a, 2, "eps"), step = check.finite_attr(a, 3, "step");
+  const double grad_scale = check.finite_attr(a, 4, "grad_scale");
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+    check.fail("betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
+  if (step < 1) check.fail("step counts from 1, got " + std::to_string(step));
+  std::vector<AdamwScalars> scalars(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) {
+    const std::string idx = std::to_string(i);
+    const TensorView& g = a.inputs[i];
+    if (g.dtype != DType::f32 && g.dtype != DType::bf16)
+      check.fail("g_" + idx + " must be f32 or bf16, got " + dtype_name(g.dtype));
+    if (!g.is_contiguous()) check.fail("g_" + idx + " must be contiguous, got shape " + shape_str(g));
+    const char* names[3] = {"p_", "m_", "v_"};
+    for (int k = 0; k < 3; ++k) {
+      const TensorView& t = a.outputs[k * n + i];
+      const std::string name = names[k] + idx;
+      check.same_shape(g, ("g_" + idx).c_str(), t, name.c_str());
+      check.dtype(t, name.c_str(), DType::f32);
+    }
+    const double lr = check.finite_attr(a, 5 + 2 * i, "lr"), wd = check.finite_attr(a, 6 + 2 * i, "wd");
+    scalars[i] = {static_cast<float>(1.0 - lr * wd), static_cast<float>(lr / (1.0 - std::pow(beta1, step))),
+                  static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step)))};
+  }
+  const std::vector<Block> blocks = make_blocks(a.inputs, n);
+  parallel_for(static_cast<int64_t>(blocks.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const Block& blk = blocks[b];
+      const int32_t i = blk.tensor;
+      float* p = a.outputs[i].ptr<float>() + blk.begin;
+      float* m = a.outputs[n + i].ptr<float>() + blk.begin;
+      float* v = a.outputs[2 * n + i].ptr<float>() + blk.begin;
+      dispatch_float(a.inputs[i].dtype, check.kernel, "gradient", [&](auto tag) {
+        using G = decltype(tag);
+        adamw_block(a.inputs[i].ptr<G>() + blk.begin, p, m, v, blk.end - blk.begin, static_cast<float>(beta1),
+                    static_cast<float>(beta2), static_cast<float>(eps), static_cast<float>(grad_scale), scalars[i]);
+      });
+    }
+  });
+}
+
+template <typename T> double sum_squares(const T* x, int64_t n) {  // x: [n]
+  constexpr int64_t kTile = 1024;
+  float buf[kTile];
+  double s = 0;
+  for (int64_t i = 0; i < n; i += kTile) {
+    const int64_t len = std::min(kTile, n - i);
+    const float* xf = f32_row(x + i, buf, len);
+    s += dot_f64(xf, xf, len);
+  }
+  return s;
+}
+
+void global_norm(const OpArgs& a) {
+  const ArgCheck check{"global_norm"};
+  if (a.num_outputs != 1 || a.num_attrs != 0)
+    check.fail("expected 1 output and no attrs, got " + std::to_string(a.num_outputs) + " outputs and " +
+               std::to_string(a.num_attrs) + " attrs");
+  const TensorView& y = a.outputs[0];
+  check.shape(y, "y", {1});
+  check.dtype(y, "y", DType::f32);
+  for (int32_t i = 0; i < a.num_inputs; ++i) {
+    const TensorView& t = a.inputs[i];
+    const std::string name = "t_" + std::to_string(i);
+    if (t.dtype != DType::f32 && t.dtype != DType::bf16)
+      check.fail(name + " must be f32 or bf16, got " + dtype_name(t.dtype));
+    if (!t.is_contiguous()) check.fail(name + " must be contiguous, got shape " + shape_str(t));
+  }
+  // One f64 partial per fixed block, summed in block order: the same bits for any thread count.
+  const std::vector<Block> blocks = make_blocks(a.inputs, a.num_inputs);
+  std::vector<double> partial(blocks.size(), 0.0);
+  parallel_for(static_cast<int64_t>(blocks.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const Block& blk = blocks[b];
+      const TensorView& t = a.inputs[blk.tensor];
+      dispatch_float(t.dtype, check.kernel, "tensor", [&](auto tag) {
+        using T = decltype(tag);
+        partial[b] = sum_squares(t.ptr<T>() + blk.begin, blk.end - blk.begin);
+      });
+    }
+  });
+  double total = 0;
+  for (double s : partial) total += s;
+  y.ptr<float>()[0] = static_cast<float>(std::sqrt(total));
+}
+
+}  // namespace
+
+SLMKIT_REGISTER_KERNELS({{"adamw_step", adamw_step}, {"global_norm", global_norm}});
+
+}  // namespace slmkit

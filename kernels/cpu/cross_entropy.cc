@@ -1,0 +1,145 @@
+// Cross-entropy of logits against integer targets (loss = lse - logit[target]): forward and backward.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "float_io.h"
+#include "fused_common.h"
+#include "parallel.h"
+
+namespace slmkit {
+namespace {
+
+// Vocabulary rows (up to ~130k) are walked in chunks that stay in L1 while they are reused.
+constexpr int64_t kChunk = 2048;
+
+// Every target must be a class index or ignore_index; checked before anything is written.
+void check_targets(const ArgCheck& check, const TensorView& targets, int64_t V, int64_t ignore_index) {
+  const int32_t* tp = targets.ptr<int32_t>();
+  for (int64_t i = 0; i < targets.shape[0]; ++i) {
+    const int64_t t = tp[i];
+    if (t != ignore_index && (t < 0 || t >= V))
+      check.fail("target " + std::to_string(t) + " at row " + std::to_string(i) + " is outside [0, " +
+                 std::to_string(V) + ") and is not ignore_index " + std::to_string(ignore_index));
+  }
+}
+
+template <typename T>
+void cross_entropy_forward_typed(const TensorView& logits,   // [N, V]
+                                 const TensorView& targets,  // [N] i32
+                                 const TensorView& loss,     // [N] f32
+                                 const TensorView& lse,      // [N] f32
+                                 int64_t ignore_index) {
+  const int64_t N = logits.shape[0], V = logits.shape[1];
+  const T* xp = logits.ptr<T>();
+  const int32_t* tp = targets.ptr<int32_t>();
+  float *loss_p = loss.ptr<float>(), *lse_p = lse.ptr<float>();
+  parallel_for(N, std::max<int64_t>(1, 65536 / std::max<int64_t>(V, 1)), [&](int64_t begin, int64_t end) {
+    std::vector<float> x_buf(kChunk), e_buf(kChunk);
+    for (int64_t r = begin; r < end; ++r) {
+      const T* row = xp + r * V;
+      // Online log-sum-exp: one pass over the row, rescaling the running sum when the max grows.
+      float m = -std::numeric_limits<float>::infinity();
+      double sum = 0;
+      for (int64_t c0 = 0; c0 < V; c0 += kChunk) {
+        const int64_t n = std::min(kChunk, V - c0);
+        const float* x = f32_row(row + c0, x_buf.data(), n);
+        const float chunk_max = max_f32(x, n);
+        const float m_new = (chunk_max > m || chunk_max != chunk_max) ? chunk_max : m;  // keeps a NaN
+        if (m_new == -std::numeric_limits<float>::infinity()) continue;  // all -inf so far: nothing to add
+        if (m_new != m) sum *= std::exp(static_cast<double>(m) - m_new);
+        for (int64_t j = 0; j < n; ++j) e_buf[j] = exp_approx(x[j] - m_new);
+        sum += sum_f32(e_buf.data(), n);
+        m = m_new;
+        if (m != m) break;  // a NaN logit makes the whole row NaN
+      }
+      const float row_lse = static_cast<float>(m + std::log(sum));
+      lse_p[r] = row_lse;
+      loss_p[r] = tp[r] == ignore_index ? 0.0f : row_lse - to_f32(row[tp[r]]);
+    }
+  });
+}
+
+template <typename T>
+void cross_entropy_backward_typed(const TensorView& logits,   // [N, V]
+                                  const TensorView& targets,  // [N] i32
+                                  const TensorView& lse,      // [N] f32
+                                  const TensorView& gloss,    // [N] f32
+                                  const TensorView& glogits,  // [N, V]
+                                  int64_t ignore_index) {
+  const int64_t N = logits.shape[0], V = logits.shape[1];
+  const int64_t chunks_per_row = (V + kChunk - 1) / kChunk;
+  const T* xp = logits.ptr<T>();
+  const int32_t* tp = targets.ptr<int32_t>();
+  const float *lse_p = lse.ptr<float>(), *gl_p = gloss.ptr<float>();
+  T* gp = glogits.ptr<T>();
+  // Tasks are (row, vocabulary chunk) so a few long rows still spread over all threads.
+  parallel_for(N * chunks_per_row, 8, [&](int64_t begin, int64_t end) {
+    float x_buf[kChunk], g_buf[kChunk];
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t r = task / chunks_per_row, c0 = (task % chunks_per_row) * kChunk;
+      const int64_t n = std::min(kChunk, V - c0);
+      float* g = f32_out(gp + r * V + c0, g_buf);
+      if (tp[r] == ignore_index) {
+        std::fill(g, g + n, 0.0f);
+      } else {
+        const float* x = f32_row(xp + r * V + c0, x_buf, n);
+        const float row_lse = lse_p[r], scale = gl_p[r];
+        for (int64_t j = 0; j < n; ++j) g[j] = scale * exp_approx(x[j] - row_lse);
+        const int64_t t = tp[r] - c0;
+        if (t >= 0 && t < n) g[t] = scale * (exp_approx(x[t] - row_lse) - 1.0f);
+      }
+      store_if_bf16(g, gp + r * V + c0, n);
+    }
+  });
+}
+
+void cross_entropy_forward(const OpArgs& a) {
+  const ArgCheck check{"cross_entropy_forward"};
+  check.counts(a, 2, 2, 1);
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &loss = a.outputs[0], &lse = a.outputs[1];
+  check.dense(logits, "logits", 2);
+  const int64_t N = logits.shape[0], V = logits.shape[1];
+  check.shape(targets, "targets", {N});
+  check.shape(loss, "loss", {N});
+  check.shape(lse, "lse", {N});
+  check.dtype(targets, "targets", DType::i32);
+  check.dtype(loss, "loss", DType::f32);
+  check.dtype(lse, "lse", DType::f32);
+  const int64_t ignore_index = check.int_attr(a, 0, "ignore_index");
+  check_targets(check, targets, V, ignore_index);
+  dispatch_float(logits.dtype, check.kernel, "logits", [&](auto tag) {
+    cross_entropy_forward_typed<decltype(tag)>(logits, targets, loss, lse, ignore_index);
+  });
+}
+
+void cross_entropy_backward(const OpArgs& a) {
+  const ArgCheck check{"cross_entropy_backward"};
+  check.counts(a, 4, 1, 1);
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &lse = a.inputs[2], &gloss = a.inputs[3];
+  const TensorView& glogits = a.outputs[0];
+  check.dense(logits, "logits", 2);
+  const int64_t N = logits.shape[0], V = logits.shape[1];
+  check.shape(targets, "targets", {N});
+  check.shape(lse, "lse", {N});
+  check.shape(gloss, "gloss", {N});
+  check.same_shape(logits, "logits", glogits, "glogits");
+  check.dtype(targets, "targets", DType::i32);
+  check.dtype(lse, "lse", DType::f32);
+  check.dtype(gloss, "gloss", DType::f32);
+  check.dtype(glogits, "glogits", logits.dtype);
+  const int64_t ignore_index = check.int_attr(a, 0, "ignore_index");
+  check_targets(check, targets, V, ignore_index);
+  dispatch_float(logits.dtype, check.kernel, "logits", [&](auto tag) {
+    cross_entropy_backward_typed<decltype(tag)>(logits, targets, lse, gloss, glogits, ignore_index);
+  });
+}
+
+}  // namespace
+
+SLMKIT_REGISTER_KERNELS({{"cross_entropy_forward", cross_entropy_forward},
+                         {"cross_entropy_backward", cross_entropy_backward}});
+
+}  // namespace slmkit

@@ -1,0 +1,157 @@
+// Shared pieces of the fused CPU kernels: cheap argument checks and small vectorisable math helpers.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <string>
+
+#include "slmkit/op_args.h"
+
+namespace slmkit {
+
+inline std::string shape_str(const TensorView& t) {
+  std::string s = "[";
+  for (int i = 0; i < t.ndim; ++i) s += (i ? "," : "") + std::to_string(t.shape[i]);
+  return s + "]";
+}
+
+// Argument checks that name the kernel and the offending tensor; every failure is a KernelError.
+struct ArgCheck {
+  const char* kernel;
+
+  [[noreturn]] void fail(const std::string& what) const { throw KernelError(std::string(kernel) + ": " + what); }
+
+  void counts(const OpArgs& a, int n_in, int n_out, int n_attrs) const {
+    if (a.num_inputs != n_in || a.num_outputs != n_out || a.num_attrs != n_attrs)
+      fail("expected " + std::to_string(n_in) + " inputs, " + std::to_string(n_out) + " outputs and " +
+           std::to_string(n_attrs) + " attrs, got " + std::to_string(a.num_inputs) + ", " +
+           std::to_string(a.num_outputs) + " and " + std::to_string(a.num_attrs));
+  }
+
+  // Rank and contiguity: the fused kernels index their tensors as dense row-major arrays.
+  void dense(const TensorView& t, const char* name, int ndim) const {
+    if (t.ndim != ndim) fail(std::string(name) + " must have rank " + std::to_string(ndim) + ", got " + shape_str(t));
+    if (!t.is_contiguous()) fail(std::string(name) + " must be contiguous, got shape " + shape_str(t));
+  }
+
+  void shape(const TensorView& t, const char* name, std::initializer_list<int64_t> dims) const {
+    bool ok = t.ndim == static_cast<int32_t>(dims.size());
+    int i = 0;
+    std::string want = "[";
+    for (int64_t d : dims) {
+      if (ok && t.shape[i] != d) ok = false;
+      want += (i ? "," : "") + std::to_string(d);
+      ++i;
+    }
+    if (!ok) fail(std::string(name) + " must have shape " + want + "], got " + shape_str(t));
+    if (!t.is_contiguous()) fail(std::string(name) + " must be contiguous, got shape " + shape_str(t));
+  }
+
+  void same_shape(const TensorView& a, const char* a_name, const TensorView& b, const char* b_name) const {
+    bool ok = a.ndim == b.ndim;
+    for (int i = 0; ok && i < a.ndim; ++i) ok = a.shape[i] == b.shape[i];
+    if (!ok)
+      fail(std::string(a_name) + " and " + b_name + " must have the same shape, got " + shape_str(a) + " and " +
+           shape_str(b));
+    if (!b.is_contiguous()) fail(std::string(b_name) + " must be contiguous, got shape " + shape_str(b));
+  }
+
+  void dtype(const TensorView& t, const char* name, DType want) const {
+    if (t.dtype != want)
+      fail(std::string(name) + " must be " + dtype_name(want) + ", got " + dtype_name(t.dtype));
+  }
+
+  double finite_attr(const OpArgs& a, int i, const char* name) const {
+    double v = a.attrs[i];
+    if (!std::isfinite(v)) fail(std::string(name) + " must be finite, got " + std::to_string(v));
+    return v;
+  }
+
+  int64_t int_attr(const OpArgs& a, int i, const char* name) const {
+    double v = finite_attr(a, i, name);
+    if (v != std::floor(v) || std::fabs(v) > 9007199254740992.0)
+      fail(std::string(name) + " must be a whole number, got " + std::to_string(v));
+    return static_cast<int64_t>(v);
+  }
+};
+
+// exp(x) in f32 that GCC vectorises (no libm call, branch-free selects). Relative error about 2 ulp for
+// x in [-87.3, 88]; below that it returns 0 (exp(-inf) = 0 exactly, which masking relies on), above
+// that +inf, and NaN stays NaN. Callers mostly pass x - max <= 0.
+inline float exp_approx(float x) {
+  constexpr float lo = -87.33654f, hi = 88.0f;
+  constexpr float log2e = 1.44269504088896341f;
+  constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;  // ln 2 split so n*ln2_hi is exact
+  constexpr float round_magic = 12582912.0f;                           // 1.5 * 2^23: adds round to nearest
+  float xc = x > lo ? x : lo;  // NaN lands on lo here, so the int conversion below is always defined
+  xc = xc < hi ? xc : hi;
+  float n = (xc * log2e + round_magic) - round_magic;
+  float r = (xc - n * ln2_hi) - n * ln2_lo;  // |r| <= ln2/2
+  // Taylor to degree 7: the first dropped term r^8/8! is below 1e-8 on |r| <= 0.347.
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  float y = p * scale;
+  y = x < lo ? 0.0f : y;
+  y = x > hi ? std::numeric_limits<float>::infinity() : y;
+  return x == x ? y : x;
+}
+
+// Dot product with 8 independent partial sums: without -ffast-math the compiler may not reorder a single
+// running sum, but it does vectorise independent lanes.
+inline float dot_f32(const float* a, const float* b, int64_t n) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] += a[i + l] * b[i + l];
+  float tail = 0;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7])) + tail;
+}
+
+// Sum of n floats with 8 partial sums (vectorisable, see dot_f32).
+inline float sum_f32(const float* a, int64_t n) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] += a[i + l];
+  float tail = 0;
+  for (; i < n; ++i) tail += a[i];
+  return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7])) + tail;
+}
+
+// Sum of a*b accumulated in f64 (row statistics where the extra precision is cheap).
+inline double dot_f64(const float* a, const float* b, int64_t n) {
+  double lane[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int l = 0; l < 4; ++l) lane[l] += static_cast<double>(a[i + l]) * b[i + l];
+  double tail = 0;
+  for (; i < n; ++i) tail += static_cast<double>(a[i]) * b[i];
+  return (lane[0] + lane[2]) + (lane[1] + lane[3]) + tail;
+}
+
+// Maximum of n floats (-inf for n = 0). A NaN sticks once taken (a NaN lane never compares greater).
+inline float max_f32(const float* a, int64_t n) {
+  constexpr float ninf = -std::numeric_limits<float>::infinity();
+  float lane[8] = {ninf, ninf, ninf, ninf, ninf, ninf, ninf, ninf};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) lane[l] = (a[i + l] > lane[l] || a[i + l] != a[i + l]) ? a[i + l] : lane[l];
+  float m = ninf;
+  for (int l = 0; l < 8; ++l) m = (lane[l] > m || lane[l] != lane[l]) ? lane[l] : m;
+  for (; i < n; ++i) m = (a[i] > m || a[i] != a[i]) ? a[i] : m;
+  return m;
+}
+
+}  // namespace slmkit
