@@ -17,6 +17,8 @@ export interface GradCase {
   ops?: number;
   /** Forward tolerance; elementwise by default. */
   forwardTol?: (want: Ref) => Tol;
+  /** The output's dtype when it differs from the inputs' (crossEntropy gives f32 for bf16 logits). */
+  outDtype?: FloatKind;
   /** Inputs that get no gradient check (e.g. kept constant). */
   skip?: number[];
   label?: string;
@@ -33,10 +35,11 @@ export function checkForwardBackward(c: GradCase): void {
     const xs = inputs.map((r) => fromRef(r, c.dtype, true));
     const y = c.lib(xs);
     const want = c.ref(inputs);
-    expect(y.dtype, `${label} output dtype`).toBe(c.dtype);
-    expectClose(y, want, (c.forwardTol ?? ((w) => elementwiseTol(c.dtype, w)))(want), `${label} forward`);
-    const cot = roundRef(c.rng.ref(want.shape), c.dtype);
-    y.backward(fromRef(cot, c.dtype));
+    const outDtype = c.outDtype ?? c.dtype;
+    expect(y.dtype, `${label} output dtype`).toBe(outDtype);
+    expectClose(y, want, (c.forwardTol ?? ((w) => elementwiseTol(outDtype, w)))(want), `${label} forward`);
+    const cot = roundRef(c.rng.ref(want.shape), outDtype);
+    y.backward(fromRef(cot, outDtype));
     const grads = numericGrad(c.ref, inputs, cot);
     xs.forEach((x, i) => {
       if (c.skip?.includes(i)) return;
