@@ -1,6 +1,6 @@
 // Checks a library op's forward and backward against a float64 reference and its finite differences.
 import { expect } from "vitest";
-import { type Tensor, tidy } from "../../src/index.js";
+import { type FloatDType, type Tensor, tidy } from "../../src/index.js";
 import { type FloatKind, numericGrad, type Ref, roundRef, type Rng } from "../reference/index.js";
 import { expectClose } from "./expect.js";
 import { fromRef, toRef } from "./tensors.js";
@@ -10,7 +10,7 @@ export interface GradCase {
   dtype: FloatKind;
   /** Inputs; rounded to dtype here so the reference sees exactly what the tensors hold. */
   inputs: Ref[];
-  lib: (xs: Tensor[]) => Tensor;
+  lib: (xs: Tensor<FloatDType>[]) => Tensor;
   ref: (xs: Ref[]) => Ref;
   rng: Rng;
   /** Number of rounding steps in the backward rule (scales the gradient tolerance). */
@@ -32,7 +32,7 @@ export function checkForwardBackward(c: GradCase): void {
   const label = c.label ?? "";
   const inputs = c.inputs.map((r) => roundRef(r, c.dtype));
   tidy(() => {
-    const xs = inputs.map((r) => fromRef(r, c.dtype, true));
+    const xs: Tensor<FloatDType>[] = inputs.map((r) => fromRef(r, c.dtype, true));
     const y = c.lib(xs);
     const want = c.ref(inputs);
     const outDtype = c.outDtype ?? c.dtype;
