@@ -41,9 +41,9 @@ export class Tensor<D extends DType = DType> {
   constructor(storage: Storage, dtype: D, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.storageRef = storage;
     this.dtype = dtype;
-    // Callers pass arrays they no longer touch; the readonly types keep users from mutating them.
-    this.shape = shape;
-    this.strides = strides ?? contiguousStrides(shape);
+    // Callers pass arrays they no longer touch (no copy needed); freezing keeps users from mutating them.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape as number[]);
+    this.strides = Object.freeze((strides ?? contiguousStrides(shape)) as number[]);
     this.offset = offset;
     this.device = storage.device;
     addTensors(this.device, 1);
