@@ -22,8 +22,11 @@ bool is_index(double v) { return v >= 0 && v < kMaxExact && std::floor(v) == v; 
 Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes) {
   void* ptr = alloc.allocate(bytes);
   if (!ptr) throw Napi::Error::New(env, "out of memory: could not allocate " + std::to_string(bytes) + " bytes");
+  return wrap_storage(env, ptr, bytes, alloc.release);
+}
+
+Napi::Value wrap_storage(Napi::Env env, void* ptr, size_t bytes, void (*release)(void*)) {
   auto* block = new StorageBlock{ptr, bytes};
-  auto release = alloc.release;
   return Napi::External<StorageBlock>::New(env, block, [release](Napi::Env, StorageBlock* b) {
     if (b->ptr) release(b->ptr);
     delete b;

@@ -22,6 +22,8 @@ struct Allocator {
 
 // Wraps a fresh allocation in an External whose finalizer frees it if JS never did.
 Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes);
+// Same, for memory the addon allocated itself (the CUDA addon, which reports its own allocation errors).
+Napi::Value wrap_storage(Napi::Env env, void* ptr, size_t bytes, void (*release)(void*));
 // The block behind a JS storage handle; throws a JS TypeError for anything else or a freed block.
 StorageBlock* storage_of(const Napi::Value& value, const char* what);
 // Frees the block now (idempotent).
