@@ -104,10 +104,29 @@ const Device& require_device(Napi::Env env) {
   return d;
 }
 
+// Errors a kernel raises while it runs; CUDA reports them at whatever call comes next, so say so.
+bool raised_by_a_kernel(cudaError_t err) {
+  switch (err) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorInvalidPc:
+    case cudaErrorHardwareStackError:
+    case cudaErrorAssert:
+    case cudaErrorLaunchTimeout:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void check(Napi::Env env, cudaError_t err, const std::string& what) {
-  if (take(err) != cudaSuccess)
-    throw Napi::Error::New(env, what + " failed: " + error_text(err) +
-                                    " (errors of earlier asynchronous kernels are reported by the next CUDA call)");
+  if (take(err) == cudaSuccess) return;
+  std::string message = what + " failed: " + error_text(err);
+  if (raised_by_a_kernel(err))
+    message += " (raised by an earlier kernel; the CUDA context is now unusable and the process must restart)";
+  throw Napi::Error::New(env, message);
 }
 
 // --- device memory ---------------------------------------------------------------------------------
