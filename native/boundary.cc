@@ -23,7 +23,7 @@ namespace {
 
 struct Slot {
   StorageBlock block;
-  const Allocator* alloc = nullptr;
+  void (*release)(void*) = nullptr;
   uint32_t generation = 0;
 };
 
@@ -56,6 +56,10 @@ Slot* slot_of(double handle) {
 Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes) {
   void* ptr = alloc.allocate(bytes);
   if (!ptr) throw Napi::Error::New(env, "out of memory: could not allocate " + std::to_string(bytes) + " bytes");
+  return wrap_storage(env, ptr, bytes, alloc.release);
+}
+
+Napi::Value wrap_storage(Napi::Env env, void* ptr, size_t bytes, void (*release)(void*)) {
   auto& table = slots();
   uint32_t index;
   if (!free_slots().empty()) {
@@ -63,7 +67,7 @@ Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes) {
     free_slots().pop_back();
   } else {
     if (table.size() >= static_cast<size_t>(kSlotCount)) {
-      alloc.release(ptr);
+      release(ptr);
       throw Napi::Error::New(env, "out of storage handles: more than 2^24 live allocations");
     }
     index = static_cast<uint32_t>(table.size());
@@ -71,7 +75,7 @@ Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes) {
   }
   Slot& slot = table[index];
   slot.block = StorageBlock{ptr, bytes};
-  slot.alloc = &alloc;
+  slot.release = release;
   slot.generation = (slot.generation + 1) & 0x1fffffffu;  // keeps the handle below 2^53
   return Napi::Number::New(env, static_cast<double>(slot.generation) * kSlotCount + index);
 }
@@ -91,7 +95,7 @@ void free_storage(const Napi::Value& value, const Allocator& alloc) {
   if (!value.IsNumber()) throw Napi::TypeError::New(value.Env(), "free: expected a storage handle");
   Slot* slot = slot_of(value.As<Napi::Number>().DoubleValue());
   if (!slot) return;
-  (slot->alloc ? slot->alloc : &alloc)->release(slot->block.ptr);
+  (slot->release ? slot->release : alloc.release)(slot->block.ptr);
   slot->block = StorageBlock{};
   free_slots().push_back(static_cast<uint32_t>(slot - slots().data()));
 }

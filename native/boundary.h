@@ -25,6 +25,8 @@ struct StorageBlock {
 // recognised by its generation and rejected. Lifetime is owned by the TypeScript side, whose
 // FinalizationRegistry frees handles of tensors that were never disposed.
 Napi::Value make_storage(Napi::Env env, const Allocator& alloc, size_t bytes);
+// Same, for memory the addon allocated itself (the CUDA addon, which reports its own allocation errors).
+Napi::Value wrap_storage(Napi::Env env, void* ptr, size_t bytes, void (*release)(void*));
 // The block behind a handle; throws a JS error for anything that is not a live handle.
 StorageBlock storage_of(const Napi::Value& value, const char* what);
 StorageBlock storage_of_handle(Napi::Env env, double handle, const char* what);

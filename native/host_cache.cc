@@ -2,6 +2,8 @@
 // own bins already reuse them); large blocks are rounded up and kept on a free list per rounded size.
 #include "host_cache.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -42,10 +44,18 @@ Cache& cache() {
 
 void* aligned(size_t bytes) { return std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign); }
 
+// Physical memory: a request above it is refused up front, because with overcommit the allocation
+// itself might succeed and the process would only be killed later when the pages are touched.
+size_t physical_bytes() {
+  static const size_t total = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE));
+  return total;
+}
+
 }  // namespace
 
 void* host_cache_allocate(size_t bytes) {
   if (bytes == 0) bytes = 1;
+  if (bytes > physical_bytes()) return nullptr;
   if (bytes < kLargeBlock) return aligned(bytes);
   size_t rounded = round_large(bytes);
   Cache& c = cache();

@@ -1,5 +1,5 @@
 import type { Device } from "../backend/backend.js";
-import { AutogradError, DisposedError } from "../errors.js";
+import { AutogradError, BackendError, DisposedError } from "../errors.js";
 import type { DType } from "./dtype.js";
 import { DTYPE_BYTES, isFloat } from "./dtype.js";
 import type { GradNode } from "./graph.js";
@@ -41,9 +41,9 @@ export class Tensor<D extends DType = DType> {
   constructor(storage: Storage, dtype: D, shape: readonly number[], strides?: readonly number[], offset = 0) {
     this.storageRef = storage;
     this.dtype = dtype;
-    // Callers pass arrays they no longer touch; the readonly types keep users from mutating them.
-    this.shape = shape;
-    this.strides = strides ?? contiguousStrides(shape);
+    // Callers pass arrays they no longer touch (no copy needed); freezing keeps users from mutating them.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape as number[]);
+    this.strides = Object.freeze((strides ?? contiguousStrides(shape)) as number[]);
     this.offset = offset;
     this.device = storage.device;
     addTensors(this.device, 1);
@@ -54,7 +54,13 @@ export class Tensor<D extends DType = DType> {
   /** @internal A new tensor of fresh, uninitialised storage. */
   static empty<D extends DType>(shape: readonly number[], dtype: D, backend: Storage["backend"]): Tensor<D> {
     const bytes = numelOf(shape) * DTYPE_BYTES[dtype];
-    return new Tensor(Storage.allocate(backend, bytes), dtype, shape);
+    let storage: Storage;
+    try {
+      storage = Storage.allocate(backend, bytes);
+    } catch (e) {
+      throw new BackendError(`cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${bytes} bytes) on ${backend.device}: ${(e as Error).message}`);
+    }
+    return new Tensor(storage, dtype, shape);
   }
 
   /** @internal A view of the same storage (the storage gains a reference). */

@@ -1,0 +1,93 @@
+// Creation kernels: fill (a constant of any dtype) and arange (start + i*step), per native/KERNELS.md.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "launch.cuh"
+
+namespace slmkit {
+namespace {
+
+// y: [n] contiguous
+template <typename T> __global__ void fill_kernel(T* y, T value, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    y[i] = value;
+}
+
+// y: [n] contiguous. The value is computed in f64 as KERNELS.md asks, then stored: f32 rounds to nearest,
+// bf16 rounds through f32 like every bf16 store, i32 truncates toward zero.
+template <typename T> __global__ void arange_kernel(T* y, double start, double step, int64_t n) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    double v = start + static_cast<double>(i) * step;
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) y[i] = __float2bfloat16_rn(static_cast<float>(v));
+    else if constexpr (std::is_same_v<T, int32_t>) y[i] = __double2int_rz(v);
+    else y[i] = static_cast<float>(v);
+  }
+}
+
+// The fill value converted on the host to the output's storage type, like copy converts an element.
+template <typename T> T fill_value(double v) {
+  if constexpr (std::is_same_v<T, float>) return static_cast<float>(v);
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(static_cast<float>(v));
+  else if constexpr (std::is_same_v<T, uint8_t>) return v != 0 ? 1 : 0;
+  else {
+    // Checked here because a host double -> int cast is undefined for NaN and out-of-range values.
+    if (!(std::trunc(v) >= INT32_MIN && std::trunc(v) <= INT32_MAX))
+      throw KernelError("fill: value " + std::to_string(v) + " does not fit in i32");
+    return static_cast<int32_t>(v);
+  }
+}
+
+bool all_zero_bytes(const void* p, size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i)
+    if (b[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+// outputs: y (any shape, contiguous, any dtype); attrs: value.
+void fill(const OpArgs& a) {
+  check_counts("fill", a, 0, 1, 1);
+  const TensorView& y = a.outputs[0];
+  if (!y.is_contiguous()) throw KernelError("fill: y " + shape_str(y) + " must be contiguous");
+  int64_t n = y.numel();
+  if (n == 0) return;
+  cudaStream_t stream = stream_of(a);
+  dispatch_dtype(y.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T value = fill_value<T>(a.attrs[0]);
+    // zeros() is the common case, and a memset runs at full bandwidth with no kernel of ours.
+    if (sizeof(T) == 1 || all_zero_bytes(&value, sizeof(T))) {
+      unsigned char byte;
+      std::memcpy(&byte, &value, 1);
+      check_cuda(cudaMemsetAsync(y.data, byte, n * sizeof(T), stream), "fill", "cudaMemsetAsync");
+      return;
+    }
+    fill_kernel<T><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), value, n);
+    check_launch("fill");
+  });
+}
+
+// outputs: y [n] (contiguous; f32, bf16 or i32); attrs: start, step.
+void arange(const OpArgs& a) {
+  check_counts("arange", a, 0, 1, 2);
+  const TensorView& y = a.outputs[0];
+  if (y.ndim != 1 || !y.is_contiguous())
+    throw KernelError("arange: y " + shape_str(y) + " must be one contiguous dimension");
+  if (y.dtype == DType::boolean) throw KernelError("arange: y must be f32, bf16 or i32, got bool");
+  int64_t n = y.numel();
+  if (n == 0) return;
+  cudaStream_t stream = stream_of(a);
+  dispatch_dtype(y.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (!std::is_same_v<T, uint8_t>)
+      arange_kernel<T><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), a.attrs[0], a.attrs[1], n);
+  });
+  check_launch("arange");
+}
+
+SLMKIT_REGISTER_KERNELS({{"fill", fill}, {"arange", arange}});
+
+}  // namespace slmkit

@@ -1,0 +1,74 @@
+// Helpers shared by the CUDA launchers: argument checks that name the kernel, launch sizing, error checks.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "slmkit/op_args.h"
+
+namespace slmkit {
+
+// "[2, 3, 4]": shapes in error messages.
+inline std::string shape_str(const TensorView& t) {
+  std::string s = "[";
+  for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+  return s + "]";
+}
+
+inline void check_counts(const char* kernel, const OpArgs& a, int inputs, int outputs, int attrs) {
+  if (a.num_inputs != inputs || a.num_outputs != outputs || a.num_attrs != attrs)
+    throw KernelError(std::string(kernel) + ": expected " + std::to_string(inputs) + " inputs, " +
+                      std::to_string(outputs) + " outputs and " + std::to_string(attrs) + " attrs, got " +
+                      std::to_string(a.num_inputs) + ", " + std::to_string(a.num_outputs) + " and " +
+                      std::to_string(a.num_attrs));
+}
+
+inline bool same_shape(const TensorView& a, const TensorView& b) {
+  if (a.ndim != b.ndim) return false;
+  for (int i = 0; i < a.ndim; ++i)
+    if (a.shape[i] != b.shape[i]) return false;
+  return true;
+}
+
+inline cudaStream_t stream_of(const OpArgs& a) { return static_cast<cudaStream_t>(a.stream); }
+
+// Turns a failed CUDA call or launch into a KernelError naming the kernel. The thread's "last error" is
+// cleared so that the next launch check does not report this failure again as its own.
+inline void check_cuda(cudaError_t err, const char* kernel, const char* what) {
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    throw KernelError(std::string(kernel) + ": " + what + " failed: " + cudaGetErrorName(err) + ": " +
+                      cudaGetErrorString(err));
+  }
+}
+
+// Launch errors (bad configuration, no kernel image for this GPU) surface here; faults inside the kernel
+// surface at the next synchronising call, which is how CUDA reports asynchronous errors.
+inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel, "kernel launch"); }
+
+constexpr int kBlockThreads = 256;
+
+// Blocks for a grid-stride loop over n elements. The cap keeps a few waves resident on any GPU we build
+// for (at most 132 SMs x 8 blocks of 256 threads at once) without a device query per launch; larger
+// tensors are covered by the loop.
+inline unsigned grid_for(int64_t n) {
+  int64_t blocks = (n + kBlockThreads - 1) / kBlockThreads;
+  return static_cast<unsigned>(blocks < 4096 ? (blocks > 0 ? blocks : 1) : 4096);
+}
+
+// Calls f(TypeTag<T>{}) with the storage type of dtype d: float, __nv_bfloat16, int32_t, or uint8_t for bool.
+template <typename T> struct TypeTag { using type = T; };
+
+template <typename F> void dispatch_dtype(DType d, F&& f) {
+  switch (d) {
+    case DType::f32: f(TypeTag<float>{}); return;
+    case DType::bf16: f(TypeTag<__nv_bfloat16>{}); return;
+    case DType::i32: f(TypeTag<int32_t>{}); return;
+    case DType::boolean: f(TypeTag<uint8_t>{}); return;
+  }
+  throw KernelError(std::string("unknown dtype code ") + std::to_string(static_cast<int>(d)));
+}
+
+}  // namespace slmkit
