@@ -114,7 +114,18 @@ void pack_a(StridedMatrix<T> a, int64_t mc, int64_t kc, float* dst) {
     // Row by row, so a row-major A is read sequentially; the scattered writes stay in L1.
     for (int r = 0; r < m; ++r) {
       const T* src = a.at(i + r, 0);
-      for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k * a.cs);
+      if (a.cs == 1) {
+        // Each row contributes only kc elements before we jump to the next row, too short a run for
+        // the hardware prefetcher, so A streamed from DRAM would stall on every row: fetch the same
+        // row of the next panel while this one is packed.
+        if (i + MR + r < mc) {
+          const T* next = a.at(i + MR + r, 0);
+          for (int64_t k = 0; k < kc; k += 64 / sizeof(T)) __builtin_prefetch(next + k);
+        }
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k);
+      } else {
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k * a.cs);
+      }
     }
     for (int r = m; r < MR; ++r)
       for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
