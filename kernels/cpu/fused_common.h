@@ -141,6 +141,9 @@ inline double dot_f64(const float* a, const float* b, int64_t n) {
   return (lane[0] + lane[2]) + (lane[1] + lane[3]) + tail;
 }
 
+// max(a, b) that returns NaN when either is NaN (std::max drops a NaN in its second argument).
+inline float max_keep_nan(float a, float b) { return (b > a || b != b) ? b : a; }
+
 // Maximum of n floats (-inf for n = 0). A NaN sticks once taken (a NaN lane never compares greater).
 inline float max_f32(const float* a, int64_t n) {
   constexpr float ninf = -std::numeric_limits<float>::infinity();
