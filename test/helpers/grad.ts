@@ -1,6 +1,6 @@
 // Checks a library op's forward and backward against a float64 reference and its finite differences.
 import { expect } from "vitest";
-import { type Tensor, tidy } from "../../src/index.js";
+import { type FloatDType, type Tensor, tidy } from "../../src/index.js";
 import { type FloatKind, numericGrad, type Ref, roundRef, type Rng } from "../reference/index.js";
 import { expectClose } from "./expect.js";
 import { fromRef, toRef } from "./tensors.js";
@@ -10,13 +10,15 @@ export interface GradCase {
   dtype: FloatKind;
   /** Inputs; rounded to dtype here so the reference sees exactly what the tensors hold. */
   inputs: Ref[];
-  lib: (xs: Tensor[]) => Tensor;
+  lib: (xs: Tensor<FloatDType>[]) => Tensor;
   ref: (xs: Ref[]) => Ref;
   rng: Rng;
   /** Number of rounding steps in the backward rule (scales the gradient tolerance). */
   ops?: number;
   /** Forward tolerance; elementwise by default. */
   forwardTol?: (want: Ref) => Tol;
+  /** The output's dtype when it differs from the inputs' (crossEntropy gives f32 for bf16 logits). */
+  outDtype?: FloatKind;
   /** Inputs that get no gradient check (e.g. kept constant). */
   skip?: number[];
   label?: string;
@@ -30,13 +32,14 @@ export function checkForwardBackward(c: GradCase): void {
   const label = c.label ?? "";
   const inputs = c.inputs.map((r) => roundRef(r, c.dtype));
   tidy(() => {
-    const xs = inputs.map((r) => fromRef(r, c.dtype, true));
+    const xs: Tensor<FloatDType>[] = inputs.map((r) => fromRef(r, c.dtype, true));
     const y = c.lib(xs);
     const want = c.ref(inputs);
-    expect(y.dtype, `${label} output dtype`).toBe(c.dtype);
-    expectClose(y, want, (c.forwardTol ?? ((w) => elementwiseTol(c.dtype, w)))(want), `${label} forward`);
-    const cot = roundRef(c.rng.ref(want.shape), c.dtype);
-    y.backward(fromRef(cot, c.dtype));
+    const outDtype = c.outDtype ?? c.dtype;
+    expect(y.dtype, `${label} output dtype`).toBe(outDtype);
+    expectClose(y, want, (c.forwardTol ?? ((w) => elementwiseTol(outDtype, w)))(want), `${label} forward`);
+    const cot = roundRef(c.rng.ref(want.shape), outDtype);
+    y.backward(fromRef(cot, outDtype));
     const grads = numericGrad(c.ref, inputs, cot);
     xs.forEach((x, i) => {
       if (c.skip?.includes(i)) return;

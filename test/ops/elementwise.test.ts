@@ -351,7 +351,7 @@ describe("where", () => {
     });
   }
   it("accepts numbers for a and b", () => {
-    const cond = S.tensor([true, false, true]);
+    const cond = S.tensor([true, false, true]) as S.Tensor<"bool">;
     const x = S.tensor([1, 2, 3]);
     expect(Array.from(S.where(cond, x, 0).dataSync())).toEqual([1, 0, 3]);
     expect(Array.from(S.where(cond, -1, x).dataSync())).toEqual([-1, 2, -1]);

@@ -131,7 +131,7 @@ describe("reductions on non-contiguous inputs", () => {
   it("sum, max, logsumexp, var over a transposed and a step-sliced view", () => {
     S.tidy(() => {
       const { t, r } = floatInput(rng.ref([9, 6, 5]), "f32");
-      const views: [S.Tensor, R.Ref][] = [
+      const views: [S.Tensor<"f32">, R.Ref][] = [
         [S.permute(t, [2, 0, 1]), R.views.permute(r, [2, 0, 1])],
         [S.slice(t, 1, 0, undefined, 2), R.views.slice(r, 1, 0, undefined, 2)],
       ];

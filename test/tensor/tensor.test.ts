@@ -15,10 +15,19 @@ describe("properties", () => {
     expect(x.isDisposed).toBe(false);
     expect(x.requiresGrad).toBe(false);
   });
-  it("shape cannot be changed through the returned array", () => {
-    const x = S.zeros([2, 3]);
-    expect(() => (x.shape as number[]).push(4)).toThrow();
-    expect(x.shape).toEqual([2, 3]);
+  it("a tensor does not alias the shape arrays it was given (changing them later changes nothing)", () => {
+    const shape = [2, 3];
+    const a = S.zeros(shape);
+    const b = S.tensor(new Float32Array(6), { shape });
+    const target = [3, 2];
+    const c = S.reshape(a, target);
+    const e = S.expand(S.zeros([1, 3]), shape);
+    shape[0] = 7;
+    target[1] = 9;
+    expect(a.shape).toEqual([2, 3]);
+    expect(b.shape).toEqual([2, 3]);
+    expect(c.shape).toEqual([3, 2]);
+    expect(e.shape).toEqual([2, 3]);
   });
 });
 
