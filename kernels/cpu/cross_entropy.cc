@@ -46,8 +46,7 @@ void cross_entropy_forward_typed(const TensorView& logits,   // [N, V]
       for (int64_t c0 = 0; c0 < V; c0 += kChunk) {
         const int64_t n = std::min(kChunk, V - c0);
         const float* x = f32_row(row + c0, x_buf.data(), n);
-        const float chunk_max = max_f32(x, n);
-        const float m_new = (chunk_max > m || chunk_max != chunk_max) ? chunk_max : m;  // keeps a NaN
+        const float m_new = max_keep_nan(m, max_f32(x, n));
         if (m_new == -std::numeric_limits<float>::infinity()) continue;  // all -inf so far: nothing to add
         if (m_new != m) sum *= std::exp(static_cast<double>(m) - m_new);
         for (int64_t j = 0; j < n; ++j) e_buf[j] = exp_approx(x[j] - m_new);

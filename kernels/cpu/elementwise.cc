@@ -6,6 +6,7 @@
 #include "dtype_dispatch.h"
 #include "kernel_checks.h"
 #include "strided.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -34,6 +35,32 @@ template <class T, class Op> void unary_loop(const TensorView& x, const TensorVi
         for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i])));
       } else {
         for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i * s])));
+      }
+    });
+  });
+}
+
+// y[i] = f(x[i]) with f an array routine from vec_math.h; x: strided view, y: contiguous, same shape and
+// storage type T. Contiguous f32 runs are passed straight through; anything else (bf16, strided) goes
+// through a small f32 block.
+template <class T> void vec_unary_loop(const TensorView& x, const TensorView& y, void (*f)(const float*, float*, int64_t)) {
+  StridedWalk<1> walk(x.shape, x.ndim, {x.strides});
+  const T* xp = x.ptr<T>();
+  T* yp = y.ptr<T>();
+  const int64_t s = walk.inner_stride(0);
+  parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) {
+      const T* src = xp + off[0];
+      T* dst = yp + pos;
+      if constexpr (std::is_same_v<T, float>) {
+        if (s == 1) return f(src, dst, n);
+      }
+      float buf[kVecBlock];
+      for (int64_t b = 0; b < n; b += kVecBlock) {
+        const int64_t len = std::min(kVecBlock, n - b);
+        for (int64_t i = 0; i < len; ++i) buf[i] = load(src[(b + i) * s]);
+        f(buf, buf, len);
+        for (int64_t i = 0; i < len; ++i) dst[b + i] = store<T>(buf[i]);
       }
     });
   });
@@ -75,19 +102,32 @@ void binary_loop(const TensorView& a, const TensorView& b, const TensorView& y, 
     float operator()(float x) const { return (expr); }  \
   };
 
-SLMKIT_FLOAT_UNARY(exp, std::exp(x))
-SLMKIT_FLOAT_UNARY(log, std::log(x))
 SLMKIT_FLOAT_UNARY(sqrt, std::sqrt(x))
 SLMKIT_FLOAT_UNARY(rsqrt, 1.0f / std::sqrt(x))
 SLMKIT_FLOAT_UNARY(sin, std::sin(x))
 SLMKIT_FLOAT_UNARY(cos, std::cos(x))
-SLMKIT_FLOAT_UNARY(tanh, std::tanh(x))
-SLMKIT_FLOAT_UNARY(sigmoid, 1.0f / (1.0f + std::exp(-x)))
-// x / (1 + e^-x) rather than x * sigmoid(x): same form as PyTorch, so silu(-inf) is NaN there and here.
-SLMKIT_FLOAT_UNARY(silu, x / (1.0f + std::exp(-x)))
-SLMKIT_FLOAT_UNARY(gelu, 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)))
-SLMKIT_FLOAT_UNARY(erf, std::erf(x))
 #undef SLMKIT_FLOAT_UNARY
+
+// Unary maths done by a vec_math.h array routine (vectorised per ISA; its baseline is the scalar std::
+// form, e.g. silu = x / (1 + e^-x) as in PyTorch, so silu(-inf) is NaN there and here).
+#define SLMKIT_VEC_UNARY(name_, fn)                                   \
+  struct name_##_op {                                                 \
+    static constexpr const char* name = #name_;                       \
+    static constexpr bool allows_i32 = false;                         \
+    static constexpr void (*array)(const float*, float*, int64_t) = fn; \
+  };
+
+SLMKIT_VEC_UNARY(exp, vec_exp)
+SLMKIT_VEC_UNARY(log, vec_log)
+SLMKIT_VEC_UNARY(tanh, vec_tanh)
+SLMKIT_VEC_UNARY(sigmoid, vec_sigmoid)
+SLMKIT_VEC_UNARY(silu, vec_silu)
+SLMKIT_VEC_UNARY(gelu, vec_gelu)
+SLMKIT_VEC_UNARY(erf, vec_erf)
+#undef SLMKIT_VEC_UNARY
+
+template <class Op, class = void> struct has_array : std::false_type {};
+template <class Op> struct has_array<Op, std::void_t<decltype(Op::array)>> : std::true_type {};
 
 struct neg_op {
   static constexpr const char* name = "neg";
@@ -116,9 +156,9 @@ template <class Op> void unary_kernel(const OpArgs& a) {
   check_dtype(Op::name, "y", y, y.dtype == x.dtype, "x's dtype");
   check_same_shape(Op::name, "x and y", x, y);
   check_contiguous(Op::name, "y", y);
-  Op op;
-  if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, op); });
-  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, op); });
+  if constexpr (has_array<Op>::value) dispatch_float(x.dtype, [&](auto t) { vec_unary_loop<decltype(t)>(x, y, Op::array); });
+  else if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
+  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
 }
 
 // Checks shared by clamp and pow_scalar (unary ops with attributes).

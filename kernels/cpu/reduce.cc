@@ -7,6 +7,7 @@
 #include "dtype_dispatch.h"
 #include "kernel_checks.h"
 #include "strided.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -133,7 +134,22 @@ template <class T> struct logsumexp_red {
       acc.s += std::exp(v - acc.m);
     }
   }
-  void row(acc_t& acc, const T* x, int64_t n, int64_t r0) const { step_row(*this, acc, x, n, r0); }
+  // A contiguous run, one block at a time: the block's max, then its exp-sum while the block is still in
+  // L1 (one exp per element, no rescaling), merged into acc. A NaN is skipped by the max and surfaces as a
+  // NaN sum; a block whose max is infinite (or that holds no number) is settled by its max and a NaN scan.
+  void row(acc_t& acc, const T* x, int64_t n, int64_t) const {
+    for_f32_blocks(x, n, [&](const float* b, int64_t len, int64_t) {
+      acc_t part{vec_max(b, len), 0.0};
+      if (part.m != kInf && part.m != -kInf) {
+        part.s = vec_exp_sum(b, part.m, nullptr, len);
+        if (part.s != part.s) part.m = part.s;
+      } else {
+        for (int64_t j = 0; j < len; ++j)
+          if (b[j] != b[j]) part.m = b[j];
+      }
+      merge(acc, part);
+    });
+  }
   void merge(acc_t& a, const acc_t& b) const {
     if (a.m != a.m || b.m != b.m) {
       a.m = std::numeric_limits<float>::quiet_NaN();

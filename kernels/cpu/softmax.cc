@@ -7,28 +7,10 @@
 #include "dtype_dispatch.h"
 #include "kernel_checks.h"
 #include "strided.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
-
-// Max of a row in 8 independent lanes, so the loop vectorises (a single running max would be a
-// serial dependency chain). A NaN is not picked up here; it turns the row's sum into NaN instead,
-// which makes the whole row NaN as in PyTorch.
-template <class T> float row_max(const T* x, int64_t n) {
-  constexpr int kLanes = 8;
-  float lane[kLanes];
-  std::fill(lane, lane + kLanes, -std::numeric_limits<float>::infinity());
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      const float v = load(x[j + l]);
-      lane[l] = v > lane[l] ? v : lane[l];
-    }
-  float m = lane[0];
-  for (int l = 1; l < kLanes; ++l) m = lane[l] > m ? lane[l] : m;
-  for (; j < n; ++j) m = load(x[j]) > m ? load(x[j]) : m;
-  return m;
-}
 
 // Runs body(row_index) for each of n rows of length v, split over threads by element count.
 template <class F> void for_rows(int64_t n, int64_t v, F&& body) {
@@ -63,22 +45,31 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
     for_rows(N, V, [&](int64_t r) {
       const T* xr = x.ptr<T>() + r * V;
       T* yr = y.ptr<T>() + r * V;
-      const float m = row_max(xr, V);
+      // A NaN is skipped by the max but turns the sum into NaN, which makes the whole row NaN (PyTorch).
+      float m = -std::numeric_limits<float>::infinity();
+      for_f32_blocks(xr, V, [&](const float* b, int64_t len, int64_t) {
+        const float bm = vec_max(b, len);
+        m = bm > m ? bm : m;
+      });
       double s = 0;
       if constexpr (Log) {
-        for (int64_t j = 0; j < V; ++j) s += std::exp(load(xr[j]) - m);
+        for_f32_blocks(xr, V, [&](const float* b, int64_t len, int64_t) { s += vec_exp_sum(b, m, nullptr, len); });
         const float lse = m + static_cast<float>(std::log(s));
         for (int64_t j = 0; j < V; ++j) yr[j] = store<T>(load(xr[j]) - lse);
       } else if constexpr (std::is_same_v<T, float>) {
         // f32: keep exp(x - m) in y itself, then scale in place (one exp per element).
-        for (int64_t j = 0; j < V; ++j) s += (yr[j] = std::exp(xr[j] - m));
+        s = vec_exp_sum(xr, m, yr, V);
         const float inv = static_cast<float>(1.0 / s);
         for (int64_t j = 0; j < V; ++j) yr[j] *= inv;
       } else {
         // bf16: rounding exp(x - m) to bf16 before scaling would round twice; recompute instead.
-        for (int64_t j = 0; j < V; ++j) s += std::exp(load(xr[j]) - m);
+        for_f32_blocks(xr, V, [&](const float* b, int64_t len, int64_t) { s += vec_exp_sum(b, m, nullptr, len); });
         const float inv = static_cast<float>(1.0 / s);
-        for (int64_t j = 0; j < V; ++j) yr[j] = store<T>(std::exp(load(xr[j]) - m) * inv);
+        for_f32_blocks(xr, V, [&](const float* b, int64_t len, int64_t off) {
+          float e[kVecBlock];
+          vec_exp_sum(b, m, e, len);
+          for (int64_t j = 0; j < len; ++j) yr[off + j] = store<T>(e[j] * inv);
+        });
       }
     });
   });
@@ -103,7 +94,11 @@ template <bool Log> void softmax_like_backward(const OpArgs& a) {
       if constexpr (Log) {
         for (int64_t j = 0; j < V; ++j) s += load(gr[j]);
         const float sf = static_cast<float>(s);
-        for (int64_t j = 0; j < V; ++j) out[j] = store<T>(load(gr[j]) - std::exp(load(yr[j])) * sf);
+        for_f32_blocks(yr, V, [&](const float* b, int64_t len, int64_t off) {
+          float e[kVecBlock];
+          vec_exp(b, e, len);
+          for (int64_t j = 0; j < len; ++j) out[off + j] = store<T>(load(gr[off + j]) - e[j] * sf);
+        });
       } else {
         for (int64_t j = 0; j < V; ++j) s += load(gr[j]) * load(yr[j]);
         const float sf = static_cast<float>(s);

@@ -13,6 +13,8 @@ import { memory } from "../tensor/memory.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { ones } from "../ops/creation.js";
+import { attention } from "../ops/attention.js";
+import { rope } from "../ops/rope.js";
 
 const TEXT = `It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.
 However little known the feelings or views of such a man may be on his first entering a neighbourhood, this truth is so well
@@ -27,9 +29,9 @@ export interface DemoOptions {
 }
 
 /**
- * The foundation's end-to-end job: a character-level next-token model (embedding, RMSNorm, a SwiGLU MLP
- * with a residual, a linear head) trained with cross-entropy and the fused AdamW step on the CPU.
- * Returns the first and last losses.
+ * The foundation's end-to-end job: a one-block character-level transformer (embedding, RMSNorm, causal
+ * attention with RoPE, a SwiGLU MLP, residuals, a linear head) trained with cross-entropy and the fused
+ * AdamW step on the CPU. Returns the first and last losses.
  */
 export function runDemo(opts: DemoOptions): { first: number; last: number } {
   manualSeed(opts.seed);
@@ -38,6 +40,8 @@ export function runDemo(opts: DemoOptions): { first: number; last: number } {
   const V = chars.length;
   const C = 64;
   const F = 160;
+  const H = 4;
+  const D = C / H;
   const param = (shape: number[], std: number): Tensor<"f32"> => {
     const p = randn(shape, { std });
     p.requiresGrad = true;
@@ -45,11 +49,12 @@ export function runDemo(opts: DemoOptions): { first: number; last: number } {
   };
   const params = {
     wte: param([V, C], 0.1),
-    norm: (() => {
-      const w = ones([C]);
-      w.requiresGrad = true;
-      return w;
-    })(),
+    attnNorm: ones([C], { requiresGrad: true }),
+    wq: param([C, C], 1 / Math.sqrt(C)),
+    wk: param([C, C], 1 / Math.sqrt(C)),
+    wv: param([C, C], 1 / Math.sqrt(C)),
+    wo: param([C, C], 1 / Math.sqrt(C)),
+    mlpNorm: ones([C], { requiresGrad: true }),
     gate: param([C, F], 1 / Math.sqrt(C)),
     up: param([C, F], 1 / Math.sqrt(C)),
     down: param([F, C], 1 / Math.sqrt(F)),
@@ -65,10 +70,16 @@ export function runDemo(opts: DemoOptions): { first: number; last: number } {
   let last = NaN;
   for (let step = 1; step <= opts.steps; step++) {
     const loss = tidy(() => {
+      const T = inputs.shape[0]!;
+      const heads = (t: Tensor<"f32">) => t.reshape([1, T, H, D]).permute([0, 2, 1, 3]);
       const x = embedding(params.wte, inputs);
-      const h = rmsNorm(x, params.norm);
-      const mlp = matmul(swiglu(matmul(h, params.gate), matmul(h, params.up)), params.down);
-      const logits = matmul(add(x, mlp), params.head);
+      const a = rmsNorm(x, params.attnNorm);
+      const q = rope(heads(matmul(a, params.wq)));
+      const k = rope(heads(matmul(a, params.wk)));
+      const mixed = attention(q, k, heads(matmul(a, params.wv)), { causal: true });
+      const x2 = add(x, matmul(mixed.permute([0, 2, 1, 3]).reshape([T, C]), params.wo));
+      const m = rmsNorm(x2, params.mlpNorm);
+      const logits = matmul(add(x2, matmul(swiglu(matmul(m, params.gate), matmul(m, params.up)), params.down)), params.head);
       const l = crossEntropy(logits, targets);
       backward(l);
       return item(l);

@@ -15,6 +15,7 @@ export interface CreateOptions<D extends DType = DType> {
 }
 
 export type NestedArray = number | boolean | readonly NestedArray[];
+export type NestedBooleans = boolean | readonly NestedBooleans[];
 export type TensorData = NestedArray | Float32Array | Float64Array | Int32Array | Uint8Array;
 
 function resolve<D extends DType>(op: string, opts: CreateOptions<D> | undefined, fallback: DType): { dtype: D; device: Device } {
@@ -84,6 +85,7 @@ function fromValues<D extends DType>(values: ArrayLike<number>, shape: number[],
  */
 export function tensor(data: Int32Array, opts?: Omit<CreateOptions, "dtype"> & { shape?: readonly number[] }): Tensor<"i32">;
 export function tensor(data: Uint8Array, opts?: Omit<CreateOptions, "dtype"> & { shape?: readonly number[] }): Tensor<"bool">;
+export function tensor(data: NestedBooleans, opts?: Omit<CreateOptions, "dtype"> & { shape?: readonly number[] }): Tensor<"bool">;
 export function tensor<D extends DType = "f32">(data: TensorData, opts?: CreateOptions<D> & { shape?: readonly number[] }): Tensor<D>;
 export function tensor<D extends DType>(data: TensorData, opts?: CreateOptions<D> & { shape?: readonly number[] }): Tensor<D> {
   const op = "tensor";

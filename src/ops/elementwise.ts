@@ -78,8 +78,9 @@ function binary<A extends DType, B extends DType>(kernel: BinaryKernel, a: Tenso
 
 /** Same-dtype operands keep their dtype; mixed dtypes promote (bf16 + f32 -> f32). */
 type BinaryFn = {
-  <D extends DType>(a: TensorLike<D>, b: TensorLike<D>): Tensor<D>;
-  <A extends DType, B extends DType>(a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>>;
+  <D extends DType>(a: Tensor<D>, b: Tensor<NoInfer<D>> | number): Tensor<D>;
+  <D extends DType>(a: number, b: Tensor<D>): Tensor<D>;
+  <A extends DType, B extends DType>(a: Tensor<A>, b: Tensor<B>): Tensor<Promote<A, B>>;
 };
 const binaryOp = (kernel: BinaryKernel): BinaryFn => ((a: TensorLike, b: TensorLike) => binary(kernel, a, b)) as BinaryFn;
 

@@ -42,7 +42,7 @@ function asBatched(t: Tensor, batch: readonly number[]): { view: ViewArg; temp?:
  * @example
  * matmul(randn([8, 16, 32]), randn([32, 64])); // [8, 16, 64]
  */
-export function matmul<D extends FloatDType>(a: Tensor<D>, b: Tensor<D>): Tensor<D> {
+export function matmul<D extends FloatDType>(a: Tensor<D>, b: Tensor<NoInfer<D>>): Tensor<D> {
   a.storageFor("matmul");
   b.storageFor("matmul");
   commonDevice("matmul", [a, b]);

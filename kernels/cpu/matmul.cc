@@ -1,0 +1,355 @@
+// matmul on the CPU: validation, ISA dispatch, and a packed, blocked, multi-threaded GEMM driver.
+//
+// Loop nest (GotoBLAS/BLIS): for each NC-wide column panel of B and each KC-deep slice of K, B's slice is
+// packed once into NR-wide micro-panels shared by all threads; then threads take (MC-row block,
+// N chunk) work items, pack their A block into MR-tall micro-panels, and run the ISA's block
+// micro-kernel over it. Packing converts bf16 to f32 and absorbs any strides, so the micro-kernels only
+// ever see aligned, contiguous, zero-padded f32 panels.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+
+#include "bf16.h"
+#include "cpu_features.h"
+#include "matmul.h"
+#include "parallel.h"
+#include "slmkit/op_args.h"
+
+namespace slmkit {
+namespace {
+
+// ---- element access: bf16 is converted to f32 as it is read, rounded back only when stored ----
+
+inline float load_f32(const float* p) { return *p; }
+inline float load_f32(const uint16_t* p) { return bf16_to_f32(*p); }
+inline void store_from_f32(float* p, float v) { *p = v; }
+inline void store_from_f32(uint16_t* p, float v) { *p = f32_to_bf16(v); }
+
+// A strided matrix: element (i, j) is at p[i * rs + j * cs].
+template <typename T>
+struct StridedMatrix {
+  const T* p;
+  int64_t rs, cs;
+  const T* at(int64_t i, int64_t j) const { return p + i * rs + j * cs; }
+};
+
+// ---- portable micro-kernel (plain C++; the compiler vectorises the NR loop with SSE2) ----
+
+constexpr int kBaselineMr = 4;
+constexpr int kBaselineNr = 8;
+
+// pa: [ceil(mc/4)][kc][4], pb: [ceil(nc/8)][kc][8], c: [mc, nc] with row stride ldc.
+void matmul_block_baseline(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
+                           int64_t ldc, bool accumulate) {
+  for (int64_t j = 0; j < nc; j += kBaselineNr) {
+    const int n = static_cast<int>(std::min<int64_t>(kBaselineNr, nc - j));
+    const float* bp = pb + j * kc;
+    for (int64_t i = 0; i < mc; i += kBaselineMr) {
+      const int m = static_cast<int>(std::min<int64_t>(kBaselineMr, mc - i));
+      const float* a = pa + i * kc;
+      const float* b = bp;
+      float acc[kBaselineMr][kBaselineNr] = {};
+      for (int64_t k = 0; k < kc; ++k, a += kBaselineMr, b += kBaselineNr)
+        for (int r = 0; r < kBaselineMr; ++r)
+          for (int q = 0; q < kBaselineNr; ++q) acc[r][q] += a[r] * b[q];
+      for (int r = 0; r < m; ++r) {
+        float* row = c + (i + r) * ldc + j;
+        for (int q = 0; q < n; ++q) row[q] = accumulate ? row[q] + acc[r][q] : acc[r][q];
+      }
+    }
+  }
+}
+
+// ---- per-ISA tile shapes and cache blocking ----
+// KC x NR of B (the L1-resident micro-panel) and MC x KC of A (the L2-resident block) are sized for
+// Zen 4 (32 KiB L1d, 1 MiB L2 per core); the KC x NC B panel lives in the shared L3.
+
+struct Avx512Gemm {
+  static constexpr int mr = kMatmulAvx512Mr, nr = kMatmulAvx512Nr;
+  static constexpr int64_t kc = 256, mc = 24 * mr, nc = 4096;
+  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
+                    int64_t ldc, bool accumulate) {
+    matmul_block_avx512(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
+  }
+};
+
+struct Avx2Gemm {
+  static constexpr int mr = kMatmulAvx2Mr, nr = kMatmulAvx2Nr;
+  static constexpr int64_t kc = 256, mc = 48 * mr, nc = 4096;
+  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
+                    int64_t ldc, bool accumulate) {
+    matmul_block_avx2(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
+  }
+};
+
+struct BaselineGemm {
+  static constexpr int mr = kBaselineMr, nr = kBaselineNr;
+  static constexpr int64_t kc = 256, mc = 64 * mr, nc = 4096;
+  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
+                    int64_t ldc, bool accumulate) {
+    matmul_block_baseline(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
+  }
+};
+
+// ---- packing ----
+
+// a: the A block starting at (i0, p0), mc x kc -> dst [ceil(mc/MR)][kc][MR], rows past mc zeroed.
+template <int MR, typename T>
+void pack_a(StridedMatrix<T> a, int64_t mc, int64_t kc, float* dst) {
+  for (int64_t i = 0; i < mc; i += MR, dst += kc * MR) {
+    const int m = static_cast<int>(std::min<int64_t>(MR, mc - i));
+    if (m == MR && a.rs == 1) {
+      // Column-major A (e.g. a transposed view): MR consecutive elements per k.
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = a.at(i, k);
+        for (int r = 0; r < MR; ++r) dst[k * MR + r] = load_f32(src + r);
+      }
+      continue;
+    }
+    // Row by row, so a row-major A is read sequentially; the scattered writes stay in L1.
+    for (int r = 0; r < m; ++r) {
+      const T* src = a.at(i + r, 0);
+      if (a.cs == 1) {
+        // Each row contributes only kc elements before we jump to the next row, too short a run for
+        // the hardware prefetcher, so A streamed from DRAM would stall on every row: fetch the same
+        // row of the next panel while this one is packed.
+        if (i + MR + r < mc) {
+          const T* next = a.at(i + MR + r, 0);
+          for (int64_t k = 0; k < kc; k += 64 / sizeof(T)) __builtin_prefetch(next + k);
+        }
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k);
+      } else {
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k * a.cs);
+      }
+    }
+    for (int r = m; r < MR; ++r)
+      for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
+  }
+}
+
+// b: the B block starting at (p0, j0), kc x nc -> dst [ceil(nc/NR)][kc][NR], columns past nc zeroed.
+template <int NR, typename T>
+void pack_b(StridedMatrix<T> b, int64_t kc, int64_t nc, float* dst) {
+  for (int64_t j = 0; j < nc; j += NR, dst += kc * NR) {
+    const int n = static_cast<int>(std::min<int64_t>(NR, nc - j));
+    if (n == NR && b.cs == 1) {
+      // Row-major B: each k is a contiguous run of NR elements (a vectorisable copy).
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = b.at(k, j);
+        for (int q = 0; q < NR; ++q) dst[k * NR + q] = load_f32(src + q);
+      }
+      continue;
+    }
+    // Column by column, so a column-major B (e.g. a transposed weight) is read sequentially.
+    for (int q = 0; q < n; ++q) {
+      const T* src = b.at(0, j + q);
+      for (int64_t k = 0; k < kc; ++k) dst[k * NR + q] = load_f32(src + k * b.rs);
+    }
+    for (int q = n; q < NR; ++q)
+      for (int64_t k = 0; k < kc; ++k) dst[k * NR + q] = 0.0f;
+  }
+}
+
+// A grow-only, 64-byte aligned scratch buffer, one per thread and role, so steady-state calls never
+// allocate. Its size is bounded by the blocking constants (at most KC x NC floats, 4 MiB).
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  float* get(int64_t floats) {
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    if (bytes > capacity_) {
+      std::free(data_);
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      capacity_ = data_ ? bytes : 0;
+      if (!data_) throw std::bad_alloc();
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer packed_a_buffer;
+thread_local PackBuffer packed_b_buffer;
+
+inline int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+// How one NC panel is cut into work items: nm row blocks of mc rows times nn column chunks of ncc
+// columns. Counted in micro-panels so that blocks cost the same even when M is not a multiple of MR.
+struct WorkSplit {
+  int64_t mc, nm, ncc, nn;
+};
+
+WorkSplit split_work(int64_t m, int64_t nc, int mr, int nr, int64_t mc_max, int threads) {
+  const int64_t pm = ceil_div(m, mr), pn = ceil_div(nc, nr);
+  int64_t nm = ceil_div(pm, mc_max / mr);
+  int64_t nn = 1;
+  if (threads > 1) {
+    // Threads pull items dynamically (the machine may be shared), so aim for a few items per thread;
+    // more, smaller row blocks cost nothing extra in packing, only B re-reads from L2/L3.
+    nm = std::min(pm, std::max(nm, int64_t{4} * threads));
+    if (nm < threads) nn = std::min(pn, ceil_div(threads, nm));
+  }
+  const int64_t panels_per_block = ceil_div(pm, nm), panels_per_chunk = ceil_div(pn, nn);
+  return {panels_per_block * mr, ceil_div(pm, panels_per_block), panels_per_chunk * nr,
+          ceil_div(pn, panels_per_chunk)};
+}
+
+// One GEMM: c [m, n] f32 row-major (ldc = n) = a [m, k] * b [k, n], k > 0. When y16 is set, c is f32
+// scratch and every finished block is also rounded into y16 [m, n] bf16.
+template <class G, typename T>
+void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, float* c,
+                 uint16_t* y16, int threads) {
+  const int64_t nc_max = std::min<int64_t>(G::nc, n);
+  float* pb = packed_b_buffer.get(G::kc * ceil_div(nc_max, G::nr) * G::nr);
+  for (int64_t jc = 0; jc < n; jc += G::nc) {
+    const int64_t nc = std::min<int64_t>(G::nc, n - jc);
+    const WorkSplit ws = split_work(m, nc, G::mr, G::nr, G::mc, threads);
+    const int64_t items = ws.nm * ws.nn;
+    for (int64_t pc = 0; pc < k; pc += G::kc) {
+      const int64_t kc = std::min<int64_t>(G::kc, k - pc);
+      const bool first = pc == 0, last = pc + kc == k;
+
+      const int64_t b_panels = ceil_div(nc, G::nr);
+      const int64_t pack_grain = threads > 1 ? std::max<int64_t>(1, 32768 / (kc * G::nr)) : b_panels;
+      parallel_for(b_panels, pack_grain, [&](int64_t p0, int64_t p1) {
+        const int64_t j0 = p0 * G::nr, j1 = std::min(nc, p1 * G::nr);
+        pack_b<G::nr>(StridedMatrix<T>{b.at(pc, jc + j0), b.rs, b.cs}, kc, j1 - j0, pb + j0 * kc);
+      });
+
+      std::atomic<int64_t> next_item{0};
+      parallel_for(threads > 1 ? std::min<int64_t>(threads, items) : 1, 1, [&](int64_t, int64_t) {
+        float* pa = packed_a_buffer.get(ws.mc * kc);
+        for (int64_t item; (item = next_item.fetch_add(1)) < items;) {
+          const int64_t i0 = (item / ws.nn) * ws.mc, j0 = (item % ws.nn) * ws.ncc;
+          if (i0 >= m || j0 >= nc) continue;
+          const int64_t mc = std::min(ws.mc, m - i0), ncc = std::min(ws.ncc, nc - j0);
+          pack_a<G::mr>(StridedMatrix<T>{a.at(i0, pc), a.rs, a.cs}, mc, kc, pa);
+          float* cb = c + i0 * n + jc + j0;
+          G::block(mc, ncc, kc, pa, pb + j0 * kc, cb, n, !first);
+          if (last && y16) {
+            for (int64_t i = 0; i < mc; ++i)
+              for (int64_t j = 0; j < ncc; ++j)
+                y16[(i0 + i) * n + jc + j0 + j] = f32_to_bf16(cb[i * n + j]);
+          }
+        }
+      });
+    }
+  }
+}
+
+// Tiny products: the plain triple loop beats packing when there are only a few thousand FMAs.
+constexpr int64_t kDirectMaxWork = 4096;
+// Below this many FMAs per GEMM, waking the pool costs more than it saves.
+constexpr int64_t kThreadedMinWork = int64_t{1} << 18;
+
+// y [m, n] contiguous = a [m, k] * b [k, n] with f32 accumulation.
+template <typename T>
+void gemm_direct(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, T* y) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float s = 0.0f;
+      for (int64_t p = 0; p < k; ++p) s += load_f32(a.at(i, p)) * load_f32(b.at(p, j));
+      store_from_f32(y + i * n + j, s);
+    }
+}
+
+// One batch entry: picks the direct loop or the packed GEMM; bf16 output goes through f32 scratch
+// because partial sums over K slices must stay in f32.
+template <class G, typename T>
+void gemm_one(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, T* y, int threads) {
+  if (m * n * k <= kDirectMaxWork) {
+    gemm_direct(a, b, m, n, k, y);
+  } else if constexpr (std::is_same<T, float>::value) {
+    gemm_packed<G>(a, b, m, n, k, y, nullptr, threads);
+  } else {
+    std::unique_ptr<float[]> scratch(new float[static_cast<size_t>(m * n)]);
+    gemm_packed<G>(a, b, m, n, k, scratch.get(), y, threads);
+  }
+}
+
+// a [bt, m, k], b [bt, k, n] (any strides) -> y [bt, m, n] contiguous.
+template <class G, typename T>
+void matmul_typed(const TensorView& av, const TensorView& bv, const TensorView& yv) {
+  const int64_t bt = av.shape[0], m = av.shape[1], k = av.shape[2], n = bv.shape[2];
+  T* y = yv.ptr<T>();
+  if (bt == 0 || m == 0 || n == 0) return;
+  if (k == 0) {
+    std::memset(static_cast<void*>(y), 0, static_cast<size_t>(bt * m * n) * sizeof(T));
+    return;
+  }
+  const T* a = av.ptr<const T>();
+  const T* b = bv.ptr<const T>();
+  auto entry = [&](int64_t i, int threads) {
+    gemm_one<G>(StridedMatrix<T>{a + i * av.strides[0], av.strides[1], av.strides[2]},
+                StridedMatrix<T>{b + i * bv.strides[0], bv.strides[1], bv.strides[2]}, m, n, k,
+                y + i * m * n, threads);
+  };
+  const int64_t work = m * n * k;
+  if (work >= kThreadedMinWork || bt == 1) {
+    // Each product is big enough to split across threads by itself.
+    const int threads = work >= kThreadedMinWork ? num_threads() : 1;
+    for (int64_t i = 0; i < bt; ++i) entry(i, threads);
+  } else {
+    // Many small products: one thread per group of batch entries.
+    parallel_for(bt, ceil_div(kThreadedMinWork, work), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) entry(i, 1);
+    });
+  }
+}
+
+std::string shape_str(const TensorView& t) {
+  std::string s = "[";
+  for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+  return s + "]";
+}
+
+// inputs: a [Bt, M, K], b [Bt, K, N] (f32 or bf16, same dtype, any non-negative strides);
+// output: y [Bt, M, N] contiguous, same dtype, fully overwritten.
+void matmul(const OpArgs& args) {
+  if (args.num_inputs != 2 || args.num_outputs != 1)
+    throw KernelError("matmul: expected 2 inputs (a, b) and 1 output (y), got " +
+                      std::to_string(args.num_inputs) + " inputs and " + std::to_string(args.num_outputs) +
+                      " outputs");
+  const TensorView& a = args.inputs[0];
+  const TensorView& b = args.inputs[1];
+  const TensorView& y = args.outputs[0];
+  const std::string shapes = "a " + shape_str(a) + ", b " + shape_str(b) + ", y " + shape_str(y);
+  if (a.ndim != 3 || b.ndim != 3 || y.ndim != 3)
+    throw KernelError("matmul: expected a [Bt, M, K], b [Bt, K, N], y [Bt, M, N], got " + shapes);
+  for (const TensorView* t : {&a, &b, &y})
+    for (int i = 0; i < 3; ++i)
+      if (t->shape[i] < 0 || t->strides[i] < 0)
+        throw KernelError("matmul: negative size or stride in " + shapes);
+  if (b.shape[0] != a.shape[0] || b.shape[1] != a.shape[2] || y.shape[0] != a.shape[0] ||
+      y.shape[1] != a.shape[1] || y.shape[2] != b.shape[2])
+    throw KernelError("matmul: shapes do not match (need a [Bt, M, K], b [Bt, K, N], y [Bt, M, N]), got " +
+                      shapes);
+  if (a.dtype != b.dtype || y.dtype != a.dtype || (a.dtype != DType::f32 && a.dtype != DType::bf16))
+    throw KernelError(std::string("matmul: a, b and y must share one float dtype (f32 or bf16), got a ") +
+                      dtype_name(a.dtype) + ", b " + dtype_name(b.dtype) + ", y " + dtype_name(y.dtype));
+  if (!y.is_contiguous()) throw KernelError("matmul: output y must be contiguous, got " + shapes);
+
+  const bool f32 = a.dtype == DType::f32;
+  switch (active_isa()) {
+    case Isa::avx512:
+      return f32 ? matmul_typed<Avx512Gemm, float>(a, b, y) : matmul_typed<Avx512Gemm, uint16_t>(a, b, y);
+    case Isa::avx2:
+      return f32 ? matmul_typed<Avx2Gemm, float>(a, b, y) : matmul_typed<Avx2Gemm, uint16_t>(a, b, y);
+    default:
+      return f32 ? matmul_typed<BaselineGemm, float>(a, b, y) : matmul_typed<BaselineGemm, uint16_t>(a, b, y);
+  }
+}
+
+}  // namespace
+
+SLMKIT_REGISTER_KERNELS({{"matmul", matmul}});
+
+}  // namespace slmkit
