@@ -41,17 +41,20 @@ export function reduce(x: Ref, opts: ReduceOpts, f: (values: number[]) => number
   const nOut = numel(keptShape);
   const nRed = numel(redShape);
   const out = new Float64Array(nOut);
+  // Offsets of the reduced positions relative to an output's base offset: the same for every output.
+  const redOffsets = new Array<number>(nRed);
+  for (let r = 0; r < nRed; r++) {
+    const ri = unravel(r, redShape);
+    let off = 0;
+    axes.forEach((d, i) => (off += ri[i]! * st[d]!));
+    redOffsets[r] = off;
+  }
+  const vals = new Array<number>(nRed);
   for (let o = 0; o < nOut; o++) {
     const ko = unravel(o, keptShape);
     let base = 0;
     keptDims.forEach((d, i) => (base += ko[i]! * st[d]!));
-    const vals = new Array<number>(nRed);
-    for (let r = 0; r < nRed; r++) {
-      const ri = unravel(r, redShape);
-      let off = base;
-      axes.forEach((d, i) => (off += ri[i]! * st[d]!));
-      vals[r] = x.data[off]!;
-    }
+    for (let r = 0; r < nRed; r++) vals[r] = x.data[base + redOffsets[r]!]!;
     out[o] = f(vals);
   }
   return { shape: reducedShape(x.shape, opts.dim, opts.keepdim ?? false), data: out };

@@ -15,6 +15,11 @@ describe("properties", () => {
     expect(x.isDisposed).toBe(false);
     expect(x.requiresGrad).toBe(false);
   });
+  it("shape cannot be changed through the tensor's shape array", () => {
+    const x = S.zeros([2, 3]);
+    expect(() => (x.shape as number[]).push(4)).toThrow(TypeError);
+    expect(x.shape).toEqual([2, 3]);
+  });
   it("a tensor does not alias the shape arrays it was given (changing them later changes nothing)", () => {
     const shape = [2, 3];
     const a = S.zeros(shape);
