@@ -386,7 +386,10 @@ void matmul(const OpArgs& args) {
   if (a.dtype != b.dtype || y.dtype != a.dtype || (a.dtype != DType::f32 && a.dtype != DType::bf16))
     throw KernelError(std::string("matmul: a, b and y must share one float dtype (f32 or bf16), got a ") +
                       dtype_name(a.dtype) + ", b " + dtype_name(b.dtype) + ", y " + dtype_name(y.dtype));
-  if (!y.is_contiguous()) throw KernelError("matmul: output y must be contiguous, got " + shapes);
+  if (!y.is_contiguous())
+    throw KernelError("matmul: output y " + shape_str(y) + " must be contiguous, got strides [" +
+                      std::to_string(y.strides[0]) + ", " + std::to_string(y.strides[1]) + ", " +
+                      std::to_string(y.strides[2]) + "]");
 
   const bool f32 = a.dtype == DType::f32;
   switch (active_isa()) {
