@@ -4,7 +4,7 @@
 // packed once into NR-wide micro-panels shared by all threads; then threads take (MC-row block,
 // N chunk) work items, pack their A block into MR-tall micro-panels, and run the ISA's block
 // micro-kernel over it. Packing converts bf16 to f32 and absorbs any strides, so the micro-kernels only
-// ever see aligned, contiguous, zero-padded f32 panels.
+// ever see aligned, contiguous, zero-padded f32 panels. Products with M <= 4 skip packing and stream B.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
