@@ -4,7 +4,7 @@
 // packed once into NR-wide micro-panels shared by all threads; then threads take (MC-row block,
 // N chunk) work items, pack their A block into MR-tall micro-panels, and run the ISA's block
 // micro-kernel over it. Packing converts bf16 to f32 and absorbs any strides, so the micro-kernels only
-// ever see aligned, contiguous, zero-padded f32 panels.
+// ever see aligned, contiguous, zero-padded f32 panels. Products with M <= 4 skip packing and stream B.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -156,10 +156,11 @@ void pack_b(StridedMatrix<T> b, int64_t kc, int64_t nc, float* dst) {
 }
 
 // A grow-only, 64-byte aligned scratch buffer, one per thread and role, so steady-state calls never
-// allocate. Its size is bounded by the blocking constants (at most KC x NC floats, 4 MiB).
-class PackBuffer {
+// allocate. Packing buffers are bounded by the blocking constants (at most KC x NC floats, 4 MiB); the
+// few-row accumulators hold at most kSmallM x N floats.
+class ScratchBuffer {
  public:
-  ~PackBuffer() { std::free(data_); }
+  ~ScratchBuffer() { std::free(data_); }
   float* get(int64_t floats) {
     const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
     if (bytes > capacity_) {
@@ -176,8 +177,9 @@ class PackBuffer {
   size_t capacity_ = 0;
 };
 
-thread_local PackBuffer packed_a_buffer;
-thread_local PackBuffer packed_b_buffer;
+thread_local ScratchBuffer packed_a_buffer;
+thread_local ScratchBuffer packed_b_buffer;
+thread_local ScratchBuffer small_m_acc_buffer;
 
 inline int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
@@ -245,28 +247,77 @@ void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, i
   }
 }
 
-// Tiny products: the plain triple loop beats packing when there are only a few thousand FMAs.
-constexpr int64_t kDirectMaxWork = 4096;
 // Below this many FMAs per GEMM, waking the pool costs more than it saves.
 constexpr int64_t kThreadedMinWork = int64_t{1} << 18;
 
-// y [m, n] contiguous = a [m, k] * b [k, n] with f32 accumulation.
+// Few rows (decode-time y = x W): packing B would cost more than the product itself, since each element
+// of B is used only m times, and most of every MR-row register tile would be padding. Stream B instead.
+constexpr int64_t kSmallM = 4;
+
+// y [m, n] contiguous = a [m, k] * b [k, n], m <= kSmallM, f32 accumulation.
 template <typename T>
-void gemm_direct(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, T* y) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float s = 0.0f;
-      for (int64_t p = 0; p < k; ++p) s += load_f32(a.at(i, p)) * load_f32(b.at(p, j));
-      store_from_f32(y + i * n + j, s);
+void gemm_small_m(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, T* y, int threads) {
+  const int64_t grain = threads > 1 ? std::max<int64_t>(64, kThreadedMinWork / (m * k)) : n;
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
+    if (b.cs == 1) {
+      // Row-major B: add a[i, p] * (row p of B) into f32 accumulators [m, j1 - j0], so each row of B
+      // is read once, as one long sequential run, for all m rows, and the inner loop vectorises.
+      const int64_t nb = j1 - j0;
+      float* acc = small_m_acc_buffer.get(m * nb);
+      std::fill(acc, acc + m * nb, 0.0f);
+      // Four rows of B per sweep over the accumulators: a one-row sweep is bound by the accumulator
+      // stores (and their 4 KiB aliasing with the B loads), not by reading B.
+      int64_t p = 0;
+      for (; p + 4 <= k; p += 4) {
+        const T *b0 = b.at(p, j0), *b1 = b.at(p + 1, j0), *b2 = b.at(p + 2, j0), *b3 = b.at(p + 3, j0);
+        for (int64_t i = 0; i < m; ++i) {
+          const float a0 = load_f32(a.at(i, p)), a1 = load_f32(a.at(i, p + 1));
+          const float a2 = load_f32(a.at(i, p + 2)), a3 = load_f32(a.at(i, p + 3));
+          float* acc_row = acc + i * nb;
+          for (int64_t j = 0; j < nb; ++j)
+            acc_row[j] += a0 * load_f32(b0 + j) + a1 * load_f32(b1 + j) + a2 * load_f32(b2 + j) +
+                          a3 * load_f32(b3 + j);
+        }
+      }
+      for (; p < k; ++p) {
+        const T* brow = b.at(p, j0);
+        for (int64_t i = 0; i < m; ++i) {
+          const float av = load_f32(a.at(i, p));
+          float* acc_row = acc + i * nb;
+          for (int64_t j = 0; j < nb; ++j) acc_row[j] += av * load_f32(brow + j);
+        }
+      }
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < nb; ++j) store_from_f32(y + i * n + j0 + j, acc[i * nb + j]);
+      return;
     }
+    // Otherwise one dot product per output; 16 partial sums let the compiler vectorise the contiguous
+    // (column-major B, row-major A) case without reassociating a single sum, and hide the add latency.
+    for (int64_t j = j0; j < j1; ++j)
+      for (int64_t i = 0; i < m; ++i) {
+        float part[16] = {};
+        int64_t p = 0;
+        if (a.cs == 1 && b.rs == 1) {
+          const T* ar = a.at(i, 0);
+          const T* bc = b.at(0, j);
+          for (; p + 16 <= k; p += 16)
+            for (int q = 0; q < 16; ++q) part[q] += load_f32(ar + p + q) * load_f32(bc + p + q);
+        }
+        for (; p < k; ++p) part[0] += load_f32(a.at(i, p)) * load_f32(b.at(p, j));
+        float sum = 0.0f;
+        for (float v : part) sum += v;
+        store_from_f32(y + i * n + j, sum);
+      }
+  });
 }
 
-// One batch entry: picks the direct loop or the packed GEMM; bf16 output goes through f32 scratch
-// because partial sums over K slices must stay in f32.
+// One batch entry. Apart from few-row products, even tiny ones take the packed path: measured, it is as
+// fast as a plain triple loop down to 8x8x8 (the N-API call dominates there). bf16 output goes through
+// f32 scratch because partial sums over K slices must stay in f32.
 template <class G, typename T>
 void gemm_one(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, T* y, int threads) {
-  if (m * n * k <= kDirectMaxWork) {
-    gemm_direct(a, b, m, n, k, y);
+  if (m <= kSmallM) {
+    gemm_small_m(a, b, m, n, k, y, threads);
   } else if constexpr (std::is_same<T, float>::value) {
     gemm_packed<G>(a, b, m, n, k, y, nullptr, threads);
   } else {
@@ -335,7 +386,10 @@ void matmul(const OpArgs& args) {
   if (a.dtype != b.dtype || y.dtype != a.dtype || (a.dtype != DType::f32 && a.dtype != DType::bf16))
     throw KernelError(std::string("matmul: a, b and y must share one float dtype (f32 or bf16), got a ") +
                       dtype_name(a.dtype) + ", b " + dtype_name(b.dtype) + ", y " + dtype_name(y.dtype));
-  if (!y.is_contiguous()) throw KernelError("matmul: output y must be contiguous, got " + shapes);
+  if (!y.is_contiguous())
+    throw KernelError("matmul: output y " + shape_str(y) + " must be contiguous, got strides [" +
+                      std::to_string(y.strides[0]) + ", " + std::to_string(y.strides[1]) + ", " +
+                      std::to_string(y.strides[2]) + "]");
 
   const bool f32 = a.dtype == DType::f32;
   switch (active_isa()) {

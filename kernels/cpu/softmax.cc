@@ -54,8 +54,9 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
       double s = 0;
       if constexpr (Log) {
         for_f32_blocks(xr, V, [&](const float* b, int64_t len, int64_t) { s += vec_exp_sum(b, m, nullptr, len); });
-        const float lse = m + static_cast<float>(std::log(s));
-        for (int64_t j = 0; j < V; ++j) yr[j] = store<T>(load(xr[j]) - lse);
+        // (x - m) - log(s), not x - (m + log(s)): adding m to the small log(s) first loses its low bits.
+        const float log_s = static_cast<float>(std::log(s));
+        for (int64_t j = 0; j < V; ++j) yr[j] = store<T>((load(xr[j]) - m) - log_s);
       } else if constexpr (std::is_same_v<T, float>) {
         // f32: keep exp(x - m) in y itself, then scale in place (one exp per element).
         s = vec_exp_sum(xr, m, yr, V);

@@ -4,10 +4,10 @@ import { onesLike } from "../ops/creation.js";
 import { cast } from "../ops/operands.js";
 import { contiguous } from "../ops/views.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { type GradNode, noGrad, releaseNode } from "../tensor/graph.js";
+import { dropNodeRef, type GradNode, noGrad, releaseNode } from "../tensor/graph.js";
 import { keep, tidy } from "../tensor/scope.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { contextFor, ruleFor } from "./gradients.js";
 
 /** Nodes reachable from `root`, each after every node that consumes its output. */
@@ -70,14 +70,14 @@ function distinct(grads: (Tensor<FloatDType> | undefined)[], g: Tensor): (Tensor
  * const loss = crossEntropy(logits, targets); loss.backward(); console.log(w.grad);
  */
 export function backward(root: Tensor, grad?: Tensor): void {
-  root.storageFor("backward");
+  expectTensor("backward", "root", root);
   if (!root.requiresGrad) throw new AutogradError(`backward: the tensor (shape ${formatShape(root.shape)}) does not require grad; no input of the ops that made it requires grad`);
   if (grad === undefined && root.numel !== 1) {
     throw new AutogradError(`backward: a gradient must be given for a non-scalar tensor of shape ${formatShape(root.shape)}`);
   }
   if (grad !== undefined) {
     if (!(grad instanceof Tensor)) throw new AutogradError("backward: grad must be a Tensor");
-    grad.storageFor("backward");
+    expectTensor("backward", "grad", grad);
     if (!sameShape(grad.shape, root.shape)) throw new AutogradError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor ${formatShape(root.shape)}`);
   }
   noGrad(() =>
@@ -88,33 +88,40 @@ export function backward(root: Tensor, grad?: Tensor): void {
         return;
       }
       const pending = new Map<GradNode, Tensor<FloatDType>>([[root.gradFn, seed as Tensor<FloatDType>]]);
-      for (const node of topologicalOrder(root.gradFn)) {
-        const g = pending.get(node);
-        pending.delete(node);
-        if (!g) continue;
-        if (node.released) throw new AutogradError(`backward: the graph through ${node.op} was already freed by an earlier backward()`);
-        const rule = ruleFor(node);
-        const inputGrads = distinct(tidy(() => rule.backward(contextFor(node), g)), g);
-        releaseNode(node);
-        if (g !== grad) g.dispose();
-        inputGrads.forEach((ig, i) => {
-          if (!ig || !node.needsGrad[i]) {
-            ig?.dispose();
-            return;
-          }
-          const input = node.inputs[i]!;
-          if (input.gradFn) {
-            const before = pending.get(input.gradFn);
-            pending.set(input.gradFn, before ? add(before, ig) : ig);
-            if (before) {
-              before.dispose();
+      const order = topologicalOrder(root.gradFn);
+      // backward() holds every node it will visit, so none is freed early when a consumer is released.
+      for (const node of order) node.refs++;
+      try {
+        for (const node of order) {
+          const g = pending.get(node);
+          pending.delete(node);
+          if (!g) continue;
+          if (node.released) throw new AutogradError(`backward: the graph through ${node.op} was already freed by an earlier backward()`);
+          const rule = ruleFor(node);
+          const inputGrads = distinct(tidy(() => rule.backward(contextFor(node), g)), g);
+          releaseNode(node);
+          if (g !== grad) g.dispose();
+          inputGrads.forEach((ig, i) => {
+            if (!ig || !node.needsGrad[i]) {
+              ig?.dispose();
+              return;
+            }
+            const input = node.inputs[i]!;
+            if (input.gradFn) {
+              const before = pending.get(input.gradFn);
+              pending.set(input.gradFn, before ? add(before, ig) : ig);
+              if (before) {
+                before.dispose();
+                ig.dispose();
+              }
+            } else {
+              accumulateLeaf(input, ig);
               ig.dispose();
             }
-          } else {
-            accumulateLeaf(input, ig);
-            ig.dispose();
-          }
-        });
+          });
+        }
+      } finally {
+        for (const node of order) dropNodeRef(node);
       }
     }),
   );

@@ -15,6 +15,7 @@ import type { Device } from "../backend/backend.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { type GradNode, type SaveSpec, setSaveSpecs } from "../tensor/graph.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { broadcastShapes } from "../tensor/shape.js";
 
 type T = Tensor<FloatDType>;
 
@@ -204,10 +205,11 @@ const matmulRules: Record<string, GradRule> = {
     saves: bothInputs,
     backward: (c, g) => {
       const [a, b] = [c.input(0), c.input(1)];
+      // Vectors are matrices with a unit dim (as in the forward pass); g gets those unit dims back.
       const A = a.ndim === 1 ? unsqueeze(a, 0) : a;
       const B = b.ndim === 1 ? unsqueeze(b, -1) : b;
-      let G = a.ndim === 1 ? unsqueeze(g, -2) : g;
-      if (b.ndim === 1) G = unsqueeze(G, -1);
+      const batch = broadcastShapes("matmul backward", A.shape.slice(0, -2), B.shape.slice(0, -2));
+      const G = reshape(g, [...batch, A.shape[A.ndim - 2]!, B.shape[B.ndim - 1]!]);
       const gA = c.needsGrad[0] ? reshape(sumTo(matmul(G, transpose(B, -1, -2)), A.shape), a.shape) : undefined;
       const gB = c.needsGrad[1] ? reshape(sumTo(matmul(transpose(A, -1, -2), G), B.shape), b.shape) : undefined;
       return [gA, gB];

@@ -1,7 +1,7 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { contiguousInputs } from "./fused_util.js";
 
@@ -39,16 +39,17 @@ function perTensor(name: string, value: number | readonly number[], n: number): 
  * adamwStep({ params, grads, expAvg, expAvgSq, lr: 1e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1 });
  */
 export function adamwStep(args: AdamWStepArgs): void {
+  if (typeof args !== "object" || args === null) throw new ArgumentError("adamwStep: expected an options object { params, grads, expAvg, expAvgSq, lr, ... }");
   const { params, grads, expAvg, expAvgSq } = args;
-  const n = params.length;
-  if ([grads, expAvg, expAvgSq].some((l) => !Array.isArray(l) || l.length !== n)) {
+  const n = Array.isArray(params) ? params.length : -1;
+  if ([params, grads, expAvg, expAvgSq].some((l) => !Array.isArray(l) || l.length !== n)) {
     throw new ArgumentError(`adamwStep: params, grads, expAvg and expAvgSq must be arrays of one length (${n})`);
   }
   for (let i = 0; i < n; i++) {
     const group = { param: params[i], grad: grads[i], expAvg: expAvg[i], expAvgSq: expAvgSq[i] };
     for (const [name, t] of Object.entries(group)) {
       if (!(t instanceof Tensor)) throw new ArgumentError(`adamwStep: ${name} ${i} is not a Tensor`);
-      t.storageFor("adamwStep");
+      expectTensor("adamwStep", "t", t);
       if (name === "grad" ? t.dtype !== "f32" && t.dtype !== "bf16" : t.dtype !== "f32") {
         throw new DTypeError(`adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`);
       }
@@ -84,7 +85,7 @@ export function globalNorm(tensors: readonly Tensor<FloatDType>[]): Tensor<"f32"
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("globalNorm: expected a non-empty array of tensors");
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new ArgumentError(`globalNorm: element ${i} is not a Tensor`);
-    t.storageFor("globalNorm");
+    expectTensor("globalNorm", "t", t);
     if (t.dtype !== "f32" && t.dtype !== "bf16") throw new DTypeError(`globalNorm: tensor ${i} must be f32 or bf16, got ${t.dtype}`);
   });
   const device = commonDevice("globalNorm", tensors);

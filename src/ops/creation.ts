@@ -3,7 +3,7 @@ import { checkDevice } from "../backend/registry.js";
 import { ArgumentError, DTypeError } from "../errors.js";
 import { checkDType, type DType, type FloatDType, isFloat, roundToBf16 } from "../tensor/dtype.js";
 import { checkShape, formatShape, MAX_DIMS } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { expectTensor, Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { nextRandom } from "./random_state.js";
 
@@ -117,38 +117,46 @@ export function tensor<D extends DType>(data: TensorData, opts?: CreateOptions<D
  * full([2, 2], 7, { dtype: "i32" });
  */
 export function full<D extends DType = "f32">(shape: readonly number[], value: number | boolean, opts?: CreateOptions<D>): Tensor<D> {
-  const s = checkShape("full", "shape", shape);
-  if (typeof value !== "number" && typeof value !== "boolean") throw new ArgumentError(`full: value must be a number, got ${typeof value}`);
-  const { dtype, device } = resolve("full", opts, typeof value === "boolean" ? "bool" : "f32");
+  return filled("full", shape, value, opts);
+}
+
+/** A filled tensor, with errors named after the op the user called. */
+function filled<D extends DType>(op: string, shape: readonly number[], value: number | boolean, opts?: CreateOptions<D>): Tensor<D> {
+  const s = checkShape(op, "shape", shape);
+  if (typeof value !== "number" && typeof value !== "boolean") throw new ArgumentError(`${op}: value must be a number, got ${typeof value}`);
+  const { dtype, device } = resolve(op, opts, typeof value === "boolean" ? "bool" : "f32");
   const t = emptyTensor(s, dtype, device);
-  runKernel("full", "fill", [], [t], [Number(value)]);
+  runKernel(op, "fill", [], [t], [Number(value)]);
   return finish(t, opts);
 }
 
 /** @example zeros([2, 3]) */
 export function zeros<D extends DType = "f32">(shape: readonly number[], opts?: CreateOptions<D>): Tensor<D> {
-  return full(shape, 0, opts);
+  return filled("zeros", shape, 0, opts);
 }
 
 /** @example ones([3], { dtype: "bf16" }) */
 export function ones<D extends DType = "f32">(shape: readonly number[], opts?: CreateOptions<D>): Tensor<D> {
-  return full(shape, 1, opts);
+  return filled("ones", shape, 1, opts);
 }
 
 type LikeOptions<D extends DType> = CreateOptions<D>;
 
 /** @example zerosLike(x) — same shape, dtype and device as x */
 export function zerosLike<D extends DType>(t: Tensor<D>, opts?: LikeOptions<D>): Tensor<D> {
+  expectTensor("zerosLike", "t", t);
   return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** @example onesLike(x) */
 export function onesLike<D extends DType>(t: Tensor<D>, opts?: LikeOptions<D>): Tensor<D> {
+  expectTensor("onesLike", "t", t);
   return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** @example fullLike(x, 0.5) */
 export function fullLike<D extends DType>(t: Tensor<D>, value: number, opts?: LikeOptions<D>): Tensor<D> {
+  expectTensor("fullLike", "t", t);
   return full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 }
 

@@ -1,4 +1,5 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
+import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
@@ -27,7 +28,7 @@ export interface CrossEntropyOptions {
  */
 export function crossEntropy(logits: Tensor<FloatDType>, targets: Tensor<"i32">, opts: CrossEntropyOptions = {}): Tensor<"f32"> {
   checkFloatArgs("crossEntropy", { logits });
-  targets.storageFor("crossEntropy");
+  expectTensor("crossEntropy", "targets", targets);
   commonDevice("crossEntropy", [logits, targets]);
   if (targets.dtype !== "i32") throw new DTypeError(`crossEntropy: targets must have dtype i32, got ${targets.dtype}`);
   const V = logits.shape[logits.ndim - 1]!;

@@ -2,15 +2,14 @@ import { DTypeError } from "../errors.js";
 import type { DType, FloatDType, NumericDType, Promote } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
 import { record } from "../tensor/graph.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { full } from "./creation.js";
 import { emptyTensor, runKernel } from "./dispatch.js";
 import { broadcastAll, broadcastView, disposeAll, operands, type TensorLike } from "./operands.js";
 import { KERNELS, type BinaryKernel, type CompareKernel, type UnaryKernel } from "./table.js";
 
 function unary<D extends DType>(op: string, kernel: string, x: Tensor<D>, attrs: number[] = [], gradAttrs: Record<string, unknown> = {}): Tensor<D> {
-  if (!x || typeof (x as Tensor).storageFor !== "function") throw new DTypeError(`${op}: x must be a Tensor`);
-  x.storageFor(op);
+  expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, KERNELS[kernel]!.dtypes);
   const y = emptyTensor(x.shape, x.dtype, x.device);
   runKernel(op, kernel, [x], [y], attrs);
@@ -146,7 +145,7 @@ export const ge = compareOp("ge");
 export function where<A extends DType, B extends DType = A>(cond: Tensor<"bool">, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
   if (!(cond instanceof Tensor)) throw new DTypeError("where: cond must be a bool Tensor");
   const c = cond;
-  c.storageFor("where");
+  expectTensor("where", "c", c);
   if (c.dtype !== "bool") throw new DTypeError(`where: cond must have dtype bool, got ${c.dtype}`);
   // Two numbers take the default float dtype on cond's device.
   const values = typeof a === "number" && typeof b === "number" ? [full([], a, { device: c.device }), b] : [a, b];

@@ -1,4 +1,5 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
+import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
@@ -8,10 +9,12 @@ import { arange } from "./creation.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { eq } from "./elementwise.js";
 import { cast } from "./operands.js";
+import { item } from "./readback.js";
+import { max, min } from "./reduce.js";
 import { contiguous, reshape, unsqueeze } from "./views.js";
 
 function checkIndex(op: string, index: Tensor): void {
-  index.storageFor(op);
+  expectTensor(op, "index", index);
   if (index.dtype !== "i32") throw new DTypeError(`${op}: index must have dtype i32, got ${index.dtype}`);
 }
 
@@ -38,18 +41,23 @@ function withContiguous<T>(tensors: readonly Tensor[], fn: (c: Tensor[]) => T): 
  * indexSelect(x, 0, tensor([2, 0], { dtype: "i32" }));
  */
 export function indexSelect<D extends NumericDType>(x: Tensor<D>, dim: number, index: Tensor<"i32">): Tensor<D> {
-  x.storageFor("indexSelect");
-  checkIndex("indexSelect", index);
-  commonDevice("indexSelect", [x, index]);
-  expectDType("indexSelect", "x", x.dtype, ["f32", "bf16", "i32"]);
-  if (index.ndim !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${formatShape(index.shape)}`);
-  const d = normAxis("indexSelect", dim, x.ndim);
+  return selectRows("indexSelect", x, dim, index);
+}
+
+/** indexSelect under the name of the op the user called (embedding reports its own name). */
+function selectRows<D extends NumericDType>(op: string, x: Tensor<D>, dim: number, index: Tensor<"i32">): Tensor<D> {
+  expectTensor(op, "x", x);
+  checkIndex(op, index);
+  commonDevice(op, [x, index]);
+  expectDType(op, "x", x.dtype, ["f32", "bf16", "i32"]);
+  if (index.ndim !== 1) throw new ShapeError(`${op}: index must be 1-D, got ${formatShape(index.shape)}`);
+  const d = normAxis(op, dim, x.ndim);
   const [O, A, I] = split3(x.shape, d);
   const n = index.shape[0]!;
   const shape = x.shape.slice();
   shape[d] = n;
   const y = emptyTensor(shape, x.dtype, x.device);
-  withContiguous([x, index], ([cx, ci]) => runKernel("indexSelect", "index_select", [contiguousAs(cx!, [O, A, I]), ci!], [contiguousAs(y, [O, n, I])]));
+  withContiguous([x, index], ([cx, ci]) => runKernel(op, "index_select", [contiguousAs(cx!, [O, A, I]), ci!], [contiguousAs(y, [O, n, I])]));
   if (isFloat(x.dtype)) record("indexSelect", [x], y, { dim: d }, [index]);
   return y;
 }
@@ -62,11 +70,11 @@ export function indexSelect<D extends NumericDType>(x: Tensor<D>, dim: number, i
  * embedding(wte, tokens); // tokens i32 [B, T] -> [B, T, C]
  */
 export function embedding<D extends NumericDType>(weight: Tensor<D>, indices: Tensor<"i32">): Tensor<D> {
-  weight.storageFor("embedding");
+  expectTensor("embedding", "weight", weight);
   checkIndex("embedding", indices);
   if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be [V, C], got ${formatShape(weight.shape)}`);
   const flat = noGrad(() => reshape(indices, [indices.numel]));
-  const rows = indexSelect(weight, 0, flat);
+  const rows = selectRows("embedding", weight, 0, flat);
   const y = reshape(rows, [...indices.shape, weight.shape[1]!]);
   if (flat !== indices) flat.dispose();
   if (y !== rows) rows.dispose();
@@ -80,7 +88,7 @@ export function embedding<D extends NumericDType>(weight: Tensor<D>, indices: Te
  * gather(logProbs, 1, unsqueeze(targets, 1)); // pick each row's target
  */
 export function gather<D extends NumericDType>(x: Tensor<D>, dim: number, index: Tensor<"i32">): Tensor<D> {
-  x.storageFor("gather");
+  expectTensor("gather", "x", x);
   checkIndex("gather", index);
   commonDevice("gather", [x, index]);
   expectDType("gather", "x", x.dtype, ["f32", "bf16", "i32"]);
@@ -103,8 +111,18 @@ export function gather<D extends NumericDType>(x: Tensor<D>, dim: number, index:
  * oneHot(tensor([0, 2], { dtype: "i32" }), 3); // [[1, 0, 0], [0, 0, 1]]
  */
 export function oneHot(indices: Tensor<"i32">, numClasses: number): Tensor<"i32"> {
+  expectTensor("oneHot", "indices", indices);
   checkIndex("oneHot", indices);
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new ArgumentError(`oneHot: numClasses must be a whole number >= 1, got ${numClasses}`);
+  if (indices.numel > 0) {
+    // Out-of-range ids would silently give all-zero rows; PyTorch refuses them, and so do we.
+    const [lo, hi] = noGrad(() => [min(indices), max(indices)].map((t) => {
+      const v = item(t);
+      t.dispose();
+      return v;
+    }));
+    if (lo! < 0 || hi! >= numClasses) throw new ArgumentError(`oneHot: indices must lie in [0, ${numClasses}), got values from ${lo} to ${hi}`);
+  }
   return noGrad(() => {
     const classes = arange(0, numClasses, 1, { dtype: "i32", device: indices.device });
     const column = unsqueeze(indices, -1);
@@ -116,7 +134,7 @@ export function oneHot(indices: Tensor<"i32">, numClasses: number): Tensor<"i32"
 }
 
 function triangle<D extends DType>(op: "triu" | "tril", x: Tensor<D>, diagonal: number): Tensor<D> {
-  x.storageFor(op);
+  expectTensor(op, "x", x);
   if (x.ndim < 2) throw new ShapeError(`${op}: x must have at least 2 dims, got ${formatShape(x.shape)}`);
   if (!Number.isInteger(diagonal)) throw new ArgumentError(`${op}: diagonal must be an integer, got ${diagonal}`);
   const M = x.shape[x.ndim - 2]!;

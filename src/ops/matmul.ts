@@ -1,4 +1,5 @@
 import { ShapeError } from "../errors.js";
+import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { expectDType } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
@@ -43,8 +44,8 @@ function asBatched(t: Tensor, batch: readonly number[]): { view: ViewArg; temp?:
  * matmul(randn([8, 16, 32]), randn([32, 64])); // [8, 16, 64]
  */
 export function matmul<D extends FloatDType>(a: Tensor<D>, b: Tensor<NoInfer<D>>): Tensor<D> {
-  a.storageFor("matmul");
-  b.storageFor("matmul");
+  expectTensor("matmul", "a", a);
+  expectTensor("matmul", "b", b);
   commonDevice("matmul", [a, b]);
   expectDType("matmul", "a", a.dtype, ["f32", "bf16"]);
   if (a.dtype !== b.dtype) throw new ShapeError(`matmul: a and b must share a dtype, got ${a.dtype} and ${b.dtype}`);

@@ -2,7 +2,7 @@ import { ArgumentError, DTypeError } from "../errors.js";
 import { type DType, expectDType, isFloat, promoteTypes } from "../tensor/dtype.js";
 import { record } from "../tensor/graph.js";
 import { broadcastShapes, formatShape } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
 
 /** A tensor, or a number standing for a tensor of the other operand's dtype. */
@@ -15,7 +15,7 @@ export type TensorLike<D extends DType = DType> = Tensor<D> | number;
  * cast(x, "bf16");
  */
 export function cast<D extends DType>(x: Tensor, dtype: D): Tensor<D> {
-  x.storageFor("cast");
+  expectTensor("cast", "x", x);
   expectDType("cast", "dtype", dtype, ["f32", "bf16", "i32", "bool"]);
   if (x.dtype === dtype) return x as unknown as Tensor<D>;
   const y = emptyTensor(x.shape, dtype, x.device);

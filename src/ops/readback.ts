@@ -5,7 +5,7 @@ import { type ArrayFor, bf16ToF32, DTYPE_BYTES, type DType, isDType } from "../t
 import { noGrad, record } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
 import { Storage } from "../tensor/storage.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { cast } from "./operands.js";
 import { contiguous } from "./views.js";
 
@@ -20,7 +20,7 @@ function decode<D extends DType>(dtype: D, bytes: ArrayBuffer): ArrayFor<D> {
 
 /** Reads x's raw bytes in row-major order through `read` (sync or async), copying a view first. */
 function readWith<R>(op: string, x: Tensor, read: (s: Storage, byteOffset: number, bytes: number) => R): R {
-  x.storageFor(op);
+  expectTensor(op, "x", x);
   const c = x.isContiguous() ? x : noGrad(() => contiguous(x));
   try {
     return read(c.storageFor(op), c.offset * DTYPE_BYTES[c.dtype], c.numel * DTYPE_BYTES[c.dtype]);
@@ -37,15 +37,19 @@ export async function data<D extends DType>(x: Tensor<D>): Promise<ArrayFor<D>> 
 
 /** The elements as a typed array (blocks until a device has finished). */
 export function dataSync<D extends DType>(x: Tensor<D>): ArrayFor<D> {
-  const bytes = readWith("dataSync", x, (s, off, n) => s.backend.read(s.handle, off, n));
+  return readSync("dataSync", x);
+}
+
+function readSync<D extends DType>(op: string, x: Tensor<D>): ArrayFor<D> {
+  const bytes = readWith(op, x, (s, off, n) => s.backend.read(s.handle, off, n));
   return decode(x.dtype, bytes);
 }
 
 /** The value of a one-element tensor as a number (bool as 0/1). */
 export function item(x: Tensor): number {
-  x.storageFor("item");
+  expectTensor("item", "x", x);
   if (x.numel !== 1) throw new ArgumentError(`item: tensor must have exactly one element, got shape ${formatShape(x.shape)}`);
-  return dataSync(x)[0]!;
+  return readSync("item", x)[0]!;
 }
 
 function nest(values: ArrayLike<number>, shape: readonly number[], at = 0, dim = 0): NestedNumbers {
@@ -58,7 +62,7 @@ function nest(values: ArrayLike<number>, shape: readonly number[], at = 0, dim =
 
 /** The elements as nested JS arrays (a number for a 0-d tensor). */
 export function toArray(x: Tensor): NestedNumbers {
-  return nest(dataSync(x), x.shape);
+  return nest(readSync("toArray", x), x.shape);
 }
 
 function formatValue(v: number, dtype: DType): string {
@@ -72,7 +76,7 @@ function formatValue(v: number, dtype: DType): string {
 /** PyTorch-style text: `tensor([[1., 2.], [3., 4.]], dtype=bf16)`; long dims are elided with "...". */
 export function toString(x: Tensor): string {
   if (x.isDisposed) return `tensor(<disposed>, shape=${formatShape(x.shape)}, dtype=${x.dtype})`;
-  const values = dataSync(x);
+  const values = readSync("toString", x);
   const edge = 3;
   const render = (at: number, dim: number, indent: string): string => {
     if (dim === x.ndim) return formatValue(values[at]!, x.dtype);
@@ -89,7 +93,7 @@ export function toString(x: Tensor): string {
 
 /** A copy of `x` on another device (contiguous). Differentiable. */
 export function toDevice<D extends DType>(x: Tensor<D>, device: Device): Tensor<D> {
-  x.storageFor("to");
+  expectTensor("to", "x", x);
   const target = checkDevice("to", device);
   if (x.device === target) return x;
   const bytes = readWith("to", x, (s, off, n) => s.backend.read(s.handle, off, n));

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from "../errors.js";
+import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
@@ -34,7 +35,7 @@ function resultShape(x: Tensor, axes: readonly number[], keepdim: boolean): numb
  * axes are not adjacent) and the result, allocated in its final shape, is written as [O, I].
  */
 function reduceOp(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
-  x.storageFor(op);
+  expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, KERNELS[kernel]!.dtypes);
   const axes = reduceAxes(op, x, opts?.dim);
   const keepdim = opts?.keepdim ?? false;
@@ -101,6 +102,7 @@ function countOf(x: Tensor, opts?: ReduceOptions): number {
 
 /** Arithmetic mean over `dim`. @example x.mean({ dim: 0 }) */
 export function mean<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions): Tensor<D> {
+  expectTensor("mean", "x", x);
   expectDType("mean", "x", x.dtype, ["f32", "bf16"]);
   const s = sum(x, opts);
   const y = mul(s, 1 / countOf(x, opts));
@@ -115,6 +117,7 @@ export function mean<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions): 
  * x.var({ dim: -1, correction: 0 });
  */
 export function variance<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
+  expectTensor("var", "x", x);
   expectDType("var", "x", x.dtype, ["f32", "bf16"]);
   const n = countOf(x, opts);
   const m = mean(x, { dim: opts?.dim, keepdim: true });
@@ -133,6 +136,7 @@ export function variance<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOption
  * norm(grad); norm(x, { p: 1, dim: -1 });
  */
 export function norm<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions & { p?: number }): Tensor<D> {
+  expectTensor("norm", "x", x);
   expectDType("norm", "x", x.dtype, ["f32", "bf16"]);
   const p = opts?.p ?? 2;
   if (typeof p !== "number" || !(p > 0) || !Number.isFinite(p)) throw new ArgumentError(`norm: p must be a finite number > 0, got ${String(p)}`);

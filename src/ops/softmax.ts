@@ -1,4 +1,5 @@
 import type { FloatDType } from "../tensor/dtype.js";
+import { expectTensor } from "../tensor/tensor.js";
 import { expectDType } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
 import { normAxis } from "../tensor/shape.js";
@@ -11,7 +12,7 @@ import { contiguous, transpose } from "./views.js";
  * and the result is moved back.
  */
 export function alongLastDim<D extends FloatDType>(op: string, x: Tensor<D>, dim: number, run: (rows: Tensor<D>, out: Tensor<D>, n: number, v: number) => void): Tensor<D> {
-  x.storageFor(op);
+  expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, ["f32", "bf16"]);
   const d = normAxis(op, dim, x.ndim);
   const last = Math.max(0, x.ndim - 1);

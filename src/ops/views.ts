@@ -2,12 +2,12 @@ import { ArgumentError, ShapeError } from "../errors.js";
 import type { DType } from "../tensor/dtype.js";
 import { record } from "../tensor/graph.js";
 import { checkShape, contiguousStrides, formatShape, normAxis, numelOf } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
 
 /** A contiguous copy of `x` (x itself when it is already contiguous). */
 export function contiguous<D extends DType>(x: Tensor<D>): Tensor<D> {
-  x.storageFor("contiguous");
+  expectTensor("contiguous", "x", x);
   if (x.isContiguous()) return x;
   const y = emptyTensor(x.shape, x.dtype, x.device);
   runKernel("contiguous", "copy", [x], [y]);
@@ -67,7 +67,7 @@ function viewStrides(x: Tensor, shape: readonly number[]): number[] | undefined 
  * arange(6).reshape([2, 3]);
  */
 export function reshape<D extends DType>(x: Tensor<D>, shape: readonly number[]): Tensor<D> {
-  x.storageFor("reshape");
+  expectTensor("reshape", "x", x);
   const target = resolveShape("reshape", x, shape);
   const strides = viewStrides(x, target);
   const y = strides ? Tensor.view(x, target, strides, x.offset, "reshape") : reshapeCopy(x, target);
@@ -83,7 +83,7 @@ function reshapeCopy<D extends DType>(x: Tensor<D>, shape: readonly number[]): T
 
 /** Like reshape, but never copies: a ShapeError when the strides do not allow a view. */
 export function view<D extends DType>(x: Tensor<D>, shape: readonly number[]): Tensor<D> {
-  x.storageFor("view");
+  expectTensor("view", "x", x);
   const target = resolveShape("view", x, shape);
   const strides = viewStrides(x, target);
   if (!strides) throw new ShapeError(`view: a tensor of shape ${formatShape(x.shape)} with strides ${formatShape(x.strides)} cannot be viewed as ${formatShape(target)}; use reshape() (which copies)`);
@@ -99,7 +99,7 @@ export function view<D extends DType>(x: Tensor<D>, shape: readonly number[]): T
  * x.permute([0, 2, 1, 3]); // [B, T, H, D] -> [B, H, T, D]
  */
 export function permute<D extends DType>(x: Tensor<D>, dims: readonly number[]): Tensor<D> {
-  x.storageFor("permute");
+  expectTensor("permute", "x", x);
   if (!Array.isArray(dims) || dims.length !== x.ndim) throw new ArgumentError(`permute: dims must list all ${x.ndim} dims of ${formatShape(x.shape)}, got [${String(dims)}]`);
   const order = dims.map((d) => normAxis("permute", d, x.ndim));
   if (new Set(order).size !== order.length) throw new ArgumentError(`permute: dims [${dims.join(", ")}] repeat a dim`);
@@ -110,7 +110,7 @@ export function permute<D extends DType>(x: Tensor<D>, dims: readonly number[]):
 
 /** Swaps two dimensions (a view). @example x.transpose(-2, -1) */
 export function transpose<D extends DType>(x: Tensor<D>, dim0: number, dim1: number): Tensor<D> {
-  x.storageFor("transpose");
+  expectTensor("transpose", "x", x);
   const a = normAxis("transpose", dim0, x.ndim, "dim0");
   const b = normAxis("transpose", dim1, x.ndim, "dim1");
   const order = x.shape.map((_, i) => i);
@@ -126,7 +126,7 @@ export function transpose<D extends DType>(x: Tensor<D>, dim0: number, dim1: num
  * tensor([1, 2, 3]).expand([4, 3]);
  */
 export function expand<D extends DType>(x: Tensor<D>, shape: readonly number[]): Tensor<D> {
-  x.storageFor("expand");
+  expectTensor("expand", "x", x);
   if (!Array.isArray(shape) || shape.length < x.ndim) throw new ShapeError(`expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape ?? [])}`);
   const lead = shape.length - x.ndim;
   const outShape: number[] = [];
@@ -148,7 +148,7 @@ export function expand<D extends DType>(x: Tensor<D>, shape: readonly number[]):
 
 /** Removes size-1 dims (all of them, or only `dim`). */
 export function squeeze<D extends DType>(x: Tensor<D>, dim?: number): Tensor<D> {
-  x.storageFor("squeeze");
+  expectTensor("squeeze", "x", x);
   const keep = x.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== normAxis("squeeze", dim, x.ndim) || s !== 1));
   const y = Tensor.view(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]), x.offset, "squeeze");
   record("reshape", [x], y, { shape: x.shape });
@@ -157,7 +157,7 @@ export function squeeze<D extends DType>(x: Tensor<D>, dim?: number): Tensor<D> 
 
 /** Inserts a size-1 dim at `dim` (negative counts from the end of the result). */
 export function unsqueeze<D extends DType>(x: Tensor<D>, dim: number): Tensor<D> {
-  x.storageFor("unsqueeze");
+  expectTensor("unsqueeze", "x", x);
   const d = normAxis("unsqueeze", dim, x.ndim + 1);
   const shape = x.shape.slice();
   const strides = x.strides.slice();
@@ -177,7 +177,7 @@ export function unsqueeze<D extends DType>(x: Tensor<D>, dim: number): Tensor<D>
  * x.slice(1, 0, 2); // x[:, 0:2]
  */
 export function slice<D extends DType>(x: Tensor<D>, dim: number, start = 0, end?: number, step = 1): Tensor<D> {
-  x.storageFor("slice");
+  expectTensor("slice", "x", x);
   const d = normAxis("slice", dim, x.ndim);
   const size = x.shape[d]!;
   for (const [name, v] of [["start", start], ["end", end ?? 0], ["step", step]] as const) {
@@ -198,7 +198,7 @@ export function slice<D extends DType>(x: Tensor<D>, dim: number, start = 0, end
 
 /** `length` elements from `start` along `dim` (a view), like torch.narrow. */
 export function narrow<D extends DType>(x: Tensor<D>, dim: number, start: number, length: number): Tensor<D> {
-  x.storageFor("narrow");
+  expectTensor("narrow", "x", x);
   const d = normAxis("narrow", dim, x.ndim);
   const s = start < 0 ? start + x.shape[d]! : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > x.shape[d]!) {
@@ -209,6 +209,7 @@ export function narrow<D extends DType>(x: Tensor<D>, dim: number, start: number
 
 /** Merges dims startDim..endDim into one. @example x.flatten(1) */
 export function flatten<D extends DType>(x: Tensor<D>, startDim = 0, endDim = -1): Tensor<D> {
+  expectTensor("flatten", "x", x);
   if (x.ndim === 0) return reshape(x, [1]);
   const a = normAxis("flatten", startDim, x.ndim, "startDim");
   const b = normAxis("flatten", endDim, x.ndim, "endDim");
@@ -227,7 +228,7 @@ function partOf(dst: Tensor, dim: number, start: number, length: number): ViewAr
 function checkTensorList(op: string, tensors: readonly unknown[]): void {
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: element ${i} is not a Tensor`);
-    t.storageFor(op);
+    expectTensor(op, "t", t);
   });
 }
 
@@ -264,9 +265,9 @@ export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Te
 /** Joins tensors of one shape along a new dim. @example stack([a, b], 0) */
 export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
+  checkTensorList("stack", tensors);
   const rank = tensors[0]!.ndim;
   const d = normAxis("stack", dim, rank + 1);
-  checkTensorList("stack", tensors);
   for (const t of tensors) {
     if (t.ndim !== rank || t.shape.some((s: number, i: number) => s !== tensors[0]!.shape[i])) {
       throw new ShapeError(`stack: all tensors need one shape, got ${tensors.map((x) => formatShape(x.shape)).join(", ")}`);
@@ -285,10 +286,11 @@ export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): 
  * const [q, k, v] = split(qkv, 768, -1);
  */
 export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | readonly number[], dim = 0): Tensor<D>[] {
-  x.storageFor("split");
+  expectTensor("split", "x", x);
   const d = normAxis("split", dim, x.ndim);
   const total = x.shape[d]!;
   let sizes: number[];
+  if (typeof sizeOrSizes !== "number" && !Array.isArray(sizeOrSizes)) throw new ArgumentError(`split: expected a size or an array of sizes, got ${String(sizeOrSizes)}`);
   if (typeof sizeOrSizes === "number") {
     if (!Number.isInteger(sizeOrSizes) || sizeOrSizes < 1) throw new ArgumentError(`split: size must be a whole number >= 1, got ${sizeOrSizes}`);
     sizes = [];
@@ -311,6 +313,7 @@ export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | reado
 
 /** Splits into `chunks` nearly equal pieces along `dim`, like torch.chunk. */
 export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): Tensor<D>[] {
+  expectTensor("chunk", "x", x);
   if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError(`chunk: chunks must be a whole number >= 1, got ${chunks}`);
   const d = normAxis("chunk", dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
@@ -336,7 +339,7 @@ export function unslice<D extends DType>(g: Tensor<D>, shape: readonly number[],
 
 /** A copy of `x` with its own storage (differentiable). @example const y = x.clone(); */
 export function clone<D extends DType>(x: Tensor<D>): Tensor<D> {
-  x.storageFor("clone");
+  expectTensor("clone", "x", x);
   const y = emptyTensor(x.shape, x.dtype, x.device);
   runKernel("clone", "copy", [x], [y]);
   record("contiguous", [x], y);

@@ -1,3 +1,4 @@
+import { ArgumentError } from "../errors.js";
 import { untrack } from "./scope.js";
 import { Tensor } from "./tensor.js";
 
@@ -24,6 +25,8 @@ export interface GradNode {
   readonly attrs: Readonly<Record<string, unknown>>;
   /** Saved tensors by kind and index, as the rule's SaveSpec asked. */
   readonly saved: { inputs: (Tensor | undefined)[]; output: Tensor | undefined; extras: (Tensor | undefined)[] };
+  /** Holders: the live output tensor, each unreleased node that consumes it, a running backward(). */
+  refs: number;
   released: boolean;
 }
 
@@ -47,6 +50,7 @@ export function isGradEnabled(): boolean {
  * const logits = noGrad(() => model.forward(tokens));
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== "function") throw new ArgumentError("noGrad: expected a function");
   const previous = gradEnabled;
   gradEnabled = false;
   try {
@@ -59,11 +63,6 @@ export function noGrad<T>(fn: () => T): T {
 function allSaved(node: GradNode): Tensor[] {
   return [...node.saved.inputs, node.saved.output, ...node.saved.extras].filter((t): t is Tensor => t !== undefined);
 }
-
-// Saved tensors of a node that becomes unreachable without a backward pass are freed when it is collected.
-const nodeFinalizer = new FinalizationRegistry<Tensor[]>((saved) => {
-  for (const t of saved) t.dispose();
-});
 
 /** A reference to `t`'s data that outlives the caller's dispose() of `t`, for a gradient rule. */
 function saveForBackward(t: Tensor): Tensor {
@@ -85,7 +84,7 @@ export function record(op: string, inputs: readonly Tensor[], output: Tensor, at
   const savedInputs: (Tensor | undefined)[] = [];
   for (const i of spec.inputs ?? []) savedInputs[i] = saveForBackward(inputs[i]!);
   const savedExtras: (Tensor | undefined)[] = [];
-  for (const i of spec.extras ?? []) savedExtras[i] = saveForBackward(extras[i]!);
+  for (const i of spec.extras ?? []) if (extras[i]) savedExtras[i] = saveForBackward(extras[i]);
   const node: GradNode = {
     op,
     inputs: inputs.slice(),
@@ -95,17 +94,33 @@ export function record(op: string, inputs: readonly Tensor[], output: Tensor, at
     outputDtype: output.dtype,
     attrs,
     saved: { inputs: savedInputs, output: spec.outputs?.includes(0) ? saveForBackward(output) : undefined, extras: savedExtras },
+    refs: 1,
     released: false,
   };
-  nodeFinalizer.register(node, allSaved(node), node);
+  for (const input of producers(node)) input.refs++;
   output.requiresGrad = true;
-  output.gradFn = node;
+  output.setGradFn(node);
 }
 
-/** Frees what a node saved; backward() calls this once the node's gradients are computed. */
+/** The unreleased nodes that made this node's inputs (each counted once per input slot). */
+function producers(node: GradNode): GradNode[] {
+  return node.inputs.flatMap((t, i) => (node.needsGrad[i] && t.gradFn && !t.gradFn.released ? [t.gradFn] : []));
+}
+
+/**
+ * Frees what a node saved and lets go of the nodes upstream. backward() calls this once the node's
+ * gradients are computed; otherwise it happens when the last holder (see GradNode.refs) goes away, so a
+ * graph that is built but never back-propagated is freed together with its tensors.
+ */
 export function releaseNode(node: GradNode): void {
   if (node.released) return;
   node.released = true;
-  nodeFinalizer.unregister(node);
   for (const t of allSaved(node)) t.dispose();
+  for (const input of producers(node)) dropNodeRef(input);
+}
+
+/** Drops one holder of a node, releasing it when none is left. */
+export function dropNodeRef(node: GradNode): void {
+  if (node.released) return;
+  if (--node.refs <= 0) releaseNode(node);
 }

@@ -21,7 +21,7 @@ export function contiguousStrides(shape: Shape): number[] {
 }
 
 export function formatShape(shape: Shape): string {
-  return `[${shape.join(", ")}]`;
+  return Array.isArray(shape) ? `[${shape.join(", ")}]` : String(shape);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

@@ -1,17 +1,26 @@
 import type { Device } from "../backend/backend.js";
-import { AutogradError, BackendError, DisposedError } from "../errors.js";
+import { ArgumentError, AutogradError, BackendError, DisposedError } from "../errors.js";
 import type { DType } from "./dtype.js";
 import { DTYPE_BYTES, isFloat } from "./dtype.js";
-import type { GradNode } from "./graph.js";
+import { dropNodeRef, type GradNode } from "./graph.js";
 import { addTensors } from "./memory.js";
 import { track, untrack } from "./scope.js";
 import { contiguousStrides, formatShape, numelOf } from "./shape.js";
 import { Storage } from "./storage.js";
 
-// The safety net: a tensor the program dropped without dispose() gives its storage back when collected.
-const finalizer = new FinalizationRegistry<{ storage: Storage; device: Device }>(({ storage, device }) => {
+/** What a live tensor holds: its storage reference and its reference on the node that made it. */
+interface Lifetime {
+  storage: Storage;
+  device: Device;
+  node: GradNode | null;
+}
+
+// The safety net: a tensor the program dropped without dispose() gives back its storage (and its hold
+// on the autograd node that made it) when it is collected.
+const finalizer = new FinalizationRegistry<Lifetime>(({ storage, device, node }) => {
   storage.release();
   addTensors(device, -1);
+  if (node) dropNodeRef(node);
 });
 
 /**
@@ -32,9 +41,9 @@ export class Tensor<D extends DType = DType> {
   readonly device: Device;
   /** The accumulated gradient after backward(), for tensors that require grad. */
   grad: Tensor<D> | undefined;
-  /** The node that produced this tensor when it was recorded for autograd. */
-  gradFn: GradNode | null = null;
   private storageRef: Storage | null;
+  private gradNode: GradNode | null = null;
+  private readonly lifetime: Lifetime;
   private requiresGradFlag = false;
 
   /** @internal Use the creation functions (`tensor`, `zeros`, ...) instead. */
@@ -47,7 +56,8 @@ export class Tensor<D extends DType = DType> {
     this.offset = offset;
     this.device = storage.device;
     addTensors(this.device, 1);
-    finalizer.register(this, { storage, device: this.device }, this);
+    this.lifetime = { storage, device: this.device, node: null };
+    finalizer.register(this, this.lifetime, this);
     track(this);
   }
 
@@ -66,6 +76,17 @@ export class Tensor<D extends DType = DType> {
   /** @internal A view of the same storage (the storage gains a reference). */
   static view<D extends DType>(base: Tensor<D>, shape: readonly number[], strides: readonly number[], offset: number, op: string): Tensor<D> {
     return new Tensor(base.storageFor(op).retain(), base.dtype, shape, strides, offset);
+  }
+
+  /** The node that produced this tensor when it was recorded for autograd (kept after dispose). */
+  get gradFn(): GradNode | null {
+    return this.gradNode;
+  }
+
+  /** @internal Called by record(): this tensor is the node's output and holds one reference on it. */
+  setGradFn(node: GradNode): void {
+    this.gradNode = node;
+    this.lifetime.node = node;
   }
 
   get ndim(): number {
@@ -119,6 +140,10 @@ export class Tensor<D extends DType = DType> {
     this.storageRef.release();
     this.storageRef = null;
     addTensors(this.device, -1);
+    if (this.lifetime.node) {
+      dropNodeRef(this.lifetime.node);
+      this.lifetime.node = null;
+    }
     if (this.grad) {
       this.grad.dispose();
       this.grad = undefined;
@@ -134,4 +159,19 @@ export class Tensor<D extends DType = DType> {
     this.grad?.dispose();
     this.grad = undefined;
   }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? (value.constructor?.name ?? "an object") : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Throws unless `value` is a live Tensor: an ArgumentError naming the op and the argument for anything
+ * else, a DisposedError for a disposed tensor. Every op calls it on its tensor arguments first.
+ */
+export function expectTensor(op: string, arg: string, value: unknown): asserts value is Tensor {
+  if (!(value instanceof Tensor)) throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describeValue(value)}`);
+  value.storageFor(op);
 }

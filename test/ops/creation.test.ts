@@ -96,7 +96,7 @@ describe("zeros, ones, full, *Like, eye", () => {
     expectEqualValues(S.eye(3), R.ref([3, 3], (i) => (i % 4 === 0 ? 1 : 0)));
   });
   it("shape errors: negative, fractional, non-array, too many dims, too many elements", () => {
-    expectSlmkitError(() => S.zeros([-1]), ["full", "shape"], S.ArgumentError);
+    expectSlmkitError(() => S.zeros([-1]), ["zeros", "shape"], S.ArgumentError);
     expectSlmkitError(() => S.zeros([2.5]), ["shape"], S.ArgumentError);
     expectSlmkitError(() => S.zeros(3 as never), ["shape"], S.ArgumentError);
     expectSlmkitError(() => S.zeros([1, 1, 1, 1, 1, 1, 1, 1, 1]), ["rank"], S.ShapeError);
