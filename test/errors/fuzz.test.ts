@@ -71,6 +71,7 @@ function describeArg(v: unknown): string {
 describe("fuzz", () => {
   it("5,000 random calls: the process survives and every thrown error is a SlmkitError", () => {
     S.manualSeed(1);
+    const start = S.memory();
     const names = Object.keys(OPS);
     const offenders = new Map<string, string>();
     let thrown = 0;
@@ -93,6 +94,8 @@ describe("fuzz", () => {
         }
       });
     }
+    // Every batch ran inside tidy(): failed calls must not leave half-built outputs behind either.
+    expect(S.memory()).toEqual(start);
     expect(returned).toBeGreaterThan(100); // the fuzzer also exercises valid calls
     expect(thrown).toBeGreaterThan(1000);
     const report = [...offenders.entries()].sort().map(([op, example]) => `${op}: ${example}`);

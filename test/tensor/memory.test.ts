@@ -172,3 +172,40 @@ describe("leaks", () => {
     w.dispose();
   });
 });
+
+describe("failed calls leak nothing", () => {
+  it("errors raised in TypeScript or by a kernel leave memory() unchanged, outside any tidy()", () => {
+    // Every argument exists before the calls, so anything left afterwards was made by a failing op.
+    const x = S.ones([3, 4]);
+    const x5 = S.ones([5]);
+    const xt = S.transpose(x, 0, 1);
+    const empty = S.zeros([2, 0]);
+    const logits = S.zeros([3, 5], { requiresGrad: true });
+    const i09 = S.tensor([0, 9], { dtype: "i32" });
+    const i071 = S.tensor([[0], [7], [1]], { dtype: "i32" });
+    const i5 = S.tensor([[5]], { dtype: "i32" });
+    const t091 = S.tensor([0, 9, 1], { dtype: "i32" });
+    const i3 = S.tensor([3], { dtype: "i32" });
+    const failing: (() => unknown)[] = [
+      () => S.add(x, x5),
+      () => S.matmul(x, x),
+      () => S.indexSelect(x, 0, i09),
+      () => S.gather(x, 1, i071),
+      () => S.embedding(x, i5),
+      () => S.crossEntropy(logits, t091),
+      () => S.oneHot(i3, 2),
+      () => S.reshape(xt, [5, -1]),
+      () => S.max(empty, { dim: 1 }),
+      () => S.softmax(S.tensor([1], { dtype: "i32" }) as never),
+    ];
+    const leaks: string[] = [];
+    failing.forEach((f, k) => {
+      const before = S.memory();
+      expect(f, `call ${k}: ${String(f)}`).toThrow(S.SlmkitError);
+      // The last call builds its own (valid) argument: allow exactly that one tensor.
+      const left = S.memory().numTensors - before.numTensors - (k === failing.length - 1 ? 1 : 0);
+      if (left !== 0) leaks.push(`${String(f)} left ${left} tensor(s), ${S.memory().numBytes - before.numBytes} bytes`);
+    });
+    expect(leaks).toEqual([]);
+  });
+});
