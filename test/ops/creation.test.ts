@@ -160,6 +160,15 @@ describe("random: the Philox streams of native/KERNELS.md", () => {
     expectClose(a, wantA, R.ref([9], (i) => 1e-5 + 1e-5 * Math.abs(wantA.data[i]!)), "randn");
     expectClose(b, wantB, R.ref([4], (i) => 1e-5 + 1e-5 * Math.abs(wantB.data[i]!)), "randn mean/std");
   });
+  it("bf16 rand/randn are the f32 stream rounded to bf16", () => {
+    S.manualSeed(77);
+    const u = S.rand([13], { dtype: "bf16", low: -1, high: 1 });
+    const z = S.randn([6], { dtype: "bf16" });
+    const wantU = R.roundRef(R.ref([13], (i) => Math.fround(R.philox.uniformAt(77, 0, i, -1, 1))), "bf16");
+    const wantZ = R.ref([6], (i) => R.philox.normalAt(77, 4, i));
+    expectClose(u, wantU, R.ref([13], (i) => 2 ** -8 * Math.abs(wantU.data[i]!) + 1e-7));
+    expectClose(z, wantZ, R.ref([6], (i) => 2 ** -8 * Math.abs(wantZ.data[i]!) + 1e-5));
+  });
   it("randint: low + word mod (high - low), i32", () => {
     S.manualSeed(2 ** 40 + 17); // exercises the high key word
     const a = S.randint(-5, 1000, [11]);

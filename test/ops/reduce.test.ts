@@ -147,6 +147,14 @@ describe("reductions on non-contiguous inputs", () => {
   });
 });
 
+describe("variance corner cases", () => {
+  it("one element with correction 1 is NaN (0/0, as torch.var); with correction 0 it is 0", () => {
+    expect(Number.isNaN(S.var(S.tensor([5])).item())).toBe(true);
+    expect(S.var(S.tensor([5]), { correction: 0 }).item()).toBe(0);
+    expect(Array.from(S.var(S.tensor([[1, 2, 3]]), { dim: 0 }).dataSync()).every(Number.isNaN)).toBe(true);
+  });
+});
+
 describe("empty reductions", () => {
   it("sum over an empty axis is 0, logsumexp is -Infinity", () => {
     const x = S.zeros([3, 0, 2]);

@@ -144,6 +144,7 @@ describe("view ops backward", () => {
       ["stack", [[2, 3], [2, 3]], ([a, b]) => S.stack([a!, b!], 1), ([a, b]) => V.stack([a!, b!], 1)],
       ["split (second piece)", [[5, 2]], ([x]) => S.split(x!, 2, 0)[1]!, ([x]) => V.split(x!, 2, 0)[1]!],
       ["chunk pieces recombined", [[6, 2]], ([x]) => { const [a, b] = S.chunk(x!, 2, 0); return S.mul(a!, b!); }, ([x]) => { const [a, b] = V.chunk(x!, 2, 0); return R.mul(a!, b!); }],
+      ["clone", [[2, 3]], ([x]) => S.clone(S.transpose(x!, 0, 1)), ([x]) => V.transpose(x!, 0, 1)],
       ["the same input used twice", [[3, 3]], ([x]) => S.mul(x!, S.transpose(x!, 0, 1)), ([x]) => R.mul(x!, V.transpose(x!, 0, 1))],
     ];
     for (const [name, shapes, lib, ref] of cases) {
