@@ -1,7 +1,7 @@
 import { ArgumentError, DTypeError } from "../errors.js";
 import { type DType, expectDType, isFloat, promoteTypes } from "../tensor/dtype.js";
 import { record } from "../tensor/graph.js";
-import { broadcastShapes, formatShape } from "../tensor/shape.js";
+import { broadcastShapes, formatShape, sameShape } from "../tensor/shape.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
 
@@ -25,7 +25,8 @@ export function cast<D extends DType>(x: Tensor, dtype: D): Tensor<D> {
 }
 
 /** `t` seen with the broadcast `shape` (stride 0 along broadcast dims), without a new Tensor. */
-export function broadcastView(t: Tensor, shape: readonly number[]): ViewArg {
+export function broadcastView(t: Tensor, shape: readonly number[]): ViewArg | Tensor {
+  if (sameShape(t.shape, shape)) return t; // the common case: no broadcasting, no new object
   const lead = shape.length - t.ndim;
   const strides = shape.map((s, i) => (i < lead || (t.shape[i - lead] === 1 && s !== 1) ? 0 : t.strides[i - lead]!));
   return { tensor: t, shape, strides, offset: t.offset };
@@ -74,7 +75,9 @@ export function operands(op: string, values: readonly TensorLike[], names: reado
 }
 
 /** Broadcast shape of several tensors. */
-export function broadcastAll(op: string, tensors: readonly Tensor[]): number[] {
+export function broadcastAll(op: string, tensors: readonly Tensor[]): readonly number[] {
+  const first = tensors[0]!.shape;
+  if (tensors.every((t) => sameShape(t.shape, first))) return first;
   return tensors.map((t) => t.shape as number[]).reduce((a, b) => broadcastShapes(op, a, b));
 }
 
