@@ -2,6 +2,7 @@ import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
+import { cleanupOnError } from "../tensor/scope.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
@@ -27,29 +28,31 @@ export interface CrossEntropyOptions {
  * const loss = crossEntropy(logits.reshape([-1, vocab]), targets.reshape([-1]));
  */
 export function crossEntropy(logits: Tensor<FloatDType>, targets: Tensor<"i32">, opts: CrossEntropyOptions = {}): Tensor<"f32"> {
-  checkFloatArgs("crossEntropy", { logits });
-  expectTensor("crossEntropy", "targets", targets);
-  commonDevice("crossEntropy", [logits, targets]);
-  if (targets.dtype !== "i32") throw new DTypeError(`crossEntropy: targets must have dtype i32, got ${targets.dtype}`);
-  const V = logits.shape[logits.ndim - 1]!;
-  if (logits.ndim < 1 || targets.ndim !== logits.ndim - 1 || targets.shape.some((s, i) => s !== logits.shape[i])) {
-    throw new ShapeError(`crossEntropy: targets must have logits' shape without the last dim, got logits ${formatShape(logits.shape)} and targets ${formatShape(targets.shape)}`);
-  }
-  const ignoreIndex = opts.ignoreIndex ?? -100;
-  const reduction = opts.reduction ?? "mean";
-  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
-  if (!["mean", "sum", "none"].includes(reduction)) throw new ArgumentError(`crossEntropy: reduction must be "mean", "sum" or "none", got ${String(reduction)}`);
-  const N = targets.numel;
-  const rows = emptyTensor(targets.shape, "f32", logits.device);
-  const lse = emptyTensor([N], "f32", logits.device);
-  const { c, release } = contiguousInputs([logits, targets]);
-  runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], [ignoreIndex]);
-  release();
-  const { loss, count } = noGrad(() => reduce(rows, targets, ignoreIndex, reduction));
-  record("crossEntropy", [logits], loss, { ignoreIndex, reduction }, [lse, targets, ...(count ? [count] : [])]);
-  for (const t of [lse, count]) t?.dispose();
-  if (loss !== rows) rows.dispose();
-  return loss;
+  return cleanupOnError(() => {
+    checkFloatArgs("crossEntropy", { logits });
+    expectTensor("crossEntropy", "targets", targets);
+    commonDevice("crossEntropy", [logits, targets]);
+    if (targets.dtype !== "i32") throw new DTypeError(`crossEntropy: targets must have dtype i32, got ${targets.dtype}`);
+    const V = logits.shape[logits.ndim - 1]!;
+    if (logits.ndim < 1 || targets.ndim !== logits.ndim - 1 || targets.shape.some((s, i) => s !== logits.shape[i])) {
+      throw new ShapeError(`crossEntropy: targets must have logits' shape without the last dim, got logits ${formatShape(logits.shape)} and targets ${formatShape(targets.shape)}`);
+    }
+    const ignoreIndex = opts.ignoreIndex ?? -100;
+    const reduction = opts.reduction ?? "mean";
+    if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
+    if (!["mean", "sum", "none"].includes(reduction)) throw new ArgumentError(`crossEntropy: reduction must be "mean", "sum" or "none", got ${String(reduction)}`);
+    const N = targets.numel;
+    const rows = emptyTensor(targets.shape, "f32", logits.device);
+    const lse = emptyTensor([N], "f32", logits.device);
+    const { c, release } = contiguousInputs([logits, targets]);
+    runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], [ignoreIndex]);
+    release();
+    const { loss, count } = noGrad(() => reduce(rows, targets, ignoreIndex, reduction));
+    record("crossEntropy", [logits], loss, { ignoreIndex, reduction }, [lse, targets, ...(count ? [count] : [])]);
+    for (const t of [lse, count]) t?.dispose();
+    if (loss !== rows) rows.dispose();
+    return loss;
+  });
 }
 
 function reduce(rows: Tensor<"f32">, targets: Tensor<"i32">, ignoreIndex: number, reduction: string): { loss: Tensor<"f32">; count?: Tensor<"f32"> } {

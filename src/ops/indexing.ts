@@ -3,6 +3,7 @@ import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
 import { noGrad, record } from "../tensor/graph.js";
+import { cleanupOnError } from "../tensor/scope.js";
 import { formatShape, normAxis } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { arange } from "./creation.js";
@@ -41,7 +42,7 @@ function withContiguous<T>(tensors: readonly Tensor[], fn: (c: Tensor[]) => T): 
  * indexSelect(x, 0, tensor([2, 0], { dtype: "i32" }));
  */
 export function indexSelect<D extends NumericDType>(x: Tensor<D>, dim: number, index: Tensor<"i32">): Tensor<D> {
-  return selectRows("indexSelect", x, dim, index);
+  return cleanupOnError(() => selectRows("indexSelect", x, dim, index));
 }
 
 /** indexSelect under the name of the op the user called (embedding reports its own name). */
@@ -70,15 +71,17 @@ function selectRows<D extends NumericDType>(op: string, x: Tensor<D>, dim: numbe
  * embedding(wte, tokens); // tokens i32 [B, T] -> [B, T, C]
  */
 export function embedding<D extends NumericDType>(weight: Tensor<D>, indices: Tensor<"i32">): Tensor<D> {
-  expectTensor("embedding", "weight", weight);
-  checkIndex("embedding", indices);
-  if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be [V, C], got ${formatShape(weight.shape)}`);
-  const flat = noGrad(() => reshape(indices, [indices.numel]));
-  const rows = selectRows("embedding", weight, 0, flat);
-  const y = reshape(rows, [...indices.shape, weight.shape[1]!]);
-  if (flat !== indices) flat.dispose();
-  if (y !== rows) rows.dispose();
-  return y;
+  return cleanupOnError(() => {
+    expectTensor("embedding", "weight", weight);
+    checkIndex("embedding", indices);
+    if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be [V, C], got ${formatShape(weight.shape)}`);
+    const flat = noGrad(() => reshape(indices, [indices.numel]));
+    const rows = selectRows("embedding", weight, 0, flat);
+    const y = reshape(rows, [...indices.shape, weight.shape[1]!]);
+    if (flat !== indices) flat.dispose();
+    if (y !== rows) rows.dispose();
+    return y;
+  });
 }
 
 /**
@@ -88,20 +91,22 @@ export function embedding<D extends NumericDType>(weight: Tensor<D>, indices: Te
  * gather(logProbs, 1, unsqueeze(targets, 1)); // pick each row's target
  */
 export function gather<D extends NumericDType>(x: Tensor<D>, dim: number, index: Tensor<"i32">): Tensor<D> {
-  expectTensor("gather", "x", x);
-  checkIndex("gather", index);
-  commonDevice("gather", [x, index]);
-  expectDType("gather", "x", x.dtype, ["f32", "bf16", "i32"]);
-  const d = normAxis("gather", dim, x.ndim);
-  if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s !== x.shape[i])) {
-    throw new ShapeError(`gather: index ${formatShape(index.shape)} must match x ${formatShape(x.shape)} in every dim but ${d}`);
-  }
-  const [O, A, I] = split3(x.shape, d);
-  const n = index.shape[d] ?? 1;
-  const y = emptyTensor(index.shape, x.dtype, x.device);
-  withContiguous([x, index], ([cx, ci]) => runKernel("gather", "gather", [contiguousAs(cx!, [O, A, I]), contiguousAs(ci!, [O, n, I])], [contiguousAs(y, [O, n, I])]));
-  if (isFloat(x.dtype)) record("gather", [x], y, { dim: d }, [index]);
-  return y;
+  return cleanupOnError(() => {
+    expectTensor("gather", "x", x);
+    checkIndex("gather", index);
+    commonDevice("gather", [x, index]);
+    expectDType("gather", "x", x.dtype, ["f32", "bf16", "i32"]);
+    const d = normAxis("gather", dim, x.ndim);
+    if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s !== x.shape[i])) {
+      throw new ShapeError(`gather: index ${formatShape(index.shape)} must match x ${formatShape(x.shape)} in every dim but ${d}`);
+    }
+    const [O, A, I] = split3(x.shape, d);
+    const n = index.shape[d] ?? 1;
+    const y = emptyTensor(index.shape, x.dtype, x.device);
+    withContiguous([x, index], ([cx, ci]) => runKernel("gather", "gather", [contiguousAs(cx!, [O, A, I]), contiguousAs(ci!, [O, n, I])], [contiguousAs(y, [O, n, I])]));
+    if (isFloat(x.dtype)) record("gather", [x], y, { dim: d }, [index]);
+    return y;
+  });
 }
 
 /**

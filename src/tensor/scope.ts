@@ -70,3 +70,24 @@ export function tidy<T>(fn: () => T): T {
   if (parent) for (const t of escaping) if (scope.has(t)) parent.add(t);
   return result;
 }
+
+/**
+ * Runs an op body whose kernel may still reject its data (an index out of range, say): when it throws,
+ * every tensor it had created is disposed, so a failed call leaks nothing even outside tidy(); when it
+ * returns, its tensors belong to the enclosing scope as if created there.
+ */
+export function cleanupOnError<T>(fn: () => T): T {
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  try {
+    const result = fn();
+    scopes.pop();
+    const parent = scopes[scopes.length - 1];
+    if (parent) for (const t of scope) if (!t.isDisposed) parent.add(t);
+    return result;
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  }
+}
