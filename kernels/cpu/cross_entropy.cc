@@ -7,6 +7,7 @@
 
 #include "float_io.h"
 #include "fused_common.h"
+#include "kernel_checks.h"
 #include "parallel.h"
 
 namespace slmkit {
@@ -16,13 +17,13 @@ namespace {
 constexpr int64_t kChunk = 2048;
 
 // Every target must be a class index or ignore_index; checked before anything is written.
-void check_targets(const ArgCheck& check, const TensorView& targets, int64_t V, int64_t ignore_index) {
+void check_targets(const char* k, const TensorView& targets, int64_t V, int64_t ignore_index) {
   const int32_t* tp = targets.ptr<int32_t>();
   for (int64_t i = 0; i < targets.shape[0]; ++i) {
     const int64_t t = tp[i];
     if (t != ignore_index && (t < 0 || t >= V))
-      check.fail("target " + std::to_string(t) + " at row " + std::to_string(i) + " is outside [0, " +
-                 std::to_string(V) + ") and is not ignore_index " + std::to_string(ignore_index));
+      kernel_fail(k, "target " + std::to_string(t) + " at row " + std::to_string(i) + " is outside [0, " +
+                        std::to_string(V) + ") and is not ignore_index " + std::to_string(ignore_index));
   }
 }
 
@@ -95,43 +96,42 @@ void cross_entropy_backward_typed(const TensorView& logits,   // [N, V]
   });
 }
 
+// Checks shared by forward and backward: logits [N, V] float, targets [N] i32, each a class index or
+// ignore_index (the attribute, returned).
+int64_t check_cross_entropy(const char* k, const OpArgs& a) {
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1];
+  check_dense(k, "logits", logits, 2);
+  check_float(k, "logits", logits);
+  check_shape(k, "targets", targets, {logits.shape[0]}, DType::i32);
+  const int64_t ignore_index = int_attr(a, k, 0, "ignore_index");
+  check_targets(k, targets, logits.shape[1], ignore_index);
+  return ignore_index;
+}
+
 void cross_entropy_forward(const OpArgs& a) {
-  const ArgCheck check{"cross_entropy_forward"};
-  check.counts(a, 2, 2, 1);
+  const char* k = "cross_entropy_forward";
+  check_counts(a, k, 2, 2);
+  check_attrs(a, k, 1);
   const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &loss = a.outputs[0], &lse = a.outputs[1];
-  check.dense(logits, "logits", 2);
-  const int64_t N = logits.shape[0], V = logits.shape[1];
-  check.shape(targets, "targets", {N});
-  check.shape(loss, "loss", {N});
-  check.shape(lse, "lse", {N});
-  check.dtype(targets, "targets", DType::i32);
-  check.dtype(loss, "loss", DType::f32);
-  check.dtype(lse, "lse", DType::f32);
-  const int64_t ignore_index = check.int_attr(a, 0, "ignore_index");
-  check_targets(check, targets, V, ignore_index);
-  dispatch_float(logits.dtype, check.kernel, "logits", [&](auto tag) {
+  const int64_t ignore_index = check_cross_entropy(k, a);
+  check_shape(k, "loss", loss, {logits.shape[0]}, DType::f32);
+  check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
+  dispatch_float(logits.dtype, k, "logits", [&](auto tag) {
     cross_entropy_forward_typed<decltype(tag)>(logits, targets, loss, lse, ignore_index);
   });
 }
 
 void cross_entropy_backward(const OpArgs& a) {
-  const ArgCheck check{"cross_entropy_backward"};
-  check.counts(a, 4, 1, 1);
+  const char* k = "cross_entropy_backward";
+  check_counts(a, k, 4, 1);
+  check_attrs(a, k, 1);
   const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &lse = a.inputs[2], &gloss = a.inputs[3];
   const TensorView& glogits = a.outputs[0];
-  check.dense(logits, "logits", 2);
-  const int64_t N = logits.shape[0], V = logits.shape[1];
-  check.shape(targets, "targets", {N});
-  check.shape(lse, "lse", {N});
-  check.shape(gloss, "gloss", {N});
-  check.same_shape(logits, "logits", glogits, "glogits");
-  check.dtype(targets, "targets", DType::i32);
-  check.dtype(lse, "lse", DType::f32);
-  check.dtype(gloss, "gloss", DType::f32);
-  check.dtype(glogits, "glogits", logits.dtype);
-  const int64_t ignore_index = check.int_attr(a, 0, "ignore_index");
-  check_targets(check, targets, V, ignore_index);
-  dispatch_float(logits.dtype, check.kernel, "logits", [&](auto tag) {
+  const int64_t ignore_index = check_cross_entropy(k, a);
+  check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
+  check_shape(k, "gloss", gloss, {logits.shape[0]}, DType::f32);
+  check_like(k, "glogits", glogits, "logits", logits);
+  dispatch_float(logits.dtype, k, "logits", [&](auto tag) {
     cross_entropy_backward_typed<decltype(tag)>(logits, targets, lse, gloss, glogits, ignore_index);
   });
 }

@@ -79,7 +79,4 @@ template <class F> inline decltype(auto) dispatch_all(DType d, F&& f) {
   return dispatch_float_i32(d, f);
 }
 
-inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
-inline bool is_float_or_i32(DType d) { return is_float(d) || d == DType::i32; }
-
 }  // namespace slmkit

@@ -1,81 +1,11 @@
-// Shared pieces of the fused CPU kernels: cheap argument checks and small vectorisable math helpers.
+// Shared pieces of the fused CPU kernels: small vectorisable math helpers.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <limits>
-#include <string>
-
-#include "slmkit/op_args.h"
 
 namespace slmkit {
-
-inline std::string shape_str(const TensorView& t) {
-  std::string s = "[";
-  for (int i = 0; i < t.ndim; ++i) s += (i ? "," : "") + std::to_string(t.shape[i]);
-  return s + "]";
-}
-
-// Argument checks that name the kernel and the offending tensor; every failure is a KernelError.
-struct ArgCheck {
-  const char* kernel;
-
-  [[noreturn]] void fail(const std::string& what) const { throw KernelError(std::string(kernel) + ": " + what); }
-
-  void counts(const OpArgs& a, int n_in, int n_out, int n_attrs) const {
-    if (a.num_inputs != n_in || a.num_outputs != n_out || a.num_attrs != n_attrs)
-      fail("expected " + std::to_string(n_in) + " inputs, " + std::to_string(n_out) + " outputs and " +
-           std::to_string(n_attrs) + " attrs, got " + std::to_string(a.num_inputs) + ", " +
-           std::to_string(a.num_outputs) + " and " + std::to_string(a.num_attrs));
-  }
-
-  // Rank and contiguity: the fused kernels index their tensors as dense row-major arrays.
-  void dense(const TensorView& t, const char* name, int ndim) const {
-    if (t.ndim != ndim) fail(std::string(name) + " must have rank " + std::to_string(ndim) + ", got " + shape_str(t));
-    if (!t.is_contiguous()) fail(std::string(name) + " must be contiguous, got shape " + shape_str(t));
-  }
-
-  void shape(const TensorView& t, const char* name, std::initializer_list<int64_t> dims) const {
-    bool ok = t.ndim == static_cast<int32_t>(dims.size());
-    int i = 0;
-    std::string want = "[";
-    for (int64_t d : dims) {
-      if (ok && t.shape[i] != d) ok = false;
-      want += (i ? "," : "") + std::to_string(d);
-      ++i;
-    }
-    if (!ok) fail(std::string(name) + " must have shape " + want + "], got " + shape_str(t));
-    if (!t.is_contiguous()) fail(std::string(name) + " must be contiguous, got shape " + shape_str(t));
-  }
-
-  void same_shape(const TensorView& a, const char* a_name, const TensorView& b, const char* b_name) const {
-    bool ok = a.ndim == b.ndim;
-    for (int i = 0; ok && i < a.ndim; ++i) ok = a.shape[i] == b.shape[i];
-    if (!ok)
-      fail(std::string(a_name) + " and " + b_name + " must have the same shape, got " + shape_str(a) + " and " +
-           shape_str(b));
-    if (!b.is_contiguous()) fail(std::string(b_name) + " must be contiguous, got shape " + shape_str(b));
-  }
-
-  void dtype(const TensorView& t, const char* name, DType want) const {
-    if (t.dtype != want)
-      fail(std::string(name) + " must be " + dtype_name(want) + ", got " + dtype_name(t.dtype));
-  }
-
-  double finite_attr(const OpArgs& a, int i, const char* name) const {
-    double v = a.attrs[i];
-    if (!std::isfinite(v)) fail(std::string(name) + " must be finite, got " + std::to_string(v));
-    return v;
-  }
-
-  int64_t int_attr(const OpArgs& a, int i, const char* name) const {
-    double v = finite_attr(a, i, name);
-    if (v != std::floor(v) || std::fabs(v) > 9007199254740992.0)
-      fail(std::string(name) + " must be a whole number, got " + std::to_string(v));
-    return static_cast<int64_t>(v);
-  }
-};
 
 // c ? a : b as bit operations. A plain ?: whose arms do arithmetic is not vectorised under the default
 // -ftrapping-math (the compiler may not evaluate the untaken arm); this form has no untaken arm.

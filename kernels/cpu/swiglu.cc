@@ -3,6 +3,7 @@
 
 #include "float_io.h"
 #include "fused_common.h"
+#include "kernel_checks.h"
 #include "parallel.h"
 
 namespace slmkit {
@@ -63,32 +64,30 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
 }
 
 void swiglu_forward(const OpArgs& a) {
-  const ArgCheck check{"swiglu_forward"};
-  check.counts(a, 2, 1, 0);
+  const char* k = "swiglu_forward";
+  check_counts(a, k, 2, 1);
+  check_attrs(a, k, 0);
   const TensorView &gate = a.inputs[0], &up = a.inputs[1], &y = a.outputs[0];
-  check.dense(gate, "gate", 2);
-  check.same_shape(gate, "gate", up, "up");
-  check.same_shape(gate, "gate", y, "y");
-  check.dtype(up, "up", gate.dtype);
-  check.dtype(y, "y", gate.dtype);
-  dispatch_float(gate.dtype, check.kernel, "gate", [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
+  check_dense(k, "gate", gate, 2);
+  check_float(k, "gate", gate);
+  check_like(k, "up", up, "gate", gate);
+  check_like(k, "y", y, "gate", gate);
+  dispatch_float(gate.dtype, k, "gate", [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
 }
 
 void swiglu_backward(const OpArgs& a) {
-  const ArgCheck check{"swiglu_backward"};
-  check.counts(a, 3, 2, 0);
+  const char* k = "swiglu_backward";
+  check_counts(a, k, 3, 2);
+  check_attrs(a, k, 0);
   const TensorView &gate = a.inputs[0], &up = a.inputs[1], &gy = a.inputs[2];
   const TensorView &ggate = a.outputs[0], &gup = a.outputs[1];
-  check.dense(gate, "gate", 2);
-  check.same_shape(gate, "gate", up, "up");
-  check.same_shape(gate, "gate", gy, "gy");
-  check.same_shape(gate, "gate", ggate, "ggate");
-  check.same_shape(gate, "gate", gup, "gup");
-  check.dtype(up, "up", gate.dtype);
-  check.dtype(gy, "gy", gate.dtype);
-  check.dtype(ggate, "ggate", gate.dtype);
-  check.dtype(gup, "gup", gate.dtype);
-  dispatch_float(gate.dtype, check.kernel, "gate", [&](auto tag) {
+  check_dense(k, "gate", gate, 2);
+  check_float(k, "gate", gate);
+  check_like(k, "up", up, "gate", gate);
+  check_like(k, "gy", gy, "gate", gate);
+  check_like(k, "ggate", ggate, "gate", gate);
+  check_like(k, "gup", gup, "gate", gate);
+  dispatch_float(gate.dtype, k, "gate", [&](auto tag) {
     swiglu_backward_typed<decltype(tag)>(gate, up, gy, ggate, gup);
   });
 }
