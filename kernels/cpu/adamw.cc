@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
+#include "dtype_dispatch.h"
 #include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
@@ -99,7 +99,7 @@ void adamw_step(const OpArgs& a) {
       float* p = a.outputs[i].ptr<float>() + blk.begin;
       float* m = a.outputs[n + i].ptr<float>() + blk.begin;
       float* v = a.outputs[2 * n + i].ptr<float>() + blk.begin;
-      dispatch_float(a.inputs[i].dtype, k, "gradient", [&](auto tag) {
+      dispatch_float(a.inputs[i].dtype, [&](auto tag) {
         using G = decltype(tag);
         adamw_block(a.inputs[i].ptr<G>() + blk.begin, p, m, v, blk.end - blk.begin, static_cast<float>(beta1),
                     static_cast<float>(beta2), static_cast<float>(eps), static_cast<float>(grad_scale), scalars[i]);
@@ -139,7 +139,7 @@ void global_norm(const OpArgs& a) {
     for (int64_t b = begin; b < end; ++b) {
       const Block& blk = blocks[b];
       const TensorView& t = a.inputs[blk.tensor];
-      dispatch_float(t.dtype, k, "tensor", [&](auto tag) {
+      dispatch_float(t.dtype, [&](auto tag) {
         using T = decltype(tag);
         partial[b] = sum_squares(t.ptr<T>() + blk.begin, blk.end - blk.begin);
       });

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
+#include "dtype_dispatch.h"
 #include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
@@ -225,7 +225,7 @@ void attention_backward_typed(const AttnShape& sh,
     for (int64_t i = begin; i < end; ++i) {
       float s = gq_part[i];
       for (int64_t c = 1; c < chunks; ++c) s += gq_part[c * gq_numel + i];
-      dst[i] = from_f32<T>(s);
+      dst[i] = store<T>(s);
     }
   });
 }
@@ -268,7 +268,7 @@ void attention_forward(const OpArgs& a) {
   const TensorView &q = a.inputs[0], &o = a.outputs[0], &lse = a.outputs[1];
   check_like(k, "o", o, "q", q);
   check_shape(k, "lse", lse, {sh.B, sh.H, sh.T}, DType::f32);
-  dispatch_float(q.dtype, k, "q", [&](auto tag) {
+  dispatch_float(q.dtype, [&](auto tag) {
     attention_forward_typed<decltype(tag)>(sh, q, a.inputs[1], a.inputs[2], o, lse);
   });
 }
@@ -285,7 +285,7 @@ void attention_backward(const OpArgs& a) {
   check_like(k, "gk", gk, "k", kt);
   check_like(k, "gv", gv, "k", kt);
   check_shape(k, "lse", lse, {sh.B, sh.H, sh.T}, DType::f32);
-  dispatch_float(q.dtype, k, "q", [&](auto tag) {
+  dispatch_float(q.dtype, [&](auto tag) {
     attention_backward_typed<decltype(tag)>(sh, q, kt, a.inputs[2], o, lse, go, gq, gk, gv);
   });
 }

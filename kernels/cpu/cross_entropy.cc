@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
+#include "dtype_dispatch.h"
 #include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
@@ -57,7 +57,7 @@ void cross_entropy_forward_typed(const TensorView& logits,   // [N, V]
       }
       const float row_lse = static_cast<float>(m + std::log(sum));
       lse_p[r] = row_lse;
-      loss_p[r] = tp[r] == ignore_index ? 0.0f : row_lse - to_f32(row[tp[r]]);
+      loss_p[r] = tp[r] == ignore_index ? 0.0f : row_lse - load(row[tp[r]]);
     }
   });
 }
@@ -116,7 +116,7 @@ void cross_entropy_forward(const OpArgs& a) {
   const int64_t ignore_index = check_cross_entropy(k, a);
   check_shape(k, "loss", loss, {logits.shape[0]}, DType::f32);
   check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
-  dispatch_float(logits.dtype, k, "logits", [&](auto tag) {
+  dispatch_float(logits.dtype, [&](auto tag) {
     cross_entropy_forward_typed<decltype(tag)>(logits, targets, loss, lse, ignore_index);
   });
 }
@@ -131,7 +131,7 @@ void cross_entropy_backward(const OpArgs& a) {
   check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
   check_shape(k, "gloss", gloss, {logits.shape[0]}, DType::f32);
   check_like(k, "glogits", glogits, "logits", logits);
-  dispatch_float(logits.dtype, k, "logits", [&](auto tag) {
+  dispatch_float(logits.dtype, [&](auto tag) {
     cross_entropy_backward_typed<decltype(tag)>(logits, targets, lse, gloss, glogits, ignore_index);
   });
 }

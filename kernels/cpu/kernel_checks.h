@@ -44,7 +44,10 @@ inline void check_same_shape(const char* kernel, const char* what, const TensorV
 }
 
 inline void check_contiguous(const char* kernel, const char* what, const TensorView& v) {
-  if (!v.is_contiguous()) kernel_fail(kernel, std::string(what) + " must be contiguous, got shape " + shape_str(v));
+  if (v.is_contiguous()) return;
+  std::string strides = "[";
+  for (int i = 0; i < v.ndim; ++i) strides += (i ? ", " : "") + std::to_string(v.strides[i]);
+  kernel_fail(kernel, std::string(what) + " must be contiguous, got shape " + shape_str(v) + " with strides " + strides + "]");
 }
 
 inline void check_ndim(const char* kernel, const char* what, const TensorView& v, int ndim) {

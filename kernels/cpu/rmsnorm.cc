@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "float_io.h"
+#include "dtype_dispatch.h"
 #include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
@@ -79,7 +79,7 @@ void rmsnorm_backward_typed(const TensorView& x,     // [N, C]
     for (int64_t c = begin; c < end; ++c) {
       double s = 0;
       for (int64_t p = 0; p < parts; ++p) s += partial[p * C + c];
-      gwp[c] = from_f32<T>(static_cast<float>(s));
+      gwp[c] = store<T>(static_cast<float>(s));
     }
   });
 }
@@ -98,7 +98,7 @@ void rmsnorm_forward(const OpArgs& a) {
   check_shape(k, "rstd", rstd, {N}, DType::f32);
   const double eps = finite_attr(a, k, 0, "eps");
   if (eps < 0) kernel_fail(k, "eps must be >= 0, got " + std::to_string(eps));
-  dispatch_float(x.dtype, k, "x", [&](auto tag) { rmsnorm_forward_typed<decltype(tag)>(x, w, y, rstd, eps); });
+  dispatch_float(x.dtype, [&](auto tag) { rmsnorm_forward_typed<decltype(tag)>(x, w, y, rstd, eps); });
 }
 
 void rmsnorm_backward(const OpArgs& a) {
@@ -116,7 +116,7 @@ void rmsnorm_backward(const OpArgs& a) {
   check_like(k, "gy", gy, "x", x);
   check_like(k, "gx", gx, "x", x);
   check_like(k, "gw", gw, "w", w);
-  dispatch_float(x.dtype, k, "x", [&](auto tag) { rmsnorm_backward_typed<decltype(tag)>(x, w, rstd, gy, gx, gw); });
+  dispatch_float(x.dtype, [&](auto tag) { rmsnorm_backward_typed<decltype(tag)>(x, w, rstd, gy, gx, gw); });
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
+#include "dtype_dispatch.h"
 #include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
@@ -65,7 +65,7 @@ void rope_run(const OpArgs& a, const char* k, const char* in_name, const char* o
   const double theta = finite_attr(a, k, 0, "theta");
   if (!(theta > 0)) kernel_fail(k, "theta must be > 0, got " + std::to_string(theta));
   const double position_offset = finite_attr(a, k, 1, "position_offset");
-  dispatch_float(x.dtype, k, in_name, [&](auto tag) {
+  dispatch_float(x.dtype, [&](auto tag) {
     rope_apply<decltype(tag)>(x, y, theta, position_offset, sign);
   });
 }

@@ -1,7 +1,7 @@
 // SwiGLU gating y = silu(gate) * up (the MiniCPM MLP nonlinearity): forward and backward.
 #include <algorithm>
 
-#include "float_io.h"
+#include "dtype_dispatch.h"
 #include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
@@ -72,7 +72,7 @@ void swiglu_forward(const OpArgs& a) {
   check_float(k, "gate", gate);
   check_like(k, "up", up, "gate", gate);
   check_like(k, "y", y, "gate", gate);
-  dispatch_float(gate.dtype, k, "gate", [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
+  dispatch_float(gate.dtype, [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
 }
 
 void swiglu_backward(const OpArgs& a) {
@@ -87,7 +87,7 @@ void swiglu_backward(const OpArgs& a) {
   check_like(k, "gy", gy, "gate", gate);
   check_like(k, "ggate", ggate, "gate", gate);
   check_like(k, "gup", gup, "gate", gate);
-  dispatch_float(gate.dtype, k, "gate", [&](auto tag) {
+  dispatch_float(gate.dtype, [&](auto tag) {
     swiglu_backward_typed<decltype(tag)>(gate, up, gy, ggate, gup);
   });
 }

@@ -35,15 +35,10 @@ constexpr int64_t kVecBlock = 512;
 // Calls f(block, len, offset) for consecutive blocks of x[0, n) as f32: f32 arrays are passed in place
 // (blocks keep a row's repeated passes within L1), other storage types are converted into a stack buffer.
 template <class T, class F> void for_f32_blocks(const T* x, int64_t n, F&& f) {
+  float buf[kVecBlock];
   for (int64_t off = 0; off < n; off += kVecBlock) {
     const int64_t len = std::min(kVecBlock, n - off);
-    if constexpr (std::is_same_v<T, float>) {
-      f(x + off, len, off);
-    } else {
-      float buf[kVecBlock];
-      for (int64_t j = 0; j < len; ++j) buf[j] = load(x[off + j]);
-      f(static_cast<const float*>(buf), len, off);
-    }
+    f(f32_row(x + off, buf, len), len, off);
   }
 }
 
