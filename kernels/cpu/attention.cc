@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -101,13 +101,17 @@ void attention_forward_typed(const AttnShape& sh,
           const int64_t vis = std::min(nk, sh.visible(t0 + i) - s0);
           if (vis <= 0) continue;
           block_scores(qf + i * D, kt.data(), vis, D, sh.scale, s.data());
-          // Online softmax: rescale what was accumulated under the old max when the max grows.
-          const float block_max = max_f32(s.data(), vis);
-          const float m_new = max_keep_nan(m[i], block_max);
-          if (m_new == kNegInf) continue;  // every score so far is -inf: contributes nothing
-          const float alpha = m[i] == kNegInf ? 0.0f : exp_approx(m[i] - m_new);
-          for (int64_t j = 0; j < vis; ++j) s[j] = exp_approx(s[j] - m_new);
-          l[i] = l[i] * alpha + sum_f32(s.data(), vis);
+          // Online softmax: rescale what was accumulated under the old max when the max grows. vec_max
+          // skips NaN scores; they surface through the exp-sum as a NaN l instead.
+          const float m_new = std::max(m[i], vec_max(s.data(), vis));
+          if (m_new == kNegInf) {
+            // Every score so far is -inf (contributes nothing) or NaN, which the exp-sum cannot see here.
+            if (std::any_of(s.begin(), s.begin() + vis, [](float x) { return x != x; }))
+              l[i] = std::numeric_limits<double>::quiet_NaN();
+            continue;
+          }
+          const float alpha = m[i] == kNegInf ? 0.0f : std::exp(m[i] - m_new);
+          l[i] = l[i] * alpha + vec_exp_sum(s.data(), m_new, s.data(), vis);
           float* acc_i = acc.data() + i * D;
           if (alpha != 1.0f)
             for (int64_t d = 0; d < D; ++d) acc_i[d] *= alpha;
@@ -204,7 +208,8 @@ void attention_backward_typed(const AttnShape& sh,
               const float* goi = gof + i * D;
               // Recompute probabilities from the saved lse instead of storing them in the forward.
               block_scores(qi, kt.data(), vis, D, sh.scale, p.data());
-              for (int64_t j = 0; j < vis; ++j) p[j] = exp_approx(p[j] - row_lse);
+              for (int64_t j = 0; j < vis; ++j) p[j] -= row_lse;
+              vec_exp(p.data(), p.data(), vis);
               block_scores(goi, vt.data(), vis, D, 1.0f, ds.data());  // dp = go . v_j
               const float dlt = delta[row0 + i];
               for (int64_t j = 0; j < vis; ++j) ds[j] = p[j] * (ds[j] - dlt) * sh.scale;  // d(scaled score)

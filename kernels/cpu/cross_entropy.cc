@@ -6,15 +6,16 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
 
 // Vocabulary rows (up to ~130k) are walked in chunks that stay in L1 while they are reused.
 constexpr int64_t kChunk = 2048;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Every target must be a class index or ignore_index; checked before anything is written.
 void check_targets(const char* k, const TensorView& targets, int64_t V, int64_t ignore_index) {
@@ -38,22 +39,26 @@ void cross_entropy_forward_typed(const TensorView& logits,   // [N, V]
   const int32_t* tp = targets.ptr<int32_t>();
   float *loss_p = loss.ptr<float>(), *lse_p = lse.ptr<float>();
   parallel_for(N, std::max<int64_t>(1, 65536 / std::max<int64_t>(V, 1)), [&](int64_t begin, int64_t end) {
-    std::vector<float> x_buf(kChunk), e_buf(kChunk);
+    std::vector<float> x_buf(kChunk);
     for (int64_t r = begin; r < end; ++r) {
       const T* row = xp + r * V;
-      // Online log-sum-exp: one pass over the row, rescaling the running sum when the max grows.
-      float m = -std::numeric_limits<float>::infinity();
+      // Online log-sum-exp: one pass over the row, rescaling the running sum when the max grows. vec_max
+      // skips NaNs; a NaN logit surfaces as a NaN sum instead, which makes the whole row NaN.
+      float m = kNegInf;
       double sum = 0;
       for (int64_t c0 = 0; c0 < V; c0 += kChunk) {
         const int64_t n = std::min(kChunk, V - c0);
         const float* x = f32_row(row + c0, x_buf.data(), n);
-        const float m_new = max_keep_nan(m, max_f32(x, n));
-        if (m_new == -std::numeric_limits<float>::infinity()) continue;  // all -inf so far: nothing to add
-        if (m_new != m) sum *= std::exp(static_cast<double>(m) - m_new);
-        for (int64_t j = 0; j < n; ++j) e_buf[j] = exp_approx(x[j] - m_new);
-        sum += sum_f32(e_buf.data(), n);
-        m = m_new;
-        if (m != m) break;  // a NaN logit makes the whole row NaN
+        const float m_new = std::max(m, vec_max(x, n));
+        if (m_new == kNegInf) {
+          // Only -inf (adds nothing) and NaN so far; the exp-sum below cannot see a NaN against m = -inf.
+          if (std::any_of(x, x + n, [](float v) { return v != v; })) sum = std::numeric_limits<double>::quiet_NaN();
+        } else {
+          if (m_new != m) sum *= std::exp(static_cast<double>(m) - m_new);
+          sum += vec_exp_sum(x, m_new, nullptr, n);
+          m = m_new;
+        }
+        if (sum != sum) break;
       }
       const float row_lse = static_cast<float>(m + std::log(sum));
       lse_p[r] = row_lse;
@@ -87,9 +92,11 @@ void cross_entropy_backward_typed(const TensorView& logits,   // [N, V]
       } else {
         const float* x = f32_row(xp + r * V + c0, x_buf, n);
         const float row_lse = lse_p[r], scale = gl_p[r];
-        for (int64_t j = 0; j < n; ++j) g[j] = scale * exp_approx(x[j] - row_lse);
+        for (int64_t j = 0; j < n; ++j) g[j] = x[j] - row_lse;
+        vec_exp(g, g, n);  // softmax(logits)
         const int64_t t = tp[r] - c0;
-        if (t >= 0 && t < n) g[t] = scale * (exp_approx(x[t] - row_lse) - 1.0f);
+        if (t >= 0 && t < n) g[t] -= 1.0f;
+        for (int64_t j = 0; j < n; ++j) g[j] *= scale;
       }
       store_if_bf16(g, gp + r * V + c0, n);
     }

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
 

@@ -2,9 +2,9 @@
 #include <algorithm>
 
 #include "dtype_dispatch.h"
-#include "fused_common.h"
 #include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -12,8 +12,6 @@ namespace {
 // Elements are processed in short blocks so bf16 operands can be widened into stack buffers.
 constexpr int64_t kBlock = 512;
 constexpr int64_t kGrain = 16384;
-
-inline float sigmoid(float g) { return 1.0f / (1.0f + exp_approx(-g)); }
 
 template <typename T>
 void swiglu_forward_typed(const TensorView& gate,  // [N, F]
@@ -28,7 +26,8 @@ void swiglu_forward_typed(const TensorView& gate,  // [N, F]
       const float* g = f32_row(gp + i, g_buf, n);
       const float* u = f32_row(up_p + i, u_buf, n);
       float* out = f32_out(yp + i, y_buf);
-      for (int64_t j = 0; j < n; ++j) out[j] = g[j] * sigmoid(g[j]) * u[j];
+      vec_silu(g, out, n);
+      for (int64_t j = 0; j < n; ++j) out[j] *= u[j];
       store_if_bf16(out, yp + i, n);
     }
   });
@@ -43,7 +42,7 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
   const T *gp = gate.ptr<T>(), *up_p = up.ptr<T>(), *gyp = gy.ptr<T>();
   T *ggp = ggate.ptr<T>(), *gup_p = gup.ptr<T>();
   parallel_for(gate.numel(), kGrain, [&](int64_t begin, int64_t end) {
-    float g_buf[kBlock], u_buf[kBlock], gy_buf[kBlock], gg_buf[kBlock], gu_buf[kBlock];
+    float g_buf[kBlock], u_buf[kBlock], gy_buf[kBlock], gg_buf[kBlock], gu_buf[kBlock], sig[kBlock];
     for (int64_t i = begin; i < end; i += kBlock) {
       const int64_t n = std::min(kBlock, end - i);
       const float* g = f32_row(gp + i, g_buf, n);
@@ -51,8 +50,9 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
       const float* dy = f32_row(gyp + i, gy_buf, n);
       float* dg = f32_out(ggp + i, gg_buf);
       float* du = f32_out(gup_p + i, gu_buf);
+      vec_sigmoid(g, sig, n);
       for (int64_t j = 0; j < n; ++j) {
-        const float s = sigmoid(g[j]);
+        const float s = sig[j];
         // silu'(g) = s * (1 + g * (1 - s))
         dg[j] = dy[j] * u[j] * (s * (1.0f + g[j] * (1.0f - s)));
         du[j] = dy[j] * (g[j] * s);
