@@ -65,28 +65,19 @@ void matmul_block_baseline(int64_t mc, int64_t nc, int64_t kc, const float* pa, 
 struct Avx512Gemm {
   static constexpr int mr = kMatmulAvx512Mr, nr = kMatmulAvx512Nr;
   static constexpr int64_t kc = 256, mc = 24 * mr, nc = 4096;
-  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
-                    int64_t ldc, bool accumulate) {
-    matmul_block_avx512(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
-  }
+  static constexpr MatmulBlockFn block = matmul_block_avx512;
 };
 
 struct Avx2Gemm {
   static constexpr int mr = kMatmulAvx2Mr, nr = kMatmulAvx2Nr;
   static constexpr int64_t kc = 256, mc = 48 * mr, nc = 4096;
-  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
-                    int64_t ldc, bool accumulate) {
-    matmul_block_avx2(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
-  }
+  static constexpr MatmulBlockFn block = matmul_block_avx2;
 };
 
 struct BaselineGemm {
   static constexpr int mr = kBaselineMr, nr = kBaselineNr;
   static constexpr int64_t kc = 256, mc = 64 * mr, nc = 4096;
-  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
-                    int64_t ldc, bool accumulate) {
-    matmul_block_baseline(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
-  }
+  static constexpr MatmulBlockFn block = matmul_block_baseline;
 };
 
 // ---- packing ----
