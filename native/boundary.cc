@@ -100,6 +100,24 @@ void free_storage(const Napi::Value& value, const Allocator& alloc) {
   free_slots().push_back(static_cast<uint32_t>(slot - slots().data()));
 }
 
+size_t checked_size(const Napi::Value& value, const char* what) {
+  if (!value.IsNumber()) throw Napi::TypeError::New(value.Env(), std::string(what) + " must be a number");
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 1099511627776.0 || d != static_cast<double>(static_cast<int64_t>(d)))
+    throw Napi::RangeError::New(value.Env(), std::string(what) + " must be a whole number of bytes below 1 TiB");
+  return static_cast<size_t>(d);
+}
+
+StorageRange checked_range(const Napi::CallbackInfo& info, const char* fn, size_t bytes) {
+  const StorageBlock block = storage_of(info[0], fn);
+  const size_t offset = checked_size(info[1], (std::string(fn) + ": byteOffset").c_str());
+  // Both are below 2^40, so the sum cannot wrap.
+  if (offset + bytes > block.bytes)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": range reaches past the end of the storage (" +
+                                                std::to_string(block.bytes) + " bytes)");
+  return StorageRange{block, offset};
+}
+
 OpArgs DecodedCall::args(void* stream) const {
   return OpArgs{inputs.data(), static_cast<int32_t>(inputs.size()), outputs.data(),
                 static_cast<int32_t>(outputs.size()), attrs.data(), static_cast<int32_t>(attrs.size()), stream};
@@ -182,7 +200,9 @@ void run_kernel(Napi::Env env, const DecodedCall& call, void* stream) {
   }
 }
 
-void export_registry(Napi::Env env, Napi::Object exports) {
+void export_functions(Napi::Env env, Napi::Object exports,
+                      std::initializer_list<std::pair<const char*, AddonFunction>> functions) {
+  for (const auto& f : functions) exports.Set(f.first, Napi::Function::New(env, f.second));
   exports.Set("kernelNames", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     auto names = kernel_names();
     auto out = Napi::Array::New(info.Env(), names.size());

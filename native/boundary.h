@@ -2,6 +2,8 @@
 #pragma once
 #include <napi.h>
 
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "slmkit/op_args.h"
@@ -33,6 +35,20 @@ StorageBlock storage_of_handle(Napi::Env env, double handle, const char* what);
 // Frees the block now; freeing a stale handle is a no-op.
 void free_storage(const Napi::Value& value, const Allocator& alloc);
 
+// A byte count or byte offset argument: a whole number in [0, 1 TiB]. Throws a JS TypeError or RangeError
+// that starts with `what` (e.g. "alloc: bytes").
+size_t checked_size(const Napi::Value& value, const char* what);
+
+// The bytes [offset, offset + bytes) of a block, as named by read/write(handle, byteOffset, ...).
+struct StorageRange {
+  StorageBlock block;
+  size_t offset;
+  char* ptr() const { return static_cast<char*>(block.ptr) + offset; }
+};
+// Reads handle and byteOffset from info[0] and info[1] and checks that `bytes` from there stay inside the
+// block; errors start with fn ("read", "write", ...).
+StorageRange checked_range(const Napi::CallbackInfo& info, const char* fn, size_t bytes);
+
 // A decoded kernel call: views pointing into storage, validated to lie inside their blocks.
 struct DecodedCall {
   int kernel = -1;
@@ -49,7 +65,9 @@ DecodedCall decode_call(const Napi::CallbackInfo& info);
 // Runs a decoded call, converting KernelError and std::exception into JS errors.
 void run_kernel(Napi::Env env, const DecodedCall& call, void* stream);
 
-// Registers the functions shared by both addons: kernelNames, kernelId.
-void export_registry(Napi::Env env, Napi::Object exports);
+// Sets exports[name] = fn for each pair, then the functions shared by both addons: kernelNames, kernelId.
+using AddonFunction = Napi::Value (*)(const Napi::CallbackInfo&);
+void export_functions(Napi::Env env, Napi::Object exports,
+                      std::initializer_list<std::pair<const char*, AddonFunction>> functions);
 
 }  // namespace slmkit

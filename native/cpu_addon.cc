@@ -16,17 +16,9 @@ namespace {
 // 64-byte-aligned blocks (AVX-512 loads) from a cache that keeps large freed blocks for reuse.
 const Allocator kHostAllocator{host_cache_allocate, host_cache_release};
 
-double checked_size(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 1099511627776.0 || d != static_cast<double>(static_cast<int64_t>(d)))
-    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a whole number of bytes below 1 TiB");
-  return d;
-}
-
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   if (info.Length() != 1) throw Napi::TypeError::New(info.Env(), "alloc(bytes): one argument expected");
-  return make_storage(info.Env(), kHostAllocator, static_cast<size_t>(checked_size(info[0], "alloc: bytes")));
+  return make_storage(info.Env(), kHostAllocator, checked_size(info[0], "alloc: bytes"));
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
@@ -39,13 +31,11 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
 Napi::Value Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "write(handle, byteOffset, typedArray)");
-  StorageBlock block = storage_of(info[0], "write");
-  size_t offset = static_cast<size_t>(checked_size(info[1], "write: byteOffset"));
   auto src = info[2].As<Napi::TypedArray>();
-  size_t n = src.ByteLength();
-  if (offset + n > block.bytes) throw Napi::RangeError::New(env, "write: data reaches past the end of the storage");
+  const size_t n = src.ByteLength();
+  const StorageRange r = checked_range(info, "write", n);
   auto* base = static_cast<const char*>(src.ArrayBuffer().Data()) + src.ByteOffset();
-  std::memcpy(static_cast<char*>(block.ptr) + offset, base, n);
+  std::memcpy(r.ptr(), base, n);
   return env.Undefined();
 }
 
@@ -53,12 +43,10 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3) throw Napi::TypeError::New(env, "read(handle, byteOffset, bytes)");
-  StorageBlock block = storage_of(info[0], "read");
-  size_t offset = static_cast<size_t>(checked_size(info[1], "read: byteOffset"));
-  size_t n = static_cast<size_t>(checked_size(info[2], "read: bytes"));
-  if (offset + n > block.bytes) throw Napi::RangeError::New(env, "read: range reaches past the end of the storage");
+  const size_t n = checked_size(info[2], "read: bytes");
+  const StorageRange r = checked_range(info, "read", n);
   auto out = Napi::ArrayBuffer::New(env, n);
-  std::memcpy(out.Data(), static_cast<char*>(block.ptr) + offset, n);
+  std::memcpy(out.Data(), r.ptr(), n);
   return out;
 }
 
@@ -103,16 +91,16 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("alloc", Napi::Function::New(env, Alloc));
-  exports.Set("free", Napi::Function::New(env, Free));
-  exports.Set("write", Napi::Function::New(env, Write));
-  exports.Set("read", Napi::Function::New(env, Read));
-  exports.Set("run", Napi::Function::New(env, Run));
-  exports.Set("info", Napi::Function::New(env, Info));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
-  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
-  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
-  export_registry(env, exports);
+  export_functions(env, exports,
+                   {{"alloc", Alloc},
+                    {"free", Free},
+                    {"write", Write},
+                    {"read", Read},
+                    {"run", Run},
+                    {"info", Info},
+                    {"setThreads", SetThreads},
+                    {"setIsa", SetIsa},
+                    {"emptyCache", EmptyCache}});
   return exports;
 }
 

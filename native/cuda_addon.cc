@@ -238,30 +238,6 @@ void queue_staged_copy(Napi::Env env, PinnedBuffer* b, void* dst, const void* sr
 
 // --- N-API functions -------------------------------------------------------------------------------
 
-double checked_size(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d > 1099511627776.0 || d != static_cast<double>(static_cast<int64_t>(d)))
-    throw Napi::RangeError::New(v.Env(), std::string(what) + " must be a whole number of bytes below 1 TiB");
-  return d;
-}
-
-// The block and byte range of read/write/readAsync(handle, byteOffset, ...), checked against the block.
-struct Range {
-  StorageBlock block;
-  size_t offset;
-  char* device_ptr() const { return static_cast<char*>(block.ptr) + offset; }
-};
-
-Range checked_range(const Napi::CallbackInfo& info, const char* fn, size_t bytes) {
-  StorageBlock block = storage_of(info[0], fn);
-  size_t offset = static_cast<size_t>(checked_size(info[1], (std::string(fn) + ": byteOffset").c_str()));
-  if (offset + bytes > block.bytes)
-    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": range reaches past the end of the storage (" +
-                                                std::to_string(block.bytes) + " bytes)");
-  return Range{block, offset};
-}
-
 Napi::Value IsAvailable(const Napi::CallbackInfo& info) {
   const Device& d = device();
   auto out = Napi::Object::New(info.Env());
@@ -306,7 +282,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1) throw Napi::TypeError::New(env, "alloc(bytes): one argument expected");
   const Device& d = require_device(env);
-  size_t bytes = static_cast<size_t>(checked_size(info[0], "alloc: bytes"));
+  size_t bytes = checked_size(info[0], "alloc: bytes");
   void* ptr = device_allocate(bytes);
   if (!ptr) {
     // Frees queued on the stream become reusable only as the stream reaches them, and cached chunks may be
@@ -342,18 +318,18 @@ Napi::Value Write(const Napi::CallbackInfo& info) {
   auto src = info[2].As<Napi::TypedArray>();
   size_t n = src.ByteLength();
   const Device& d = require_device(env);
-  Range r = checked_range(info, "write", n);
+  const StorageRange r = checked_range(info, "write", n);
   if (n == 0) return env.Undefined();
   const char* host = static_cast<const char*>(src.ArrayBuffer().Data()) + src.ByteOffset();
   if (n > kStagedWriteMax) {
     // From pageable memory the driver waits for the stream, then stages the data before returning; for a
     // transfer this large the wait costs little, and no page-locked buffer of that size is tied up.
-    check(env, cudaMemcpyAsync(r.device_ptr(), host, n, cudaMemcpyHostToDevice, d.stream), "write: cudaMemcpyAsync");
+    check(env, cudaMemcpyAsync(r.ptr(), host, n, cudaMemcpyHostToDevice, d.stream), "write: cudaMemcpyAsync");
     return env.Undefined();
   }
   PinnedBuffer* b = pinned_pool().acquire(env, n);
   std::memcpy(b->ptr, host, n);
-  queue_staged_copy(env, b, r.device_ptr(), b->ptr, n, cudaMemcpyHostToDevice, "write: cudaMemcpyAsync");
+  queue_staged_copy(env, b, r.ptr(), b->ptr, n, cudaMemcpyHostToDevice, "write: cudaMemcpyAsync");
   pinned_pool().release(b);  // its event keeps it from reuse until the copy has run
   return env.Undefined();
 }
@@ -363,11 +339,11 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3) throw Napi::TypeError::New(env, "read(handle, byteOffset, bytes)");
   const Device& d = require_device(env);
-  size_t n = static_cast<size_t>(checked_size(info[2], "read: bytes"));
-  Range r = checked_range(info, "read", n);
+  size_t n = checked_size(info[2], "read: bytes");
+  const StorageRange r = checked_range(info, "read", n);
   auto out = Napi::ArrayBuffer::New(env, n);
   if (n == 0) return out;
-  check(env, cudaMemcpyAsync(out.Data(), r.device_ptr(), n, cudaMemcpyDeviceToHost, d.stream), "read: cudaMemcpyAsync");
+  check(env, cudaMemcpyAsync(out.Data(), r.ptr(), n, cudaMemcpyDeviceToHost, d.stream), "read: cudaMemcpyAsync");
   check(env, cudaStreamSynchronize(d.stream), "read: cudaStreamSynchronize");
   return out;
 }
@@ -414,15 +390,15 @@ Napi::Value ReadAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 3) throw Napi::TypeError::New(env, "readAsync(handle, byteOffset, bytes)");
   require_device(env);
-  size_t n = static_cast<size_t>(checked_size(info[2], "readAsync: bytes"));
-  Range r = checked_range(info, "readAsync", n);
+  size_t n = checked_size(info[2], "readAsync: bytes");
+  const StorageRange r = checked_range(info, "readAsync", n);
   if (n == 0) {
     auto deferred = Napi::Promise::Deferred::New(env);
     deferred.Resolve(Napi::ArrayBuffer::New(env, 0));
     return deferred.Promise();
   }
   PinnedBuffer* b = pinned_pool().acquire(env, n);
-  queue_staged_copy(env, b, b->ptr, r.device_ptr(), n, cudaMemcpyDeviceToHost, "readAsync: cudaMemcpyAsync");
+  queue_staged_copy(env, b, b->ptr, r.ptr(), n, cudaMemcpyDeviceToHost, "readAsync: cudaMemcpyAsync");
   auto* worker = new ReadWorker(env, b, n);  // deletes itself after OnOK/OnError
   Napi::Promise promise = worker->promise();
   worker->Queue();
@@ -458,18 +434,18 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("isAvailable", Napi::Function::New(env, IsAvailable));
-  exports.Set("deviceProperties", Napi::Function::New(env, DeviceProperties));
-  exports.Set("memoryInfo", Napi::Function::New(env, MemoryInfo));
-  exports.Set("alloc", Napi::Function::New(env, Alloc));
-  exports.Set("free", Napi::Function::New(env, Free));
-  exports.Set("write", Napi::Function::New(env, Write));
-  exports.Set("read", Napi::Function::New(env, Read));
-  exports.Set("readAsync", Napi::Function::New(env, ReadAsync));
-  exports.Set("synchronize", Napi::Function::New(env, Synchronize));
-  exports.Set("run", Napi::Function::New(env, Run));
-  exports.Set("info", Napi::Function::New(env, Info));
-  export_registry(env, exports);
+  export_functions(env, exports,
+                   {{"isAvailable", IsAvailable},
+                    {"deviceProperties", DeviceProperties},
+                    {"memoryInfo", MemoryInfo},
+                    {"alloc", Alloc},
+                    {"free", Free},
+                    {"write", Write},
+                    {"read", Read},
+                    {"readAsync", ReadAsync},
+                    {"synchronize", Synchronize},
+                    {"run", Run},
+                    {"info", Info}});
   return exports;
 }
 

@@ -4,9 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
-#include "fused_common.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -61,32 +62,32 @@ void adamw_block(const G* grad,  // [numel] of g_i
 }
 
 void adamw_step(const OpArgs& a) {
-  const ArgCheck check{"adamw_step"};
+  const char* k = "adamw_step";
   const int32_t n = a.num_inputs;
   if (a.num_outputs != 3 * n || a.num_attrs != 5 + 2 * n)
-    check.fail("expected n gradients, 3n outputs (p, m, v) and 5 + 2n attrs, got " + std::to_string(n) + " inputs, " +
+    kernel_fail(k, "expected n gradients, 3n outputs (p, m, v) and 5 + 2n attrs, got " + std::to_string(n) + " inputs, " +
                std::to_string(a.num_outputs) + " outputs and " + std::to_string(a.num_attrs) + " attrs");
-  const double beta1 = check.finite_attr(a, 0, "beta1"), beta2 = check.finite_attr(a, 1, "beta2");
-  const double eps = check.finite_attr(a, 2, "eps"), step = check.finite_attr(a, 3, "step");
-  const double grad_scale = check.finite_attr(a, 4, "grad_scale");
+  const double beta1 = finite_attr(a, k, 0, "beta1"), beta2 = finite_attr(a, k, 1, "beta2");
+  const double eps = finite_attr(a, k, 2, "eps"), step = finite_attr(a, k, 3, "step");
+  const double grad_scale = finite_attr(a, k, 4, "grad_scale");
   if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-    check.fail("betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
-  if (step < 1) check.fail("step counts from 1, got " + std::to_string(step));
+    kernel_fail(k, "betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
+  if (step < 1) kernel_fail(k, "step counts from 1, got " + std::to_string(step));
   std::vector<AdamwScalars> scalars(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
-    const std::string idx = std::to_string(i);
+    const std::string idx = std::to_string(i), g_name = "g_" + idx;
     const TensorView& g = a.inputs[i];
-    if (g.dtype != DType::f32 && g.dtype != DType::bf16)
-      check.fail("g_" + idx + " must be f32 or bf16, got " + dtype_name(g.dtype));
-    if (!g.is_contiguous()) check.fail("g_" + idx + " must be contiguous, got shape " + shape_str(g));
+    check_float(k, g_name.c_str(), g);
+    check_contiguous(k, g_name.c_str(), g);
     const char* names[3] = {"p_", "m_", "v_"};
-    for (int k = 0; k < 3; ++k) {
-      const TensorView& t = a.outputs[k * n + i];
-      const std::string name = names[k] + idx;
-      check.same_shape(g, ("g_" + idx).c_str(), t, name.c_str());
-      check.dtype(t, name.c_str(), DType::f32);
+    for (int j = 0; j < 3; ++j) {
+      const TensorView& t = a.outputs[j * n + i];
+      const std::string name = names[j] + idx;
+      check_same_shape(k, (g_name + " and " + name).c_str(), g, t);
+      check_contiguous(k, name.c_str(), t);
+      check_dtype(k, name.c_str(), t, DType::f32);
     }
-    const double lr = check.finite_attr(a, 5 + 2 * i, "lr"), wd = check.finite_attr(a, 6 + 2 * i, "wd");
+    const double lr = finite_attr(a, k, 5 + 2 * i, "lr"), wd = finite_attr(a, k, 6 + 2 * i, "wd");
     scalars[i] = {static_cast<float>(1.0 - lr * wd), static_cast<float>(lr / (1.0 - std::pow(beta1, step))),
                   static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step)))};
   }
@@ -98,7 +99,7 @@ void adamw_step(const OpArgs& a) {
       float* p = a.outputs[i].ptr<float>() + blk.begin;
       float* m = a.outputs[n + i].ptr<float>() + blk.begin;
       float* v = a.outputs[2 * n + i].ptr<float>() + blk.begin;
-      dispatch_float(a.inputs[i].dtype, check.kernel, "gradient", [&](auto tag) {
+      dispatch_float(a.inputs[i].dtype, [&](auto tag) {
         using G = decltype(tag);
         adamw_block(a.inputs[i].ptr<G>() + blk.begin, p, m, v, blk.end - blk.begin, static_cast<float>(beta1),
                     static_cast<float>(beta2), static_cast<float>(eps), static_cast<float>(grad_scale), scalars[i]);
@@ -120,20 +121,17 @@ template <typename T> double sum_squares(const T* x, int64_t n) {  // x: [n]
 }
 
 void global_norm(const OpArgs& a) {
-  const ArgCheck check{"global_norm"};
+  const char* k = "global_norm";
   if (a.num_outputs != 1 || a.num_attrs != 0)
-    check.fail("expected 1 output and no attrs, got " + std::to_string(a.num_outputs) + " outputs and " +
-               std::to_string(a.num_attrs) + " attrs");
-  const TensorView& y = a.outputs[0];
-  check.shape(y, "y", {1});
-  check.dtype(y, "y", DType::f32);
+    kernel_fail(k, "expected 1 output and no attrs, got " + std::to_string(a.num_outputs) + " outputs and " +
+                       std::to_string(a.num_attrs) + " attrs");
+  check_shape(k, "y", a.outputs[0], {1}, DType::f32);
   for (int32_t i = 0; i < a.num_inputs; ++i) {
-    const TensorView& t = a.inputs[i];
     const std::string name = "t_" + std::to_string(i);
-    if (t.dtype != DType::f32 && t.dtype != DType::bf16)
-      check.fail(name + " must be f32 or bf16, got " + dtype_name(t.dtype));
-    if (!t.is_contiguous()) check.fail(name + " must be contiguous, got shape " + shape_str(t));
+    check_float(k, name.c_str(), a.inputs[i]);
+    check_contiguous(k, name.c_str(), a.inputs[i]);
   }
+  const TensorView& y = a.outputs[0];
   // One f64 partial per fixed block, summed in block order: the same bits for any thread count.
   const std::vector<Block> blocks = make_blocks(a.inputs, a.num_inputs);
   std::vector<double> partial(blocks.size(), 0.0);
@@ -141,7 +139,7 @@ void global_norm(const OpArgs& a) {
     for (int64_t b = begin; b < end; ++b) {
       const Block& blk = blocks[b];
       const TensorView& t = a.inputs[blk.tensor];
-      dispatch_float(t.dtype, check.kernel, "tensor", [&](auto tag) {
+      dispatch_float(t.dtype, [&](auto tag) {
         using T = decltype(tag);
         partial[b] = sum_squares(t.ptr<T>() + blk.begin, blk.end - blk.begin);
       });

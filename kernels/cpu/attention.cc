@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
-#include "fused_common.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -100,13 +101,17 @@ void attention_forward_typed(const AttnShape& sh,
           const int64_t vis = std::min(nk, sh.visible(t0 + i) - s0);
           if (vis <= 0) continue;
           block_scores(qf + i * D, kt.data(), vis, D, sh.scale, s.data());
-          // Online softmax: rescale what was accumulated under the old max when the max grows.
-          const float block_max = max_f32(s.data(), vis);
-          const float m_new = max_keep_nan(m[i], block_max);
-          if (m_new == kNegInf) continue;  // every score so far is -inf: contributes nothing
-          const float alpha = m[i] == kNegInf ? 0.0f : exp_approx(m[i] - m_new);
-          for (int64_t j = 0; j < vis; ++j) s[j] = exp_approx(s[j] - m_new);
-          l[i] = l[i] * alpha + sum_f32(s.data(), vis);
+          // Online softmax: rescale what was accumulated under the old max when the max grows. vec_max
+          // skips NaN scores; they surface through the exp-sum as a NaN l instead.
+          const float m_new = std::max(m[i], vec_max(s.data(), vis));
+          if (m_new == kNegInf) {
+            // Every score so far is -inf (contributes nothing) or NaN, which the exp-sum cannot see here.
+            if (std::any_of(s.begin(), s.begin() + vis, [](float x) { return x != x; }))
+              l[i] = std::numeric_limits<double>::quiet_NaN();
+            continue;
+          }
+          const float alpha = m[i] == kNegInf ? 0.0f : std::exp(m[i] - m_new);
+          l[i] = l[i] * alpha + vec_exp_sum(s.data(), m_new, s.data(), vis);
           float* acc_i = acc.data() + i * D;
           if (alpha != 1.0f)
             for (int64_t d = 0; d < D; ++d) acc_i[d] *= alpha;
@@ -203,7 +208,8 @@ void attention_backward_typed(const AttnShape& sh,
               const float* goi = gof + i * D;
               // Recompute probabilities from the saved lse instead of storing them in the forward.
               block_scores(qi, kt.data(), vis, D, sh.scale, p.data());
-              for (int64_t j = 0; j < vis; ++j) p[j] = exp_approx(p[j] - row_lse);
+              for (int64_t j = 0; j < vis; ++j) p[j] -= row_lse;
+              vec_exp(p.data(), p.data(), vis);
               block_scores(goi, vt.data(), vis, D, 1.0f, ds.data());  // dp = go . v_j
               const float dlt = delta[row0 + i];
               for (int64_t j = 0; j < vis; ++j) ds[j] = p[j] * (ds[j] - dlt) * sh.scale;  // d(scaled score)
@@ -224,75 +230,68 @@ void attention_backward_typed(const AttnShape& sh,
     for (int64_t i = begin; i < end; ++i) {
       float s = gq_part[i];
       for (int64_t c = 1; c < chunks; ++c) s += gq_part[c * gq_numel + i];
-      dst[i] = from_f32<T>(s);
+      dst[i] = store<T>(s);
     }
   });
 }
 
 // Checks shared by forward and backward; returns the problem's sizes and attributes.
-AttnShape check_attention(const ArgCheck& check, const OpArgs& a) {
-  const TensorView &q = a.inputs[0], &k = a.inputs[1], &v = a.inputs[2];
-  check.dense(q, "q", 4);
-  check.dense(k, "k", 4);
-  check.same_shape(k, "k", v, "v");
+AttnShape check_attention(const char* k, const OpArgs& a) {
+  check_attrs(a, k, 3);
+  const TensorView &q = a.inputs[0], &kt = a.inputs[1], &v = a.inputs[2];
+  check_dense(k, "q", q, 4);
+  check_float(k, "q", q);
+  check_dense(k, "k", kt, 4);
+  check_dtype(k, "k", kt, q.dtype);
+  check_like(k, "v", v, "k", kt);
   AttnShape sh{};
   sh.B = q.shape[0];
   sh.H = q.shape[1];
   sh.T = q.shape[2];
   sh.D = q.shape[3];
-  sh.Hkv = k.shape[1];
-  sh.S = k.shape[2];
-  if (k.shape[0] != sh.B || k.shape[3] != sh.D)
-    check.fail("k must be [B, Hkv, S, D] with q's B and D, got q " + shape_str(q) + " and k " + shape_str(k));
+  sh.Hkv = kt.shape[1];
+  sh.S = kt.shape[2];
+  if (kt.shape[0] != sh.B || kt.shape[3] != sh.D)
+    kernel_fail(k, "k must be [B, Hkv, S, D] with q's B and D, got q " + shape_str(q) + " and k " + shape_str(kt));
   if (sh.Hkv == 0 ? sh.H != 0 : sh.H % sh.Hkv != 0)
-    check.fail("query heads H must be a multiple of key/value heads Hkv, got q " + shape_str(q) + " and k " +
-               shape_str(k));
+    kernel_fail(k, "query heads H must be a multiple of key/value heads Hkv, got q " + shape_str(q) + " and k " +
+                       shape_str(kt));
   sh.group = sh.Hkv == 0 ? 1 : sh.H / sh.Hkv;
-  check.dtype(k, "k", q.dtype);
-  check.dtype(v, "v", q.dtype);
-  const double scale = check.finite_attr(a, 0, "scale");
-  const double causal = check.finite_attr(a, 1, "causal");
-  if (causal != 0 && causal != 1) check.fail("causal must be 0 or 1, got " + std::to_string(causal));
+  const double scale = finite_attr(a, k, 0, "scale");
+  const double causal = finite_attr(a, k, 1, "causal");
+  if (causal != 0 && causal != 1) kernel_fail(k, "causal must be 0 or 1, got " + std::to_string(causal));
   sh.scale = static_cast<float>(scale);
   sh.causal = causal == 1;
-  sh.kv_offset = check.int_attr(a, 2, "kv_offset");
+  sh.kv_offset = int_attr(a, k, 2, "kv_offset");
   return sh;
 }
 
 void attention_forward(const OpArgs& a) {
-  const ArgCheck check{"attention_forward"};
-  check.counts(a, 3, 2, 3);
-  const AttnShape sh = check_attention(check, a);
+  const char* k = "attention_forward";
+  check_counts(a, k, 3, 2);
+  const AttnShape sh = check_attention(k, a);
   const TensorView &q = a.inputs[0], &o = a.outputs[0], &lse = a.outputs[1];
-  check.same_shape(q, "q", o, "o");
-  check.dtype(o, "o", q.dtype);
-  check.shape(lse, "lse", {sh.B, sh.H, sh.T});
-  check.dtype(lse, "lse", DType::f32);
-  dispatch_float(q.dtype, check.kernel, "q", [&](auto tag) {
+  check_like(k, "o", o, "q", q);
+  check_shape(k, "lse", lse, {sh.B, sh.H, sh.T}, DType::f32);
+  dispatch_float(q.dtype, [&](auto tag) {
     attention_forward_typed<decltype(tag)>(sh, q, a.inputs[1], a.inputs[2], o, lse);
   });
 }
 
 void attention_backward(const OpArgs& a) {
-  const ArgCheck check{"attention_backward"};
-  check.counts(a, 6, 3, 3);
-  const AttnShape sh = check_attention(check, a);
-  const TensorView &q = a.inputs[0], &k = a.inputs[1], &o = a.inputs[3], &lse = a.inputs[4], &go = a.inputs[5];
+  const char* k = "attention_backward";
+  check_counts(a, k, 6, 3);
+  const AttnShape sh = check_attention(k, a);
+  const TensorView &q = a.inputs[0], &kt = a.inputs[1], &o = a.inputs[3], &lse = a.inputs[4], &go = a.inputs[5];
   const TensorView &gq = a.outputs[0], &gk = a.outputs[1], &gv = a.outputs[2];
-  check.same_shape(q, "q", o, "o");
-  check.same_shape(q, "q", go, "go");
-  check.same_shape(q, "q", gq, "gq");
-  check.same_shape(k, "k", gk, "gk");
-  check.same_shape(k, "k", gv, "gv");
-  check.shape(lse, "lse", {sh.B, sh.H, sh.T});
-  check.dtype(lse, "lse", DType::f32);
-  check.dtype(o, "o", q.dtype);
-  check.dtype(go, "go", q.dtype);
-  check.dtype(gq, "gq", q.dtype);
-  check.dtype(gk, "gk", q.dtype);
-  check.dtype(gv, "gv", q.dtype);
-  dispatch_float(q.dtype, check.kernel, "q", [&](auto tag) {
-    attention_backward_typed<decltype(tag)>(sh, q, k, a.inputs[2], o, lse, go, gq, gk, gv);
+  check_like(k, "o", o, "q", q);
+  check_like(k, "go", go, "q", q);
+  check_like(k, "gq", gq, "q", q);
+  check_like(k, "gk", gk, "k", kt);
+  check_like(k, "gv", gv, "k", kt);
+  check_shape(k, "lse", lse, {sh.B, sh.H, sh.T}, DType::f32);
+  dispatch_float(q.dtype, [&](auto tag) {
+    attention_backward_typed<decltype(tag)>(sh, q, kt, a.inputs[2], o, lse, go, gq, gk, gv);
   });
 }
 

@@ -5,24 +5,26 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
-#include "fused_common.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
 
 // Vocabulary rows (up to ~130k) are walked in chunks that stay in L1 while they are reused.
 constexpr int64_t kChunk = 2048;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Every target must be a class index or ignore_index; checked before anything is written.
-void check_targets(const ArgCheck& check, const TensorView& targets, int64_t V, int64_t ignore_index) {
+void check_targets(const char* k, const TensorView& targets, int64_t V, int64_t ignore_index) {
   const int32_t* tp = targets.ptr<int32_t>();
   for (int64_t i = 0; i < targets.shape[0]; ++i) {
     const int64_t t = tp[i];
     if (t != ignore_index && (t < 0 || t >= V))
-      check.fail("target " + std::to_string(t) + " at row " + std::to_string(i) + " is outside [0, " +
-                 std::to_string(V) + ") and is not ignore_index " + std::to_string(ignore_index));
+      kernel_fail(k, "target " + std::to_string(t) + " at row " + std::to_string(i) + " is outside [0, " +
+                        std::to_string(V) + ") and is not ignore_index " + std::to_string(ignore_index));
   }
 }
 
@@ -37,26 +39,30 @@ void cross_entropy_forward_typed(const TensorView& logits,   // [N, V]
   const int32_t* tp = targets.ptr<int32_t>();
   float *loss_p = loss.ptr<float>(), *lse_p = lse.ptr<float>();
   parallel_for(N, std::max<int64_t>(1, 65536 / std::max<int64_t>(V, 1)), [&](int64_t begin, int64_t end) {
-    std::vector<float> x_buf(kChunk), e_buf(kChunk);
+    std::vector<float> x_buf(kChunk);
     for (int64_t r = begin; r < end; ++r) {
       const T* row = xp + r * V;
-      // Online log-sum-exp: one pass over the row, rescaling the running sum when the max grows.
-      float m = -std::numeric_limits<float>::infinity();
+      // Online log-sum-exp: one pass over the row, rescaling the running sum when the max grows. vec_max
+      // skips NaNs; a NaN logit surfaces as a NaN sum instead, which makes the whole row NaN.
+      float m = kNegInf;
       double sum = 0;
       for (int64_t c0 = 0; c0 < V; c0 += kChunk) {
         const int64_t n = std::min(kChunk, V - c0);
         const float* x = f32_row(row + c0, x_buf.data(), n);
-        const float m_new = max_keep_nan(m, max_f32(x, n));
-        if (m_new == -std::numeric_limits<float>::infinity()) continue;  // all -inf so far: nothing to add
-        if (m_new != m) sum *= std::exp(static_cast<double>(m) - m_new);
-        for (int64_t j = 0; j < n; ++j) e_buf[j] = exp_approx(x[j] - m_new);
-        sum += sum_f32(e_buf.data(), n);
-        m = m_new;
-        if (m != m) break;  // a NaN logit makes the whole row NaN
+        const float m_new = std::max(m, vec_max(x, n));
+        if (m_new == kNegInf) {
+          // Only -inf (adds nothing) and NaN so far; the exp-sum below cannot see a NaN against m = -inf.
+          if (std::any_of(x, x + n, [](float v) { return v != v; })) sum = std::numeric_limits<double>::quiet_NaN();
+        } else {
+          if (m_new != m) sum *= std::exp(static_cast<double>(m) - m_new);
+          sum += vec_exp_sum(x, m_new, nullptr, n);
+          m = m_new;
+        }
+        if (sum != sum) break;
       }
       const float row_lse = static_cast<float>(m + std::log(sum));
       lse_p[r] = row_lse;
-      loss_p[r] = tp[r] == ignore_index ? 0.0f : row_lse - to_f32(row[tp[r]]);
+      loss_p[r] = tp[r] == ignore_index ? 0.0f : row_lse - load(row[tp[r]]);
     }
   });
 }
@@ -86,52 +92,53 @@ void cross_entropy_backward_typed(const TensorView& logits,   // [N, V]
       } else {
         const float* x = f32_row(xp + r * V + c0, x_buf, n);
         const float row_lse = lse_p[r], scale = gl_p[r];
-        for (int64_t j = 0; j < n; ++j) g[j] = scale * exp_approx(x[j] - row_lse);
+        for (int64_t j = 0; j < n; ++j) g[j] = x[j] - row_lse;
+        vec_exp(g, g, n);  // softmax(logits)
         const int64_t t = tp[r] - c0;
-        if (t >= 0 && t < n) g[t] = scale * (exp_approx(x[t] - row_lse) - 1.0f);
+        if (t >= 0 && t < n) g[t] -= 1.0f;
+        for (int64_t j = 0; j < n; ++j) g[j] *= scale;
       }
       store_if_bf16(g, gp + r * V + c0, n);
     }
   });
 }
 
+// Checks shared by forward and backward: logits [N, V] float, targets [N] i32, each a class index or
+// ignore_index (the attribute, returned).
+int64_t check_cross_entropy(const char* k, const OpArgs& a) {
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1];
+  check_dense(k, "logits", logits, 2);
+  check_float(k, "logits", logits);
+  check_shape(k, "targets", targets, {logits.shape[0]}, DType::i32);
+  const int64_t ignore_index = int_attr(a, k, 0, "ignore_index");
+  check_targets(k, targets, logits.shape[1], ignore_index);
+  return ignore_index;
+}
+
 void cross_entropy_forward(const OpArgs& a) {
-  const ArgCheck check{"cross_entropy_forward"};
-  check.counts(a, 2, 2, 1);
+  const char* k = "cross_entropy_forward";
+  check_counts(a, k, 2, 2);
+  check_attrs(a, k, 1);
   const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &loss = a.outputs[0], &lse = a.outputs[1];
-  check.dense(logits, "logits", 2);
-  const int64_t N = logits.shape[0], V = logits.shape[1];
-  check.shape(targets, "targets", {N});
-  check.shape(loss, "loss", {N});
-  check.shape(lse, "lse", {N});
-  check.dtype(targets, "targets", DType::i32);
-  check.dtype(loss, "loss", DType::f32);
-  check.dtype(lse, "lse", DType::f32);
-  const int64_t ignore_index = check.int_attr(a, 0, "ignore_index");
-  check_targets(check, targets, V, ignore_index);
-  dispatch_float(logits.dtype, check.kernel, "logits", [&](auto tag) {
+  const int64_t ignore_index = check_cross_entropy(k, a);
+  check_shape(k, "loss", loss, {logits.shape[0]}, DType::f32);
+  check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
+  dispatch_float(logits.dtype, [&](auto tag) {
     cross_entropy_forward_typed<decltype(tag)>(logits, targets, loss, lse, ignore_index);
   });
 }
 
 void cross_entropy_backward(const OpArgs& a) {
-  const ArgCheck check{"cross_entropy_backward"};
-  check.counts(a, 4, 1, 1);
+  const char* k = "cross_entropy_backward";
+  check_counts(a, k, 4, 1);
+  check_attrs(a, k, 1);
   const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &lse = a.inputs[2], &gloss = a.inputs[3];
   const TensorView& glogits = a.outputs[0];
-  check.dense(logits, "logits", 2);
-  const int64_t N = logits.shape[0], V = logits.shape[1];
-  check.shape(targets, "targets", {N});
-  check.shape(lse, "lse", {N});
-  check.shape(gloss, "gloss", {N});
-  check.same_shape(logits, "logits", glogits, "glogits");
-  check.dtype(targets, "targets", DType::i32);
-  check.dtype(lse, "lse", DType::f32);
-  check.dtype(gloss, "gloss", DType::f32);
-  check.dtype(glogits, "glogits", logits.dtype);
-  const int64_t ignore_index = check.int_attr(a, 0, "ignore_index");
-  check_targets(check, targets, V, ignore_index);
-  dispatch_float(logits.dtype, check.kernel, "logits", [&](auto tag) {
+  const int64_t ignore_index = check_cross_entropy(k, a);
+  check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
+  check_shape(k, "gloss", gloss, {logits.shape[0]}, DType::f32);
+  check_like(k, "glogits", glogits, "logits", logits);
+  dispatch_float(logits.dtype, [&](auto tag) {
     cross_entropy_backward_typed<decltype(tag)>(logits, targets, lse, gloss, glogits, ignore_index);
   });
 }

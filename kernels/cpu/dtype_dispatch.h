@@ -1,4 +1,5 @@
-// Storage types per dtype, their load/store to a compute type, conversions, and dtype -> template dispatch.
+// Storage types per dtype, their load/store to a compute type (one element or a row), conversions, and
+// dtype -> template dispatch.
 #pragma once
 #include <cstdint>
 #include <type_traits>
@@ -35,6 +36,42 @@ template <> inline float store<float>(float v) { return v; }
 template <> inline bf16 store<bf16>(float v) { return bf16{f32_to_bf16(v)}; }
 template <> inline int32_t store<int32_t>(int32_t v) { return v; }
 template <> inline boolean store<boolean>(bool v) { return boolean{static_cast<uint8_t>(v)}; }
+
+// A row of n elements widened to f32, or f32 results rounded to storage type T.
+template <class T> inline void load_row(const T* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = load(src[i]);
+}
+template <class T> inline void store_row(const float* src, T* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(src[i]);
+}
+
+// f32 rows are used in place; bf16 rows are widened into `scratch` (n floats) first. Lets the inner
+// loops be written once, over float.
+template <class T> inline const float* f32_row(const T* src, float* scratch, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    (void)scratch;
+    (void)n;
+    return src;
+  } else {
+    load_row(src, scratch, n);
+    return scratch;
+  }
+}
+
+// Where a row of results is computed: straight into an f32 destination, or into `scratch` for bf16, which
+// store_if_bf16 then rounds into the destination.
+template <class T> inline float* f32_out(T* dst, float* scratch) {
+  if constexpr (std::is_same_v<T, float>) {
+    (void)scratch;
+    return dst;
+  } else {
+    (void)dst;
+    return scratch;
+  }
+}
+template <class T> inline void store_if_bf16(const float* src, T* dst, int64_t n) {
+  if constexpr (!std::is_same_v<T, float>) store_row(src, dst, n);
+}
 
 // float -> int32 truncates toward zero. NaN and out-of-range values give INT32_MIN, which is what the
 // x86 cvttss2si instruction (and therefore PyTorch on x86) produces; a plain cast would be undefined.
@@ -78,8 +115,5 @@ template <class F> inline decltype(auto) dispatch_all(DType d, F&& f) {
   if (d == DType::boolean) return f(boolean{});
   return dispatch_float_i32(d, f);
 }
-
-inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
-inline bool is_float_or_i32(DType d) { return is_float(d) || d == DType::i32; }
 
 }  // namespace slmkit

@@ -20,23 +20,27 @@ inline int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
 
 // ---- loops -------------------------------------------------------------------------------------
 
-// y[i] = op(x[i]); x: strided view, y: contiguous, same shape and storage type T.
-template <class T, class Op> void unary_loop(const TensorView& x, const TensorView& y, const Op& op) {
+// Calls run(src, dst, n, s) over threads for each run of n elements of a unary op: src steps by s
+// through x (a strided view of storage type T), dst through y (contiguous, same shape and type).
+template <class T, class Run> void for_each_unary_run(const TensorView& x, const TensorView& y, const Run& run) {
   StridedWalk<1> walk(x.shape, x.ndim, {x.strides});
   const T* xp = x.ptr<T>();
   T* yp = y.ptr<T>();
   const int64_t s = walk.inner_stride(0);
   parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) {
-      const T* src = xp + off[0];
-      T* dst = yp + pos;
-      // Separate unit-stride loop so the compiler emits a straight vectorisable loop for it.
-      if (s == 1) {
-        for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i])));
-      } else {
-        for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i * s])));
-      }
-    });
+    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) { run(xp + off[0], yp + pos, n, s); });
+  });
+}
+
+// y[i] = op(x[i]); x: strided view, y: contiguous, same shape and storage type T.
+template <class T, class Op> void unary_loop(const TensorView& x, const TensorView& y, const Op& op) {
+  for_each_unary_run<T>(x, y, [&](const T* src, T* dst, int64_t n, int64_t s) {
+    // Separate unit-stride loop so the compiler emits a straight vectorisable loop for it.
+    if (s == 1) {
+      for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i])));
+    } else {
+      for (int64_t i = 0; i < n; ++i) dst[i] = store<T>(op(load(src[i * s])));
+    }
   });
 }
 
@@ -44,25 +48,17 @@ template <class T, class Op> void unary_loop(const TensorView& x, const TensorVi
 // storage type T. Contiguous f32 runs are passed straight through; anything else (bf16, strided) goes
 // through a small f32 block.
 template <class T> void vec_unary_loop(const TensorView& x, const TensorView& y, void (*f)(const float*, float*, int64_t)) {
-  StridedWalk<1> walk(x.shape, x.ndim, {x.strides});
-  const T* xp = x.ptr<T>();
-  T* yp = y.ptr<T>();
-  const int64_t s = walk.inner_stride(0);
-  parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) {
-      const T* src = xp + off[0];
-      T* dst = yp + pos;
-      if constexpr (std::is_same_v<T, float>) {
-        if (s == 1) return f(src, dst, n);
-      }
-      float buf[kVecBlock];
-      for (int64_t b = 0; b < n; b += kVecBlock) {
-        const int64_t len = std::min(kVecBlock, n - b);
-        for (int64_t i = 0; i < len; ++i) buf[i] = load(src[(b + i) * s]);
-        f(buf, buf, len);
-        for (int64_t i = 0; i < len; ++i) dst[b + i] = store<T>(buf[i]);
-      }
-    });
+  for_each_unary_run<T>(x, y, [&](const T* src, T* dst, int64_t n, int64_t s) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (s == 1) return f(src, dst, n);
+    }
+    float buf[kVecBlock];
+    for (int64_t b = 0; b < n; b += kVecBlock) {
+      const int64_t len = std::min(kVecBlock, n - b);
+      for (int64_t i = 0; i < len; ++i) buf[i] = load(src[(b + i) * s]);
+      f(buf, buf, len);
+      for (int64_t i = 0; i < len; ++i) dst[b + i] = store<T>(buf[i]);
+    }
   });
 }
 
@@ -148,29 +144,23 @@ struct relu_op {
   template <class V> V operator()(V x) const { return x < 0 ? V(0) : x; }
 };
 
-template <class Op> void unary_kernel(const OpArgs& a) {
-  check_counts(a, Op::name, 1, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_dtype(Op::name, "x", x, Op::allows_i32 ? is_float_or_i32(x.dtype) : is_float(x.dtype),
-              Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
-  check_dtype(Op::name, "y", y, y.dtype == x.dtype, "x's dtype");
-  check_same_shape(Op::name, "x and y", x, y);
-  check_contiguous(Op::name, "y", y);
-  if constexpr (has_array<Op>::value) dispatch_float(x.dtype, [&](auto t) { vec_unary_loop<decltype(t)>(x, y, Op::array); });
-  else if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
-  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
-}
-
-// Checks shared by clamp and pow_scalar (unary ops with attributes).
-void check_unary_attr(const OpArgs& a, const char* kernel, int attrs, bool allows_i32) {
+// Checks shared by every unary kernel: x (float, or also i32) -> y of x's shape and dtype, contiguous.
+void check_unary(const OpArgs& a, const char* kernel, bool allows_i32) {
   check_counts(a, kernel, 1, 1);
-  check_attrs(a, kernel, attrs);
   const TensorView &x = a.inputs[0], &y = a.outputs[0];
   check_dtype(kernel, "x", x, allows_i32 ? is_float_or_i32(x.dtype) : is_float(x.dtype),
               allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
   check_dtype(kernel, "y", y, y.dtype == x.dtype, "x's dtype");
   check_same_shape(kernel, "x and y", x, y);
   check_contiguous(kernel, "y", y);
+}
+
+template <class Op> void unary_kernel(const OpArgs& a) {
+  check_unary(a, Op::name, Op::allows_i32);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  if constexpr (has_array<Op>::value) dispatch_float(x.dtype, [&](auto t) { vec_unary_loop<decltype(t)>(x, y, Op::array); });
+  else if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
+  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
 }
 
 // clamp(x, lo, hi) = min(max(x, lo), hi): NaN in x stays NaN, and lo > hi gives hi everywhere (PyTorch).
@@ -189,7 +179,8 @@ int32_t int_bound(double v, bool lower) {
 }
 
 void clamp(const OpArgs& a) {
-  check_unary_attr(a, "clamp", 2, true);
+  check_unary(a, "clamp", true);
+  check_attrs(a, "clamp", 2);
   double lo = a.attrs[0], hi = a.attrs[1];
   if (std::isnan(lo) || std::isnan(hi)) kernel_fail("clamp", "bounds must not be NaN (use +-Infinity for none)");
   const TensorView &x = a.inputs[0], &y = a.outputs[0];
@@ -204,7 +195,8 @@ void clamp(const OpArgs& a) {
 // pow_scalar: the exponents that have exact cheap forms skip std::pow (which is ~10x slower), as
 // PyTorch does; the results are the correctly rounded ones either way.
 void pow_scalar(const OpArgs& a) {
-  check_unary_attr(a, "pow_scalar", 1, false);
+  check_unary(a, "pow_scalar", false);
+  check_attrs(a, "pow_scalar", 1);
   const TensorView &x = a.inputs[0], &y = a.outputs[0];
   const double e = a.attrs[0];
   const float ef = static_cast<float>(e);

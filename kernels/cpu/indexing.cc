@@ -10,16 +10,28 @@
 namespace slmkit {
 namespace {
 
-// Common argument checks: every tensor contiguous, ranks as listed, idx i32.
-void check_indexing(const OpArgs& a, const char* k, int inputs, const int* ranks) {
-  check_counts(a, k, inputs, 1);
-  for (int t = 0; t <= inputs; ++t) {
-    const TensorView& v = t < inputs ? a.inputs[t] : a.outputs[0];
-    const char* what = t < inputs ? (t == 0 ? "first input" : "idx") : "y";
-    check_ndim(k, what, v, ranks[t]);
-    check_contiguous(k, what, v);
-  }
-  check_dtype(k, "idx", a.inputs[1], a.inputs[1].dtype == DType::i32, "i32");
+// Checks shared by index_select, index_add, gather and scatter_add: (x or src, idx) -> y, all contiguous,
+// the data tensors of rank 3, idx i32 [n] (idx_rank 1) or [O, n, I] (idx_rank 3). Reading kernels
+// (accumulate = false) take x [O, A, I] of any number dtype into y [O, n, I]; accumulating ones add
+// src [O, n, I] into y [O, A, I] and take floats only. y has the first input's dtype.
+void check_indexing(const OpArgs& a, const char* k, int idx_rank, bool accumulate) {
+  check_counts(a, k, 2, 1);
+  const TensorView &in = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
+  const char* in_name = accumulate ? "src" : "x";
+  check_dense(k, in_name, in, 3);
+  check_dense(k, "idx", idx, idx_rank);
+  check_dense(k, "y", y, 3);
+  check_dtype(k, "idx", idx, DType::i32);
+  check_dtype(k, in_name, in, accumulate ? is_float(in.dtype) : is_float_or_i32(in.dtype),
+              accumulate ? "f32 or bf16" : "f32, bf16 or i32");
+  check_dtype(k, "y", y, y.dtype == in.dtype, accumulate ? "src's dtype" : "x's dtype");
+  const TensorView &big = accumulate ? y : in, &small = accumulate ? in : y;
+  const int64_t n = idx.shape[idx_rank == 1 ? 0 : 1];
+  if (small.shape[0] != big.shape[0] || small.shape[1] != n || small.shape[2] != big.shape[2] ||
+      (idx_rank == 3 && !same_shape(idx, small)))
+    kernel_fail(k, std::string(accumulate ? "src" : "y") + " must be [O, n, I] for " + (accumulate ? "y" : "x") +
+                       " [O, A, I] and idx " + (idx_rank == 1 ? "[n]" : "[O, n, I]") + ", got " + in_name + " " +
+                       shape_str(in) + ", idx " + shape_str(idx) + ", y " + shape_str(y));
 }
 
 // Every index must lie in [0, A). Checked in a separate pass before an in/out kernel writes anything,
@@ -48,14 +60,9 @@ template <class F> void for_columns(int64_t O, int64_t I, int64_t work_per_colum
 // x [O, A, I], idx [n] -> y [O, n, I] = x[o, idx[j], i].
 void index_select(const OpArgs& a) {
   const char* k = "index_select";
-  const int ranks[] = {3, 1, 3};
-  check_indexing(a, k, 2, ranks);
+  check_indexing(a, k, 1, false);
   const TensorView &x = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
-  check_dtype(k, "x", x, is_float_or_i32(x.dtype), "f32, bf16 or i32");
-  check_dtype(k, "y", y, y.dtype == x.dtype, "x's dtype");
   const int64_t O = x.shape[0], A = x.shape[1], I = x.shape[2], n = idx.shape[0];
-  if (y.shape[0] != O || y.shape[1] != n || y.shape[2] != I)
-    kernel_fail(k, "y must be [O, n, I], got x " + shape_str(x) + ", idx " + shape_str(idx) + ", y " + shape_str(y));
   if (y.numel() == 0) return;
   const int32_t* ip = idx.ptr<int32_t>();
   check_index_range(k, ip, n, A);
@@ -75,15 +82,9 @@ void index_select(const OpArgs& a) {
 // src [O, n, I], idx [n]; y [O, A, I] in/out: y[o, idx[j], i] += src[o, j, i].
 void index_add(const OpArgs& a) {
   const char* k = "index_add";
-  const int ranks[] = {3, 1, 3};
-  check_indexing(a, k, 2, ranks);
+  check_indexing(a, k, 1, true);
   const TensorView &src = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
-  check_dtype(k, "src", src, is_float(src.dtype), "f32 or bf16");
-  check_dtype(k, "y", y, y.dtype == src.dtype, "src's dtype");
   const int64_t O = y.shape[0], A = y.shape[1], I = y.shape[2], n = idx.shape[0];
-  if (src.shape[0] != O || src.shape[1] != n || src.shape[2] != I)
-    kernel_fail(k, "src must be [O, n, I] for y [O, A, I], got src " + shape_str(src) + ", idx " + shape_str(idx) +
-                       ", y " + shape_str(y));
   if (src.numel() == 0) return;
   const int32_t* ip = idx.ptr<int32_t>();
   check_index_range(k, ip, n, A);
@@ -101,23 +102,11 @@ void index_add(const OpArgs& a) {
   });
 }
 
-// Checks shared by gather and scatter_add: idx and the [O, n, I] tensor agree; the [O, A, I] one
-// matches them in O and I.
-void check_gather_shapes(const char* k, const TensorView& big, const TensorView& idx, const TensorView& small) {
-  if (!same_shape(idx, small) || big.shape[0] != idx.shape[0] || big.shape[2] != idx.shape[2])
-    kernel_fail(k, "need [O, A, I] with idx and [O, n, I], got " + shape_str(big) + ", idx " + shape_str(idx) + " and " +
-                       shape_str(small));
-}
-
 // x [O, A, I], idx [O, n, I] -> y [O, n, I] = x[o, idx[o, j, i], i].
 void gather(const OpArgs& a) {
   const char* k = "gather";
-  const int ranks[] = {3, 3, 3};
-  check_indexing(a, k, 2, ranks);
+  check_indexing(a, k, 3, false);
   const TensorView &x = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
-  check_dtype(k, "x", x, is_float_or_i32(x.dtype), "f32, bf16 or i32");
-  check_dtype(k, "y", y, y.dtype == x.dtype, "x's dtype");
-  check_gather_shapes(k, x, idx, y);
   const int64_t A = x.shape[1], n = idx.shape[1], I = idx.shape[2];
   const int32_t* ip = idx.ptr<int32_t>();
   check_index_range(k, ip, idx.numel(), A);
@@ -137,12 +126,8 @@ void gather(const OpArgs& a) {
 // src [O, n, I], idx [O, n, I]; y [O, A, I] in/out: y[o, idx[o, j, i], i] += src[o, j, i].
 void scatter_add(const OpArgs& a) {
   const char* k = "scatter_add";
-  const int ranks[] = {3, 3, 3};
-  check_indexing(a, k, 2, ranks);
+  check_indexing(a, k, 3, true);
   const TensorView &src = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
-  check_dtype(k, "src", src, is_float(src.dtype), "f32 or bf16");
-  check_dtype(k, "y", y, y.dtype == src.dtype, "src's dtype");
-  check_gather_shapes(k, y, idx, src);
   const int64_t O = y.shape[0], A = y.shape[1], n = idx.shape[1], I = idx.shape[2];
   const int32_t* ip = idx.ptr<int32_t>();
   check_index_range(k, ip, idx.numel(), A);

@@ -1,11 +1,16 @@
-// Cheap argument re-checks shared by the CPU kernels; each failure is a KernelError naming the kernel.
+// Cheap argument re-checks shared by every CPU kernel family; each failure is a KernelError that starts
+// with "<kernel>: " and names the offending tensor (and its shape) or attribute.
 #pragma once
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "slmkit/op_args.h"
 
 namespace slmkit {
 
+// "[2, 3] f32": a tensor's shape and dtype, as error messages show them.
 inline std::string shape_str(const TensorView& v) {
   std::string s = "[";
   for (int i = 0; i < v.ndim; ++i) s += (i ? ", " : "") + std::to_string(v.shape[i]);
@@ -39,7 +44,10 @@ inline void check_same_shape(const char* kernel, const char* what, const TensorV
 }
 
 inline void check_contiguous(const char* kernel, const char* what, const TensorView& v) {
-  if (!v.is_contiguous()) kernel_fail(kernel, std::string(what) + " must be contiguous, got shape " + shape_str(v));
+  if (v.is_contiguous()) return;
+  std::string strides = "[";
+  for (int i = 0; i < v.ndim; ++i) strides += (i ? ", " : "") + std::to_string(v.strides[i]);
+  kernel_fail(kernel, std::string(what) + " must be contiguous, got shape " + shape_str(v) + " with strides " + strides + "]");
 }
 
 inline void check_ndim(const char* kernel, const char* what, const TensorView& v, int ndim) {
@@ -49,6 +57,69 @@ inline void check_ndim(const char* kernel, const char* what, const TensorView& v
 
 inline void check_dtype(const char* kernel, const char* what, const TensorView& v, bool ok, const char* allowed) {
   if (!ok) kernel_fail(kernel, std::string(what) + " must be " + allowed + ", got " + shape_str(v));
+}
+
+inline void check_dtype(const char* kernel, const char* what, const TensorView& v, DType want) {
+  check_dtype(kernel, what, v, v.dtype == want, dtype_name(want));
+}
+
+// Rank and contiguity: the fused kernels index their tensors as dense row-major arrays.
+inline void check_dense(const char* kernel, const char* what, const TensorView& v, int ndim) {
+  check_ndim(kernel, what, v, ndim);
+  check_contiguous(kernel, what, v);
+}
+
+// v must be contiguous with exactly the shape dims.
+inline void check_shape(const char* kernel, const char* what, const TensorView& v, std::initializer_list<int64_t> dims) {
+  bool ok = v.ndim == static_cast<int32_t>(dims.size());
+  int i = 0;
+  std::string want = "[";
+  for (int64_t d : dims) {
+    if (ok && v.shape[i] != d) ok = false;
+    want += (i ? ", " : "") + std::to_string(d);
+    ++i;
+  }
+  if (!ok) kernel_fail(kernel, std::string(what) + " must have shape " + want + "], got " + shape_str(v));
+  check_contiguous(kernel, what, v);
+}
+
+// Same, and of dtype want (row statistics such as rstd or lse, index tensors).
+inline void check_shape(const char* kernel, const char* what, const TensorView& v, std::initializer_list<int64_t> dims,
+                        DType want) {
+  check_shape(kernel, what, v, dims);
+  check_dtype(kernel, what, v, want);
+}
+
+// v must be contiguous with ref's shape and dtype (a gradient, an output, a second operand).
+inline void check_like(const char* kernel, const char* what, const TensorView& v, const char* ref_what,
+                       const TensorView& ref) {
+  if (!same_shape(v, ref) || v.dtype != ref.dtype)
+    kernel_fail(kernel, std::string(what) + " must have " + ref_what + "'s shape and dtype, got " + what + " " +
+                            shape_str(v) + " and " + ref_what + " " + shape_str(ref));
+  check_contiguous(kernel, what, v);
+}
+
+// Attribute i as a finite double.
+inline double finite_attr(const OpArgs& a, const char* kernel, int i, const char* name) {
+  const double v = a.attrs[i];
+  if (!std::isfinite(v)) kernel_fail(kernel, std::string(name) + " must be finite, got " + std::to_string(v));
+  return v;
+}
+
+// Attribute i as a whole number of magnitude at most 2^53.
+inline int64_t int_attr(const OpArgs& a, const char* kernel, int i, const char* name) {
+  const double v = finite_attr(a, kernel, i, name);
+  if (v != std::floor(v) || std::fabs(v) > 9007199254740992.0)
+    kernel_fail(kernel, std::string(name) + " must be a whole number, got " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
+inline bool is_float_or_i32(DType d) { return is_float(d) || d == DType::i32; }
+
+// The fused kernels' dtype rule: f32 or bf16.
+inline void check_float(const char* kernel, const char* what, const TensorView& v) {
+  check_dtype(kernel, what, v, is_float(v.dtype), "f32 or bf16");
 }
 
 }  // namespace slmkit

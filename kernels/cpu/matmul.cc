@@ -14,21 +14,14 @@
 #include <string>
 #include <type_traits>
 
-#include "bf16.h"
 #include "cpu_features.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "matmul.h"
 #include "parallel.h"
-#include "slmkit/op_args.h"
 
 namespace slmkit {
 namespace {
-
-// ---- element access: bf16 is converted to f32 as it is read, rounded back only when stored ----
-
-inline float load_f32(const float* p) { return *p; }
-inline float load_f32(const uint16_t* p) { return bf16_to_f32(*p); }
-inline void store_from_f32(float* p, float v) { *p = v; }
-inline void store_from_f32(uint16_t* p, float v) { *p = f32_to_bf16(v); }
 
 // A strided matrix: element (i, j) is at p[i * rs + j * cs].
 template <typename T>
@@ -72,28 +65,19 @@ void matmul_block_baseline(int64_t mc, int64_t nc, int64_t kc, const float* pa, 
 struct Avx512Gemm {
   static constexpr int mr = kMatmulAvx512Mr, nr = kMatmulAvx512Nr;
   static constexpr int64_t kc = 256, mc = 24 * mr, nc = 4096;
-  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
-                    int64_t ldc, bool accumulate) {
-    matmul_block_avx512(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
-  }
+  static constexpr MatmulBlockFn block = matmul_block_avx512;
 };
 
 struct Avx2Gemm {
   static constexpr int mr = kMatmulAvx2Mr, nr = kMatmulAvx2Nr;
   static constexpr int64_t kc = 256, mc = 48 * mr, nc = 4096;
-  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
-                    int64_t ldc, bool accumulate) {
-    matmul_block_avx2(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
-  }
+  static constexpr MatmulBlockFn block = matmul_block_avx2;
 };
 
 struct BaselineGemm {
   static constexpr int mr = kBaselineMr, nr = kBaselineNr;
   static constexpr int64_t kc = 256, mc = 64 * mr, nc = 4096;
-  static void block(int64_t mc_, int64_t nc_, int64_t kc_, const float* pa, const float* pb, float* c,
-                    int64_t ldc, bool accumulate) {
-    matmul_block_baseline(mc_, nc_, kc_, pa, pb, c, ldc, accumulate);
-  }
+  static constexpr MatmulBlockFn block = matmul_block_baseline;
 };
 
 // ---- packing ----
@@ -107,7 +91,7 @@ void pack_a(StridedMatrix<T> a, int64_t mc, int64_t kc, float* dst) {
       // Column-major A (e.g. a transposed view): MR consecutive elements per k.
       for (int64_t k = 0; k < kc; ++k) {
         const T* src = a.at(i, k);
-        for (int r = 0; r < MR; ++r) dst[k * MR + r] = load_f32(src + r);
+        for (int r = 0; r < MR; ++r) dst[k * MR + r] = load(src[r]);
       }
       continue;
     }
@@ -122,9 +106,9 @@ void pack_a(StridedMatrix<T> a, int64_t mc, int64_t kc, float* dst) {
           const T* next = a.at(i + MR + r, 0);
           for (int64_t k = 0; k < kc; k += 64 / sizeof(T)) __builtin_prefetch(next + k);
         }
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k);
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load(src[k]);
       } else {
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load_f32(src + k * a.cs);
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = load(src[k * a.cs]);
       }
     }
     for (int r = m; r < MR; ++r)
@@ -141,14 +125,14 @@ void pack_b(StridedMatrix<T> b, int64_t kc, int64_t nc, float* dst) {
       // Row-major B: each k is a contiguous run of NR elements (a vectorisable copy).
       for (int64_t k = 0; k < kc; ++k) {
         const T* src = b.at(k, j);
-        for (int q = 0; q < NR; ++q) dst[k * NR + q] = load_f32(src + q);
+        for (int q = 0; q < NR; ++q) dst[k * NR + q] = load(src[q]);
       }
       continue;
     }
     // Column by column, so a column-major B (e.g. a transposed weight) is read sequentially.
     for (int q = 0; q < n; ++q) {
       const T* src = b.at(0, j + q);
-      for (int64_t k = 0; k < kc; ++k) dst[k * NR + q] = load_f32(src + k * b.rs);
+      for (int64_t k = 0; k < kc; ++k) dst[k * NR + q] = load(src[k * b.rs]);
     }
     for (int q = n; q < NR; ++q)
       for (int64_t k = 0; k < kc; ++k) dst[k * NR + q] = 0.0f;
@@ -208,7 +192,7 @@ WorkSplit split_work(int64_t m, int64_t nc, int mr, int nr, int64_t mc_max, int 
 // scratch and every finished block is also rounded into y16 [m, n] bf16.
 template <class G, typename T>
 void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, float* c,
-                 uint16_t* y16, int threads) {
+                 bf16* y16, int threads) {
   const int64_t nc_max = std::min<int64_t>(G::nc, n);
   float* pb = packed_b_buffer.get(G::kc * ceil_div(nc_max, G::nr) * G::nr);
   for (int64_t jc = 0; jc < n; jc += G::nc) {
@@ -239,7 +223,7 @@ void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, i
           if (last && y16) {
             for (int64_t i = 0; i < mc; ++i)
               for (int64_t j = 0; j < ncc; ++j)
-                y16[(i0 + i) * n + jc + j0 + j] = f32_to_bf16(cb[i * n + j]);
+                y16[(i0 + i) * n + jc + j0 + j] = store<bf16>(cb[i * n + j]);
           }
         }
       });
@@ -271,24 +255,23 @@ void gemm_small_m(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, 
       for (; p + 4 <= k; p += 4) {
         const T *b0 = b.at(p, j0), *b1 = b.at(p + 1, j0), *b2 = b.at(p + 2, j0), *b3 = b.at(p + 3, j0);
         for (int64_t i = 0; i < m; ++i) {
-          const float a0 = load_f32(a.at(i, p)), a1 = load_f32(a.at(i, p + 1));
-          const float a2 = load_f32(a.at(i, p + 2)), a3 = load_f32(a.at(i, p + 3));
+          const float a0 = load(*a.at(i, p)), a1 = load(*a.at(i, p + 1));
+          const float a2 = load(*a.at(i, p + 2)), a3 = load(*a.at(i, p + 3));
           float* acc_row = acc + i * nb;
           for (int64_t j = 0; j < nb; ++j)
-            acc_row[j] += a0 * load_f32(b0 + j) + a1 * load_f32(b1 + j) + a2 * load_f32(b2 + j) +
-                          a3 * load_f32(b3 + j);
+            acc_row[j] += a0 * load(b0[j]) + a1 * load(b1[j]) + a2 * load(b2[j]) + a3 * load(b3[j]);
         }
       }
       for (; p < k; ++p) {
         const T* brow = b.at(p, j0);
         for (int64_t i = 0; i < m; ++i) {
-          const float av = load_f32(a.at(i, p));
+          const float av = load(*a.at(i, p));
           float* acc_row = acc + i * nb;
-          for (int64_t j = 0; j < nb; ++j) acc_row[j] += av * load_f32(brow + j);
+          for (int64_t j = 0; j < nb; ++j) acc_row[j] += av * load(brow[j]);
         }
       }
       for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < nb; ++j) store_from_f32(y + i * n + j0 + j, acc[i * nb + j]);
+        for (int64_t j = 0; j < nb; ++j) y[i * n + j0 + j] = store<T>(acc[i * nb + j]);
       return;
     }
     // Otherwise one dot product per output; 16 partial sums let the compiler vectorise the contiguous
@@ -301,12 +284,12 @@ void gemm_small_m(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, 
           const T* ar = a.at(i, 0);
           const T* bc = b.at(0, j);
           for (; p + 16 <= k; p += 16)
-            for (int q = 0; q < 16; ++q) part[q] += load_f32(ar + p + q) * load_f32(bc + p + q);
+            for (int q = 0; q < 16; ++q) part[q] += load(ar[p + q]) * load(bc[p + q]);
         }
-        for (; p < k; ++p) part[0] += load_f32(a.at(i, p)) * load_f32(b.at(p, j));
+        for (; p < k; ++p) part[0] += load(*a.at(i, p)) * load(*b.at(p, j));
         float sum = 0.0f;
         for (float v : part) sum += v;
-        store_from_f32(y + i * n + j, sum);
+        y[i * n + j] = store<T>(sum);
       }
   });
 }
@@ -356,50 +339,35 @@ void matmul_typed(const TensorView& av, const TensorView& bv, const TensorView& 
   }
 }
 
-std::string shape_str(const TensorView& t) {
-  std::string s = "[";
-  for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
-  return s + "]";
-}
-
 // inputs: a [Bt, M, K], b [Bt, K, N] (f32 or bf16, same dtype, any non-negative strides);
 // output: y [Bt, M, N] contiguous, same dtype, fully overwritten.
 void matmul(const OpArgs& args) {
-  if (args.num_inputs != 2 || args.num_outputs != 1)
-    throw KernelError("matmul: expected 2 inputs (a, b) and 1 output (y), got " +
-                      std::to_string(args.num_inputs) + " inputs and " + std::to_string(args.num_outputs) +
-                      " outputs");
+  const char* k = "matmul";
+  check_counts(args, k, 2, 1);
   const TensorView& a = args.inputs[0];
   const TensorView& b = args.inputs[1];
   const TensorView& y = args.outputs[0];
   const std::string shapes = "a " + shape_str(a) + ", b " + shape_str(b) + ", y " + shape_str(y);
   if (a.ndim != 3 || b.ndim != 3 || y.ndim != 3)
-    throw KernelError("matmul: expected a [Bt, M, K], b [Bt, K, N], y [Bt, M, N], got " + shapes);
+    kernel_fail(k, "expected a [Bt, M, K], b [Bt, K, N], y [Bt, M, N], got " + shapes);
   for (const TensorView* t : {&a, &b, &y})
     for (int i = 0; i < 3; ++i)
-      if (t->shape[i] < 0 || t->strides[i] < 0)
-        throw KernelError("matmul: negative size or stride in " + shapes);
+      if (t->shape[i] < 0 || t->strides[i] < 0) kernel_fail(k, "negative size or stride in " + shapes);
   if (b.shape[0] != a.shape[0] || b.shape[1] != a.shape[2] || y.shape[0] != a.shape[0] ||
       y.shape[1] != a.shape[1] || y.shape[2] != b.shape[2])
-    throw KernelError("matmul: shapes do not match (need a [Bt, M, K], b [Bt, K, N], y [Bt, M, N]), got " +
-                      shapes);
-  if (a.dtype != b.dtype || y.dtype != a.dtype || (a.dtype != DType::f32 && a.dtype != DType::bf16))
-    throw KernelError(std::string("matmul: a, b and y must share one float dtype (f32 or bf16), got a ") +
-                      dtype_name(a.dtype) + ", b " + dtype_name(b.dtype) + ", y " + dtype_name(y.dtype));
-  if (!y.is_contiguous())
-    throw KernelError("matmul: output y " + shape_str(y) + " must be contiguous, got strides [" +
-                      std::to_string(y.strides[0]) + ", " + std::to_string(y.strides[1]) + ", " +
-                      std::to_string(y.strides[2]) + "]");
+    kernel_fail(k, "shapes do not match (need a [Bt, M, K], b [Bt, K, N], y [Bt, M, N]), got " + shapes);
+  if (a.dtype != b.dtype || y.dtype != a.dtype || !is_float(a.dtype))
+    kernel_fail(k, "a, b and y must share one float dtype (f32 or bf16), got " + shapes);
+  check_contiguous(k, "output y", y);
 
-  const bool f32 = a.dtype == DType::f32;
-  switch (active_isa()) {
-    case Isa::avx512:
-      return f32 ? matmul_typed<Avx512Gemm, float>(a, b, y) : matmul_typed<Avx512Gemm, uint16_t>(a, b, y);
-    case Isa::avx2:
-      return f32 ? matmul_typed<Avx2Gemm, float>(a, b, y) : matmul_typed<Avx2Gemm, uint16_t>(a, b, y);
-    default:
-      return f32 ? matmul_typed<BaselineGemm, float>(a, b, y) : matmul_typed<BaselineGemm, uint16_t>(a, b, y);
-  }
+  dispatch_float(a.dtype, [&](auto t) {
+    using T = decltype(t);
+    switch (active_isa()) {
+      case Isa::avx512: return matmul_typed<Avx512Gemm, T>(a, b, y);
+      case Isa::avx2: return matmul_typed<Avx2Gemm, T>(a, b, y);
+      default: return matmul_typed<BaselineGemm, T>(a, b, y);
+    }
+  });
 }
 
 }  // namespace

@@ -3,9 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "float_io.h"
-#include "fused_common.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -78,50 +79,44 @@ void rmsnorm_backward_typed(const TensorView& x,     // [N, C]
     for (int64_t c = begin; c < end; ++c) {
       double s = 0;
       for (int64_t p = 0; p < parts; ++p) s += partial[p * C + c];
-      gwp[c] = from_f32<T>(static_cast<float>(s));
+      gwp[c] = store<T>(static_cast<float>(s));
     }
   });
 }
 
 void rmsnorm_forward(const OpArgs& a) {
-  const ArgCheck check{"rmsnorm_forward"};
-  check.counts(a, 2, 2, 1);
+  const char* k = "rmsnorm_forward";
+  check_counts(a, k, 2, 2);
+  check_attrs(a, k, 1);
   const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0], &rstd = a.outputs[1];
-  check.dense(x, "x", 2);
+  check_dense(k, "x", x, 2);
+  check_float(k, "x", x);
   const int64_t N = x.shape[0], C = x.shape[1];
-  check.shape(w, "w", {C});
-  check.same_shape(x, "x", y, "y");
-  check.shape(rstd, "rstd", {N});
-  check.dtype(w, "w", x.dtype);
-  check.dtype(y, "y", x.dtype);
-  check.dtype(rstd, "rstd", DType::f32);
-  const double eps = check.finite_attr(a, 0, "eps");
-  if (eps < 0) check.fail("eps must be >= 0, got " + std::to_string(eps));
-  dispatch_float(x.dtype, check.kernel, "x", [&](auto tag) {
-    rmsnorm_forward_typed<decltype(tag)>(x, w, y, rstd, eps);
-  });
+  check_shape(k, "w", w, {C});
+  check_dtype(k, "w", w, x.dtype);
+  check_like(k, "y", y, "x", x);
+  check_shape(k, "rstd", rstd, {N}, DType::f32);
+  const double eps = finite_attr(a, k, 0, "eps");
+  if (eps < 0) kernel_fail(k, "eps must be >= 0, got " + std::to_string(eps));
+  dispatch_float(x.dtype, [&](auto tag) { rmsnorm_forward_typed<decltype(tag)>(x, w, y, rstd, eps); });
 }
 
 void rmsnorm_backward(const OpArgs& a) {
-  const ArgCheck check{"rmsnorm_backward"};
-  check.counts(a, 4, 2, 0);
+  const char* k = "rmsnorm_backward";
+  check_counts(a, k, 4, 2);
+  check_attrs(a, k, 0);
   const TensorView &x = a.inputs[0], &w = a.inputs[1], &rstd = a.inputs[2], &gy = a.inputs[3];
   const TensorView &gx = a.outputs[0], &gw = a.outputs[1];
-  check.dense(x, "x", 2);
+  check_dense(k, "x", x, 2);
+  check_float(k, "x", x);
   const int64_t N = x.shape[0], C = x.shape[1];
-  check.shape(w, "w", {C});
-  check.shape(rstd, "rstd", {N});
-  check.same_shape(x, "x", gy, "gy");
-  check.same_shape(x, "x", gx, "gx");
-  check.shape(gw, "gw", {C});
-  check.dtype(rstd, "rstd", DType::f32);
-  check.dtype(w, "w", x.dtype);
-  check.dtype(gy, "gy", x.dtype);
-  check.dtype(gx, "gx", x.dtype);
-  check.dtype(gw, "gw", x.dtype);
-  dispatch_float(x.dtype, check.kernel, "x", [&](auto tag) {
-    rmsnorm_backward_typed<decltype(tag)>(x, w, rstd, gy, gx, gw);
-  });
+  check_shape(k, "w", w, {C});
+  check_dtype(k, "w", w, x.dtype);
+  check_shape(k, "rstd", rstd, {N}, DType::f32);
+  check_like(k, "gy", gy, "x", x);
+  check_like(k, "gx", gx, "x", x);
+  check_like(k, "gw", gw, "w", w);
+  dispatch_float(x.dtype, [&](auto tag) { rmsnorm_backward_typed<decltype(tag)>(x, w, rstd, gy, gx, gw); });
 }
 
 }  // namespace

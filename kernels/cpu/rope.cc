@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "float_io.h"
-#include "fused_common.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "parallel.h"
 
 namespace slmkit {
@@ -53,18 +53,18 @@ void rope_apply(const TensorView& x,  // [B, H, T, D]
 }
 
 // Shared checks of forward (x -> y) and backward (gy -> gx): same op, opposite rotation.
-void rope_run(const OpArgs& a, const char* kernel, const char* in_name, const char* out_name, float sign) {
-  const ArgCheck check{kernel};
-  check.counts(a, 1, 1, 2);
+void rope_run(const OpArgs& a, const char* k, const char* in_name, const char* out_name, float sign) {
+  check_counts(a, k, 1, 1);
+  check_attrs(a, k, 2);
   const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check.dense(x, in_name, 4);
-  check.same_shape(x, in_name, y, out_name);
-  check.dtype(y, out_name, x.dtype);
-  if (x.shape[3] % 2 != 0) check.fail(std::string("head dim D must be even, got ") + in_name + " " + shape_str(x));
-  const double theta = check.finite_attr(a, 0, "theta");
-  if (!(theta > 0)) check.fail("theta must be > 0, got " + std::to_string(theta));
-  const double position_offset = check.finite_attr(a, 1, "position_offset");
-  dispatch_float(x.dtype, kernel, in_name, [&](auto tag) {
+  check_dense(k, in_name, x, 4);
+  check_float(k, in_name, x);
+  check_like(k, out_name, y, in_name, x);
+  if (x.shape[3] % 2 != 0) kernel_fail(k, std::string("head dim D must be even, got ") + in_name + " " + shape_str(x));
+  const double theta = finite_attr(a, k, 0, "theta");
+  if (!(theta > 0)) kernel_fail(k, "theta must be > 0, got " + std::to_string(theta));
+  const double position_offset = finite_attr(a, k, 1, "position_offset");
+  dispatch_float(x.dtype, [&](auto tag) {
     rope_apply<decltype(tag)>(x, y, theta, position_offset, sign);
   });
 }

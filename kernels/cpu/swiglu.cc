@@ -1,9 +1,10 @@
 // SwiGLU gating y = silu(gate) * up (the MiniCPM MLP nonlinearity): forward and backward.
 #include <algorithm>
 
-#include "float_io.h"
-#include "fused_common.h"
+#include "dtype_dispatch.h"
+#include "kernel_checks.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -11,8 +12,6 @@ namespace {
 // Elements are processed in short blocks so bf16 operands can be widened into stack buffers.
 constexpr int64_t kBlock = 512;
 constexpr int64_t kGrain = 16384;
-
-inline float sigmoid(float g) { return 1.0f / (1.0f + exp_approx(-g)); }
 
 template <typename T>
 void swiglu_forward_typed(const TensorView& gate,  // [N, F]
@@ -27,7 +26,8 @@ void swiglu_forward_typed(const TensorView& gate,  // [N, F]
       const float* g = f32_row(gp + i, g_buf, n);
       const float* u = f32_row(up_p + i, u_buf, n);
       float* out = f32_out(yp + i, y_buf);
-      for (int64_t j = 0; j < n; ++j) out[j] = g[j] * sigmoid(g[j]) * u[j];
+      vec_silu(g, out, n);
+      for (int64_t j = 0; j < n; ++j) out[j] *= u[j];
       store_if_bf16(out, yp + i, n);
     }
   });
@@ -42,7 +42,7 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
   const T *gp = gate.ptr<T>(), *up_p = up.ptr<T>(), *gyp = gy.ptr<T>();
   T *ggp = ggate.ptr<T>(), *gup_p = gup.ptr<T>();
   parallel_for(gate.numel(), kGrain, [&](int64_t begin, int64_t end) {
-    float g_buf[kBlock], u_buf[kBlock], gy_buf[kBlock], gg_buf[kBlock], gu_buf[kBlock];
+    float g_buf[kBlock], u_buf[kBlock], gy_buf[kBlock], gg_buf[kBlock], gu_buf[kBlock], sig[kBlock];
     for (int64_t i = begin; i < end; i += kBlock) {
       const int64_t n = std::min(kBlock, end - i);
       const float* g = f32_row(gp + i, g_buf, n);
@@ -50,8 +50,9 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
       const float* dy = f32_row(gyp + i, gy_buf, n);
       float* dg = f32_out(ggp + i, gg_buf);
       float* du = f32_out(gup_p + i, gu_buf);
+      vec_sigmoid(g, sig, n);
       for (int64_t j = 0; j < n; ++j) {
-        const float s = sigmoid(g[j]);
+        const float s = sig[j];
         // silu'(g) = s * (1 + g * (1 - s))
         dg[j] = dy[j] * u[j] * (s * (1.0f + g[j] * (1.0f - s)));
         du[j] = dy[j] * (g[j] * s);
@@ -63,32 +64,30 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
 }
 
 void swiglu_forward(const OpArgs& a) {
-  const ArgCheck check{"swiglu_forward"};
-  check.counts(a, 2, 1, 0);
+  const char* k = "swiglu_forward";
+  check_counts(a, k, 2, 1);
+  check_attrs(a, k, 0);
   const TensorView &gate = a.inputs[0], &up = a.inputs[1], &y = a.outputs[0];
-  check.dense(gate, "gate", 2);
-  check.same_shape(gate, "gate", up, "up");
-  check.same_shape(gate, "gate", y, "y");
-  check.dtype(up, "up", gate.dtype);
-  check.dtype(y, "y", gate.dtype);
-  dispatch_float(gate.dtype, check.kernel, "gate", [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
+  check_dense(k, "gate", gate, 2);
+  check_float(k, "gate", gate);
+  check_like(k, "up", up, "gate", gate);
+  check_like(k, "y", y, "gate", gate);
+  dispatch_float(gate.dtype, [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
 }
 
 void swiglu_backward(const OpArgs& a) {
-  const ArgCheck check{"swiglu_backward"};
-  check.counts(a, 3, 2, 0);
+  const char* k = "swiglu_backward";
+  check_counts(a, k, 3, 2);
+  check_attrs(a, k, 0);
   const TensorView &gate = a.inputs[0], &up = a.inputs[1], &gy = a.inputs[2];
   const TensorView &ggate = a.outputs[0], &gup = a.outputs[1];
-  check.dense(gate, "gate", 2);
-  check.same_shape(gate, "gate", up, "up");
-  check.same_shape(gate, "gate", gy, "gy");
-  check.same_shape(gate, "gate", ggate, "ggate");
-  check.same_shape(gate, "gate", gup, "gup");
-  check.dtype(up, "up", gate.dtype);
-  check.dtype(gy, "gy", gate.dtype);
-  check.dtype(ggate, "ggate", gate.dtype);
-  check.dtype(gup, "gup", gate.dtype);
-  dispatch_float(gate.dtype, check.kernel, "gate", [&](auto tag) {
+  check_dense(k, "gate", gate, 2);
+  check_float(k, "gate", gate);
+  check_like(k, "up", up, "gate", gate);
+  check_like(k, "gy", gy, "gate", gate);
+  check_like(k, "ggate", ggate, "gate", gate);
+  check_like(k, "gup", gup, "gate", gate);
+  dispatch_float(gate.dtype, [&](auto tag) {
     swiglu_backward_typed<decltype(tag)>(gate, up, gy, ggate, gup);
   });
 }

@@ -28,6 +28,18 @@ double vec_exp_sum(const float* x, float m, float* y, int64_t n);
 // Box-Muller: z[i] = sqrt(-2 ln u1[i]) * cos(2pi_f32 * u2[i]) for u1 in (0, 1], u2 in [0, 1).
 void vec_box_muller(const float* u1, const float* u2, float* z, int64_t n);
 
+// Sum of a[i]*b[i] accumulated in f64 (row statistics where the extra precision is cheap). Plain C++ in
+// four independent lanes, which the compiler vectorises on every ISA without reassociating a single sum.
+inline double dot_f64(const float* a, const float* b, int64_t n) {
+  double lane[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int l = 0; l < 4; ++l) lane[l] += static_cast<double>(a[i + l]) * b[i + l];
+  double tail = 0;
+  for (; i < n; ++i) tail += static_cast<double>(a[i]) * b[i];
+  return (lane[0] + lane[2]) + (lane[1] + lane[3]) + tail;
+}
+
 // Elements per block where the routines above run on a converted copy (bf16 input, strided views):
 // small enough for the stack and L1, long enough to amortise the call.
 constexpr int64_t kVecBlock = 512;
@@ -35,15 +47,10 @@ constexpr int64_t kVecBlock = 512;
 // Calls f(block, len, offset) for consecutive blocks of x[0, n) as f32: f32 arrays are passed in place
 // (blocks keep a row's repeated passes within L1), other storage types are converted into a stack buffer.
 template <class T, class F> void for_f32_blocks(const T* x, int64_t n, F&& f) {
+  float buf[kVecBlock];
   for (int64_t off = 0; off < n; off += kVecBlock) {
     const int64_t len = std::min(kVecBlock, n - off);
-    if constexpr (std::is_same_v<T, float>) {
-      f(x + off, len, off);
-    } else {
-      float buf[kVecBlock];
-      for (int64_t j = 0; j < len; ++j) buf[j] = load(x[off + j]);
-      f(static_cast<const float*>(buf), len, off);
-    }
+    f(f32_row(x + off, buf, len), len, off);
   }
 }
 
