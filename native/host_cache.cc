@@ -42,6 +42,17 @@ Cache& cache() {
   return *instance;
 }
 
+// Returns every parked block to the C allocator; the caller holds the cache's lock.
+void free_cached(Cache& c) {
+  for (auto& [size, blocks] : c.free_blocks)
+    for (void* b : blocks) {
+      c.sizes.erase(b);
+      std::free(b);
+    }
+  c.free_blocks.clear();
+  c.cached_bytes = 0;
+}
+
 void* aligned(size_t bytes) { return std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign); }
 
 // Physical memory: a request above it is refused up front, because with overcommit the allocation
@@ -70,13 +81,7 @@ void* host_cache_allocate(size_t bytes) {
   void* ptr = aligned(rounded);
   if (!ptr) {
     // Out of memory with blocks parked in the cache: give them back and try once more.
-    for (auto& [size, blocks] : c.free_blocks)
-      for (void* b : blocks) {
-        c.sizes.erase(b);
-        std::free(b);
-      }
-    c.free_blocks.clear();
-    c.cached_bytes = 0;
+    free_cached(c);
     ptr = aligned(rounded);
     if (!ptr) return nullptr;
   }
@@ -106,13 +111,7 @@ void host_cache_release(void* ptr) {
 void host_cache_trim() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  for (auto& [size, blocks] : c.free_blocks)
-    for (void* b : blocks) {
-      c.sizes.erase(b);
-      std::free(b);
-    }
-  c.free_blocks.clear();
-  c.cached_bytes = 0;
+  free_cached(c);
 }
 
 size_t host_cache_bytes() {

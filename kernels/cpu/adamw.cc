@@ -36,6 +36,9 @@ struct AdamwScalars {
   float decay;       // 1 - lr * wd
   float step_size;   // lr / (1 - beta1^step)
   float bc2_sqrt;   // sqrt(1 - beta2^step)
+  // 1 - beta computed in double, as torch does: 1.0f - 0.999f is off by 1.3e-5 relative.
+  float one_minus_beta1;
+  float one_minus_beta2;
 };
 
 template <typename G>
@@ -51,8 +54,8 @@ void adamw_block(const G* grad,  // [numel] of g_i
     for (int64_t j = 0; j < len; ++j) {
       const float gj = g[j] * grad_scale;
       const float pj = pt[j] * s.decay;  // decoupled weight decay, before the moment update
-      const float mj = beta1 * mt[j] + (1.0f - beta1) * gj;
-      const float vj = beta2 * vt[j] + (1.0f - beta2) * gj * gj;
+      const float mj = beta1 * mt[j] + s.one_minus_beta1 * gj;
+      const float vj = beta2 * vt[j] + s.one_minus_beta2 * gj * gj;
       mt[j] = mj;
       vt[j] = vj;
       // Same operation order as torch: denom = sqrt(v) / sqrt(bc2) + eps; p += -step_size * (m / denom).
@@ -89,7 +92,8 @@ void adamw_step(const OpArgs& a) {
     }
     const double lr = finite_attr(a, k, 5 + 2 * i, "lr"), wd = finite_attr(a, k, 6 + 2 * i, "wd");
     scalars[i] = {static_cast<float>(1.0 - lr * wd), static_cast<float>(lr / (1.0 - std::pow(beta1, step))),
-                  static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step)))};
+                  static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step))), static_cast<float>(1.0 - beta1),
+                  static_cast<float>(1.0 - beta2)};
   }
   const std::vector<Block> blocks = make_blocks(a.inputs, n);
   parallel_for(static_cast<int64_t>(blocks.size()), 1, [&](int64_t begin, int64_t end) {

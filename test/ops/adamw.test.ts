@@ -35,7 +35,8 @@ function makeGroup(shape: number[], gradDtype: "f32" | "bf16"): Group {
 function checkStep(groups: Group[], lrs: number[], wds: number[], o: { beta1: number; beta2: number; eps: number; step: number; gradScale?: number }): void {
   const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
   S.adamwStep({ params: groups.map((g) => g.p), grads: groups.map((g) => g.g), expAvg: groups.map((g) => g.m), expAvgSq: groups.map((g) => g.v), lr: lrs, weightDecay: wds, ...o });
-  const coefRel = U / (1 - o.beta1) + U / (1 - o.beta2);
+  // The kernel rounds 1 - beta (computed in double, as torch does) to f32 once: relative error U each.
+  const coefRel = 2 * U;
   const gs = o.gradScale ?? 1;
   groups.forEach((g, i) => {
     const b = before[i]!;
