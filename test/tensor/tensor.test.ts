@@ -103,8 +103,10 @@ describe("cast and to()", () => {
   it("to() rejects unknown targets; to('cuda') without CUDA says why", () => {
     const x = S.zeros([2]);
     expectSlmkitError(() => x.to("f64" as never), ["to", "f64"], S.ArgumentError);
-    if (!S.cuda.isAvailable()) expectSlmkitError(() => x.to("cuda"), ["cuda"], S.DeviceError);
-    expectSlmkitError(() => S.zeros([2], { device: "cuda" }), ["cuda"]);
+    if (!S.cuda.isAvailable()) {
+      expectSlmkitError(() => x.to("cuda"), ["cuda"], S.DeviceError);
+      expectSlmkitError(() => S.zeros([2], { device: "cuda" }), ["cuda"]);
+    }
   });
   it("cast types: the dtype is part of the tensor type", () => {
     expectTypeOf(S.cast(S.zeros([1]), "i32")).toEqualTypeOf<S.Tensor<"i32">>();
