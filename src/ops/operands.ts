@@ -50,6 +50,11 @@ function checkOperand(op: string, name: string, v: unknown): void {
  * truncation.
  */
 export function operands(op: string, values: readonly TensorLike[], names: readonly string[]): Operands {
+  // The common case, kept free of intermediate arrays: live tensors of one dtype on one device.
+  const first = values[0];
+  if (first instanceof Tensor && values.every((v) => v instanceof Tensor && v.dtype === first.dtype && v.device === first.device && !v.isDisposed)) {
+    return { tensors: values as Tensor[], dtype: first.dtype, temps: [] };
+  }
   values.forEach((v, i) => checkOperand(op, names[i]!, v));
   const tensors = values.filter((v): v is Tensor => v instanceof Tensor);
   if (tensors.length === 0) throw new ArgumentError(`${op}: at least one operand must be a Tensor`);
