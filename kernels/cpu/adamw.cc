@@ -119,7 +119,7 @@ template <typename T> double sum_squares(const T* x, int64_t n) {  // x: [n]
   for (int64_t i = 0; i < n; i += kTile) {
     const int64_t len = std::min(kTile, n - i);
     const float* xf = f32_row(x + i, buf, len);
-    s += dot_f64(xf, xf, len);
+    s += vec_dot(xf, xf, len);
   }
   return s;
 }

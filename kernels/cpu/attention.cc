@@ -156,7 +156,7 @@ void attention_backward_typed(const AttnShape& sh,
     for (int64_t r = begin; r < end; ++r) {
       const float* gor = f32_row(go.ptr<T>() + r * D, a_buf.data(), D);
       const float* orow = f32_row(o.ptr<T>() + r * D, b_buf.data(), D);
-      delta[r] = static_cast<float>(dot_f64(gor, orow, D));
+      delta[r] = static_cast<float>(vec_dot(gor, orow, D));
     }
   });
 

@@ -29,7 +29,7 @@ void rmsnorm_forward_typed(const TensorView& x,     // [N, C]
     const float* wf = f32_row(w.ptr<T>(), w_buf.data(), C);
     for (int64_t r = begin; r < end; ++r) {
       const float* xr = f32_row(xp + r * C, x_buf.data(), C);
-      double mean_sq = C > 0 ? dot_f64(xr, xr, C) / static_cast<double>(C) : 0.0;
+      double mean_sq = C > 0 ? vec_dot(xr, xr, C) / static_cast<double>(C) : 0.0;
       float rs = static_cast<float>(1.0 / std::sqrt(mean_sq + eps));
       rp[r] = rs;
       float* yr = f32_out(yp + r * C, y_buf.data());
@@ -66,7 +66,7 @@ void rmsnorm_backward_typed(const TensorView& x,     // [N, C]
         const float rs = rp[r];
         for (int64_t c = 0; c < C; ++c) wg[c] = wf[c] * gyr[c];
         // d/dx of x*rs: rs*wg - x * rs^3 * mean(wg*x)
-        const float k = static_cast<float>(C > 0 ? dot_f64(wg.data(), xr, C) / static_cast<double>(C) : 0.0) * rs * rs;
+        const float k = static_cast<float>(C > 0 ? vec_dot(wg.data(), xr, C) / static_cast<double>(C) : 0.0) * rs * rs;
         float* gxr = f32_out(gxp + r * C, gx_buf.data());
         for (int64_t c = 0; c < C; ++c) gxr[c] = rs * (wg[c] - xr[c] * k);
         store_if_bf16(gxr, gxp + r * C, C);

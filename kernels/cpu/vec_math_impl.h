@@ -187,6 +187,25 @@ template <class V> double exp_sum_array(const float* x, float m, float* y, int64
   return total + hsum(acc);
 }
 
+template <class V> double dot_array(const float* a, const float* b, int64_t n) {
+  constexpr int kFlush = 16;
+  double total = 0;
+  V acc(0.0f);
+  int pending = 0;
+  int64_t i = 0;
+  for (; i + V::width <= n; i += V::width) {
+    acc = acc + V::load(a + i) * V::load(b + i);
+    if (++pending == kFlush) {
+      total += hsum(acc);
+      acc = V(0.0f);
+      pending = 0;
+    }
+  }
+  // Masked-off lanes load as 0 and add nothing.
+  if (i < n) acc = acc + V::load_first(a + i, n - i) * V::load_first(b + i, n - i);
+  return total + hsum(acc);
+}
+
 template <class V> inline V box_muller_v(V u1, V u2) {
   return sqrt(V(-2.0f) * log_v(u1)) * cos_small_v(u2 * V(6.28318548f));
 }
@@ -202,7 +221,7 @@ template <class V> const vec_math_table& vec_math_table_for() {
   static const vec_math_table table{
       map_array<V, exp_v<V>>,  map_array<V, log_v<V>>,  map_array<V, tanh_v<V>>, map_array<V, sigmoid_v<V>>,
       map_array<V, silu_v<V>>, map_array<V, gelu_v<V>>, map_array<V, erf_v<V>>,  max_array<V>,
-      exp_sum_array<V>,        box_muller_array<V>,
+      exp_sum_array<V>,        box_muller_array<V>,      dot_array<V>,
   };
   return table;
 }

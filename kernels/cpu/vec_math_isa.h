@@ -16,6 +16,7 @@ struct vec_math_table {
   float (*max)(const float* x, int64_t n);
   double (*exp_sum)(const float* x, float m, float* y, int64_t n);
   void (*box_muller)(const float* u1, const float* u2, float* z, int64_t n);
+  double (*dot)(const float* a, const float* b, int64_t n);
 };
 
 // Defined in vec_math_avx2.cc / vec_math_avx512.cc; call only when active_isa() allows it.
