@@ -23,7 +23,8 @@ void rope_apply(const TensorView& x,  // [B, H, T, D]
   // precision; only the final cos/sin are rounded to f32.
   std::vector<float> cos_t(static_cast<size_t>(T_len * half)), sin_t(static_cast<size_t>(T_len * half));
   std::vector<double> inv_freq(static_cast<size_t>(half));
-  for (int64_t d = 0; d < half; ++d) inv_freq[d] = std::pow(theta, -2.0 * static_cast<double>(d) / static_cast<double>(D));
+  for (int64_t d = 0; d < half; ++d)
+    inv_freq[d] = std::pow(theta, -2.0 * static_cast<double>(d) / static_cast<double>(D));
   parallel_for(T_len, std::max<int64_t>(1, 2048 / std::max<int64_t>(half, 1)), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t)
       for (int64_t d = 0; d < half; ++d) {
