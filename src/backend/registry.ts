@@ -3,8 +3,6 @@ import type { Backend, Device } from "./backend.js";
 import { cpu } from "./cpu.js";
 import { cudaBackend } from "./cuda.js";
 
-export const DEVICES: readonly Device[] = ["cpu", "cuda"];
-
 export function isDevice(value: unknown): value is Device {
   return value === "cpu" || value === "cuda";
 }

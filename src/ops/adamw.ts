@@ -1,7 +1,7 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
-import { Tensor, expectTensor } from "../tensor/tensor.js";
+import { expectTensor, type Tensor } from "../tensor/tensor.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { contiguousInputs } from "./fused_util.js";
 
@@ -48,8 +48,7 @@ export function adamwStep(args: AdamWStepArgs): void {
   for (let i = 0; i < n; i++) {
     const group = { param: params[i], grad: grads[i], expAvg: expAvg[i], expAvgSq: expAvgSq[i] };
     for (const [name, t] of Object.entries(group)) {
-      if (!(t instanceof Tensor)) throw new ArgumentError(`adamwStep: ${name} ${i} is not a Tensor`);
-      expectTensor("adamwStep", "t", t);
+      expectTensor("adamwStep", `${name} ${i}`, t);
       if (name === "grad" ? t.dtype !== "f32" && t.dtype !== "bf16" : t.dtype !== "f32") {
         throw new DTypeError(`adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`);
       }
@@ -84,8 +83,7 @@ export function adamwStep(args: AdamWStepArgs): void {
 export function globalNorm(tensors: readonly Tensor<FloatDType>[]): Tensor<"f32"> {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("globalNorm: expected a non-empty array of tensors");
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new ArgumentError(`globalNorm: element ${i} is not a Tensor`);
-    expectTensor("globalNorm", "t", t);
+    expectTensor("globalNorm", `tensor ${i}`, t);
     if (t.dtype !== "f32" && t.dtype !== "bf16") throw new DTypeError(`globalNorm: tensor ${i} must be f32 or bf16, got ${t.dtype}`);
   });
   const device = commonDevice("globalNorm", tensors);

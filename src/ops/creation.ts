@@ -140,22 +140,20 @@ export function ones<D extends DType = "f32">(shape: readonly number[], opts?: C
   return filled("ones", shape, 1, opts);
 }
 
-type LikeOptions<D extends DType> = CreateOptions<D>;
-
 /** @example zerosLike(x) — same shape, dtype and device as x */
-export function zerosLike<D extends DType>(t: Tensor<D>, opts?: LikeOptions<D>): Tensor<D> {
+export function zerosLike<D extends DType>(t: Tensor<D>, opts?: CreateOptions<D>): Tensor<D> {
   expectTensor("zerosLike", "t", t);
   return full(t.shape, 0, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** @example onesLike(x) */
-export function onesLike<D extends DType>(t: Tensor<D>, opts?: LikeOptions<D>): Tensor<D> {
+export function onesLike<D extends DType>(t: Tensor<D>, opts?: CreateOptions<D>): Tensor<D> {
   expectTensor("onesLike", "t", t);
   return full(t.shape, 1, { dtype: t.dtype, device: t.device, ...opts });
 }
 
 /** @example fullLike(x, 0.5) */
-export function fullLike<D extends DType>(t: Tensor<D>, value: number, opts?: LikeOptions<D>): Tensor<D> {
+export function fullLike<D extends DType>(t: Tensor<D>, value: number, opts?: CreateOptions<D>): Tensor<D> {
   expectTensor("fullLike", "t", t);
   return full(t.shape, value, { dtype: t.dtype, device: t.device, ...opts });
 }

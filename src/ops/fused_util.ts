@@ -1,7 +1,7 @@
-import { ArgumentError, DTypeError } from "../errors.js";
+import { DTypeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { noGrad } from "../tensor/graph.js";
-import { Tensor, expectTensor } from "../tensor/tensor.js";
+import { expectTensor, type Tensor } from "../tensor/tensor.js";
 import { commonDevice } from "./dispatch.js";
 import { contiguous } from "./views.js";
 
@@ -10,8 +10,7 @@ export function checkFloatArgs(op: string, args: Record<string, unknown>): Float
   const tensors: Tensor[] = [];
   let dtype: FloatDType | undefined;
   for (const [name, t] of Object.entries(args)) {
-    if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${t === null ? "null" : typeof t}`);
-    expectTensor(op, "t", t);
+    expectTensor(op, name, t);
     if (t.dtype !== "f32" && t.dtype !== "bf16") throw new DTypeError(`${op}: ${name} must have dtype f32 or bf16, got ${t.dtype}`);
     if (dtype && t.dtype !== dtype) throw new DTypeError(`${op}: all inputs must share a dtype, got ${dtype} and ${t.dtype} (${name})`);
     dtype = t.dtype;

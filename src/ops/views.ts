@@ -71,7 +71,7 @@ export function reshape<D extends DType>(x: Tensor<D>, shape: readonly number[])
   const target = resolveShape("reshape", x, shape);
   const strides = viewStrides(x, target);
   const y = strides ? Tensor.view(x, target, strides, x.offset, "reshape") : reshapeCopy(x, target);
-  record("reshape", [x], y, { shape: x.shape });
+  record("reshape", [x], y);
   return y;
 }
 
@@ -88,7 +88,7 @@ export function view<D extends DType>(x: Tensor<D>, shape: readonly number[]): T
   const strides = viewStrides(x, target);
   if (!strides) throw new ShapeError(`view: a tensor of shape ${formatShape(x.shape)} with strides ${formatShape(x.strides)} cannot be viewed as ${formatShape(target)}; use reshape() (which copies)`);
   const y = Tensor.view(x, target, strides, x.offset, "view");
-  record("reshape", [x], y, { shape: x.shape });
+  record("reshape", [x], y);
   return y;
 }
 
@@ -142,7 +142,7 @@ export function expand<D extends DType>(x: Tensor<D>, shape: readonly number[]):
   }
   checkShape("expand", "shape", outShape);
   const y = Tensor.view(x, outShape, strides, x.offset, "expand");
-  record("expand", [x], y, { shape: x.shape });
+  record("expand", [x], y);
   return y;
 }
 
@@ -151,7 +151,7 @@ export function squeeze<D extends DType>(x: Tensor<D>, dim?: number): Tensor<D> 
   expectTensor("squeeze", "x", x);
   const keep = x.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== normAxis("squeeze", dim, x.ndim) || s !== 1));
   const y = Tensor.view(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]), x.offset, "squeeze");
-  record("reshape", [x], y, { shape: x.shape });
+  record("reshape", [x], y);
   return y;
 }
 
@@ -165,7 +165,7 @@ export function unsqueeze<D extends DType>(x: Tensor<D>, dim: number): Tensor<D>
   strides.splice(d, 0, d < x.ndim ? x.strides[d]! * x.shape[d]! : 1);
   checkShape("unsqueeze", "result shape", shape);
   const y = Tensor.view(x, shape, strides, x.offset, "unsqueeze");
-  record("reshape", [x], y, { shape: x.shape });
+  record("reshape", [x], y);
   return y;
 }
 
@@ -227,8 +227,7 @@ function partOf(dst: Tensor, dim: number, start: number, length: number): ViewAr
 
 function checkTensorList(op: string, tensors: readonly unknown[]): void {
   tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: element ${i} is not a Tensor`);
-    expectTensor(op, "t", t);
+    expectTensor(op, `element ${i}`, t);
   });
 }
 
