@@ -30,12 +30,14 @@ struct Slot {
 constexpr double kSlotCount = 16777216.0;  // 2^24 slots; the generation fills the higher bits
 
 std::vector<Slot>& slots() {
-  static std::vector<Slot>* table = new std::vector<Slot>();  // never destroyed (exit-time frees)
+  // One table per JS thread (each worker_thread has its own JS heap and handles); never destroyed, since
+  // finalizers may still free storage while the process exits.
+  thread_local std::vector<Slot>* table = new std::vector<Slot>();
   return *table;
 }
 
 std::vector<uint32_t>& free_slots() {
-  static std::vector<uint32_t>* list = new std::vector<uint32_t>();
+  thread_local std::vector<uint32_t>* list = new std::vector<uint32_t>();
   return *list;
 }
 
@@ -123,11 +125,16 @@ OpArgs DecodedCall::args(void* stream) const {
                 static_cast<int32_t>(outputs.size()), attrs.data(), static_cast<int32_t>(attrs.size()), stream};
 }
 
-DecodedCall decode_call(const Napi::CallbackInfo& info) {
+const DecodedCall& decode_call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsTypedArray())
     throw Napi::TypeError::New(env, "run(kernelId, buffer): wrong argument types");
-  DecodedCall call;
+  // Reused across calls (one per JS thread) so the hot path allocates nothing once the vectors have
+  // grown; kernels never call back into JS, so one call is finished before the next is decoded.
+  thread_local DecodedCall call;
+  call.inputs.clear();
+  call.outputs.clear();
+  call.attrs.clear();
   int kernel = info[0].As<Napi::Number>().Int32Value();
   if (kernel < 0 || kernel >= kernel_count()) fail(env, "run: unknown kernel id " + std::to_string(kernel));
   call.kernel = kernel;
@@ -148,8 +155,6 @@ DecodedCall decode_call(const Napi::CallbackInfo& info) {
     fail(env, name + ": invalid descriptor counts");
   for (size_t i = 0; i < static_cast<size_t>(n_attrs); ++i) call.attrs.push_back(next("attributes"));
   size_t total = static_cast<size_t>(n_in + n_out);
-  call.inputs.reserve(static_cast<size_t>(n_in));
-  call.outputs.reserve(static_cast<size_t>(n_out));
   for (size_t t = 0; t < total; ++t) {
     std::string label;
     auto where = [&]() -> const std::string& {

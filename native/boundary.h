@@ -60,7 +60,8 @@ struct DecodedCall {
 // Decodes run(kernelId, buffer). buffer (Float64Array) holds n_in, n_out, n_attrs, the attrs, then per
 // tensor: handle, dtype, ndim, offset (elements), shape[ndim], strides[ndim]; values past the last
 // tensor are ignored, so callers may reuse one scratch buffer. Throws a JS error on any inconsistency.
-DecodedCall decode_call(const Napi::CallbackInfo& info);
+// The result is valid until the next decode_call.
+const DecodedCall& decode_call(const Napi::CallbackInfo& info);
 
 // Runs a decoded call, converting KernelError and std::exception into JS errors.
 void run_kernel(Napi::Env env, const DecodedCall& call, void* stream);

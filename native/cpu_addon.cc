@@ -51,7 +51,7 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Run(const Napi::CallbackInfo& info) {
-  DecodedCall call = decode_call(info);
+  const DecodedCall& call = decode_call(info);
   run_kernel(info.Env(), call, nullptr);
   return info.Env().Undefined();
 }

@@ -416,7 +416,7 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Device& d = require_device(env);
-  DecodedCall call = decode_call(info);
+  const DecodedCall& call = decode_call(info);
   run_kernel(env, call, d.stream);
   return env.Undefined();
 }
