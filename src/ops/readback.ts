@@ -40,8 +40,13 @@ export function dataSync<D extends DType>(x: Tensor<D>): ArrayFor<D> {
   return readSync("dataSync", x);
 }
 
+/** x's raw bytes on the host (blocks until a device has finished). */
+function readBytes(op: string, x: Tensor): ArrayBuffer {
+  return readWith(op, x, (s, off, n) => s.backend.read(s.handle, off, n));
+}
+
 function readSync<D extends DType>(op: string, x: Tensor<D>): ArrayFor<D> {
-  const bytes = readWith(op, x, (s, off, n) => s.backend.read(s.handle, off, n));
+  const bytes = readBytes(op, x); // checks x before its dtype is read
   return decode(x.dtype, bytes);
 }
 
@@ -96,7 +101,7 @@ export function toDevice<D extends DType>(x: Tensor<D>, device: Device): Tensor<
   expectTensor("to", "x", x);
   const target = checkDevice("to", device);
   if (x.device === target) return x;
-  const bytes = readWith("to", x, (s, off, n) => s.backend.read(s.handle, off, n));
+  const bytes = readBytes("to", x);
   const backend = backendFor(target);
   const y = Tensor.empty(x.shape, x.dtype, backend);
   if (bytes.byteLength > 0) backend.write(y.storageFor("to").handle, 0, new Uint8Array(bytes));

@@ -101,6 +101,17 @@ describe("tidy and keep", () => {
   });
 });
 
+/** Backward, one AdamW update, zeroed grads; returns the loss value. */
+function backwardAndUpdate(loss: S.Tensor<"f32">, params: S.Tensor<"f32">[], moments: S.Tensor<"f32">[][], step: number): number {
+  loss.backward();
+  S.adamwStep({
+    params, grads: params.map((p) => p.grad!), expAvg: moments[0]!, expAvgSq: moments[1]!,
+    lr: 1e-2, weightDecay: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, step,
+  });
+  for (const p of params) p.zeroGrad();
+  return loss.item();
+}
+
 /** One training step of an elementwise network: forward, backward, an in-place AdamW update. */
 function elementwiseStep(params: S.Tensor<"f32">[], moments: S.Tensor<"f32">[][], step: number): number {
   return S.tidy(() => {
@@ -110,13 +121,7 @@ function elementwiseStep(params: S.Tensor<"f32">[], moments: S.Tensor<"f32">[][]
     const h = S.silu(S.add(S.mul(x, w), b));
     const logits = S.logSoftmax(S.rmsNorm(h, S.ones([16])), -1);
     const loss = S.crossEntropy(logits, target);
-    loss.backward();
-    S.adamwStep({
-      params, grads: params.map((p) => p.grad!), expAvg: moments[0]!, expAvgSq: moments[1]!,
-      lr: 1e-2, weightDecay: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, step,
-    });
-    for (const p of params) p.zeroGrad();
-    return loss.item();
+    return backwardAndUpdate(loss, params, moments, step);
   });
 }
 
@@ -127,13 +132,7 @@ function mlpStep(params: S.Tensor<"f32">[], moments: S.Tensor<"f32">[][], step: 
     const x = S.randn([8, 16]);
     const target = S.randint(0, 10, [8]);
     const loss = S.crossEntropy(S.matmul(S.gelu(S.matmul(x, w1)), w2), target);
-    loss.backward();
-    S.adamwStep({
-      params, grads: params.map((p) => p.grad!), expAvg: moments[0]!, expAvgSq: moments[1]!,
-      lr: 1e-2, weightDecay: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, step,
-    });
-    for (const p of params) p.zeroGrad();
-    return loss.item();
+    return backwardAndUpdate(loss, params, moments, step);
   });
 }
 
