@@ -1,0 +1,55 @@
+/**
+ * What the Trainer needs from its collaborators, stated structurally: MiniCPM (or any nn Module with a
+ * `loss` method), the AdamW optimiser and the data samplers satisfy these without depending on the trainer.
+ */
+import type { Tensor } from "../tensor/tensor.js";
+
+/** A model the Trainer can fit: it computes a scalar training loss and saves and loads its weights by name. */
+export interface TrainableModel {
+  /** Mean cross-entropy of predicting `targets` [B, T] from `inputIds` [B, T] (a scalar that backward() accepts). */
+  loss(inputIds: Tensor<"i32">, targets: Tensor<"i32">): Tensor<"f32">;
+  /** The parameters themselves, by (Hugging Face) name. */
+  stateDict(): Record<string, Tensor>;
+  /** Copies values into the parameters; the caller keeps ownership of the given tensors. */
+  loadStateDict(stateDict: Record<string, Tensor>, opts?: { strict?: boolean }): void;
+  /** Training mode (dropout and the like), if the model has one. */
+  train?(mode?: boolean): unknown;
+  /** Evaluation mode, if the model has one. */
+  eval?(): unknown;
+}
+
+/** An optimiser's saved state: JSON-able settings and counters plus its state tensors by name. */
+export interface OptimizerState {
+  meta: unknown;
+  tensors: Record<string, Tensor<"f32">>;
+}
+
+/** The optimiser interface the Trainer drives (AdamW implements it). */
+export interface TrainOptimizer {
+  /** Global gradient norm and the factor that brings it down to `maxNorm` (1 when it is already below). */
+  clipGradNorm(maxNorm: number): { norm: number; scale: number };
+  /** One update with the scheduled rate; gradients are multiplied by `gradScale` first. */
+  step(lr: number, opts?: { gradScale?: number }): void;
+  /** Drops every parameter's gradient. */
+  zeroGrad(): void;
+  /** The live state (the tensors are the optimiser's own; the trainer only reads them). */
+  stateDict(): OptimizerState;
+  /** Copies a saved state in; the caller keeps ownership of the given tensors. */
+  loadStateDict(state: OptimizerState): void;
+}
+
+/** One batch of token ids: row-major [batchSize, seqLen] inputs and their next-token targets. */
+export interface Batch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+/** An endless, seeded stream of batches whose position can be saved and restored exactly. */
+export interface BatchSource {
+  next(): Batch;
+  /** A JSON-able position; setState(state()) later continues with the same batches. */
+  state(): unknown;
+  setState(state: unknown): void;
+}
