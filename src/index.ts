@@ -29,3 +29,12 @@ export { swiglu } from "./ops/swiglu.js";
 export { adamwStep, globalNorm, type AdamWStepArgs } from "./ops/adamw.js";
 export { data, dataSync, item, toArray, to } from "./ops/readback.js";
 export { KERNELS, kernelNamesFor, type KernelSpec } from "./ops/table.js";
+// Training: the Trainer, its checkpoints, and safetensors / atomic file I/O.
+export { Trainer, type TrainerOptions, type FitOptions, type FitResult } from "./train/trainer.js";
+export { NonFiniteLossError } from "./train/errors.js";
+export { latestCheckpoint } from "./train/checkpoint.js";
+export { lossCurveSvg } from "./train/loss_curve.js";
+export type { TrainableModel, TrainOptimizer, OptimizerState } from "./train/contracts.js";
+export type { MetricsRecord } from "./train/metrics.js";
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContents } from "./io/safetensors.js";
+export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from "./io/atomic.js";
