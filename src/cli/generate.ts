@@ -55,6 +55,7 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   const prompt = String(values.prompt);
   const promptIds = tokenizer.encode(prompt);
   if (promptIds.length === 0) throw new ArgumentError("slmkit generate: --prompt must not be empty");
+  const topK = numberFlag(cmd, "top-k", values["top-k"], { integer: true, min: 0 });
   write(prompt);
   // Decode the whole continuation each time and print what is new, so multi-token characters come out whole.
   const ids: number[] = [];
@@ -64,7 +65,7 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
     model.generate(promptIds, {
       maxNewTokens: numberFlag(cmd, "max-tokens", values["max-tokens"], { integer: true, min: 0 }),
       temperature: numberFlag(cmd, "temperature", values.temperature, { min: 0 }),
-      topK: numberFlag(cmd, "top-k", values["top-k"], { integer: true, min: 0 }),
+      topK: topK > 0 ? topK : undefined,
       topP: numberFlag(cmd, "top-p", values["top-p"], { min: 0, exclusiveMin: true }),
       seed: numberFlag(cmd, "seed", values.seed, { integer: true, min: 0 }),
       stopTokens: tokenizer.eosId === null ? [] : [tokenizer.eosId],

@@ -152,7 +152,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   const base = MiniCPM.presets[preset as keyof typeof MiniCPM.presets];
   const model = new MiniCPM({ ...base, vocab_size: tokenizer.vocabSize, max_position_embeddings: Math.max(base.max_position_embeddings, seqLen) }, { device, seed, init });
-  writeJsonAtomic(path.join(runDir, "config.json"), model.config);
+  // Hugging Face's config.json: the model's fields plus the keys that name the architecture.
+  writeJsonAtomic(path.join(runDir, "config.json"), { architectures: ["MiniCPMForCausalLM"], model_type: "minicpm", torch_dtype: "float32", ...model.config });
   const optimizer = new AdamW(model.parameterGroups({ weightDecay: num("weight-decay", 0) }), { betas: [0.9, 0.95], eps: 1e-8 });
   const schedule = new WSD({
     lr,
