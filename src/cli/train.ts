@@ -165,6 +165,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   });
   log(`${preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${steps} steps of ${batchSize}×${seqLen} tokens on ${device}`);
 
+  // Ctrl-C: finish the current step, write a checkpoint, and stop (a second Ctrl-C kills at once).
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+    console.error(`\nstopping after this step; continue later with: slmkit train --resume --out ${String(values.out)} --name ${String(values.name)}`);
+  };
+  process.on("SIGINT", onInterrupt);
   const result = await new Trainer({
     model,
     optimizer,
@@ -184,7 +192,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     runConfig: { command: "slmkit train", options: { ...values, resume: false } },
     progress: !quiet,
     title: `${String(values.name)}: ${preset} MiniCPM, WSD (${decay} decay)`,
-  }).fit(values.resume ? { resumeFrom: runDir } : {});
+    signal: stop.signal,
+  })
+    .fit(values.resume ? { resumeFrom: runDir } : {})
+    .finally(() => process.off("SIGINT", onInterrupt));
 
   const samples: string[] = [];
   const maxNewTokens = int("sample-tokens", 1);

@@ -54,6 +54,8 @@ export interface TrainerOptions {
   progress?: boolean | ProgressStream;
   /** Title of the loss curve. */
   title?: string;
+  /** Aborting it stops the run cleanly after the current step, with a checkpoint when outDir is set. */
+  signal?: AbortSignal;
 }
 
 /** Options of Trainer.fit(). */
@@ -70,6 +72,8 @@ export interface FitResult {
   metrics: MetricsRecord[];
   /** The last checkpoint written or resumed from, or null. */
   checkpoint: string | null;
+  /** True when `signal` stopped the run before `steps`. */
+  stopped: boolean;
 }
 
 /** Running sums between two metrics records (saved in checkpoints so that resumed averages match). */
@@ -127,7 +131,7 @@ function checkBatch(b: Batch, expected: { batchSize: number; seqLen: number } | 
  * await trainer.fit();                                  // or: await trainer.fit({ resumeFrom: "runs/demo" })
  */
 export class Trainer {
-  private readonly opts: Required<Omit<TrainerOptions, "valid" | "outDir" | "onLog" | "runConfig" | "title">> & TrainerOptions;
+  private readonly opts: Required<Omit<TrainerOptions, "valid" | "outDir" | "onLog" | "runConfig" | "title" | "signal">> & TrainerOptions;
 
   constructor(options: TrainerOptions) {
     if (options === null || typeof options !== "object") throw new ArgumentError("Trainer: expected an options object");
@@ -232,7 +236,7 @@ export class Trainer {
       tokens += stepTokens;
       interval = { lossSum: interval.lossSum + loss, steps: interval.steps + 1, tokens: interval.tokens + stepTokens, seconds: interval.seconds + seconds };
       elapsed = (performance.now() - sessionStart) / 1000;
-      const last = step === o.steps;
+      const last = step === o.steps || o.signal?.aborted === true;
       const evaluate = o.valid !== undefined && (last || (o.evalEvery > 0 && step % o.evalEvery === 0));
       if (last || evaluate || step % o.logEvery === 0) {
         const record: MetricsRecord = {
@@ -252,7 +256,8 @@ export class Trainer {
         progress?.log(record, startStep, startElapsed);
       }
       progress?.update(step, loss, lr, stepTokens / seconds, elapsed, startStep, startElapsed);
-      if (o.outDir && (last || (o.checkpointEvery > 0 && step % o.checkpointEvery === 0))) {
+      const stopping = last || o.signal?.aborted === true; // onLog may have aborted just now
+      if (o.outDir && (stopping || (o.checkpointEvery > 0 && step % o.checkpointEvery === 0))) {
         const state: SavedState = {
           format: "slmkit-trainer",
           version: 1,
@@ -270,13 +275,14 @@ export class Trainer {
         };
         checkpoint = saveCheckpoint(o.outDir, o.model, o.optimizer, state, o.keepCheckpoints);
       }
+      if (stopping) break;
       // Let timers and signal handlers run between steps (a step itself is synchronous native work).
       await new Promise<void>((resolve) => setImmediate(resolve));
       sessionStart = performance.now() - elapsed * 1000;
     }
     progress?.finish();
     if (o.outDir) writeFileAtomic(path.join(o.outDir, "loss.svg"), lossCurveSvg(metrics, o.schedule, o.steps, o.title ?? path.basename(path.resolve(o.outDir))));
-    return { step, metrics, checkpoint };
+    return { step, metrics, checkpoint, stopped: step < o.steps };
   }
 
   private batchLoss(batch: Batch) {

@@ -204,6 +204,26 @@ describe("Trainer", () => {
     s.dispose();
   });
 
+  it("stops cleanly after the current step when its signal aborts, with a checkpoint to resume from", async () => {
+    const s = setup(6);
+    const outDir = path.join(dir, "stop");
+    const controller = new AbortController();
+    const result = await new Trainer({
+      ...s,
+      valid: undefined,
+      schedule: phasedSchedule(0.01, 1, 8, 10),
+      steps: 10,
+      logEvery: 1,
+      checkpointEvery: 100,
+      outDir,
+      onLog: (r) => r.step === 4 && controller.abort(),
+      signal: controller.signal,
+    }).fit();
+    expect([result.step, result.stopped, result.checkpoint]).toEqual([4, true, path.join(outDir, "checkpoints", "step-0000004")]);
+    expect(fs.existsSync(path.join(outDir, "loss.svg"))).toBe(true);
+    s.dispose();
+  });
+
   it("rejects bad options with errors naming them", async () => {
     const s = setup(0);
     const schedule = phasedSchedule(0.01, 1, 2, 3);
