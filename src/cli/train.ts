@@ -12,7 +12,7 @@ import { ArgumentError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
 import { MiniCPM } from "../models/minicpm/index.js";
 import { AdamW } from "../optim/adamw.js";
-import { WSD } from "../schedule/wsd.js";
+import { WSD, type WsdDecay } from "../schedule/wsd.js";
 import { noGrad } from "../tensor/graph.js";
 import { Trainer } from "../train/trainer.js";
 import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
@@ -43,8 +43,9 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: "lr", type: "string", value: "X", default: "0.01", help: "peak learning rate (μP groups scale it per parameter)" },
     { name: "warmup", type: "string", value: "N", default: "50", help: "linear warmup steps" },
     { name: "decay-fraction", type: "string", value: "X", default: "0.2", help: "share of the steps spent in the WSD decay phase" },
-    { name: "decay", type: "string", value: "exponential|cosine|linear", default: "exponential", help: "shape of the WSD decay" },
-    { name: "final-lr-ratio", type: "string", value: "X", default: "0.1", help: "learning rate at the end of the decay, as a share of --lr" },
+    { name: "decay", type: "string", value: "exponential|cosine|linear|1-sqrt", default: "exponential", help: "shape of the WSD decay (MiniCPM: exponential)" },
+    { name: "half-life", type: "string", value: "N", help: "steps per halving of the exponential decay (default: a quarter of the decay steps)" },
+    { name: "min-lr-ratio", type: "string", value: "X", default: "0.01", help: "floor of the decay, as a share of --lr" },
     { name: "weight-decay", type: "string", value: "X", default: "0.1", help: "AdamW decoupled weight decay of the matrices" },
     { name: "clip", type: "string", value: "X", default: "1", help: "gradient-norm clipping threshold (0 disables clipping)" },
     { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
@@ -155,13 +156,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   // Hugging Face's config.json: the model's fields plus the keys that name the architecture.
   writeJsonAtomic(path.join(runDir, "config.json"), { architectures: ["MiniCPMForCausalLM"], model_type: "minicpm", torch_dtype: "float32", ...model.config });
   const optimizer = new AdamW(model.parameterGroups({ weightDecay: num("weight-decay", 0) }), { betas: [0.9, 0.95], eps: 1e-8 });
+  const decaySteps = Math.round(decayFraction * steps);
+  const warmupSteps = Math.min(warmup, steps - decaySteps);
   const schedule = new WSD({
-    lr,
-    warmupSteps: warmup,
-    totalSteps: steps,
-    decaySteps: Math.round(decayFraction * steps),
-    decay: decay as "exponential" | "cosine" | "linear",
-    finalLrRatio: num("final-lr-ratio", 0),
+    peakLr: lr,
+    warmupSteps,
+    stableSteps: steps - warmupSteps - decaySteps,
+    decaySteps,
+    decay: decay as WsdDecay,
+    halfLife: decay !== "exponential" ? undefined : values["half-life"] !== undefined ? num("half-life", 0, true) : Math.max(1, decaySteps / 4),
+    minLrRatio: num("min-lr-ratio", 0),
   });
   log(`${preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${steps} steps of ${batchSize}×${seqLen} tokens on ${device}`);
 
@@ -218,5 +222,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
         `try: slmkit generate --run ${runDir} --prompt "The state of the Union"`,
     );
   }
+  optimizer.dispose();
   for (const p of model.parameters()) p.dispose();
 }

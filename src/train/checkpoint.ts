@@ -60,7 +60,11 @@ export function saveCheckpoint(outDir: string, model: TrainableModel, optimizer:
   writeDirAtomic(dir, (tmp) => {
     saveSafetensors(path.join(tmp, "model.safetensors"), model.stateDict(), { format: "pt" });
     const opt = optimizer.stateDict();
-    saveSafetensors(path.join(tmp, "optimizer.safetensors"), opt.tensors, { format: "slmkit-optimizer" });
+    try {
+      saveSafetensors(path.join(tmp, "optimizer.safetensors"), opt.tensors, { format: "slmkit-optimizer" });
+    } finally {
+      disposeAll(opt.tensors);
+    }
     writeJsonAtomic(path.join(tmp, "optimizer.json"), opt.meta);
     writeJsonAtomic(path.join(tmp, "trainer.json"), state);
   });

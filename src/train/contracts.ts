@@ -26,13 +26,16 @@ export interface OptimizerState {
 
 /** The optimiser interface the Trainer drives (AdamW implements it). */
 export interface TrainOptimizer {
-  /** Global gradient norm and the factor that brings it down to `maxNorm` (1 when it is already below). */
+  /**
+   * Global gradient norm and the factor min(1, maxNorm / norm) that the optimiser folds into its next
+   * step() (the gradients themselves are not rewritten).
+   */
   clipGradNorm(maxNorm: number): { norm: number; scale: number };
-  /** One update with the scheduled rate; gradients are multiplied by `gradScale` first. */
-  step(lr: number, opts?: { gradScale?: number }): void;
+  /** One update at the scheduled rate (times each group's multiplier), with any pending clip factor applied. */
+  step(lr: number): void;
   /** Drops every parameter's gradient. */
   zeroGrad(): void;
-  /** The live state (the tensors are the optimiser's own; the trainer only reads them). */
+  /** A copy of the state; the caller owns (and disposes) the tensors. */
   stateDict(): OptimizerState;
   /** Copies a saved state in; the caller keeps ownership of the given tensors. */
   loadStateDict(state: OptimizerState): void;

@@ -1,6 +1,6 @@
 // Small stand-ins for the model, optimiser, sampler and schedule, made of existing ops, so the Trainer's
 // tests exercise exactly the contracts in src/train/contracts.ts and run in seconds.
-import { adamwStep, crossEntropy, embedding, globalNorm, item, keep, matmul, noGrad, randn, zerosLike, type Tensor } from "../../src/index.js";
+import { adamwStep, clone, crossEntropy, embedding, globalNorm, item, keep, matmul, noGrad, randn, zerosLike, type Tensor } from "../../src/index.js";
 import { runKernel } from "../../src/ops/dispatch.js";
 import type { Batch, BatchSource, OptimizerState, TrainableModel, TrainOptimizer } from "../../src/train/contracts.js";
 import type { Schedule } from "../../src/schedule/schedule.js";
@@ -32,7 +32,7 @@ export class Bigram implements TrainableModel {
   }
 }
 
-/** AdamW over named parameters through the fused adamwStep kernel. */
+/** AdamW over named parameters through the fused adamwStep kernel, with AdamW's contract (pending clip factor, state copies). */
 export class TestAdamW implements TrainOptimizer {
   stepCount = 0;
   private readonly names: string[];
@@ -45,12 +45,16 @@ export class TestAdamW implements TrainOptimizer {
     this.expAvg = this.params.map((p) => keep(zerosLike(p)));
     this.expAvgSq = this.params.map((p) => keep(zerosLike(p)));
   }
+  private pendingClip = 1;
   clipGradNorm(maxNorm: number): { norm: number; scale: number } {
     const norm = item(globalNorm(this.params.map((p) => p.grad!)));
-    return { norm, scale: norm > maxNorm ? maxNorm / norm : 1 };
+    this.pendingClip = norm > maxNorm ? maxNorm / norm : 1;
+    return { norm, scale: this.pendingClip };
   }
-  step(lr: number, { gradScale = 1 } = {}): void {
+  step(lr: number): void {
     this.stepCount++;
+    const gradScale = this.pendingClip;
+    this.pendingClip = 1;
     const grads = this.params.map((p) => p.grad!);
     adamwStep({ params: this.params, grads, expAvg: this.expAvg, expAvgSq: this.expAvgSq, lr, weightDecay: 0.01, beta1: 0.9, beta2: 0.95, eps: this.eps, step: this.stepCount, gradScale });
   }
@@ -60,8 +64,8 @@ export class TestAdamW implements TrainOptimizer {
   stateDict(): OptimizerState {
     const tensors: Record<string, Tensor<"f32">> = {};
     this.names.forEach((n, i) => {
-      tensors[`${n}.exp_avg`] = this.expAvg[i]!;
-      tensors[`${n}.exp_avg_sq`] = this.expAvgSq[i]!;
+      tensors[`${n}.exp_avg`] = clone(this.expAvg[i]!);
+      tensors[`${n}.exp_avg_sq`] = clone(this.expAvgSq[i]!);
     });
     return { meta: { stepCount: this.stepCount }, tensors };
   }
