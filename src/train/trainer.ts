@@ -11,6 +11,7 @@ import { item } from "../ops/readback.js";
 import type { Schedule } from "../schedule/schedule.js";
 import { noGrad } from "../tensor/graph.js";
 import { tidy } from "../tensor/scope.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.js";
 import type { Batch, BatchSource, TrainableModel, TrainOptimizer } from "./contracts.js";
 import { NonFiniteLossError } from "./errors.js";
@@ -133,6 +134,9 @@ function checkBatch(b: Batch, expected: { batchSize: number; seqLen: number } | 
 export class Trainer {
   private readonly opts: Required<Omit<TrainerOptions, "valid" | "outDir" | "onLog" | "runConfig" | "title" | "signal">> & TrainerOptions;
 
+  /** Shape of the first training batch; later ones must match it. */
+  private batchShape: { batchSize: number; seqLen: number } | null = null;
+
   constructor(options: TrainerOptions) {
     if (options === null || typeof options !== "object") throw new ArgumentError("Trainer: expected an options object");
     for (const key of ["model", "optimizer", "schedule", "train"] as const) {
@@ -197,26 +201,12 @@ export class Trainer {
     const startStep = step;
     const startElapsed = elapsed;
     let sessionStart = performance.now() - elapsed * 1000;
-    let shape: { batchSize: number; seqLen: number } | null = null;
     o.model.train?.();
 
     while (step < o.steps) {
       const lr = o.schedule.at(step);
       const t0 = performance.now();
-      let lossSum = 0;
-      let stepTokens = 0;
-      for (let micro = 0; micro < o.gradAccumSteps; micro++) {
-        const batch = o.train.next();
-        checkBatch(batch, shape);
-        shape = { batchSize: batch.batchSize, seqLen: batch.seqLen };
-        lossSum += tidy(() => {
-          const loss = this.batchLoss(batch);
-          backward(o.gradAccumSteps === 1 ? loss : mul(loss, 1 / o.gradAccumSteps));
-          return item(loss);
-        });
-        stepTokens += batch.batchSize * batch.seqLen;
-      }
-      const loss = lossSum / o.gradAccumSteps;
+      const { loss, tokens: stepTokens } = this.accumulateGradients();
       // Without clipping the norm is still measured (for the log and the NaN check) against a bound no norm reaches.
       const { norm } = tidy(() => o.optimizer.clipGradNorm(o.clipNorm ?? Number.MAX_VALUE));
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
@@ -286,7 +276,29 @@ export class Trainer {
     return { step, metrics, checkpoint, stopped: step < o.steps };
   }
 
-  private batchLoss(batch: Batch) {
+  /**
+   * Runs forward and backward over gradAccumSteps micro-batches, each loss weighted 1/gradAccumSteps so the
+   * summed gradients are those of one large batch; returns their mean loss and the tokens seen.
+   */
+  private accumulateGradients(): { loss: number; tokens: number } {
+    const o = this.opts;
+    let lossSum = 0;
+    let tokens = 0;
+    for (let micro = 0; micro < o.gradAccumSteps; micro++) {
+      const batch = o.train.next();
+      checkBatch(batch, this.batchShape);
+      this.batchShape = { batchSize: batch.batchSize, seqLen: batch.seqLen };
+      lossSum += tidy(() => {
+        const loss = this.batchLoss(batch);
+        backward(o.gradAccumSteps === 1 ? loss : mul(loss, 1 / o.gradAccumSteps));
+        return item(loss);
+      });
+      tokens += batch.batchSize * batch.seqLen;
+    }
+    return { loss: lossSum / o.gradAccumSteps, tokens };
+  }
+
+  private batchLoss(batch: Batch): Tensor<"f32"> {
     const shape = [batch.batchSize, batch.seqLen];
     const inputs = tensor(batch.inputs, { shape, device: this.opts.device });
     const targets = tensor(batch.targets, { shape, device: this.opts.device });
@@ -297,7 +309,7 @@ export class Trainer {
   private evaluate(start: unknown): number {
     const o = this.opts;
     const valid = o.valid!;
-    valid.setState(start);
+    if (start !== undefined) valid.setState(start);
     o.model.eval?.();
     let sum = 0;
     try {
