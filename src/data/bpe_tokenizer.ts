@@ -34,6 +34,8 @@ export class BpeTokenizer {
   readonly eosId: number | null;
   /** Contents of the special tokens, in id order. */
   readonly specialTokens: readonly string[];
+  /** Whether a space is put before text that does not start with one (tokenizer.json's add_prefix_space). */
+  readonly addPrefixSpace: boolean;
 
   private readonly vocab: Map<string, number>;
   private readonly tokens: (string | undefined)[];
@@ -44,7 +46,6 @@ export class BpeTokenizer {
   private readonly addedTokens: AddedTokenJSON[];
   private readonly addedIds: Map<string, number>;
   private readonly addedPattern: RegExp | null;
-  private readonly addPrefixSpace: boolean;
   private readonly ignoreMerges: boolean;
   private readonly cache = new Map<string, number[]>();
 
