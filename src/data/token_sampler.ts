@@ -82,7 +82,8 @@ export class TokenSampler implements BatchSource {
   }
 
   /**
-   * A sampler over token shards (see `writeShard`); each shard is a separate sequence.
+   * A sampler over token shards (see `writeShard`); each shard is a separate sequence. Every shard is read
+   * into memory (2 or 4 bytes per token).
    *
    * @example
    * const train = TokenSampler.fromShards(paths, { batchSize: 8, seqLen: 512, validFraction: 0.005 });
