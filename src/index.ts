@@ -29,6 +29,15 @@ export { swiglu } from "./ops/swiglu.js";
 export { adamwStep, globalNorm, type AdamWStepArgs } from "./ops/adamw.js";
 export { data, dataSync, item, toArray, to } from "./ops/readback.js";
 export { KERNELS, kernelNamesFor, type KernelSpec } from "./ops/table.js";
+export { BpeTokenizer } from "./data/bpe_tokenizer.js";
+export type { BpeTrainOptions } from "./data/bpe_train.js";
+export type { TokenizerJSON, AddedTokenJSON } from "./data/tokenizer_json.js";
+export { writeShard, readShard, type Shard, type WriteShardOptions } from "./data/shard.js";
+export { tokenizeFiles, type TokenizeFilesOptions } from "./data/tokenize_files.js";
+export type { Batch, BatchSource, JSONValue } from "./data/batch.js";
+export { TokenSampler, type TokenSamplerOptions } from "./data/token_sampler.js";
+export { MixtureSampler, type MixtureComponent, type MixtureSamplerOptions } from "./data/mixture_sampler.js";
+export { loadSotu, sotuTexts, type SotuAddress, type SotuOptions } from "./data/sotu.js";
 // Training: the Trainer, its checkpoints, and safetensors / atomic file I/O.
 export { Trainer, type TrainerOptions, type FitOptions, type FitResult } from "./train/trainer.js";
 export { NonFiniteLossError } from "./train/errors.js";
