@@ -29,3 +29,6 @@ export { swiglu } from "./ops/swiglu.js";
 export { adamwStep, globalNorm, type AdamWStepArgs } from "./ops/adamw.js";
 export { data, dataSync, item, toArray, to } from "./ops/readback.js";
 export { KERNELS, kernelNamesFor, type KernelSpec } from "./ops/table.js";
+export * from "./nn/index.js";
+export * from "./init/index.js";
+export * from "./models/minicpm/index.js";
