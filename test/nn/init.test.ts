@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 
-function stats(t: S.Tensor): { mean: number; std: number; n: number } {
+function stats(t: S.Tensor<"f32">): { mean: number; std: number; n: number } {
   const v = t.dataSync();
   const n = v.length;
   const mean = v.reduce((a, x) => a + x, 0) / n;
@@ -14,7 +14,7 @@ function stats(t: S.Tensor): { mean: number; std: number; n: number } {
  * For n normal samples the mean has standard error σ/sqrt(n) and the sample std relative standard error
  * 1/sqrt(2n); five standard errors make a false failure a < 1e-6 event.
  */
-function expectNormal(t: S.Tensor, sigma: number, label: string): void {
+function expectNormal(t: S.Tensor<"f32">, sigma: number, label: string): void {
   const { mean, std, n } = stats(t);
   expect(Math.abs(mean), `${label} mean`).toBeLessThan((5 * sigma) / Math.sqrt(n));
   expect(Math.abs(std / sigma - 1), `${label} std`).toBeLessThan(5 / Math.sqrt(2 * n));
