@@ -1,0 +1,2 @@
+export { initNormal, initConstant, withSeed } from "./normal.js";
+export { initMuP, initStandard, type MuPInitOptions, type StandardInitOptions } from "./mup.js";

@@ -1,0 +1,46 @@
+import type { Device } from "../../backend/backend.js";
+import { CausalSelfAttention } from "../../nn/attention.js";
+import type { LayerKVCache } from "../../nn/kv_cache.js";
+import { SwiGLUMLP } from "../../nn/mlp.js";
+import { Module } from "../../nn/module.js";
+import { RMSNorm } from "../../nn/rms_norm.js";
+import { add, mul } from "../../ops/elementwise.js";
+import { tidy } from "../../tensor/scope.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import type { MiniCPMConfig } from "./config.js";
+
+/**
+ * One pre-norm MiniCPM block: h + s·attn(norm(h)), then h + s·mlp(norm(h)), with s = scale_depth / sqrt(L)
+ * under μP (1 otherwise). Submodule names follow Hugging Face (self_attn, mlp, input_layernorm,
+ * post_attention_layernorm).
+ */
+export class MiniCPMDecoderLayer extends Module {
+  readonly selfAttn: CausalSelfAttention;
+  readonly mlp: SwiGLUMLP;
+  readonly inputLayernorm: RMSNorm;
+  readonly postAttentionLayernorm: RMSNorm;
+  private readonly residualScale: number;
+
+  constructor(config: MiniCPMConfig, device: Device | undefined) {
+    super();
+    const C = config.hidden_size;
+    // Weights start at zero here; the model initialises every parameter in one seeded pass.
+    this.selfAttn = this.registerModule(
+      "self_attn",
+      new CausalSelfAttention({ hiddenSize: C, numHeads: config.num_attention_heads, numKvHeads: config.num_key_value_heads, ropeTheta: config.rope_theta, device, std: 0 }),
+    );
+    this.mlp = this.registerModule("mlp", new SwiGLUMLP(C, config.intermediate_size, { device, std: 0 }));
+    this.inputLayernorm = this.registerModule("input_layernorm", new RMSNorm(C, { eps: config.rms_norm_eps, device }));
+    this.postAttentionLayernorm = this.registerModule("post_attention_layernorm", new RMSNorm(C, { eps: config.rms_norm_eps, device }));
+    this.residualScale = config.use_mup ? config.scale_depth / Math.sqrt(config.num_hidden_layers) : 1;
+  }
+
+  /** h [B, T, C] -> [B, T, C]. */
+  forward(h: Tensor<"f32">, opts: { positionOffset: number; cache?: LayerKVCache }): Tensor<"f32"> {
+    return tidy(() => {
+      const branch = (y: Tensor<"f32">) => (this.residualScale === 1 ? y : mul(y, this.residualScale));
+      const afterAttn = add(h, branch(this.selfAttn.forward(this.inputLayernorm.forward(h), opts)));
+      return add(afterAttn, branch(this.mlp.forward(this.postAttentionLayernorm.forward(afterAttn))));
+    });
+  }
+}
