@@ -46,7 +46,7 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
       ...[...NUMBER_FLAGS, ...STRING_FLAGS, "kind", "steps", "out", "title", "json"].map((f) => [f, { type: "string" as const }]),
       ["help", { type: "boolean" as const, short: "h" }],
     ]);
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
   } catch (e) {
     console.error(`schedule: ${(e as Error).message}\n\n${HELP}`);
     return 2;
