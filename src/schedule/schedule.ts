@@ -10,4 +10,12 @@ export interface Schedule {
   at(step: number): number;
   /** A plain JSON description from which `scheduleFromJSON` rebuilds an equal schedule. */
   toJSON(): { kind: string } & Record<string, unknown>;
+  /** Steps where a new phase starts (e.g. "decay"), for plot markers and logs; absent when it has none. */
+  phaseStarts?(): PhaseStart[];
+}
+
+/** The first step of a named phase of a schedule. */
+export interface PhaseStart {
+  step: number;
+  phase: string;
 }
