@@ -80,5 +80,5 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
     });
   });
   write("\n");
-  for (const p of model.parameters()) p.dispose();
+  model.dispose();
 }

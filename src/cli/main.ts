@@ -5,6 +5,8 @@ import { cuda } from "../backend/cuda.js";
 import { runDemo } from "./demo.js";
 import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
 import { GENERATE_SPEC, generateCommand } from "./generate.js";
+import { scheduleCommand } from "./schedule.js";
+import { tokenizeCommand } from "./tokenize.js";
 import { TRAIN_SPEC, trainCommand } from "./train.js";
 import "../index.js";
 
@@ -26,13 +28,15 @@ const DOCTOR_SPEC: CommandSpec = {
   flags: [{ name: "json", type: "boolean", help: "print JSON" }],
 };
 
-const COMMANDS: readonly CommandSpec[] = [TRAIN_SPEC, GENERATE_SPEC, DEMO_SPEC, DOCTOR_SPEC];
+const COMMANDS = [TRAIN_SPEC.name, GENERATE_SPEC.name, "tokenize", "schedule", DEMO_SPEC.name, DOCTOR_SPEC.name];
 
 const HELP = `slmkit <command> [options]
 
 commands:
   train     train a language model (no options: a tiny MiniCPM on the State of the Union texts, a few minutes on the CPU)
   generate  stream text from a trained run: slmkit generate --run runs/sotu-tiny --prompt "..."
+  tokenize  train or load a BPE tokenizer and write token shards
+  schedule  plot a learning-rate schedule (WSD, cosine, ...) to an SVG file
   demo      train a small character-level model on the CPU and print the loss
   doctor    print Node, N-API, CPU kernels (ISA, threads), addon paths and CUDA status
   help      this text
@@ -67,11 +71,13 @@ async function main(argv: string[]): Promise<void> {
   const [command = "help", ...rest] = argv;
   if (command === "train") await trainCommand(rest);
   else if (command === "generate") generateCommand(rest);
+  else if (command === "tokenize") process.exitCode = await tokenizeCommand(rest);
+  else if (command === "schedule") process.exitCode = await scheduleCommand(rest);
   else if (command === "demo") demoCommand(rest);
   else if (command === "doctor") doctorCommand(rest);
   else if (command === "help" || command === "--help" || command === "-h") console.log(HELP);
   else {
-    console.error(`unknown command ${command}; commands: ${COMMANDS.map((c) => c.name).join(", ")}\n\n${HELP}`);
+    console.error(`unknown command ${command}; commands: ${COMMANDS.join(", ")}\n\n${HELP}`);
     process.exitCode = 2;
   }
 }

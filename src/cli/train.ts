@@ -223,5 +223,5 @@ export async function trainCommand(argv: string[]): Promise<void> {
     );
   }
   optimizer.dispose();
-  for (const p of model.parameters()) p.dispose();
+  model.dispose();
 }

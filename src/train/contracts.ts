@@ -41,18 +41,5 @@ export interface TrainOptimizer {
   loadStateDict(state: OptimizerState): void;
 }
 
-/** One batch of token ids: row-major [batchSize, seqLen] inputs and their next-token targets. */
-export interface Batch {
-  inputs: Int32Array;
-  targets: Int32Array;
-  batchSize: number;
-  seqLen: number;
-}
-
-/** An endless, seeded stream of batches whose position can be saved and restored exactly. */
-export interface BatchSource {
-  next(): Batch;
-  /** A JSON-able position; setState(state()) later continues with the same batches. */
-  state(): unknown;
-  setState(state: unknown): void;
-}
+/** Batches come from the data samplers' contract (TokenSampler, MixtureSampler). */
+export type { Batch, BatchSource } from "../data/batch.js";

@@ -13,6 +13,7 @@ import { noGrad } from "../tensor/graph.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.js";
+import type { JSONValue } from "../data/batch.js";
 import type { Batch, BatchSource, TrainableModel, TrainOptimizer } from "./contracts.js";
 import { NonFiniteLossError } from "./errors.js";
 import { lossCurveSvg } from "./loss_curve.js";
@@ -92,8 +93,8 @@ interface SavedState extends TrainerState {
   steps: number;
   schedule: unknown;
   rng: { seed: number; offset: number };
-  trainData: unknown;
-  validStart: unknown;
+  trainData: JSONValue;
+  validStart: JSONValue | undefined;
   elapsed: number;
   tokens: number;
   interval: Interval;
@@ -306,7 +307,7 @@ export class Trainer {
   }
 
   /** Mean loss over the same `evalBatches` validation batches each time (the sampler restarts at `start`). */
-  private evaluate(start: unknown): number {
+  private evaluate(start: JSONValue | undefined): number {
     const o = this.opts;
     const valid = o.valid!;
     if (start !== undefined) valid.setState(start);

@@ -28,7 +28,7 @@ function cli(...args: string[]): string {
 describe("slmkit CLI", () => {
   it("--help of every command lists every flag", () => {
     const main = cli("--help");
-    for (const c of ["train", "generate", "demo", "doctor"]) expect(main).toMatch(new RegExp(`^  ${c} `, "m"));
+    for (const c of ["train", "generate", "tokenize", "schedule", "demo", "doctor"]) expect(main).toMatch(new RegExp(`^  ${c} `, "m"));
     const trainHelp = cli("train", "--help");
     expect(trainHelp).toBe(helpText(TRAIN_SPEC) + "\n");
     for (const f of TRAIN_SPEC.flags) expect(trainHelp).toContain(`--${f.name}`);
@@ -40,6 +40,8 @@ describe("slmkit CLI", () => {
     expect(genHelp).toBe(helpText(GENERATE_SPEC) + "\n");
     expect(cli("demo", "--help")).toContain("--steps N");
     expect(cli("doctor", "--help")).toContain("--json");
+    expect(cli("tokenize", "--help")).toContain("slmkit tokenize");
+    expect(cli("schedule", "--help")).toContain("slmkit schedule");
   });
 
   it("rejects unknown flags and bad values naming the flag", async () => {

@@ -3,12 +3,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dataSync, manualSeed, memory, mul, type Tensor } from "../../src/index.js";
+import { TokenSampler } from "../../src/data/token_sampler.js";
+import { WSD } from "../../src/schedule/wsd.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import { latestCheckpoint } from "../../src/train/checkpoint.js";
 import { NonFiniteLossError } from "../../src/train/errors.js";
 import type { MetricsRecord } from "../../src/train/metrics.js";
 import { Trainer, type TrainerOptions } from "../../src/train/trainer.js";
-import { Bigram, bigramEntropy, markovTokens, phasedSchedule, TestAdamW, WindowSource } from "./fixtures.js";
+import { adamwFor, Bigram, bigramEntropy, markovTokens } from "./fixtures.js";
 
 const V = 16;
 const TOKENS = markovTokens(V, 4000);
@@ -20,13 +22,13 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** A fresh model, optimiser and samplers; `seed` sets the initial weights. */
+/** A fresh model, optimiser and samplers; `seed` sets the initial weights (the data order is fixed). */
 function setup(seed: number, batchSize = 8, seqLen = 16) {
   manualSeed(seed);
   const model = new Bigram(V, 16);
-  const optimizer = new TestAdamW(model.params);
-  const train = new WindowSource(TOKENS, batchSize, seqLen);
-  const valid = new WindowSource(VALID, 8, 16);
+  const optimizer = adamwFor(model);
+  const train = new TokenSampler(TOKENS, { batchSize, seqLen, seed: 1 });
+  const valid = new TokenSampler(VALID, { batchSize: 8, seqLen: 16, seed: 2 });
   const dispose = () => {
     model.dispose();
     optimizer.dispose();
@@ -34,15 +36,20 @@ function setup(seed: number, batchSize = 8, seqLen = 16) {
   return { model, optimizer, train, valid, dispose };
 }
 
+/** WSD with a linear decay to 10%: warmup W, decay D, stable for the rest of `steps`. */
+function wsd(peakLr: number, warmupSteps: number, decaySteps: number, steps: number): WSD {
+  return new WSD({ peakLr, warmupSteps, stableSteps: steps - warmupSteps - decaySteps, decaySteps, decay: "linear", minLrRatio: 0.1 });
+}
+
 function weights(model: Bigram): Float32Array[] {
-  return Object.values(model.params).map((p) => dataSync(p).slice());
+  return model.parameters().map((p) => dataSync(p).slice());
 }
 
 describe("Trainer", () => {
   it("converges on a tiny task: the loss falls well below its start", async () => {
     const s = setup(1);
     const steps = 300;
-    const { metrics } = await new Trainer({ ...s, schedule: phasedSchedule(0.05, 20, 240, steps), steps, logEvery: 10, evalEvery: 100, evalBatches: 4 }).fit();
+    const { metrics } = await new Trainer({ ...s, schedule: wsd(0.05, 20, steps - 240, steps), steps, logEvery: 10, evalEvery: 100, evalBatches: 4 }).fit();
     const first = metrics[0]!.loss;
     const last = metrics.at(-1)!;
     // The start is about ln V (random init); the floor is the data's own bigram entropy (float64 count).
@@ -58,7 +65,7 @@ describe("Trainer", () => {
   it("accumulating k micro-batches equals one batch k times larger", async () => {
     const run = async (batchSize: number, gradAccumSteps: number) => {
       const s = setup(3, batchSize);
-      const { metrics } = await new Trainer({ ...s, valid: undefined, schedule: phasedSchedule(0.01, 1, 3, 4), steps: 4, gradAccumSteps, logEvery: 1 }).fit();
+      const { metrics } = await new Trainer({ ...s, valid: undefined, schedule: wsd(0.01, 1, 1, 4), steps: 4, gradAccumSteps, logEvery: 1 }).fit();
       const w = weights(s.model);
       s.dispose();
       return { metrics, w };
@@ -77,7 +84,7 @@ describe("Trainer", () => {
     const steps = 20;
     const options = (s: ReturnType<typeof setup>, outDir: string): TrainerOptions => ({
       ...s,
-      schedule: phasedSchedule(0.03, 3, 14, steps),
+      schedule: wsd(0.03, 3, steps - 14, steps),
       steps,
       logEvery: 1,
       evalEvery: 4,
@@ -125,7 +132,6 @@ describe("Trainer", () => {
     const s = setup(2);
     let calls = 0;
     const model = {
-      ...s.model,
       stateDict: () => s.model.stateDict(),
       loadStateDict: (sd: Record<string, Tensor>) => s.model.loadStateDict(sd),
       loss: (x: Tensor<"i32">, y: Tensor<"i32">) => {
@@ -134,7 +140,7 @@ describe("Trainer", () => {
       },
     };
     const outDir = path.join(dir, "nan");
-    const trainer = new Trainer({ ...s, model, valid: undefined, schedule: phasedSchedule(0.01, 1, 8, 10), steps: 10, checkpointEvery: 3, outDir });
+    const trainer = new Trainer({ ...s, model, valid: undefined, schedule: wsd(0.01, 1, 2, 10), steps: 10, checkpointEvery: 3, outDir });
     const error = await trainer.fit().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteLossError);
     const ckpt = path.join(outDir, "checkpoints", "step-0000006");
@@ -145,24 +151,24 @@ describe("Trainer", () => {
     expect(fs.readdirSync(path.join(outDir, "checkpoints")).sort()).toEqual(["latest", "step-0000003", "step-0000006"]);
     // The weights are those of step 6: the NaN step changed nothing.
     const saved = loadSafetensors(path.join(ckpt, "model.safetensors")).tensors;
-    for (const [k, p] of Object.entries(s.model.params)) {
+    for (const [k, p] of s.model.namedParameters()) {
       expect(Buffer.from(dataSync(p).buffer).equals(Buffer.from(dataSync(saved[k]!).buffer))).toBe(true);
       saved[k]!.dispose();
     }
-    expect(Object.values(s.model.params).every((p) => p.grad === undefined)).toBe(true);
+    expect(s.model.parameters().every((p) => p.grad === undefined)).toBe(true);
     s.dispose();
   });
 
   it("writes metrics, the loss curve and rotating checkpoints, and leaks nothing from step to step", async () => {
+    const before = memory();
     const s = setup(4);
     const outDir = path.join(dir, "run");
-    const before = memory();
     const live: number[][] = [];
     const steps = 12;
     const lines: string[] = [];
     await new Trainer({
       ...s,
-      schedule: phasedSchedule(0.01, 2, 9, steps),
+      schedule: wsd(0.01, 2, steps - 9, steps),
       steps,
       logEvery: 1,
       evalEvery: 2,
@@ -176,23 +182,24 @@ describe("Trainer", () => {
     }).fit();
     expect(live.length).toBe(steps);
     for (const m of live) expect(m).toEqual(live[0]);
-    expect([memory().numTensors, memory().numBytes]).toEqual([before.numTensors, before.numBytes]);
 
     const ckpts = path.join(outDir, "checkpoints");
     expect(fs.readdirSync(ckpts).sort()).toEqual(["latest", "step-0000008", "step-0000010", "step-0000012"]);
     expect(fs.readFileSync(path.join(ckpts, "latest"), "utf8").trim()).toBe("step-0000012");
     expect(fs.readdirSync(path.join(ckpts, "step-0000012")).sort()).toEqual(["model.safetensors", "optimizer.json", "optimizer.safetensors", "trainer.json"]);
     const state = JSON.parse(fs.readFileSync(path.join(ckpts, "step-0000012", "trainer.json"), "utf8"));
-    expect(state).toMatchObject({ step: 12, schedule: { kind: "test-phased" }, runConfig: { name: "run", seed: 4 }, trainData: { pos: 12 * 8 * 16 } });
+    expect(state).toMatchObject({ step: 12, schedule: { kind: "wsd" }, runConfig: { name: "run", seed: 4 }, trainData: s.train.state() });
     expect(state.metrics.length).toBe(steps);
-    expect(Object.keys(loadSafetensors(path.join(ckpts, "step-0000012", "model.safetensors")).tensors)).toEqual(["embed.weight", "head.weight"]);
+    const saved = loadSafetensors(path.join(ckpts, "step-0000012", "model.safetensors")).tensors;
+    expect(Object.keys(saved).sort()).toEqual(["embed.weight", "head.weight"]);
+    Object.values(saved).forEach((t) => t.dispose());
 
     const records = fs.readFileSync(path.join(outDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MetricsRecord);
     expect(records.length).toBe(steps);
     for (const r of records) {
       expect(Object.keys(r)).toEqual(expect.arrayContaining(["step", "loss", "lr", "gradNorm", "tokensPerSec", "tokens", "elapsed"]));
       expect(r.valLoss !== undefined).toBe(r.step % 2 === 0);
-      expect(r.lr).toBe(phasedSchedule(0.01, 2, 9, steps).at(r.step - 1));
+      expect(r.lr).toBe(wsd(0.01, 2, steps - 9, steps).at(r.step - 1));
     }
     const svg = fs.readFileSync(path.join(outDir, "loss.svg"), "utf8");
     expect(svg).toContain(">validation<");
@@ -202,6 +209,8 @@ describe("Trainer", () => {
     expect(lines.length).toBe(steps);
     expect(lines[11]).toMatch(/^step 12\/12 {2}loss \d\.\d{4} {2}lr .* tok\/s .*ETA 0s {2}val \d\.\d{4}\n$/);
     s.dispose();
+    // Parameters and optimiser moments were all that lived on; checkpoint copies and batches are gone.
+    expect([memory().numTensors, memory().numBytes]).toEqual([before.numTensors, before.numBytes]);
   });
 
   it("stops cleanly after the current step when its signal aborts, with a checkpoint to resume from", async () => {
@@ -211,7 +220,7 @@ describe("Trainer", () => {
     const result = await new Trainer({
       ...s,
       valid: undefined,
-      schedule: phasedSchedule(0.01, 1, 8, 10),
+      schedule: wsd(0.01, 1, 2, 10),
       steps: 10,
       logEvery: 1,
       checkpointEvery: 100,
@@ -226,7 +235,7 @@ describe("Trainer", () => {
 
   it("rejects bad options with errors naming them", async () => {
     const s = setup(0);
-    const schedule = phasedSchedule(0.01, 1, 2, 3);
+    const schedule = wsd(0.01, 1, 1, 3);
     expect(() => new Trainer({ ...s, schedule, steps: 0 })).toThrow(/steps must be a whole number >= 1, got 0/);
     expect(() => new Trainer({ ...s, schedule, steps: 3, gradAccumSteps: 1.5 })).toThrow(/gradAccumSteps/);
     expect(() => new Trainer({ ...s, schedule, steps: 3, clipNorm: -1 })).toThrow(/clipNorm must be a positive number or null/);
