@@ -31,8 +31,10 @@ export function helpText(spec: CommandSpec): string {
     const extra = [f.default !== undefined ? `default ${f.default}` : "", f.multiple ? "repeatable" : ""].filter(Boolean).join(", ");
     return [left, `${f.help}${extra ? ` (${extra})` : ""}`] as const;
   });
-  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
-  return `${spec.usage}\n\n${spec.description}\n\noptions:\n${rows.map(([l, r]) => l.padEnd(width) + r).join("\n")}`;
+  // Descriptions line up in one column; a flag too long for it gets its description on the next line.
+  const width = Math.min(28, Math.max(...rows.map(([l]) => l.length)) + 2);
+  const lines = rows.map(([l, r]) => (l.length + 2 > width ? `${l}\n${" ".repeat(width)}${r}` : l.padEnd(width) + r));
+  return `${spec.usage}\n\n${spec.description}\n\noptions:\n${lines.join("\n")}`;
 }
 
 /** Parsed flags: strings (or string lists) and booleans; `given` lists the flags typed on the command line. */
