@@ -15,7 +15,9 @@ export function noteIfNoGpu(file: string): void {
  * fn applied to `inputs` on the CPU and to their CUDA copies (views and broadcasts are made inside fn, so
  * each device gets the same strided layouts). Returns both results as float64 Refs; frees everything.
  */
-export function onBoth(inputs: readonly Tensor[], fn: (...xs: Tensor[]) => Tensor): { cpu: Ref; cuda: Ref } {
+// fn's parameters are `Tensor<any>`: each test knows its inputs' dtypes, and the ops check them at run time.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function onBoth(inputs: readonly Tensor[], fn: (...xs: Tensor<any>[]) => Tensor): { cpu: Ref; cuda: Ref } {
   return tidy(() => {
     const cpu = toRef(fn(...inputs));
     const onGpu = fn(...inputs.map((t) => t.to("cuda")));
