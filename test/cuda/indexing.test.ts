@@ -71,7 +71,7 @@ describe.skipIf(!gpu.available)("CUDA indexing", () => {
     expect(Array.from(gg.cuda.data)).toEqual(Array.from(gg.cpu.data)); // sums of a few 3s: exact in any order
   });
 
-  it("out-of-range indices are errors naming the kernel and leave y untouched", () => {
+  it("out-of-range indices are errors naming the kernel, and the GPU stays usable", () => {
     const x = randn([4, 3], { device: "cuda" });
     expectSlmkitError(() => indexSelect(x, 0, tensor(new Int32Array([0, 4, 1])).to("cuda")), ["index_select", "index 4 at position 1", "[0, 4)"]);
     expectSlmkitError(() => gather(x, 1, tensor(new Int32Array([0, 1, 3, 0, 0, 0, 0, 0]), { shape: [4, 2] }).to("cuda")), ["gather", "index 3 at position 2"]);
@@ -80,10 +80,10 @@ describe.skipIf(!gpu.available)("CUDA indexing", () => {
     expect(sum(x).to("cpu").item()).toBeCloseTo(sum(x.to("cpu")).item(), 5);
   });
 
-  it("triu and tril for every dtype, any k (including far outside the matrix)", () => {
+  it("triu and tril for every dtype, k inside and far outside the matrix", () => {
     for (const dtype of ["f32", "bf16", "i32", "bool"] as const) {
       const x = cast(randn([3, 5, 7], { std: 5 }), dtype);
-      for (const k of [0, 1, -2, 2.7, -3.5, 100, -100]) {
+      for (const k of [0, 1, -2, 3, -4, 100, -100]) {
         for (const f of [triu, tril]) {
           const r = onBoth([x], (t) => f(t, k));
           expect(Array.from(r.cuda.data), `${f.name} ${dtype} k=${k}`).toEqual(Array.from(r.cpu.data));
