@@ -174,8 +174,6 @@ void launch_elementwise(const char* kernel, const TensorView& y, const TensorVie
 
 // ---- checks -------------------------------------------------------------------------------------
 
-bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
-
 void check_dtype(const char* k, const char* what, const TensorView& t, bool ok, const char* allowed) {
   if (!ok) throw KernelError(std::string(k) + ": " + what + " must be " + allowed + ", got " + dtype_name(t.dtype));
 }
@@ -185,13 +183,6 @@ void check_output(const char* k, const TensorView& y, const TensorView& x, const
     throw KernelError(std::string(k) + ": " + x_name + " " + shape_str(x) + " and y " + shape_str(y) +
                       " must have the same shape");
   if (!y.is_contiguous()) throw KernelError(std::string(k) + ": y " + shape_str(y) + " must be contiguous");
-}
-
-// Calls f(TypeTag<T>) for the float dtypes, and for i32 when allowed; the caller checked the dtype.
-template <typename F> void dispatch_numeric(DType d, bool allow_i32, F&& f) {
-  if (d == DType::f32) f(TypeTag<float>{});
-  else if (d == DType::bf16) f(TypeTag<__nv_bfloat16>{});
-  else if (allow_i32 && d == DType::i32) f(TypeTag<int32_t>{});
 }
 
 // ---- unary ops (functors over the compute type) -------------------------------------------------
@@ -250,7 +241,8 @@ template <typename Op> void unary_kernel(const OpArgs& a) {
   const TensorView* in[1] = {&x};
   dispatch_numeric(x.dtype, Op::allows_i32, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_elementwise<T, T, 1>(Op::name, y, in, stream_of(a), Op{});
+    if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
+      launch_elementwise<T, T, 1>(Op::name, y, in, stream_of(a), Op{});
   });
 }
 
@@ -286,7 +278,7 @@ void clamp(const OpArgs& a) {
   clamp_op<float> op{static_cast<float>(lo), static_cast<float>(hi)};
   dispatch_numeric(x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_elementwise<T, T, 1>(k, y, in, stream_of(a), op);
+    if constexpr (!std::is_same_v<T, int32_t>) launch_elementwise<T, T, 1>(k, y, in, stream_of(a), op);
   });
 }
 
@@ -317,7 +309,8 @@ void pow_scalar(const OpArgs& a) {
   const TensorView* in[1] = {&x};
   dispatch_numeric(x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_elementwise<T, T, 1>(k, y, in, stream_of(a), pow_scalar_op{static_cast<float>(e), form});
+    if constexpr (!std::is_same_v<T, int32_t>)
+      launch_elementwise<T, T, 1>(k, y, in, stream_of(a), pow_scalar_op{static_cast<float>(e), form});
   });
 }
 
@@ -382,7 +375,8 @@ template <typename Op> void binary_kernel(const OpArgs& a) {
   const TensorView* in[2] = {&a.inputs[0], &a.inputs[1]};
   dispatch_numeric(d, Op::allows_i32, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_elementwise<T, T, 2>(Op::name, a.outputs[0], in, stream_of(a), Op{});
+    if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
+      launch_elementwise<T, T, 2>(Op::name, a.outputs[0], in, stream_of(a), Op{});
   });
 }
 

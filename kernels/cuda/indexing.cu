@@ -108,7 +108,7 @@ void check_indexing(const OpArgs& a, const char* k, int idx_rank, bool accumulat
   check_counts(k, a, 2, 1, 0);
   const TensorView &in = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
   const char* in_name = accumulate ? "src" : "x";
-  const bool float_in = in.dtype == DType::f32 || in.dtype == DType::bf16;
+  const bool float_in = is_float(in.dtype);
   if (!(float_in || (!accumulate && in.dtype == DType::i32)))
     throw KernelError(std::string(k) + ": " + in_name + " must be " + (accumulate ? "f32 or bf16" : "f32, bf16 or i32") +
                       ", got " + dtype_name(in.dtype));
@@ -123,13 +123,6 @@ void check_indexing(const OpArgs& a, const char* k, int idx_rank, bool accumulat
                       ", idx " + shape_str(idx) + ", y " + shape_str(y));
 }
 
-// Calls f(TypeTag<T>) for f32, bf16 and (when allowed) i32; the caller checked the dtype.
-template <typename F> void dispatch_data(DType d, F&& f) {
-  if (d == DType::f32) f(TypeTag<float>{});
-  else if (d == DType::bf16) f(TypeTag<__nv_bfloat16>{});
-  else if (d == DType::i32) f(TypeTag<int32_t>{});
-}
-
 void index_select(const OpArgs& a) {
   const char* k = "index_select";
   check_indexing(a, k, 1, false);
@@ -138,7 +131,7 @@ void index_select(const OpArgs& a) {
   if (total == 0) return;
   cudaStream_t stream = stream_of(a);
   check_index_range(k, idx.ptr<int32_t>(), n, A, stream);
-  dispatch_data(x.dtype, [&](auto tag) {
+  dispatch_numeric(x.dtype, true, [&](auto tag) {
     using T = typename decltype(tag)::type;
     index_select_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
   });
@@ -153,9 +146,9 @@ void index_add(const OpArgs& a) {
   if (total == 0) return;
   cudaStream_t stream = stream_of(a);
   check_index_range(k, idx.ptr<int32_t>(), n, A, stream);
-  dispatch_data(y.dtype, [&](auto tag) {
+  dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (!std::is_same_v<T, int32_t>)
+    if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
       index_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
   });
   check_launch(k);
@@ -169,7 +162,7 @@ void gather(const OpArgs& a) {
   if (total == 0) return;
   cudaStream_t stream = stream_of(a);
   check_index_range(k, idx.ptr<int32_t>(), total, A, stream);
-  dispatch_data(x.dtype, [&](auto tag) {
+  dispatch_numeric(x.dtype, true, [&](auto tag) {
     using T = typename decltype(tag)::type;
     gather_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
   });
@@ -184,7 +177,7 @@ void scatter_add(const OpArgs& a) {
   if (total == 0) return;
   cudaStream_t stream = stream_of(a);
   check_index_range(k, idx.ptr<int32_t>(), total, A, stream);
-  dispatch_data(y.dtype, [&](auto tag) {
+  dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)
       scatter_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);

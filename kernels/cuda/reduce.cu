@@ -14,9 +14,13 @@ namespace {
 // accumulators of disjoint parts of the axis (in either order: the result does not depend on which part
 // comes first, so any fixed tree gives the same answer as the CPU up to f32 rounding); finish(acc).
 
-template <typename T> struct sum_red {
+// The host-side traits of each reducer live in a base that does not depend on T, so that they are one
+// set of constants however many storage types instantiate the reducer.
+struct sum_kind {
   static constexpr const char* name = "sum";
   static constexpr bool float_only = false, index_output = false, empty_is_error = false;
+};
+template <typename T> struct sum_red : sum_kind {
   // i32 sums accumulate in i64 and wrap to i32 on store, like a cast of PyTorch's i64 sum.
   using acc_t = std::conditional_t<std::is_same_v<T, int32_t>, long long, float>;
   using out_t = T;
@@ -31,9 +35,11 @@ template <typename T> struct sum_red {
 
 // max/min/argmax/argmin. A NaN beats every number, and among equal values (or NaNs) the lower axis
 // index wins, so argmax returns the first extreme and NaN propagates, as on the CPU.
-template <typename T, bool IsMax, bool Index> struct extreme_red {
+template <bool IsMax, bool Index> struct extreme_kind {
   static constexpr const char* name = IsMax ? (Index ? "argmax" : "max") : (Index ? "argmin" : "min");
   static constexpr bool float_only = false, index_output = Index, empty_is_error = true;
+};
+template <typename T, bool IsMax, bool Index> struct extreme_red : extreme_kind<IsMax, Index> {
   using V = compute_t<T>;
   struct acc_t {
     V v;
@@ -64,9 +70,11 @@ template <typename T> using argmin_red = extreme_red<T, false, true>;
 
 // Online logsumexp: running max m and s = sum exp(x - m). A +inf element makes the result +inf, all
 // -inf (or an empty axis) gives -inf, any NaN gives NaN; infinities never meet in inf - inf.
-template <typename T> struct logsumexp_red {
+struct logsumexp_kind {
   static constexpr const char* name = "logsumexp";
   static constexpr bool float_only = true, index_output = false, empty_is_error = false;
+};
+template <typename T> struct logsumexp_red : logsumexp_kind {
   struct acc_t {
     float m, s;
   };
@@ -197,7 +205,7 @@ template <template <typename> class Red> void reduce_kernel(const OpArgs& a) {
   const std::string k = Red<float>::name;
   check_counts(k.c_str(), a, 1, 1, 0);
   const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  const bool float_ok = x.dtype == DType::f32 || x.dtype == DType::bf16;
+  const bool float_ok = is_float(x.dtype);
   if (!(float_ok || (!Red<float>::float_only && x.dtype == DType::i32)))
     throw KernelError(k + ": x must be " + (Red<float>::float_only ? "f32 or bf16" : "f32, bf16 or i32") + ", got " +
                       dtype_name(x.dtype));

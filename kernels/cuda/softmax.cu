@@ -100,7 +100,7 @@ void check_rows(const OpArgs& a, const char* k, int inputs) {
   check_counts(k, a, inputs, 1, 0);
   const TensorView& y = a.outputs[0];
   const TensorView& x = a.inputs[0];
-  if (x.dtype != DType::f32 && x.dtype != DType::bf16)
+  if (!is_float(x.dtype))
     throw KernelError(std::string(k) + ": inputs must be f32 or bf16, got " + dtype_name(x.dtype));
   for (int i = 0; i < inputs; ++i) {
     const TensorView& t = a.inputs[i];
@@ -121,9 +121,9 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
   if (N * V == 0) return;
   const int lanes = lanes_for(V);
   const unsigned blocks = static_cast<unsigned>((N + kBlockThreads / lanes - 1) / (kBlockThreads / lanes));
-  dispatch_dtype(x.dtype, [&](auto tag) {
+  dispatch_numeric(x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, __nv_bfloat16>)
+    if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
       softmax_forward_kernel<T, Log><<<blocks, kBlockThreads, kBlockThreads * sizeof(MaxSum), stream_of(a)>>>(
           x.ptr<T>(), y.ptr<T>(), N, V, lanes);
   });
@@ -138,9 +138,9 @@ template <bool Log> void softmax_like_backward(const OpArgs& a) {
   if (N * V == 0) return;
   const int lanes = lanes_for(V);
   const unsigned blocks = static_cast<unsigned>((N + kBlockThreads / lanes - 1) / (kBlockThreads / lanes));
-  dispatch_dtype(y.dtype, [&](auto tag) {
+  dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, __nv_bfloat16>)
+    if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
       softmax_backward_kernel<T, Log><<<blocks, kBlockThreads, kBlockThreads * sizeof(float), stream_of(a)>>>(
           y.ptr<T>(), gy.ptr<T>(), gx.ptr<T>(), N, V, lanes);
   });

@@ -1,11 +1,13 @@
 // Element access shared by the CUDA kernel families: storage type <-> compute type (f32 for both float
-// dtypes, int32 for i32, bool for bool), the grouped reduction used by reduce and softmax, and
-// 64-bit-safe grid-stride loops.
+// dtypes, int32 for i32, bool for bool), numeric dtype dispatch, and the grouped reduction used by
+// reduce and softmax.
 #pragma once
 #include <cuda_bf16.h>
 
 #include <cstdint>
 #include <type_traits>
+
+#include "launch.cuh"
 
 namespace slmkit {
 
@@ -25,6 +27,15 @@ template <typename T> __device__ __forceinline__ T store(compute_t<T> v) {
   if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(v);
   else if constexpr (std::is_same_v<T, uint8_t>) return v ? 1 : 0;
   else return v;
+}
+
+inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
+
+// Calls f(TypeTag<T>) for f32 and bf16, and for i32 when allow_i32; other dtypes were rejected by the caller.
+template <typename F> void dispatch_numeric(DType d, bool allow_i32, F&& f) {
+  if (d == DType::f32) f(TypeTag<float>{});
+  else if (d == DType::bf16) f(TypeTag<__nv_bfloat16>{});
+  else if (allow_i32 && d == DType::i32) f(TypeTag<int32_t>{});
 }
 
 // Combines the accumulators of `lanes` consecutive threads (lanes a power of two dividing blockDim.x)
