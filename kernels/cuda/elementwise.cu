@@ -1,0 +1,459 @@
+// Elementwise kernels on CUDA: unary maths, clamp, pow_scalar, binary arithmetic, comparisons and where
+// (native/KERNELS.md). Inputs are strided (stride 0 for broadcast); outputs are contiguous.
+#include <cmath>
+#include <type_traits>
+
+#include "launch.cuh"
+#include "values.cuh"
+
+namespace slmkit {
+namespace {
+
+// ---- layouts ------------------------------------------------------------------------------------
+
+// K input views over one shape, dimensions stored innermost first so the unrolled index loop reads
+// them with constant indices (see copy.cu). The output is contiguous, so its offset is the element index.
+template <int K> struct Layout {
+  int32_t ndim;
+  int64_t shape[kMaxDims];
+  int64_t strides[K][kMaxDims];
+};
+
+// Drops size-1 dimensions and merges neighbours every input steps through contiguously; a contiguous
+// input set becomes one dimension with stride 1, which selects the vectorised kernel.
+template <int K> Layout<K> coalesce(const TensorView& y, const TensorView* const (&in)[K]) {
+  Layout<K> out{};
+  for (int d = y.ndim - 1; d >= 0; --d) {
+    if (y.shape[d] == 1) continue;
+    int k = out.ndim - 1;
+    bool merge = k >= 0;
+    for (int j = 0; j < K && merge; ++j) merge = out.strides[j][k] * out.shape[k] == in[j]->strides[d];
+    if (merge) {
+      out.shape[k] *= y.shape[d];
+    } else {
+      out.shape[out.ndim] = y.shape[d];
+      for (int j = 0; j < K; ++j) out.strides[j][out.ndim] = in[j]->strides[d];
+      ++out.ndim;
+    }
+  }
+  return out;
+}
+
+template <int K> bool is_dense(const Layout<K>& l) {
+  if (l.ndim == 0) return true;
+  if (l.ndim != 1) return false;
+  for (int j = 0; j < K; ++j)
+    if (l.strides[j][0] != 1) return false;
+  return true;
+}
+
+// Whether every offset fits in 32 bits, so the kernels can use cheap 32-bit division.
+template <int K> bool fits32(const Layout<K>& l, int64_t n) {
+  if (n > INT32_MAX) return false;
+  for (int j = 0; j < K; ++j) {
+    int64_t m = 0;
+    for (int d = 0; d < l.ndim; ++d) m += (l.shape[d] - 1) * l.strides[j][d];
+    if (m > INT32_MAX) return false;
+  }
+  return true;
+}
+
+template <int K, typename Index>
+__device__ __forceinline__ void offsets_of(const Layout<K>& l, Index i, Index (&off)[K]) {
+#pragma unroll
+  for (int j = 0; j < K; ++j) off[j] = 0;
+#pragma unroll
+  for (int d = 0; d < kMaxDims; ++d) {
+    if (d < l.ndim) {
+      Index size = static_cast<Index>(l.shape[d]);
+      Index c = i % size;
+      i /= size;
+#pragma unroll
+      for (int j = 0; j < K; ++j) off[j] += c * static_cast<Index>(l.strides[j][d]);
+    }
+  }
+}
+
+// ---- kernels ------------------------------------------------------------------------------------
+
+template <typename T, int K> struct Inputs {
+  const T* p[K];
+};
+
+template <typename Out, typename In, int K, typename F>
+__device__ __forceinline__ Out apply(const F& f, const In (&v)[K]) {
+  if constexpr (K == 1) return store<Out>(f(load(v[0])));
+  else return store<Out>(f(load(v[0]), load(v[1])));
+}
+
+template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+// y [n] = f(x_0[n], ...), all contiguous. These ops are memory-bound, so each thread moves one 16-byte
+// vector of every input per step (N = 16 / sizeof(In); N = 1 when a pointer is not aligned for it);
+// the tail past the last whole vector is done element by element.
+template <typename Out, typename In, int K, int N, typename F>
+__global__ void elementwise_dense_kernel(Out* y, Inputs<In, K> x, int64_t n, F f) {
+  const int64_t step = int64_t(gridDim.x) * blockDim.x;
+  const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t packs = n / N;
+  for (int64_t p = first; p < packs; p += step) {
+    Pack<In, N> in[K];
+#pragma unroll
+    for (int j = 0; j < K; ++j) in[j] = reinterpret_cast<const Pack<In, N>*>(x.p[j])[p];
+    Pack<Out, N> out;
+#pragma unroll
+    for (int e = 0; e < N; ++e) {
+      In v[K];
+#pragma unroll
+      for (int j = 0; j < K; ++j) v[j] = in[j].v[e];
+      out.v[e] = apply<Out, In, K>(f, v);
+    }
+    reinterpret_cast<Pack<Out, N>*>(y)[p] = out;
+  }
+  for (int64_t i = packs * N + first; i < n; i += step) {
+    In v[K];
+#pragma unroll
+    for (int j = 0; j < K; ++j) v[j] = x.p[j][i];
+    y[i] = apply<Out, In, K>(f, v);
+  }
+}
+
+// y [n] contiguous = f(x_0, ...) with each x_j any strides over the layout's shape.
+template <typename Out, typename In, int K, typename Index, typename F>
+__global__ void elementwise_strided_kernel(Out* y, Inputs<In, K> x, Layout<K> layout, Index n, F f) {
+  for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += Index(gridDim.x) * blockDim.x) {
+    Index off[K];
+    offsets_of<K, Index>(layout, i, off);
+    In v[K];
+#pragma unroll
+    for (int j = 0; j < K; ++j) v[j] = x.p[j][off[j]];
+    y[i] = apply<Out, In, K>(f, v);
+  }
+}
+
+// y [n] contiguous = cond ? a : b; cond (bool), a, b any strides. Stored values are moved unchanged.
+template <typename T, typename Index>
+__global__ void where_kernel(T* y, const uint8_t* c, const T* a, const T* b, Layout<3> layout, Index n) {
+  for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += Index(gridDim.x) * blockDim.x) {
+    Index off[3];
+    offsets_of<3, Index>(layout, i, off);
+    y[i] = c[off[0]] ? a[off[1]] : b[off[2]];
+  }
+}
+
+// Launches f over inputs `in` (one storage type In) into contiguous y: the vectorised kernel when the
+// coalesced layout is dense and every pointer is 16-byte aligned, else the index-decomposing one.
+template <typename Out, typename In, int K, typename F>
+void launch_elementwise(const char* kernel, const TensorView& y, const TensorView* const (&in)[K], cudaStream_t stream,
+                        const F& f) {
+  const int64_t n = y.numel();
+  if (n == 0) return;
+  Layout<K> layout = coalesce<K>(y, in);
+  Inputs<In, K> x;
+  bool aligned = reinterpret_cast<uintptr_t>(y.data) % 16 == 0;
+  for (int j = 0; j < K; ++j) {
+    x.p[j] = in[j]->template ptr<In>();
+    aligned = aligned && reinterpret_cast<uintptr_t>(x.p[j]) % 16 == 0;
+  }
+  Out* yp = y.ptr<Out>();
+  if (is_dense(layout)) {
+    constexpr int N = 16 / sizeof(In);
+    if (aligned)
+      elementwise_dense_kernel<Out, In, K, N><<<grid_for((n + N - 1) / N), kBlockThreads, 0, stream>>>(yp, x, n, f);
+    else
+      elementwise_dense_kernel<Out, In, K, 1><<<grid_for(n), kBlockThreads, 0, stream>>>(yp, x, n, f);
+  } else if (fits32(layout, n)) {
+    elementwise_strided_kernel<Out, In, K, uint32_t><<<grid_for(n), kBlockThreads, 0, stream>>>(yp, x, layout, uint32_t(n), f);
+  } else {
+    elementwise_strided_kernel<Out, In, K, uint64_t><<<grid_for(n), kBlockThreads, 0, stream>>>(yp, x, layout, uint64_t(n), f);
+  }
+  check_launch(kernel);
+}
+
+// ---- checks -------------------------------------------------------------------------------------
+
+void check_dtype(const char* k, const char* what, const TensorView& t, bool ok, const char* allowed) {
+  if (!ok) throw KernelError(std::string(k) + ": " + what + " must be " + allowed + ", got " + dtype_name(t.dtype));
+}
+
+void check_output(const char* k, const TensorView& y, const TensorView& x, const char* x_name) {
+  if (!same_shape(x, y))
+    throw KernelError(std::string(k) + ": " + x_name + " " + shape_str(x) + " and y " + shape_str(y) +
+                      " must have the same shape");
+  if (!y.is_contiguous()) throw KernelError(std::string(k) + ": y " + shape_str(y) + " must be contiguous");
+}
+
+// ---- unary ops (functors over the compute type) -------------------------------------------------
+
+// Integer arithmetic wraps (two's complement) like PyTorch's int32 ops; done in uint32 to avoid UB.
+__device__ __forceinline__ int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
+
+struct neg_op {
+  static constexpr const char* name = "neg";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float x) const { return -x; }
+  __device__ int32_t operator()(int32_t x) const { return wrap(0u - static_cast<uint32_t>(x)); }
+};
+struct abs_op {
+  static constexpr const char* name = "abs";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float x) const { return fabsf(x); }
+  __device__ int32_t operator()(int32_t x) const { return x < 0 ? wrap(0u - static_cast<uint32_t>(x)) : x; }
+};
+// `x < 0 ? 0 : x` keeps NaN, as PyTorch's relu does.
+struct relu_op {
+  static constexpr const char* name = "relu";
+  static constexpr bool allows_i32 = true;
+  template <typename V> __device__ V operator()(V x) const { return x < 0 ? V(0) : x; }
+};
+
+// The accurate CUDA maths library forms (not the __expf-style intrinsics): within 1-2 ulp, like the CPU's.
+#define SLMKIT_FLOAT_UNARY(name_, expr)                           \
+  struct name_##_op {                                             \
+    static constexpr const char* name = #name_;                   \
+    static constexpr bool allows_i32 = false;                     \
+    __device__ float operator()(float x) const { return (expr); } \
+  };
+SLMKIT_FLOAT_UNARY(exp, expf(x))
+SLMKIT_FLOAT_UNARY(log, logf(x))
+SLMKIT_FLOAT_UNARY(sqrt, sqrtf(x))
+SLMKIT_FLOAT_UNARY(rsqrt, 1.0f / sqrtf(x))
+SLMKIT_FLOAT_UNARY(sin, sinf(x))
+SLMKIT_FLOAT_UNARY(cos, cosf(x))
+SLMKIT_FLOAT_UNARY(tanh, tanhf(x))
+// Split at 0 so that large negative x gives e^x (down to subnormals) instead of 1/(1+inf) = 0, as the
+// CPU's vectorised sigmoid does.
+SLMKIT_FLOAT_UNARY(sigmoid, x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)))
+SLMKIT_FLOAT_UNARY(silu, x / (1.0f + expf(-x)))
+SLMKIT_FLOAT_UNARY(gelu, 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)))
+SLMKIT_FLOAT_UNARY(erf, erff(x))
+#undef SLMKIT_FLOAT_UNARY
+
+template <typename Op> void unary_kernel(const OpArgs& a) {
+  check_counts(Op::name, a, 1, 1, 0);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  check_dtype(Op::name, "x", x, is_float(x.dtype) || (Op::allows_i32 && x.dtype == DType::i32),
+              Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
+  check_dtype(Op::name, "y", y, y.dtype == x.dtype, "x's dtype");
+  check_output(Op::name, y, x, "x");
+  const TensorView* in[1] = {&x};
+  dispatch_numeric(x.dtype, Op::allows_i32, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
+      launch_elementwise<T, T, 1>(Op::name, y, in, stream_of(a), Op{});
+  });
+}
+
+// clamp(x, lo, hi) = min(max(x, lo), hi): NaN stays NaN and lo > hi gives hi everywhere (PyTorch).
+template <typename V> struct clamp_op {
+  V lo, hi;
+  __device__ V operator()(V x) const {
+    V v = x < lo ? lo : x;
+    return v > hi ? hi : v;
+  }
+};
+
+// An attribute bound as an i32 bound: the tightest integer inside it, saturated to the i32 range.
+int32_t int_bound(double v, bool lower) {
+  double r = lower ? std::ceil(v) : std::floor(v);
+  return static_cast<int32_t>(std::fmin(2147483647.0, std::fmax(-2147483648.0, r)));
+}
+
+void clamp(const OpArgs& a) {
+  const char* k = "clamp";
+  check_counts(k, a, 1, 1, 2);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  check_dtype(k, "x", x, is_float(x.dtype) || x.dtype == DType::i32, "f32, bf16 or i32");
+  check_dtype(k, "y", y, y.dtype == x.dtype, "x's dtype");
+  check_output(k, y, x, "x");
+  const double lo = a.attrs[0], hi = a.attrs[1];
+  if (std::isnan(lo) || std::isnan(hi)) throw KernelError("clamp: bounds must not be NaN (use +-Infinity for none)");
+  const TensorView* in[1] = {&x};
+  if (x.dtype == DType::i32) {
+    launch_elementwise<int32_t, int32_t, 1>(k, y, in, stream_of(a), clamp_op<int32_t>{int_bound(lo, true), int_bound(hi, false)});
+    return;
+  }
+  clamp_op<float> op{static_cast<float>(lo), static_cast<float>(hi)};
+  dispatch_numeric(x.dtype, false, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (!std::is_same_v<T, int32_t>) launch_elementwise<T, T, 1>(k, y, in, stream_of(a), op);
+  });
+}
+
+// pow_scalar: exponents with exact cheap forms skip powf (as PyTorch and the CPU kernel do).
+struct pow_scalar_op {
+  float e;
+  int form;  // 1: x, 2: x*x, 3: sqrt, 4: 1/x, 0: powf
+  __device__ float operator()(float x) const {
+    switch (form) {
+      case 1: return x;
+      case 2: return x * x;
+      case 3: return sqrtf(x);
+      case 4: return 1.0f / x;
+      default: return powf(x, e);
+    }
+  }
+};
+
+void pow_scalar(const OpArgs& a) {
+  const char* k = "pow_scalar";
+  check_counts(k, a, 1, 1, 1);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  check_dtype(k, "x", x, is_float(x.dtype), "f32 or bf16");
+  check_dtype(k, "y", y, y.dtype == x.dtype, "x's dtype");
+  check_output(k, y, x, "x");
+  const double e = a.attrs[0];
+  const int form = e == 1.0 ? 1 : e == 2.0 ? 2 : e == 0.5 ? 3 : e == -1.0 ? 4 : 0;
+  const TensorView* in[1] = {&x};
+  dispatch_numeric(x.dtype, false, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (!std::is_same_v<T, int32_t>)
+      launch_elementwise<T, T, 1>(k, y, in, stream_of(a), pow_scalar_op{static_cast<float>(e), form});
+  });
+}
+
+// ---- binary arithmetic --------------------------------------------------------------------------
+
+struct add_op {
+  static constexpr const char* name = "add";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float a, float b) const { return a + b; }
+  __device__ int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) + uint32_t(b)); }
+};
+struct sub_op {
+  static constexpr const char* name = "sub";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float a, float b) const { return a - b; }
+  __device__ int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) - uint32_t(b)); }
+};
+struct mul_op {
+  static constexpr const char* name = "mul";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float a, float b) const { return a * b; }
+  __device__ int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) * uint32_t(b)); }
+};
+struct div_op {
+  static constexpr const char* name = "div";
+  static constexpr bool allows_i32 = false;
+  __device__ float operator()(float a, float b) const { return a / b; }  // IEEE division (no fast-math)
+};
+struct pow_op {
+  static constexpr const char* name = "pow";
+  static constexpr bool allows_i32 = false;
+  __device__ float operator()(float a, float b) const { return powf(a, b); }
+};
+// A NaN on either side wins (PyTorch's maximum/minimum propagate NaN; fmaxf would not).
+struct maximum_op {
+  static constexpr const char* name = "maximum";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float a, float b) const { return (a > b || a != a) ? a : b; }
+  __device__ int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
+};
+struct minimum_op {
+  static constexpr const char* name = "minimum";
+  static constexpr bool allows_i32 = true;
+  __device__ float operator()(float a, float b) const { return (a < b || a != a) ? a : b; }
+  __device__ int32_t operator()(int32_t a, int32_t b) const { return a < b ? a : b; }
+};
+
+void check_binary(const OpArgs& a, const char* k, bool dtype_ok, const char* allowed, DType out) {
+  check_counts(k, a, 2, 1, 0);
+  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
+  check_dtype(k, "a", x, dtype_ok, allowed);
+  check_dtype(k, "b", w, w.dtype == x.dtype, "a's dtype");
+  check_dtype(k, "y", y, y.dtype == out, out == DType::boolean ? "bool" : "a's dtype");
+  check_output(k, y, x, "a");
+  check_output(k, y, w, "b");
+}
+
+template <typename Op> void binary_kernel(const OpArgs& a) {
+  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
+  check_binary(a, Op::name, is_float(d) || (Op::allows_i32 && d == DType::i32),
+               Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16", d);
+  const TensorView* in[2] = {&a.inputs[0], &a.inputs[1]};
+  dispatch_numeric(d, Op::allows_i32, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
+      launch_elementwise<T, T, 2>(Op::name, a.outputs[0], in, stream_of(a), Op{});
+  });
+}
+
+// ---- comparisons (-> bool) ----------------------------------------------------------------------
+
+#define SLMKIT_COMPARE(name_, oper, bool_ok)                                                \
+  struct name_##_op {                                                                       \
+    static constexpr const char* name = #name_;                                             \
+    static constexpr bool allows_bool = bool_ok;                                            \
+    template <typename V> __device__ bool operator()(V a, V b) const { return a oper b; }   \
+  };
+SLMKIT_COMPARE(eq, ==, true)
+SLMKIT_COMPARE(ne, !=, true)
+SLMKIT_COMPARE(lt, <, false)
+SLMKIT_COMPARE(le, <=, false)
+SLMKIT_COMPARE(gt, >, false)
+SLMKIT_COMPARE(ge, >=, false)
+#undef SLMKIT_COMPARE
+
+template <typename Op> void compare_kernel(const OpArgs& a) {
+  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
+  check_binary(a, Op::name, is_float(d) || d == DType::i32 || (Op::allows_bool && d == DType::boolean),
+               Op::allows_bool ? "f32, bf16, i32 or bool" : "f32, bf16 or i32", DType::boolean);
+  const TensorView* in[2] = {&a.inputs[0], &a.inputs[1]};
+  dispatch_dtype(d, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (Op::allows_bool || !std::is_same_v<T, uint8_t>)
+      launch_elementwise<uint8_t, T, 2>(Op::name, a.outputs[0], in, stream_of(a), Op{});
+  });
+}
+
+// ---- where --------------------------------------------------------------------------------------
+
+void where(const OpArgs& args) {
+  const char* k = "where";
+  check_counts(k, args, 3, 1, 0);
+  const TensorView &c = args.inputs[0], &a = args.inputs[1], &b = args.inputs[2], &y = args.outputs[0];
+  check_dtype(k, "cond", c, c.dtype == DType::boolean, "bool");
+  check_dtype(k, "b", b, b.dtype == a.dtype, "a's dtype");
+  check_dtype(k, "y", y, y.dtype == a.dtype, "a's dtype");
+  check_output(k, y, c, "cond");
+  check_output(k, y, a, "a");
+  check_output(k, y, b, "b");
+  const int64_t n = y.numel();
+  if (n == 0) return;
+  const TensorView* in[3] = {&c, &a, &b};
+  Layout<3> layout = coalesce<3>(y, in);
+  cudaStream_t stream = stream_of(args);
+  dispatch_dtype(a.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const uint8_t* cp = c.ptr<uint8_t>();
+    if (fits32(layout, n))
+      where_kernel<T, uint32_t><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(), layout, uint32_t(n));
+    else
+      where_kernel<T, uint64_t><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(), layout, uint64_t(n));
+  });
+  check_launch(k);
+}
+
+}  // namespace
+
+SLMKIT_REGISTER_KERNELS({
+    {"neg", unary_kernel<neg_op>},           {"abs", unary_kernel<abs_op>},
+    {"exp", unary_kernel<exp_op>},           {"log", unary_kernel<log_op>},
+    {"sqrt", unary_kernel<sqrt_op>},         {"rsqrt", unary_kernel<rsqrt_op>},
+    {"sin", unary_kernel<sin_op>},           {"cos", unary_kernel<cos_op>},
+    {"tanh", unary_kernel<tanh_op>},         {"sigmoid", unary_kernel<sigmoid_op>},
+    {"relu", unary_kernel<relu_op>},         {"silu", unary_kernel<silu_op>},
+    {"gelu", unary_kernel<gelu_op>},         {"erf", unary_kernel<erf_op>},
+    {"clamp", clamp},                        {"pow_scalar", pow_scalar},
+    {"add", binary_kernel<add_op>},          {"sub", binary_kernel<sub_op>},
+    {"mul", binary_kernel<mul_op>},          {"div", binary_kernel<div_op>},
+    {"pow", binary_kernel<pow_op>},          {"maximum", binary_kernel<maximum_op>},
+    {"minimum", binary_kernel<minimum_op>},  {"eq", compare_kernel<eq_op>},
+    {"ne", compare_kernel<ne_op>},           {"lt", compare_kernel<lt_op>},
+    {"le", compare_kernel<le_op>},           {"gt", compare_kernel<gt_op>},
+    {"ge", compare_kernel<ge_op>},           {"where", where},
+});
+
+}  // namespace slmkit
