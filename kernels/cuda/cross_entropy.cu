@@ -9,8 +9,9 @@ namespace slmkit {
 namespace {
 
 constexpr int kRowThreads = 1024;
-constexpr float kLog2e = 1.4426950408889634f;
 
+// Exponentials are of x - max (or x - lse), differences computed in f32 first: large logits keep their
+// precision, and __expf's error (a few ulps, growing with |x - max|) only touches the small terms.
 // Running (max, sum of exp(x - max)) of one thread. A NaN logit makes the sum NaN (fmaxf skips it, the
 // exp of it does not); a row of -inf keeps max = -inf and sum = 0, so lse = -inf as on the CPU.
 struct MaxSum {
@@ -25,9 +26,8 @@ struct MaxSum {
         if (v[i] != v[i]) s = NAN;
       return;
     }
-    if (m_new != m) s *= exp2f((m - m_new) * kLog2e);
-    const float base = m_new * kLog2e;
-    for (int i = 0; i < n; ++i) s += exp2f(fmaf(v[i], kLog2e, -base));
+    if (m_new != m) s *= __expf(m - m_new);
+    for (int i = 0; i < n; ++i) s += __expf(v[i] - m_new);
     m = m_new;
   }
 
@@ -37,8 +37,8 @@ struct MaxSum {
       s = s + s2;  // both empty so far (0), or NaN carried
       return;
     }
-    const float a = m == m_new ? s : s * exp2f((m - m_new) * kLog2e);
-    const float b = m2 == m_new ? s2 : s2 * exp2f((m2 - m_new) * kLog2e);
+    const float a = m == m_new ? s : s * __expf(m - m_new);
+    const float b = m2 == m_new ? s2 : s2 * __expf(m2 - m_new);
     m = m_new;
     s = a + b;
   }
@@ -117,11 +117,11 @@ __global__ void cross_entropy_backward_kernel(const T* __restrict__ logits,     
   const int64_t t = targets[r];
   const bool ignored = t == ignore_index;
   const float scale = ignored ? 0.0f : gloss[r];
-  const float base = lse[r] * kLog2e;
-  // softmax(x) = exp(x - lse) = 2^(x*log2e - lse*log2e); ignored rows are zero, whatever the logits hold.
+  const float row_lse = lse[r];
+  // softmax(x) = exp(x - lse); ignored rows are zero, whatever the logits hold.
   auto grad = [&](float x, int64_t i) {
     if (ignored) return 0.0f;
-    const float p = exp2f(fmaf(x, kLog2e, -base));
+    const float p = __expf(x - row_lse);
     return (i == t ? p - 1.0f : p) * scale;
   };
   for_row_packs(row, V, [&](const float* v, int n, int64_t i0) {
