@@ -45,10 +45,14 @@ struct MaxSum {
 };
 
 // Every element of a row once: the unaligned head and the tail one at a time, the body in 16-byte
-// packs. Rows of odd length V start at any element offset, so the split is computed per row.
+// packs. Rows of odd length V start at any element offset, so the split is computed per row. Each
+// thread loads kUnroll packs before using any, so several loads are in flight per thread.
+constexpr int kUnroll = 4;
+
 template <typename T, typename F>
 __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
   constexpr int VEC = kPack16<T>;
+  using P = Pack<T, VEC>;
   const int64_t mis = (reinterpret_cast<uintptr_t>(row) & 15) / sizeof(T);
   int64_t head = mis ? VEC - mis : 0;
   if (head > V) head = V;
@@ -57,13 +61,24 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
     float v = to_f32(row[i]);
     f(&v, 1, i);
   }
-  const Pack<T, VEC>* packs = reinterpret_cast<const Pack<T, VEC>*>(row + head);
-  for (int64_t j = threadIdx.x; j < body; j += blockDim.x) {
-    const Pack<T, VEC> p = packs[j];
-    float v[VEC];
+  const P* packs = reinterpret_cast<const P*>(row + head);
+  for (int64_t j0 = threadIdx.x; j0 < body; j0 += kUnroll * int64_t(blockDim.x)) {
+    P p[kUnroll];
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) v[k] = to_f32(p.v[k]);
-    f(v, VEC, head + j * VEC);
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t j = j0 + u * int64_t(blockDim.x);
+      if (j < body) p[u] = packs[j];
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t j = j0 + u * int64_t(blockDim.x);
+      if (j < body) {
+        float v[VEC];
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) v[k] = to_f32(p[u].v[k]);
+        f(v, VEC, head + j * VEC);
+      }
+    }
   }
   for (int64_t i = head + body * VEC + threadIdx.x; i < V; i += blockDim.x) {
     float v = to_f32(row[i]);
