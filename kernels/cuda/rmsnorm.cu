@@ -199,8 +199,10 @@ __global__ void rmsnorm_backward_loop_kernel(const T* __restrict__ x,         //
   const int packs = C / VEC;
   const P* wp = reinterpret_cast<const P*>(w);
   float* part = gw_partial + static_cast<int64_t>(blockIdx.x) * C;
-  for (int c = threadIdx.x; c < C; c += blockDim.x) part[c] = 0.0f;
-  // Each thread owns the same columns in the zeroing above and the updates below (c = j*VEC + k).
+  // Each thread owns columns j*VEC + k for its packs j, in the zeroing here and the updates below.
+  for (int j = threadIdx.x; j < packs; j += blockDim.x)
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) part[j * VEC + k] = 0.0f;
   const int64_t begin = blockIdx.x * rows_per_group;
   const int64_t end = begin + rows_per_group < N ? begin + rows_per_group : N;
   for (int64_t row = begin; row < end; ++row) {
