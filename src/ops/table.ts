@@ -74,14 +74,14 @@ export const KERNELS: Readonly<Record<string, KernelSpec>> = {
   rmsnorm_backward: spec(["x", "w", "rstd", "gy"], ["gx", "gw"], [], FLOAT),
   attention_forward: spec(["q", "k", "v"], ["o", "lse"], ["scale", "causal", "kv_offset"], FLOAT),
   attention_backward: spec(["q", "k", "v", "o", "lse", "go"], ["gq", "gk", "gv"], ["scale", "causal", "kv_offset"], FLOAT),
-  cross_entropy_forward: spec(["logits", "targets"], ["loss", "lse"], ["ignore_index"], FLOAT),
-  cross_entropy_backward: spec(["logits", "targets", "lse", "gloss"], ["glogits"], ["ignore_index"], FLOAT),
-  rope_forward: spec(["x"], ["y"], ["theta", "position_offset"], FLOAT),
-  rope_backward: spec(["gy"], ["gx"], ["theta", "position_offset"], FLOAT),
-  swiglu_forward: spec(["gate", "up"], ["y"], [], FLOAT),
-  swiglu_backward: spec(["gate", "up", "gy"], ["ggate", "gup"], [], FLOAT),
-  adamw_step: spec(["grads..."], ["params...", "exp_avg...", "exp_avg_sq..."], ["beta1", "beta2", "eps", "step", "grad_scale", "lr_wd..."], FLOAT),
-  global_norm: spec(["tensors..."], ["norm"], [], FLOAT),
+  cross_entropy_forward: spec(["logits", "targets"], ["loss", "lse"], ["ignore_index"], FLOAT, BOTH),
+  cross_entropy_backward: spec(["logits", "targets", "lse", "gloss"], ["glogits"], ["ignore_index"], FLOAT, BOTH),
+  rope_forward: spec(["x"], ["y"], ["theta", "position_offset"], FLOAT, BOTH),
+  rope_backward: spec(["gy"], ["gx"], ["theta", "position_offset"], FLOAT, BOTH),
+  swiglu_forward: spec(["gate", "up"], ["y"], [], FLOAT, BOTH),
+  swiglu_backward: spec(["gate", "up", "gy"], ["ggate", "gup"], [], FLOAT, BOTH),
+  adamw_step: spec(["grads..."], ["params...", "exp_avg...", "exp_avg_sq..."], ["beta1", "beta2", "eps", "step", "grad_scale", "lr_wd..."], FLOAT, BOTH),
+  global_norm: spec(["tensors..."], ["norm"], [], FLOAT, BOTH),
 };
 
 /** Kernel names a backend must register, sorted. */

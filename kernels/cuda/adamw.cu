@@ -1,0 +1,277 @@
+// Multi-tensor AdamW step (torch.optim.AdamW semantics) and the global L2 norm used for clipping.
+// One launch covers every tensor: a table of per-tensor pointers and constants is uploaded to scratch
+// memory from the stream-ordered pool, and each block finds its tensor and chunk by binary search over
+// the table's running chunk counts.
+#include <cmath>
+#include <vector>
+
+#include "fused.cuh"
+
+namespace slmkit {
+namespace {
+
+constexpr int64_t kChunk = 1 << 16;  // elements per block; fixed, so the norm's summation order is too
+constexpr int kThreads = 512;
+
+struct AdamwEntry {
+  float* p;
+  float* m;
+  float* v;
+  const void* g;
+  int64_t numel;
+  int64_t chunk_begin;  // chunks of the tensors before this one
+  float decay;          // 1 - lr * wd
+  float step_size;      // lr / (1 - beta1^step)
+  float bc2_sqrt;       // sqrt(1 - beta2^step)
+  int32_t g_bf16;
+  int32_t packed;  // every pointer 16-byte aligned: float4 / 4 x bf16 accesses
+};
+
+struct AdamwConsts {
+  float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, grad_scale;
+};
+
+struct NormEntry {
+  const void* t;
+  int64_t numel;
+  int64_t chunk_begin;
+  int32_t bf16;
+  int32_t packed;
+};
+
+// The entry whose chunk range holds chunk c (entries sorted by chunk_begin; empty tensors own none).
+template <typename E> __device__ __forceinline__ int find_entry(const E* table, int n, int64_t c) {
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) >> 1;
+    if (table[mid].chunk_begin <= c) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+template <typename G> __device__ __forceinline__ float4 load4(const G* g, int64_t i) {
+  if constexpr (std::is_same_v<G, float>) return reinterpret_cast<const float4*>(g)[i];
+  else {
+    const Pack<__nv_bfloat16, 4> p = reinterpret_cast<const Pack<__nv_bfloat16, 4>*>(g)[i];
+    return make_float4(to_f32(p.v[0]), to_f32(p.v[1]), to_f32(p.v[2]), to_f32(p.v[3]));
+  }
+}
+
+// Same operation order as torch (and kernels/cpu/adamw.cc): decay first, then the moments, then
+// p -= step_size * m / (sqrt(v) / sqrt(bc2) + eps).
+__device__ __forceinline__ void adamw_element(float& p, float& m, float& v, float g, const AdamwEntry& e,
+                                              const AdamwConsts& c) {
+  g *= c.grad_scale;
+  p *= e.decay;
+  m = c.beta1 * m + c.one_minus_beta1 * g;
+  v = c.beta2 * v + c.one_minus_beta2 * g * g;
+  p = p - e.step_size * (m / (sqrtf(v) / e.bc2_sqrt + c.eps));
+}
+
+// Four consecutive elements of p, m, v and g: loaded together, updated, stored.
+struct Quad {
+  float4 p, m, v, g;
+};
+
+template <typename G> __device__ __forceinline__ Quad load_quad(const AdamwEntry& e, const G* g, int64_t i) {
+  return {reinterpret_cast<const float4*>(e.p)[i], reinterpret_cast<const float4*>(e.m)[i],
+          reinterpret_cast<const float4*>(e.v)[i], load4(g, i)};
+}
+
+__device__ __forceinline__ void update_quad(Quad& q, const AdamwEntry& e, const AdamwConsts& c, int64_t i) {
+  adamw_element(q.p.x, q.m.x, q.v.x, q.g.x, e, c);
+  adamw_element(q.p.y, q.m.y, q.v.y, q.g.y, e, c);
+  adamw_element(q.p.z, q.m.z, q.v.z, q.g.z, e, c);
+  adamw_element(q.p.w, q.m.w, q.v.w, q.g.w, e, c);
+  reinterpret_cast<float4*>(e.p)[i] = q.p;
+  reinterpret_cast<float4*>(e.m)[i] = q.m;
+  reinterpret_cast<float4*>(e.v)[i] = q.v;
+}
+
+template <typename G>
+__device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwConsts& c, int64_t begin, int64_t end) {
+  const G* g = static_cast<const G*>(e.g);
+  if (e.packed) {
+    // begin is a multiple of kChunk, hence of 4; the last chunk's ragged end is done element-wise.
+    const int64_t end4 = begin + (end - begin) / 4 * 4;
+    const int64_t n4 = end4 / 4, stride = blockDim.x;
+    int64_t i = begin / 4 + threadIdx.x;
+    // Two quads per step, both loaded before either is stored: twice the loads in flight per thread.
+    for (; i + stride < n4; i += 2 * stride) {
+      Quad a = load_quad(e, g, i), b = load_quad(e, g, i + stride);
+      update_quad(a, e, c, i);
+      update_quad(b, e, c, i + stride);
+    }
+    if (i < n4) {
+      Quad a = load_quad(e, g, i);
+      update_quad(a, e, c, i);
+    }
+    begin = end4;
+  }
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
+    adamw_element(e.p[i], e.m[i], e.v[i], to_f32(g[i]), e, c);
+}
+
+__global__ void __launch_bounds__(kThreads) adamw_step_kernel(const AdamwEntry* __restrict__ table, int n, AdamwConsts c) {
+  const int64_t chunk = blockIdx.x;
+  const AdamwEntry e = table[find_entry(table, n, chunk)];
+  const int64_t begin = (chunk - e.chunk_begin) * kChunk;
+  const int64_t end = begin + kChunk < e.numel ? begin + kChunk : e.numel;
+  if (e.g_bf16) adamw_chunk<__nv_bfloat16>(e, c, begin, end);
+  else adamw_chunk<float>(e, c, begin, end);
+}
+
+template <typename T>
+__device__ __forceinline__ double chunk_sum_squares(const NormEntry& e, int64_t begin, int64_t end) {
+  const T* t = static_cast<const T*>(e.t);
+  float s = 0.0f;
+  if (e.packed) {
+    const int64_t end4 = begin + (end - begin) / 4 * 4;
+    for (int64_t i = begin / 4 + threadIdx.x; i < end4 / 4; i += blockDim.x) {
+      const float4 v = load4(t, i);
+      s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    begin = end4;
+  }
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    const float v = to_f32(t[i]);
+    s += v * v;
+  }
+  return static_cast<double>(s);
+}
+
+// partial[chunk] = sum of squares of the chunk (f32 per thread, f64 across the block).
+__global__ void norm_partial_kernel(const NormEntry* __restrict__ table, int n, double* __restrict__ partial) {
+  const int64_t chunk = blockIdx.x;
+  const NormEntry e = table[find_entry(table, n, chunk)];
+  const int64_t begin = (chunk - e.chunk_begin) * kChunk;
+  const int64_t end = begin + kChunk < e.numel ? begin + kChunk : e.numel;
+  const double s = e.bf16 ? chunk_sum_squares<__nv_bfloat16>(e, begin, end) : chunk_sum_squares<float>(e, begin, end);
+  const double total = block_sum(s);
+  if (threadIdx.x == 0) partial[chunk] = total;
+}
+
+// y = sqrt(sum of partial), each thread summing a fixed strided subset in order, then a fixed tree.
+__global__ void norm_final_kernel(const double* __restrict__ partial, int64_t chunks, float* __restrict__ y) {
+  double s = 0.0;
+  for (int64_t i = threadIdx.x; i < chunks; i += blockDim.x) s += partial[i];
+  s = block_sum(s);
+  if (threadIdx.x == 0) y[0] = static_cast<float>(sqrt(s));
+}
+
+int64_t chunks_of(int64_t numel) { return (numel + kChunk - 1) / kChunk; }
+
+// Uploads a host table into scratch memory in stream order. The copy is from pageable memory, which CUDA
+// stages before returning, so the host vector may go away right after.
+template <typename E> void upload(const char* k, const std::vector<E>& host, const StreamScratch& dev, cudaStream_t s) {
+  check_cuda(cudaMemcpyAsync(dev.as<E>(), host.data(), host.size() * sizeof(E), cudaMemcpyHostToDevice, s), k,
+             "cudaMemcpyAsync (table)");
+}
+
+double attr(const OpArgs& a, const char* k, int i, const char* name) {
+  const double v = a.attrs[i];
+  require(std::isfinite(v), k, std::string(name) + " must be finite, got " + std::to_string(v));
+  return v;
+}
+
+}  // namespace
+
+// inputs: g_0..g_{n-1} (f32 or bf16, contiguous); outputs: p_0..p_{n-1}, m_0..m_{n-1}, v_0..v_{n-1} (f32,
+// g_i's shape, updated in place); attrs: beta1, beta2, eps, step, grad_scale, then lr_i, wd_i per tensor.
+void adamw_step(const OpArgs& a) {
+  const char* k = "adamw_step";
+  const int32_t n = a.num_inputs;
+  require(a.num_outputs == 3 * n && a.num_attrs == 5 + 2 * n, k,
+          "expected n gradients, 3n outputs (p, m, v) and 5 + 2n attrs, got " + std::to_string(n) + " inputs, " +
+              std::to_string(a.num_outputs) + " outputs and " + std::to_string(a.num_attrs) + " attrs");
+  const double beta1 = attr(a, k, 0, "beta1"), beta2 = attr(a, k, 1, "beta2"), eps = attr(a, k, 2, "eps");
+  const double step = attr(a, k, 3, "step"), grad_scale = attr(a, k, 4, "grad_scale");
+  require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, k,
+          "betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
+  require(step >= 1, k, "step counts from 1, got " + std::to_string(step));
+  std::vector<AdamwEntry> table;
+  table.reserve(n);
+  int64_t chunks = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    const std::string idx = std::to_string(i);
+    const TensorView& g = a.inputs[i];
+    require(is_float(g.dtype) && g.is_contiguous(), k,
+            "g_" + idx + " must be a contiguous f32 or bf16 tensor, got " + dtype_name(g.dtype) + " " + shape_str(g));
+    const char* names[3] = {"p_", "m_", "v_"};
+    for (int j = 0; j < 3; ++j) {
+      const TensorView& t = a.outputs[j * n + i];
+      require(same_shape(t, g) && t.dtype == DType::f32 && t.is_contiguous(), k,
+              names[j] + idx + " must be a contiguous f32 tensor of g_" + idx + "'s shape " + shape_str(g) + ", got " +
+                  dtype_name(t.dtype) + " " + shape_str(t));
+    }
+    const double lr = attr(a, k, 5 + 2 * i, "lr"), wd = attr(a, k, 6 + 2 * i, "wd");
+    const int64_t numel = g.numel();
+    if (numel == 0) continue;
+    AdamwEntry e{};
+    e.p = a.outputs[i].ptr<float>();
+    e.m = a.outputs[n + i].ptr<float>();
+    e.v = a.outputs[2 * n + i].ptr<float>();
+    e.g = g.data;
+    e.numel = numel;
+    e.chunk_begin = chunks;
+    e.decay = static_cast<float>(1.0 - lr * wd);
+    e.step_size = static_cast<float>(lr / (1.0 - std::pow(beta1, step)));
+    e.bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step)));
+    e.g_bf16 = g.dtype == DType::bf16;
+    e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) &&
+               (reinterpret_cast<uintptr_t>(e.g) & (e.g_bf16 ? 7 : 15)) == 0;
+    table.push_back(e);
+    chunks += chunks_of(numel);
+  }
+  if (chunks == 0) return;
+  require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks");
+  cudaStream_t stream = stream_of(a);
+  StreamScratch dev(k, table.size() * sizeof(AdamwEntry), stream);
+  upload(k, table, dev, stream);
+  // 1 - beta in f64, as torch: 1.0f - 0.999f is off by 1.3e-5 relative.
+  const AdamwConsts c{static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
+                      static_cast<float>(1.0 - beta2), static_cast<float>(eps), static_cast<float>(grad_scale)};
+  adamw_step_kernel<<<static_cast<unsigned>(chunks), kThreads, 0, stream>>>(dev.as<AdamwEntry>(),
+                                                                            static_cast<int>(table.size()), c);
+  check_launch(k);
+}
+
+// inputs: t_0..t_{n-1} (f32 or bf16, contiguous); outputs: y [1] f32; attrs: none.
+void global_norm(const OpArgs& a) {
+  const char* k = "global_norm";
+  require(a.num_outputs == 1 && a.num_attrs == 0, k,
+          "expected 1 output and no attrs, got " + std::to_string(a.num_outputs) + " outputs and " +
+              std::to_string(a.num_attrs) + " attrs");
+  const TensorView& y = a.outputs[0];
+  require(y.numel() == 1 && y.dtype == DType::f32, k, "y must be f32 [1], got " + std::string(dtype_name(y.dtype)) + " " + shape_str(y));
+  std::vector<NormEntry> table;
+  int64_t chunks = 0;
+  for (int32_t i = 0; i < a.num_inputs; ++i) {
+    const TensorView& t = a.inputs[i];
+    require(is_float(t.dtype) && t.is_contiguous(), k,
+            "t_" + std::to_string(i) + " must be a contiguous f32 or bf16 tensor, got " + dtype_name(t.dtype) + " " +
+                shape_str(t));
+    if (t.numel() == 0) continue;
+    const bool bf16 = t.dtype == DType::bf16;
+    table.push_back({t.data, t.numel(), chunks, bf16, (reinterpret_cast<uintptr_t>(t.data) & (bf16 ? 7 : 15)) == 0});
+    chunks += chunks_of(t.numel());
+  }
+  cudaStream_t stream = stream_of(a);
+  require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks");
+  StreamScratch partial(k, static_cast<size_t>(chunks ? chunks : 1) * sizeof(double), stream);
+  if (chunks > 0) {
+    StreamScratch dev(k, table.size() * sizeof(NormEntry), stream);
+    upload(k, table, dev, stream);
+    norm_partial_kernel<<<static_cast<unsigned>(chunks), kThreads, 0, stream>>>(dev.as<NormEntry>(),
+                                                                                static_cast<int>(table.size()),
+                                                                                partial.as<double>());
+    check_launch(k);
+  }
+  norm_final_kernel<<<1, kThreads, 0, stream>>>(partial.as<double>(), chunks, y.ptr<float>());
+  check_launch(k);
+}
+
+SLMKIT_REGISTER_KERNELS({{"adamw_step", adamw_step}, {"global_norm", global_norm}});
+
+}  // namespace slmkit

@@ -1,0 +1,249 @@
+// Cross-entropy of logits against integer targets (loss = lse - logit[target]): forward and backward.
+// One block per row. The forward finds the row's log-sum-exp in one pass (online max and rescaled sum);
+// the backward reads the row once more and writes gloss * (softmax - onehot) directly.
+#include <cmath>
+
+#include "fused.cuh"
+
+namespace slmkit {
+namespace {
+
+constexpr int kRowThreads = 1024;
+
+// Exponentials are of x - max (or x - lse), differences computed in f32 first: large logits keep their
+// precision, and __expf's error (a few ulps, growing with |x - max|) only touches the small terms.
+// Running (max, sum of exp(x - max)) of one thread. A NaN logit makes the sum NaN (fmaxf skips it, the
+// exp of it does not); a row of -inf keeps max = -inf and sum = 0, so lse = -inf as on the CPU.
+struct MaxSum {
+  float m = -INFINITY;
+  float s = 0.0f;
+
+  __device__ __forceinline__ void add_values(const float* v, int n) {
+    float m_new = m;
+    for (int i = 0; i < n; ++i) m_new = fmaxf(m_new, v[i]);
+    if (m_new == -INFINITY) {
+      for (int i = 0; i < n; ++i)
+        if (v[i] != v[i]) s = NAN;
+      return;
+    }
+    if (m_new != m) s *= __expf(m - m_new);
+    for (int i = 0; i < n; ++i) s += __expf(v[i] - m_new);
+    m = m_new;
+  }
+
+  __device__ __forceinline__ void merge(float m2, float s2) {
+    const float m_new = fmaxf(m, m2);
+    if (m_new == -INFINITY) {
+      s = s + s2;  // both empty so far (0), or NaN carried
+      return;
+    }
+    const float a = m == m_new ? s : s * __expf(m - m_new);
+    const float b = m2 == m_new ? s2 : s2 * __expf(m2 - m_new);
+    m = m_new;
+    s = a + b;
+  }
+};
+
+// Every element of a row once: the unaligned head and the tail one at a time, the body in 16-byte
+// packs. Rows of odd length V start at any element offset, so the split is computed per row. Each
+// thread loads kUnroll packs before using any, so several loads are in flight per thread.
+constexpr int kUnroll = 4;
+
+template <typename T, typename F>
+__device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
+  constexpr int VEC = kPack16<T>;
+  using P = Pack<T, VEC>;
+  const int64_t mis = (reinterpret_cast<uintptr_t>(row) & 15) / sizeof(T);
+  int64_t head = mis ? VEC - mis : 0;
+  if (head > V) head = V;
+  const int64_t body = (V - head) / VEC;
+  for (int64_t i = threadIdx.x; i < head; i += blockDim.x) {
+    float v = to_f32(row[i]);
+    f(&v, 1, i);
+  }
+  const P* packs = reinterpret_cast<const P*>(row + head);
+  for (int64_t j0 = threadIdx.x; j0 < body; j0 += kUnroll * int64_t(blockDim.x)) {
+    P p[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t j = j0 + u * int64_t(blockDim.x);
+      if (j < body) p[u] = packs[j];
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const int64_t j = j0 + u * int64_t(blockDim.x);
+      if (j < body) {
+        float v[VEC];
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) v[k] = to_f32(p[u].v[k]);
+        f(v, VEC, head + j * VEC);
+      }
+    }
+  }
+  for (int64_t i = head + body * VEC + threadIdx.x; i < V; i += blockDim.x) {
+    float v = to_f32(row[i]);
+    f(&v, 1, i);
+  }
+}
+
+template <typename T>
+__global__ void cross_entropy_forward_kernel(const T* __restrict__ logits,       // [N, V]
+                                             const int32_t* __restrict__ targets,  // [N]
+                                             float* __restrict__ loss,             // [N]
+                                             float* __restrict__ lse,              // [N]
+                                             int64_t V, int64_t ignore_index) {
+  const int64_t r = blockIdx.x;
+  const T* row = logits + r * V;
+  MaxSum ms;
+  for_row_packs(row, V, [&](const float* v, int n, int64_t) { ms.add_values(v, n); });
+  // Block merge: warps by shuffle, then the warp maxima and sums through shared memory.
+  for (int o = 16; o > 0; o >>= 1) {
+    const float m2 = __shfl_xor_sync(0xffffffffu, ms.m, o), s2 = __shfl_xor_sync(0xffffffffu, ms.s, o);
+    ms.merge(m2, s2);
+  }
+  __shared__ float wm[32], wsum[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) {
+    wm[warp] = ms.m;
+    wsum[warp] = ms.s;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    MaxSum total;
+    for (int i = 0; i < int(blockDim.x >> 5); ++i) total.merge(wm[i], wsum[i]);
+    const float row_lse = static_cast<float>(static_cast<double>(total.m) + log(static_cast<double>(total.s)));
+    lse[r] = row_lse;
+    const int64_t t = targets[r];
+    loss[r] = t == ignore_index ? 0.0f : row_lse - to_f32(row[t]);
+  }
+}
+
+template <typename T>
+__global__ void cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
+                                              const int32_t* __restrict__ targets,  // [N]
+                                              const float* __restrict__ lse,        // [N]
+                                              const float* __restrict__ gloss,      // [N]
+                                              T* __restrict__ glogits,              // [N, V]
+                                              int64_t V, int64_t ignore_index, bool same_phase) {
+  constexpr int VEC = kPack16<T>;
+  const int64_t r = blockIdx.x;
+  const T* row = logits + r * V;
+  T* out = glogits + r * V;
+  const int64_t t = targets[r];
+  const bool ignored = t == ignore_index;
+  const float scale = ignored ? 0.0f : gloss[r];
+  const float row_lse = lse[r];
+  // softmax(x) = exp(x - lse); ignored rows are zero, whatever the logits hold.
+  auto grad = [&](float x, int64_t i) {
+    if (ignored) return 0.0f;
+    const float p = __expf(x - row_lse);
+    return (i == t ? p - 1.0f : p) * scale;
+  };
+  for_row_packs(row, V, [&](const float* v, int n, int64_t i0) {
+    if (n == VEC && same_phase) {
+      Pack<T, VEC> p;
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) p.v[k] = from_f32<T>(grad(v[k], i0 + k));
+      *reinterpret_cast<Pack<T, VEC>*>(out + i0) = p;
+    } else {
+      for (int k = 0; k < n; ++k) out[i0 + k] = from_f32<T>(grad(v[k], i0 + k));
+    }
+  });
+}
+
+// Marks the first row whose target is neither a class index nor ignore_index (bad[0] starts at N).
+__global__ void find_bad_target_kernel(const int32_t* __restrict__ targets,  // [N]
+                                       int64_t N, int64_t V, int64_t ignore_index, int* __restrict__ bad) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < N; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t t = targets[i];
+    if (t != ignore_index && (t < 0 || t >= V)) atomicMin(bad, static_cast<int>(i));
+  }
+}
+
+// The contract makes a bad target a KernelError raised before anything is written, so this reads one
+// int back to the host (the only synchronisation of these kernels).
+void check_targets(const char* k, const TensorView& targets, int64_t V, int64_t ignore_index, cudaStream_t stream) {
+  const int64_t N = targets.shape[0];
+  if (N == 0) return;
+  require(N < INT32_MAX, k, "more than 2^31 - 1 rows: targets " + shape_str(targets));
+  StreamScratch bad(k, sizeof(int), stream);
+  const int init = static_cast<int>(N);
+  check_cuda(cudaMemcpyAsync(bad.as<int>(), &init, sizeof(int), cudaMemcpyHostToDevice, stream), k, "cudaMemcpyAsync");
+  find_bad_target_kernel<<<grid_for(N), kBlockThreads, 0, stream>>>(targets.ptr<int32_t>(), N, V, ignore_index,
+                                                                    bad.as<int>());
+  check_launch(k);
+  int row = 0;
+  check_cuda(cudaMemcpyAsync(&row, bad.as<int>(), sizeof(int), cudaMemcpyDeviceToHost, stream), k, "cudaMemcpyAsync");
+  check_cuda(cudaStreamSynchronize(stream), k, "cudaStreamSynchronize");
+  if (row < N) {
+    int32_t t = 0;
+    check_cuda(cudaMemcpy(&t, targets.ptr<int32_t>() + row, sizeof(int32_t), cudaMemcpyDeviceToHost), k, "cudaMemcpy");
+    throw KernelError(std::string(k) + ": target " + std::to_string(t) + " at row " + std::to_string(row) +
+                      " is outside [0, " + std::to_string(V) + ") and is not ignore_index " +
+                      std::to_string(ignore_index));
+  }
+}
+
+// Checks shared by forward and backward; returns ignore_index.
+int64_t check_cross_entropy(const char* k, const OpArgs& a) {
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1];
+  check_dense_float(k, "logits", logits, 2);
+  check_vector(k, "targets", targets, logits.shape[0], DType::i32);
+  const double ii = a.attrs[0];
+  require(std::isfinite(ii) && ii == std::floor(ii), k, "ignore_index must be a whole number, got " + std::to_string(ii));
+  require(logits.shape[0] <= INT32_MAX, k, "at most 2^31 - 1 rows, logits " + shape_str(logits));
+  const int64_t ignore_index = static_cast<int64_t>(ii);
+  check_targets(k, targets, logits.shape[1], ignore_index, stream_of(a));
+  return ignore_index;
+}
+
+}  // namespace
+
+// inputs: logits [N, V] float, targets [N] i32; outputs: loss [N] f32, lse [N] f32; attrs: ignore_index.
+void cross_entropy_forward(const OpArgs& a) {
+  const char* k = "cross_entropy_forward";
+  check_counts(k, a, 2, 2, 1);
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &loss = a.outputs[0], &lse = a.outputs[1];
+  const int64_t ignore_index = check_cross_entropy(k, a);
+  const int64_t N = logits.shape[0], V = logits.shape[1];
+  check_vector(k, "loss", loss, N, DType::f32);
+  check_vector(k, "lse", lse, N, DType::f32);
+  if (N == 0) return;
+  cudaStream_t stream = stream_of(a);
+  dispatch_float(k, logits.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    cross_entropy_forward_kernel<T><<<static_cast<unsigned>(N), kRowThreads, 0, stream>>>(
+        logits.ptr<T>(), targets.ptr<int32_t>(), loss.ptr<float>(), lse.ptr<float>(), V, ignore_index);
+  });
+  check_launch(k);
+}
+
+// inputs: logits [N, V] float, targets [N] i32, lse [N] f32, gloss [N] f32; outputs: glogits [N, V];
+// attrs: ignore_index.
+void cross_entropy_backward(const OpArgs& a) {
+  const char* k = "cross_entropy_backward";
+  check_counts(k, a, 4, 1, 1);
+  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &lse = a.inputs[2], &gloss = a.inputs[3];
+  const TensorView& glogits = a.outputs[0];
+  const int64_t ignore_index = check_cross_entropy(k, a);
+  const int64_t N = logits.shape[0], V = logits.shape[1];
+  check_vector(k, "lse", lse, N, DType::f32);
+  check_vector(k, "gloss", gloss, N, DType::f32);
+  check_like(k, "glogits", glogits, "logits", logits);
+  if (N == 0 || V == 0) return;
+  // The pack split follows the logits row; packed stores need glogits at the same 16-byte phase.
+  const bool same_phase = ((reinterpret_cast<uintptr_t>(logits.data) ^ reinterpret_cast<uintptr_t>(glogits.data)) & 15) == 0;
+  cudaStream_t stream = stream_of(a);
+  dispatch_float(k, logits.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    cross_entropy_backward_kernel<T><<<static_cast<unsigned>(N), kRowThreads, 0, stream>>>(
+        logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<float>(), gloss.ptr<float>(), glogits.ptr<T>(), V,
+        ignore_index, same_phase);
+  });
+  check_launch(k);
+}
+
+SLMKIT_REGISTER_KERNELS({{"cross_entropy_forward", cross_entropy_forward},
+                         {"cross_entropy_backward", cross_entropy_backward}});
+
+}  // namespace slmkit

@@ -1,0 +1,75 @@
+// Rotary position embedding, rotate-half convention (pairs d and d + D/2): forward and backward.
+// A first kernel tabulates cos/sin per (t, d) from f64 angles, as the CPU does; the second rotates every
+// pair of every row, reading its position's table row.
+#include <cmath>
+
+#include "fused.cuh"
+
+namespace slmkit {
+namespace {
+
+// cs[t, d] = (cos, sign * sin) of (position_offset + t) * theta^(-2d/D), the angle in f64.
+__global__ void rope_table_kernel(float2* __restrict__ cs,  // [T, D/2]
+                                  int64_t T_len, int64_t half, double theta, double position_offset, float sign) {
+  const int64_t n = T_len * half;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t t = i / half, d = i % half;
+    const double inv_freq = pow(theta, -2.0 * static_cast<double>(d) / static_cast<double>(2 * half));
+    const double angle = (position_offset + static_cast<double>(t)) * inv_freq;
+    cs[i] = make_float2(static_cast<float>(cos(angle)), sign * static_cast<float>(sin(angle)));
+  }
+}
+
+// One thread per pair (row, d); rows are [B*H*T] of D elements, position t = row % T.
+template <typename T>
+__global__ void rope_apply_kernel(const T* __restrict__ x,      // [B, H, T, D]
+                                  T* __restrict__ y,            // [B, H, T, D]
+                                  const float2* __restrict__ cs,  // [T, D/2]
+                                  int64_t pairs, int64_t T_len, int64_t half) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < pairs; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t row = i / half, d = i % half;
+    const float2 c = cs[(row % T_len) * half + d];
+    const int64_t base = row * 2 * half + d;
+    const float lo = to_f32(x[base]), hi = to_f32(x[base + half]);
+    y[base] = from_f32<T>(lo * c.x - hi * c.y);
+    y[base + half] = from_f32<T>(hi * c.x + lo * c.y);
+  }
+}
+
+// Forward (x -> y) and backward (gy -> gx) are one rotation with opposite signs.
+void rope_run(const OpArgs& a, const char* k, const char* in_name, const char* out_name, float sign) {
+  check_counts(k, a, 1, 1, 2);
+  const TensorView &x = a.inputs[0], &y = a.outputs[0];
+  check_dense_float(k, in_name, x, 4);
+  check_like(k, out_name, y, in_name, x);
+  require(x.shape[3] % 2 == 0, k, std::string("head dim D must be even, got ") + in_name + " " + shape_str(x));
+  const double theta = a.attrs[0], position_offset = a.attrs[1];
+  require(std::isfinite(theta) && theta > 0, k, "theta must be finite and > 0, got " + std::to_string(theta));
+  require(std::isfinite(position_offset), k, "position_offset must be finite, got " + std::to_string(position_offset));
+  const int64_t T_len = x.shape[2], half = x.shape[3] / 2;
+  const int64_t pairs = x.numel() / 2;
+  if (pairs == 0) return;
+  cudaStream_t stream = stream_of(a);
+  StreamScratch table(k, static_cast<size_t>(T_len * half) * sizeof(float2), stream);
+  rope_table_kernel<<<grid_for(T_len * half), kBlockThreads, 0, stream>>>(table.as<float2>(), T_len, half, theta,
+                                                                          position_offset, sign);
+  check_launch(k);
+  dispatch_float(k, x.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    rope_apply_kernel<T><<<grid_for(pairs), kBlockThreads, 0, stream>>>(x.ptr<T>(), y.ptr<T>(), table.as<float2>(),
+                                                                        pairs, T_len, half);
+  });
+  check_launch(k);
+}
+
+}  // namespace
+
+// inputs: x [B, H, T, D] float; outputs: y [B, H, T, D]; attrs: theta, position_offset.
+void rope_forward(const OpArgs& a) { rope_run(a, "rope_forward", "x", "y", 1.0f); }
+
+// inputs: gy [B, H, T, D] float; outputs: gx [B, H, T, D]; attrs: theta, position_offset.
+void rope_backward(const OpArgs& a) { rope_run(a, "rope_backward", "gy", "gx", -1.0f); }
+
+SLMKIT_REGISTER_KERNELS({{"rope_forward", rope_forward}, {"rope_backward", rope_backward}});
+
+}  // namespace slmkit

@@ -1,0 +1,107 @@
+// SwiGLU gating y = silu(gate) * up (the MiniCPM MLP nonlinearity): forward and backward. Elementwise
+// over [N, F]: 16-byte packs when every operand is 16-byte aligned, one element at a time otherwise.
+#include "fused.cuh"
+
+namespace slmkit {
+namespace {
+
+struct SwigluForward {
+  // in: gate, up; out: y
+  __device__ __forceinline__ void operator()(const float* in, float* out) const {
+    const float g = in[0];
+    out[0] = g / (1.0f + expf(-g)) * in[1];
+  }
+};
+
+struct SwigluBackward {
+  // in: gate, up, gy; out: ggate, gup
+  __device__ __forceinline__ void operator()(const float* in, float* out) const {
+    const float g = in[0], u = in[1], dy = in[2];
+    const float s = 1.0f / (1.0f + expf(-g));
+    out[0] = dy * u * (s * (1.0f + g * (1.0f - s)));  // silu'(g) = s * (1 + g * (1 - s))
+    out[1] = dy * (g * s);
+  }
+};
+
+template <int NIN, int NOUT> struct Operands {
+  const void* in[NIN];
+  void* out[NOUT];
+};
+
+// Element i of every operand through f; VEC elements per step (all operands [n], contiguous).
+template <typename T, int VEC, int NIN, int NOUT, typename F>
+__global__ void swiglu_kernel(Operands<NIN, NOUT> ops, int64_t n, F f) {
+  using P = Pack<T, VEC>;
+  const int64_t steps = n / VEC;
+  for (int64_t s = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; s < steps; s += int64_t(gridDim.x) * blockDim.x) {
+    P in[NIN], out[NOUT];
+#pragma unroll
+    for (int j = 0; j < NIN; ++j) in[j] = static_cast<const P*>(ops.in[j])[s];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      float a[NIN], b[NOUT];
+#pragma unroll
+      for (int j = 0; j < NIN; ++j) a[j] = to_f32(in[j].v[k]);
+      f(a, b);
+#pragma unroll
+      for (int j = 0; j < NOUT; ++j) out[j].v[k] = from_f32<T>(b[j]);
+    }
+#pragma unroll
+    for (int j = 0; j < NOUT; ++j) static_cast<P*>(ops.out[j])[s] = out[j];
+  }
+}
+
+template <int NIN, int NOUT, typename F>
+void swiglu_launch(const char* k, DType dtype, const Operands<NIN, NOUT>& ops, int64_t n, F f, cudaStream_t stream) {
+  if (n == 0) return;
+  bool aligned = true;
+  for (const void* p : ops.in) aligned = aligned && aligned16(p);
+  for (void* p : ops.out) aligned = aligned && aligned16(p);
+  dispatch_float(k, dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    constexpr int VEC = kPack16<T>;
+    const int64_t body = aligned ? n / VEC * VEC : 0;
+    if (body > 0) swiglu_kernel<T, VEC><<<grid_for(body / VEC), kBlockThreads, 0, stream>>>(ops, body, f);
+    if (body < n) {
+      // The tail (or everything, when unaligned) one element per step, on shifted operand pointers.
+      Operands<NIN, NOUT> rest = ops;
+      for (auto& p : rest.in) p = static_cast<const T*>(p) + body;
+      for (auto& p : rest.out) p = static_cast<T*>(p) + body;
+      swiglu_kernel<T, 1><<<grid_for(n - body), kBlockThreads, 0, stream>>>(rest, n - body, f);
+    }
+  });
+  check_launch(k);
+}
+
+}  // namespace
+
+// inputs: gate [N, F] float, up [N, F]; outputs: y [N, F]; attrs: none.
+void swiglu_forward(const OpArgs& a) {
+  const char* k = "swiglu_forward";
+  check_counts(k, a, 2, 1, 0);
+  const TensorView &gate = a.inputs[0], &up = a.inputs[1], &y = a.outputs[0];
+  check_dense_float(k, "gate", gate, 2);
+  check_like(k, "up", up, "gate", gate);
+  check_like(k, "y", y, "gate", gate);
+  swiglu_launch(k, gate.dtype, Operands<2, 1>{{gate.data, up.data}, {y.data}}, gate.numel(), SwigluForward{},
+                stream_of(a));
+}
+
+// inputs: gate [N, F] float, up [N, F], gy [N, F]; outputs: ggate [N, F], gup [N, F]; attrs: none.
+void swiglu_backward(const OpArgs& a) {
+  const char* k = "swiglu_backward";
+  check_counts(k, a, 3, 2, 0);
+  const TensorView &gate = a.inputs[0], &up = a.inputs[1], &gy = a.inputs[2];
+  const TensorView &ggate = a.outputs[0], &gup = a.outputs[1];
+  check_dense_float(k, "gate", gate, 2);
+  check_like(k, "up", up, "gate", gate);
+  check_like(k, "gy", gy, "gate", gate);
+  check_like(k, "ggate", ggate, "gate", gate);
+  check_like(k, "gup", gup, "gate", gate);
+  swiglu_launch(k, gate.dtype, Operands<3, 2>{{gate.data, up.data, gy.data}, {ggate.data, gup.data}}, gate.numel(),
+                SwigluBackward{}, stream_of(a));
+}
+
+SLMKIT_REGISTER_KERNELS({{"swiglu_forward", swiglu_forward}, {"swiglu_backward", swiglu_backward}});
+
+}  // namespace slmkit

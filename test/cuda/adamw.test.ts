@@ -1,0 +1,75 @@
+// adamw_step and global_norm on CUDA: many tensors of odd sizes (empty, 1, prime, more than one 2^16
+// chunk) with mixed f32/bf16 gradients, per-tensor lr and weight decay and a grad scale, each step
+// against the float64 torch.optim.AdamW reference; the norm against a float64 sum and for determinism.
+import { describe, expect, it } from "vitest";
+import * as S from "../../src/index.js";
+import { expectClose } from "../helpers/expect.js";
+import { fromRef, toRef } from "../helpers/tensors.js";
+import * as R from "../reference/index.js";
+import { gpuStatus, onGpu } from "./gpu.js";
+
+const rng = new R.Rng(8128);
+const U = R.unitRoundoff.f32;
+const SIZES = [[0], [1], [7], [3, 5], [4099], [65537], [2, 100003], [1031, 517]];
+
+interface Group {
+  p: S.Tensor<"f32">;
+  g: S.Tensor<"f32" | "bf16">;
+  m: S.Tensor<"f32">;
+  v: S.Tensor<"f32">;
+}
+
+function grad(shape: number[], dtype: "f32" | "bf16"): S.Tensor<"f32" | "bf16"> {
+  return onGpu(fromRef(R.roundRef(rng.ref(shape, -0.5, 0.5), dtype), dtype));
+}
+
+describe.skipIf(!gpuStatus.available)("CUDA adamw_step", () => {
+  it("three steps over many odd-sized tensors, mixed grad dtypes, per-tensor lr/wd, grad scale", () => {
+    const groups: Group[] = SIZES.map((shape, i) => ({
+      p: onGpu(fromRef(R.roundRef(rng.ref(shape), "f32"), "f32")),
+      g: grad(shape, i % 2 ? "bf16" : "f32"),
+      m: S.zeros(shape, { device: "cuda" }),
+      v: S.zeros(shape, { device: "cuda" }),
+    }));
+    const lrs = SIZES.map((_, i) => 1e-3 * (i + 1));
+    const wds = SIZES.map((_, i) => (i % 3) * 0.05);
+    const o = { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 0.7 };
+    for (let step = 1; step <= 3; step++) {
+      groups.forEach((g, i) => {
+        g.g.dispose();
+        g.g = grad([...g.p.shape], i % 2 ? "bf16" : "f32");
+      });
+      const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
+      S.adamwStep({ params: groups.map((g) => g.p), grads: groups.map((g) => g.g), expAvg: groups.map((g) => g.m), expAvgSq: groups.map((g) => g.v), lr: lrs, weightDecay: wds, step, ...o });
+      // Same tolerances as test/ops/adamw.test.ts: a few ulps of each result plus the f32 rounding of
+      // the coefficients (1 - beta) and of the update.
+      groups.forEach((g, i) => {
+        const b = before[i]!;
+        const want = R.adamwStep(b.p, b.g, b.m, b.v, { lr: lrs[i]!, weightDecay: wds[i]!, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step, gradScale: o.gradScale });
+        const gs = o.gradScale;
+        expectClose(g.p, want.p, R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lrs[i]! * 40 * U), `p ${i} step ${step}`);
+        expectClose(g.m, want.m, R.ref(want.m.shape, (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12), `m ${i} step ${step}`);
+        expectClose(g.v, want.v, R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15), `v ${i} step ${step}`);
+      });
+    }
+    for (const g of groups) for (const t of [g.p, g.g, g.m, g.v]) t.dispose();
+  });
+});
+
+describe.skipIf(!gpuStatus.available)("CUDA global_norm", () => {
+  it("many tensors of mixed dtypes: the float64 norm, and the same bits on every call", () => {
+    S.tidy(() => {
+      const tensors = SIZES.map((shape, i) => grad(shape, i % 2 ? "bf16" : "f32"));
+      let sq = 0;
+      let n = 0;
+      for (const t of tensors) for (const v of toRef(t).data) (sq += v * v), n++;
+      const want = Math.sqrt(sq);
+      const got = S.globalNorm(tensors);
+      expect(got.device).toBe("cuda");
+      // f32 partial sums of 2^16-element chunks (sqrt(n) roundings), f64 beyond, one f32 rounding.
+      expect(Math.abs(got.item() - want)).toBeLessThanOrEqual(want * (2 * U + 8 * U * Math.sqrt(65536)));
+      expect(S.globalNorm(tensors).item()).toBe(got.item());
+      expect(S.globalNorm([S.zeros([0], { device: "cuda" })]).item()).toBe(0);
+    });
+  });
+});
