@@ -258,6 +258,10 @@ Napi::Value DeviceProperties(const Napi::CallbackInfo& info) {
   out.Set("sharedMemPerBlockOptin", static_cast<double>(d.props.sharedMemPerBlockOptin));
   out.Set("driverVersion", version_text(d.driver_version));
   out.Set("runtimeVersion", version_text(d.runtime_version));
+  // Which GEMM `matmul` uses: cuBLASLt when it loaded, else the hand-written fallback (and why).
+  const CublasLt& lt = cublaslt_library();
+  out.Set("matmulBackend", lt.loaded ? "cublasLt" : "fallback");
+  if (!lt.loaded) out.Set("matmulFallbackReason", lt.reason);
   return out;
 }
 

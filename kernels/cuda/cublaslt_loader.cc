@@ -127,6 +127,11 @@ bool try_load(const std::string& name, CublasLt& t, std::string& failures) {
 
 CublasLt load() {
   CublasLt t;
+  // Tests and users can force the hand-written GEMM (to exercise it, or to rule cuBLASLt out of a bug).
+  if (env_or_empty("SLMKIT_DISABLE_CUBLASLT") == "1") {
+    t.reason = "disabled by SLMKIT_DISABLE_CUBLASLT=1";
+    return t;
+  }
   std::string failures;
   std::string override_path = env_or_empty("SLMKIT_CUBLASLT_PATH");
   if (!override_path.empty()) {

@@ -63,6 +63,7 @@ struct CublasLt {
 };
 
 // Loads cuBLASLt on first call (thread-safe) and returns the same table afterwards; never throws.
+// SLMKIT_DISABLE_CUBLASLT=1 (read once, at that first call) skips loading, so the fallback GEMM runs.
 // Search order: $SLMKIT_CUBLASLT_PATH alone when set; else the sonames libcublasLt.so.13, .so.12, .so
 // (dlopen honours LD_LIBRARY_PATH and the ld.so cache); then $CUDA_HOME/lib64, /usr/local/cuda/lib64,
 // /usr/local/cuda/targets/<arch>-linux/lib; then pip's nvidia wheels under the active virtualenv or

@@ -47,7 +47,10 @@ export const cuda = {
     if (!l) return { available: false, reason: loadError ?? "the CUDA addon is not built" };
     return l.addon.isAvailable();
   },
-  /** Name, compute capability, memory and SM count of the current GPU. */
+  /**
+   * Name, compute capability, memory and SM count of the current GPU, and `matmulBackend`: "cublasLt" or
+   * "fallback" (the hand-written GEMM, with `matmulFallbackReason`; SLMKIT_DISABLE_CUBLASLT=1 forces it).
+   */
   deviceProperties(): Record<string, unknown> {
     return cudaAddon().deviceProperties();
   },

@@ -1,0 +1,477 @@
+// Scaled dot-product attention with GQA, causal masking and a key offset: flash-style forward (online
+// softmax, no T×S matrix) and a backward that recomputes probabilities from lse (native/KERNELS.md).
+//
+// SIMT kernels (correctness first): a warp owns a few query (or key) rows; lane j scores key (or query)
+// j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
+// Deterministic: gk and gv are summed over the query heads sharing a kv head inside one block, no atomics.
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include "launch.cuh"
+
+namespace slmkit {
+namespace {
+
+constexpr int kWarps = 4;           // per block
+constexpr int kRowsPerWarp = 4;     // rows a warp owns: 16 rows per block
+constexpr int kBlockRows = kWarps * kRowsPerWarp;
+constexpr int kTile = 32;           // keys (forward, gq) or queries (gk/gv) per shared-memory tile
+constexpr int kMaxD = 128;          // D <= 32 * kChunks, kChunks <= 4
+constexpr float kNegInf = -INFINITY;
+
+struct AttnDims {
+  int64_t B, H, Hkv, T, S, D;
+  float scale;
+  bool causal;
+  int64_t kv_offset;
+};
+
+template <typename T> __device__ __forceinline__ float to_f(T x) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(x);
+  else return x;
+}
+template <typename T> __device__ __forceinline__ T from_f(float x) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(x);
+  else return x;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Row stride of tiles that lane j reads row j of: odd for even D, so the 32 lanes hit 32 banks.
+__host__ __device__ __forceinline__ int64_t padded(int64_t D) { return D | 1; }
+
+// Copies rows [r0, r0 + rows) of a [n, D] matrix into shared memory as f32 with row stride ld; rows
+// past n become zeros.
+template <typename T>
+__device__ void load_rows(float* dst, int64_t ld, const T* src, int64_t r0, int rows, int64_t n, int64_t D) {
+  for (int64_t i = threadIdx.x; i < int64_t(rows) * D; i += blockDim.x) {
+    const int64_t r = i / D, d = i % D;
+    dst[r * ld + d] = r0 + r < n ? to_f(src[(r0 + r) * D + d]) : 0.f;
+  }
+}
+
+// Last key (exclusive end) any of queries [t0, t1) may see.
+__device__ __forceinline__ int64_t key_end(const AttnDims& g, int64_t t_last) {
+  if (!g.causal) return g.S;
+  const int64_t end = t_last + g.kv_offset + 1;
+  return end < 0 ? 0 : (end < g.S ? end : g.S);
+}
+
+__device__ __forceinline__ bool visible(const AttnDims& g, int64_t t, int64_t s) {
+  return s < g.S && t < g.T && (!g.causal || s <= t + g.kv_offset);
+}
+
+// One block per (b, h, 16 query rows). Shared: q [16][D], k [32][D|1], v [32][D].
+template <typename T, int kChunks>
+__global__ void __launch_bounds__(kWarps * 32)
+    attention_forward_kernel(const T* __restrict__ q,  // [B, H, T, D]
+                             const T* __restrict__ k,  // [B, Hkv, S, D]
+                             const T* __restrict__ v,  // [B, Hkv, S, D]
+                             T* __restrict__ o,        // [B, H, T, D]
+                             float* __restrict__ lse,  // [B, H, T]
+                             AttnDims g) {
+  extern __shared__ float smem[];
+  const int64_t D = g.D, kld = padded(D);
+  float* q_s = smem;
+  float* k_s = q_s + kBlockRows * D;
+  float* v_s = k_s + kTile * kld;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int64_t q_tiles = (g.T + kBlockRows - 1) / kBlockRows;
+  const int64_t bh = blockIdx.x / q_tiles, t0 = (blockIdx.x % q_tiles) * kBlockRows;
+  const int64_t b = bh / g.H, h = bh % g.H, hk = h / (g.H / g.Hkv);
+  const T* qb = q + bh * g.T * D;
+  const T* kb = k + (b * g.Hkv + hk) * g.S * D;
+  const T* vb = v + (b * g.Hkv + hk) * g.S * D;
+  load_rows(q_s, D, qb, t0, kBlockRows, g.T, D);
+
+  float m[kRowsPerWarp], l[kRowsPerWarp], acc[kRowsPerWarp][kChunks];
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) {
+    m[r] = kNegInf;
+    l[r] = 0.f;
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) acc[r][c] = 0.f;
+  }
+  const int64_t s_end = key_end(g, (t0 + kBlockRows < g.T ? t0 + kBlockRows : g.T) - 1);
+  for (int64_t s0 = 0; s0 < s_end; s0 += kTile) {
+    __syncthreads();  // the previous tile is no longer read (and q_s is written, on the first pass)
+    load_rows(k_s, kld, kb, s0, kTile, g.S, D);
+    load_rows(v_s, D, vb, s0, kTile, g.S, D);
+    __syncthreads();
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+      const int row = warp * kRowsPerWarp + r;
+      const int64_t t = t0 + row;
+      const bool vis = visible(g, t, s0 + lane);
+      float score = kNegInf;
+      if (vis) {
+        float dot = 0.f;
+        for (int64_t d = 0; d < D; ++d) dot = fmaf(q_s[row * D + d], k_s[lane * kld + d], dot);
+        score = dot * g.scale;
+      }
+      const float m_new = fmaxf(m[r], warp_max(score));
+      if (m_new == kNegInf) continue;  // no visible key yet for this row (uniform across the warp)
+      const float alpha = __expf(m[r] - m_new);  // 0 when m was -inf
+      const float p = vis ? __expf(score - m_new) : 0.f;
+      l[r] = l[r] * alpha + warp_sum(p);
+      m[r] = m_new;
+#pragma unroll
+      for (int c = 0; c < kChunks; ++c) acc[r][c] *= alpha;
+      for (int j = 0; j < kTile; ++j) {
+        const float pj = __shfl_sync(0xffffffffu, p, j);
+#pragma unroll
+        for (int c = 0; c < kChunks; ++c) {
+          const int64_t d = lane + 32 * c;
+          if (d < D) acc[r][c] = fmaf(pj, v_s[j * D + d], acc[r][c]);
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) {
+    const int64_t t = t0 + warp * kRowsPerWarp + r;
+    if (t >= g.T) continue;
+    const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;  // a row that saw no key: o = 0, lse = -inf
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      const int64_t d = lane + 32 * c;
+      if (d < D) o[(bh * g.T + t) * D + d] = from_f<T>(acc[r][c] * inv);
+    }
+    if (lane == 0) lse[bh * g.T + t] = l[r] > 0.f ? m[r] + logf(l[r]) : kNegInf;
+  }
+}
+
+// delta[row] = sum_d go[row, d] * o[row, d] (f32), one warp per row.
+template <typename T>
+__global__ void attention_delta_kernel(const T* __restrict__ o,   // [rows, D]
+                                       const T* __restrict__ go,  // [rows, D]
+                                       float* __restrict__ delta, // [rows]
+                                       int64_t rows, int64_t D) {
+  const int lane = threadIdx.x % 32;
+  const int64_t warps = int64_t(gridDim.x) * (blockDim.x / 32);
+  for (int64_t row = (int64_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32; row < rows; row += warps) {
+    float s = 0.f;
+    for (int64_t d = lane; d < D; d += 32) s = fmaf(to_f(go[row * D + d]), to_f(o[row * D + d]), s);
+    s = warp_sum(s);
+    if (lane == 0) delta[row] = s;
+  }
+}
+
+// gq: one block per (b, h, 16 query rows), walking the keys as the forward does.
+// Shared: q [16][D], go [16][D], k [32][D|1], v [32][D|1].
+template <typename T, int kChunks>
+__global__ void __launch_bounds__(kWarps * 32)
+    attention_backward_q_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
+                                const T* __restrict__ go,        // [B, H, T, D]
+                                const float* __restrict__ lse,   // [B, H, T]
+                                const float* __restrict__ delta, // [B, H, T]
+                                T* __restrict__ gq,              // [B, H, T, D]
+                                AttnDims g) {
+  extern __shared__ float smem[];
+  const int64_t D = g.D, kld = padded(D);
+  float* q_s = smem;
+  float* go_s = q_s + kBlockRows * D;
+  float* k_s = go_s + kBlockRows * D;
+  float* v_s = k_s + kTile * kld;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int64_t q_tiles = (g.T + kBlockRows - 1) / kBlockRows;
+  const int64_t bh = blockIdx.x / q_tiles, t0 = (blockIdx.x % q_tiles) * kBlockRows;
+  const int64_t b = bh / g.H, h = bh % g.H, hk = h / (g.H / g.Hkv);
+  const T* kb = k + (b * g.Hkv + hk) * g.S * D;
+  const T* vb = v + (b * g.Hkv + hk) * g.S * D;
+  load_rows(q_s, D, q + bh * g.T * D, t0, kBlockRows, g.T, D);
+  load_rows(go_s, D, go + bh * g.T * D, t0, kBlockRows, g.T, D);
+  float row_lse[kRowsPerWarp], row_delta[kRowsPerWarp], acc[kRowsPerWarp][kChunks] = {};
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) {
+    const int64_t t = t0 + warp * kRowsPerWarp + r;
+    row_lse[r] = t < g.T ? lse[bh * g.T + t] : 0.f;
+    row_delta[r] = t < g.T ? delta[bh * g.T + t] : 0.f;
+  }
+  const int64_t s_end = key_end(g, (t0 + kBlockRows < g.T ? t0 + kBlockRows : g.T) - 1);
+  for (int64_t s0 = 0; s0 < s_end; s0 += kTile) {
+    __syncthreads();
+    load_rows(k_s, kld, kb, s0, kTile, g.S, D);
+    load_rows(v_s, kld, vb, s0, kTile, g.S, D);
+    __syncthreads();
+#pragma unroll
+    for (int r = 0; r < kRowsPerWarp; ++r) {
+      const int row = warp * kRowsPerWarp + r;
+      const bool vis = visible(g, t0 + row, s0 + lane);
+      float ds = 0.f;
+      if (vis) {
+        float qk = 0.f, dp = 0.f;
+        for (int64_t d = 0; d < D; ++d) {
+          qk = fmaf(q_s[row * D + d], k_s[lane * kld + d], qk);
+          dp = fmaf(go_s[row * D + d], v_s[lane * kld + d], dp);
+        }
+        const float p = __expf(qk * g.scale - row_lse[r]);
+        ds = p * (dp - row_delta[r]);
+      }
+      for (int j = 0; j < kTile; ++j) {
+        const float dsj = __shfl_sync(0xffffffffu, ds, j);
+#pragma unroll
+        for (int c = 0; c < kChunks; ++c) {
+          const int64_t d = lane + 32 * c;
+          if (d < D) acc[r][c] = fmaf(dsj, k_s[j * kld + d], acc[r][c]);
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) {
+    const int64_t t = t0 + warp * kRowsPerWarp + r;
+    if (t >= g.T) continue;
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      const int64_t d = lane + 32 * c;
+      if (d < D) gq[(bh * g.T + t) * D + d] = from_f<T>(acc[r][c] * g.scale);
+    }
+  }
+}
+
+// gk, gv: one block per (b, kv head, 16 key rows), looping over the H/Hkv query heads that share the kv
+// head and over their visible queries in tiles of 32. Shared: k [16][D], v [16][D], q [32][D|1],
+// go [32][D|1], lse [32], delta [32].
+template <typename T, int kChunks>
+__global__ void __launch_bounds__(kWarps * 32)
+    attention_backward_kv_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
+                                 const T* __restrict__ go, const float* __restrict__ lse,
+                                 const float* __restrict__ delta,
+                                 T* __restrict__ gk,  // [B, Hkv, S, D]
+                                 T* __restrict__ gv,  // [B, Hkv, S, D]
+                                 AttnDims g) {
+  extern __shared__ float smem[];
+  const int64_t D = g.D, qld = padded(D);
+  float* k_s = smem;
+  float* v_s = k_s + kBlockRows * D;
+  float* q_s = v_s + kBlockRows * D;
+  float* go_s = q_s + kTile * qld;
+  float* lse_s = go_s + kTile * qld;
+  float* delta_s = lse_s + kTile;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int64_t k_tiles = (g.S + kBlockRows - 1) / kBlockRows;
+  const int64_t bhk = blockIdx.x / k_tiles, s0 = (blockIdx.x % k_tiles) * kBlockRows;
+  const int64_t b = bhk / g.Hkv, hk = bhk % g.Hkv, group = g.H / g.Hkv;
+  load_rows(k_s, D, k + bhk * g.S * D, s0, kBlockRows, g.S, D);
+  load_rows(v_s, D, v + bhk * g.S * D, s0, kBlockRows, g.S, D);
+  float acc_k[kRowsPerWarp][kChunks] = {}, acc_v[kRowsPerWarp][kChunks] = {};
+  // Query t sees key s when s <= t + kv_offset: the block's first key needs t >= s0 - kv_offset.
+  int64_t t_begin = g.causal ? s0 - g.kv_offset : 0;
+  t_begin = t_begin < 0 ? 0 : t_begin / kTile * kTile;
+  for (int64_t h = hk * group; h < (hk + 1) * group; ++h) {
+    const int64_t bh = b * g.H + h;
+    for (int64_t t0 = t_begin; t0 < g.T; t0 += kTile) {
+      __syncthreads();
+      load_rows(q_s, qld, q + bh * g.T * D, t0, kTile, g.T, D);
+      load_rows(go_s, qld, go + bh * g.T * D, t0, kTile, g.T, D);
+      if (threadIdx.x < kTile) {
+        const int64_t t = t0 + threadIdx.x;
+        lse_s[threadIdx.x] = t < g.T ? lse[bh * g.T + t] : 0.f;
+        delta_s[threadIdx.x] = t < g.T ? delta[bh * g.T + t] : 0.f;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int r = 0; r < kRowsPerWarp; ++r) {
+        const int row = warp * kRowsPerWarp + r;
+        const bool vis = visible(g, t0 + lane, s0 + row);
+        float p = 0.f, ds = 0.f;
+        if (vis) {
+          float qk = 0.f, dp = 0.f;
+          for (int64_t d = 0; d < D; ++d) {
+            qk = fmaf(q_s[lane * qld + d], k_s[row * D + d], qk);
+            dp = fmaf(go_s[lane * qld + d], v_s[row * D + d], dp);
+          }
+          p = __expf(qk * g.scale - lse_s[lane]);
+          ds = p * (dp - delta_s[lane]);
+        }
+        for (int j = 0; j < kTile; ++j) {
+          const float pj = __shfl_sync(0xffffffffu, p, j);
+          const float dsj = __shfl_sync(0xffffffffu, ds, j);
+#pragma unroll
+          for (int c = 0; c < kChunks; ++c) {
+            const int64_t d = lane + 32 * c;
+            if (d < D) {
+              acc_v[r][c] = fmaf(pj, go_s[j * qld + d], acc_v[r][c]);
+              acc_k[r][c] = fmaf(dsj, q_s[j * qld + d], acc_k[r][c]);
+            }
+          }
+        }
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRowsPerWarp; ++r) {
+    const int64_t s = s0 + warp * kRowsPerWarp + r;
+    if (s >= g.S) continue;
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) {
+      const int64_t d = lane + 32 * c;
+      if (d < D) {
+        gk[(bhk * g.S + s) * D + d] = from_f<T>(acc_k[r][c] * g.scale);
+        gv[(bhk * g.S + s) * D + d] = from_f<T>(acc_v[r][c]);
+      }
+    }
+  }
+}
+
+// --- launchers ----------------------------------------------------------------------------------------
+
+void check_like(const char* kernel, const char* name, const TensorView& t, const char* ref_name,
+                const TensorView& ref) {
+  if (!same_shape(t, ref) || t.dtype != ref.dtype || !t.is_contiguous())
+    throw KernelError(std::string(kernel) + ": " + name + " " + shape_str(t) + " " + dtype_name(t.dtype) +
+                      " must be contiguous and match " + ref_name + " " + shape_str(ref) + " " + dtype_name(ref.dtype));
+}
+
+void check_lse(const char* kernel, const TensorView& lse, const AttnDims& g) {
+  if (lse.ndim != 3 || lse.shape[0] != g.B || lse.shape[1] != g.H || lse.shape[2] != g.T ||
+      lse.dtype != DType::f32 || !lse.is_contiguous())
+    throw KernelError(std::string(kernel) + ": lse must be a contiguous f32 [B, H, T] = [" + std::to_string(g.B) + ", " +
+                      std::to_string(g.H) + ", " + std::to_string(g.T) + "], got " + shape_str(lse) + " " +
+                      dtype_name(lse.dtype));
+}
+
+// Checks q, k, v and the attrs shared by both kernels; returns the sizes.
+AttnDims check_attention(const char* kernel, const OpArgs& a) {
+  const TensorView &q = a.inputs[0], &k = a.inputs[1], &v = a.inputs[2];
+  if (q.ndim != 4 || k.ndim != 4 || q.shape[0] != k.shape[0] || q.shape[3] != k.shape[3])
+    throw KernelError(std::string(kernel) + ": expected q [B, H, T, D] and k [B, Hkv, S, D], got q " + shape_str(q) +
+                      ", k " + shape_str(k));
+  if (q.dtype != DType::f32 && q.dtype != DType::bf16)
+    throw KernelError(std::string(kernel) + ": q must be f32 or bf16, got " + dtype_name(q.dtype));
+  if (!q.is_contiguous()) throw KernelError(std::string(kernel) + ": q " + shape_str(q) + " must be contiguous");
+  if (k.dtype != q.dtype || !k.is_contiguous())
+    throw KernelError(std::string(kernel) + ": k " + shape_str(k) + " must be contiguous " + dtype_name(q.dtype));
+  check_like(kernel, "v", v, "k", k);
+  AttnDims g{q.shape[0], q.shape[1], k.shape[1], q.shape[2], k.shape[2], q.shape[3], 0.f, false, 0};
+  if (g.Hkv == 0 ? g.H != 0 : g.H % g.Hkv != 0)
+    throw KernelError(std::string(kernel) + ": Hkv = " + std::to_string(g.Hkv) + " must divide H = " +
+                      std::to_string(g.H));
+  if (g.D > kMaxD)
+    throw KernelError(std::string(kernel) + ": head dim D = " + std::to_string(g.D) +
+                      " is not supported on CUDA (at most " + std::to_string(kMaxD) + ")");
+  const double causal = a.attrs[1], offset = a.attrs[2];
+  if (!(offset >= 0) || offset != std::floor(offset))
+    throw KernelError(std::string(kernel) + ": kv_offset must be a whole number >= 0, got " + std::to_string(offset));
+  g.scale = static_cast<float>(a.attrs[0]);
+  g.causal = causal != 0;
+  g.kv_offset = static_cast<int64_t>(offset);
+  return g;
+}
+
+// Calls f(TypeTag<T>, std::integral_constant<int, kChunks>) for the dtype and the smallest chunk count
+// covering D.
+template <typename F> void dispatch_attention(DType dtype, int64_t D, F&& f) {
+  auto by_chunks = [&](auto tag) {
+    if (D <= 32) f(tag, std::integral_constant<int, 1>{});
+    else if (D <= 64) f(tag, std::integral_constant<int, 2>{});
+    else f(tag, std::integral_constant<int, 4>{});
+  };
+  if (dtype == DType::f32) by_chunks(TypeTag<float>{});
+  else by_chunks(TypeTag<__nv_bfloat16>{});
+}
+
+// Dynamic shared memory above 48 KiB must be allowed per kernel before launching.
+template <typename K> void allow_smem(K kernel, size_t bytes, const char* name) {
+  if (bytes > 48 * 1024)
+    check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)), name,
+               "cudaFuncSetAttribute");
+}
+
+unsigned blocks_for(int64_t n, const char* kernel) {
+  if (n > INT32_MAX) throw KernelError(std::string(kernel) + ": too many blocks (" + std::to_string(n) + ")");
+  return static_cast<unsigned>(n);
+}
+
+}  // namespace
+
+// inputs: q [B, H, T, D], k [B, Hkv, S, D], v [B, Hkv, S, D] (contiguous, one float dtype);
+// outputs: o [B, H, T, D], lse [B, H, T] f32; attrs: scale, causal (0/1), kv_offset.
+void attention_forward(const OpArgs& a) {
+  const char* name = "attention_forward";
+  check_counts(name, a, 3, 2, 3);
+  const AttnDims g = check_attention(name, a);
+  check_like(name, "o", a.outputs[0], "q", a.inputs[0]);
+  check_lse(name, a.outputs[1], g);
+  if (g.B * g.H * g.T == 0) return;
+  const int64_t rows = (g.T + kBlockRows - 1) / kBlockRows;
+  const unsigned blocks = blocks_for(g.B * g.H * rows, name);
+  const size_t smem = sizeof(float) * size_t(kBlockRows * g.D + kTile * padded(g.D) + kTile * g.D);
+  cudaStream_t stream = stream_of(a);
+  dispatch_attention(a.inputs[0].dtype, g.D, [&](auto tag, auto chunks) {
+    using T = typename decltype(tag)::type;
+    auto kernel = attention_forward_kernel<T, decltype(chunks)::value>;
+    allow_smem(kernel, smem, name);
+    kernel<<<blocks, kWarps * 32, smem, stream>>>(a.inputs[0].ptr<T>(), a.inputs[1].ptr<T>(), a.inputs[2].ptr<T>(),
+                                                   a.outputs[0].ptr<T>(), a.outputs[1].ptr<float>(), g);
+  });
+  check_launch(name);
+}
+
+// inputs: q, k, v, o [B, H, T, D], lse [B, H, T] f32, go [B, H, T, D]; outputs: gq [B, H, T, D],
+// gk, gv [B, Hkv, S, D]; attrs: scale, causal, kv_offset.
+void attention_backward(const OpArgs& a) {
+  const char* name = "attention_backward";
+  check_counts(name, a, 6, 3, 3);
+  const AttnDims g = check_attention(name, a);
+  const TensorView &q = a.inputs[0], &k = a.inputs[1], &o = a.inputs[3], &lse = a.inputs[4], &go = a.inputs[5];
+  check_like(name, "o", o, "q", q);
+  check_lse(name, lse, g);
+  check_like(name, "go", go, "q", q);
+  check_like(name, "gq", a.outputs[0], "q", q);
+  check_like(name, "gk", a.outputs[1], "k", k);
+  check_like(name, "gv", a.outputs[2], "k", k);
+  cudaStream_t stream = stream_of(a);
+  const int64_t q_rows = g.B * g.H * g.T;
+  const int64_t kv_rows = g.B * g.Hkv * g.S;
+  float* delta = nullptr;
+  if (q_rows > 0 && kv_rows > 0) {
+    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&delta), q_rows * sizeof(float), stream), name,
+               "cudaMallocAsync");
+  }
+  dispatch_attention(q.dtype, g.D, [&](auto tag, auto chunks) {
+    using T = typename decltype(tag)::type;
+    constexpr int kChunks = decltype(chunks)::value;
+    const T *qp = q.ptr<T>(), *kp = k.ptr<T>(), *vp = a.inputs[2].ptr<T>(), *op = o.ptr<T>(), *gop = go.ptr<T>();
+    if (q_rows > 0 && kv_rows == 0) {  // no keys: o = 0 and no gradient reaches q
+      check_cuda(cudaMemsetAsync(a.outputs[0].data, 0, q_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
+      return;
+    }
+    if (kv_rows > 0 && q_rows == 0) {  // no queries: nothing reaches k or v
+      check_cuda(cudaMemsetAsync(a.outputs[1].data, 0, kv_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
+      check_cuda(cudaMemsetAsync(a.outputs[2].data, 0, kv_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
+      return;
+    }
+    if (q_rows == 0) return;
+    attention_delta_kernel<T><<<grid_for(q_rows * 32), kBlockThreads, 0, stream>>>(op, gop, delta, q_rows, g.D);
+    const size_t smem_q = sizeof(float) * size_t(2 * kBlockRows * g.D + 2 * kTile * padded(g.D));
+    auto q_kernel = attention_backward_q_kernel<T, kChunks>;
+    allow_smem(q_kernel, smem_q, name);
+    const unsigned q_blocks = blocks_for(g.B * g.H * ((g.T + kBlockRows - 1) / kBlockRows), name);
+    q_kernel<<<q_blocks, kWarps * 32, smem_q, stream>>>(qp, kp, vp, gop, lse.ptr<float>(), delta,
+                                                         a.outputs[0].ptr<T>(), g);
+    const size_t smem_kv = sizeof(float) * size_t(2 * kBlockRows * g.D + 2 * kTile * padded(g.D) + 2 * kTile);
+    auto kv_kernel = attention_backward_kv_kernel<T, kChunks>;
+    allow_smem(kv_kernel, smem_kv, name);
+    const unsigned kv_blocks = blocks_for(g.B * g.Hkv * ((g.S + kBlockRows - 1) / kBlockRows), name);
+    kv_kernel<<<kv_blocks, kWarps * 32, smem_kv, stream>>>(qp, kp, vp, gop, lse.ptr<float>(), delta,
+                                                            a.outputs[1].ptr<T>(), a.outputs[2].ptr<T>(), g);
+  });
+  if (delta) cudaFreeAsync(delta, stream);
+  check_launch(name);
+}
+
+SLMKIT_REGISTER_KERNELS({{"attention_forward", attention_forward}, {"attention_backward", attention_backward}});
+
+}  // namespace slmkit

@@ -1,0 +1,148 @@
+// CUDA attention (forward with lse, backward) against the float64 reference, finite differences and the
+// CPU backend: causal and not, GQA, kv_offset, T and S not multiples of the tiles, D 64, 128 and odd sizes.
+import { describe, expect, it } from "vitest";
+import * as S from "../../src/index.js";
+import { emptyTensor, runKernel } from "../../src/ops/dispatch.js";
+import { expectClose, expectSlmkitError } from "../helpers/expect.js";
+import { FLOAT_DTYPES, floatInput, toRef } from "../helpers/tensors.js";
+import { elementwiseTol, gradTol } from "../helpers/tolerance.js";
+import * as R from "../reference/index.js";
+
+const status = S.cuda.status();
+if (!status.available) console.warn(`[test/cuda] CUDA is not available here, GPU tests skipped: ${status.reason}`);
+
+const rng = new R.Rng(2718);
+
+/**
+ * As in test/ops/attention.test.ts: each output is a convex combination of S values of v (|v| <= 1) with
+ * weights from D-term dot products, so allow sqrt(S*D) f32 roundings on the unit scale plus the output
+ * rounding.
+ */
+function tol(dtype: "f32" | "bf16", want: R.Ref, S_: number, D: number): R.Ref {
+  const base = elementwiseTol(dtype, want, 2);
+  const acc = (dtype === "f32" ? 16 * R.unitRoundoff.f32 : 2 * R.unitRoundoff.bf16) * Math.sqrt(Math.max(1, S_ * D));
+  return R.ref(want.shape, (i) => base.data[i]! + acc);
+}
+
+/** lse = m + log(sum exp(s - m)): the scores' D-term f32 dot products dominate; allow 16 sqrt(D) ulps. */
+function lseTol(want: R.Ref, D: number): R.Ref {
+  return R.ref(want.shape, (i) => 16 * R.unitRoundoff.f32 * Math.sqrt(Math.max(1, D)) * (1 + Math.abs(want.data[i]!)));
+}
+
+interface Case {
+  B: number; H: number; Hkv: number; T: number; S: number; D: number;
+  causal?: boolean; kvOffset?: number; scale?: number;
+}
+const optsOf = (c: Case) => ({ causal: c.causal, kvOffset: c.kvOffset, scale: c.scale });
+
+const FORWARD: Case[] = [
+  { B: 1, H: 1, Hkv: 1, T: 1, S: 1, D: 64 },
+  { B: 2, H: 4, Hkv: 2, T: 37, S: 37, D: 64, causal: true },
+  { B: 1, H: 6, Hkv: 2, T: 70, S: 100, D: 128, causal: true, kvOffset: 30 },
+  { B: 1, H: 2, Hkv: 1, T: 5, S: 129, D: 128 },
+  { B: 1, H: 2, Hkv: 2, T: 1, S: 200, D: 128, causal: true, kvOffset: 199 }, // one decoding step
+  { B: 2, H: 3, Hkv: 3, T: 33, S: 65, D: 80, scale: 0.05 },
+  { B: 1, H: 4, Hkv: 1, T: 40, S: 17, D: 5, causal: true }, // queries past the last key see every key
+  { B: 1, H: 2, Hkv: 1, T: 3, S: 0, D: 64 }, // no keys: o = 0, lse = -inf
+];
+
+/** Runs the forward kernel directly to read lse as well as o. */
+function forwardWithLse(q: S.Tensor, k: S.Tensor, v: S.Tensor, c: Case): { o: S.Tensor; lse: S.Tensor } {
+  const o = emptyTensor(q.shape, q.dtype, q.device);
+  const lse = emptyTensor([c.B, c.H, c.T], "f32", q.device);
+  runKernel("attention", "attention_forward", [q, k, v], [o, lse], [c.scale ?? 1 / Math.sqrt(c.D), c.causal ? 1 : 0, c.kvOffset ?? 0]);
+  return { o, lse };
+}
+
+describe.skipIf(!status.available)("CUDA attention forward", () => {
+  for (const dtype of FLOAT_DTYPES) {
+    for (const c of FORWARD) {
+      it(`${dtype} ${JSON.stringify(c)}: o and lse`, () => {
+        S.tidy(() => {
+          const q = floatInput(rng.ref([c.B, c.H, c.T, c.D]), dtype);
+          const k = floatInput(rng.ref([c.B, c.Hkv, c.S, c.D]), dtype);
+          const v = floatInput(rng.ref([c.B, c.Hkv, c.S, c.D]), dtype);
+          const { o, lse } = forwardWithLse(q.t.to("cuda"), k.t.to("cuda"), v.t.to("cuda"), c);
+          const want = R.attentionWithLse(q.r, k.r, v.r, optsOf(c));
+          expectClose(o.to("cpu"), want.o, tol(dtype, want.o, c.S, c.D), "attention o");
+          expectClose(lse.to("cpu"), want.lse, lseTol(want.lse, c.D), "attention lse");
+          // The public op gives the same o.
+          const viaOp = S.attention(q.t.to("cuda"), k.t.to("cuda"), v.t.to("cuda"), optsOf(c));
+          expect(Array.from(viaOp.to("cpu").dataSync())).toEqual(Array.from(o.to("cpu").dataSync()));
+        });
+      });
+    }
+  }
+
+  it("D above 128 is a clear error naming the kernel and D", () => {
+    const q = S.zeros([1, 1, 2, 160], { device: "cuda" });
+    expectSlmkitError(() => S.attention(q, q, q), ["attention_forward", "D = 160"]);
+  });
+});
+
+/** Gradients of q, k, v through autograd on `device` for the same inputs and cotangent. */
+function grads(dtype: "f32" | "bf16", device: "cpu" | "cuda", c: Case, inputs: R.Ref[], cot: R.Ref): R.Ref[] {
+  return S.tidy(() => {
+    const xs = inputs.map((r) => S.tensor(Float32Array.from(r.data), { shape: r.shape, dtype, device, requiresGrad: true }));
+    const o = S.attention(xs[0]!, xs[1]!, xs[2]!, optsOf(c));
+    o.backward(S.tensor(Float32Array.from(cot.data), { shape: cot.shape, dtype, device }));
+    return xs.map((x) => toRef(x.grad!.to("cpu")));
+  });
+}
+
+function inputsFor(c: Case, dtype: "f32" | "bf16"): { inputs: R.Ref[]; cot: R.Ref } {
+  const inputs = [[c.B, c.H, c.T, c.D], [c.B, c.Hkv, c.S, c.D], [c.B, c.Hkv, c.S, c.D]].map((s) => R.roundRef(rng.ref(s), dtype));
+  return { inputs, cot: R.roundRef(rng.ref([c.B, c.H, c.T, c.D]), dtype) };
+}
+
+describe.skipIf(!status.available)("CUDA attention backward", () => {
+  // Small enough for central finite differences of the float64 reference.
+  const small: Case[] = [
+    { B: 1, H: 4, Hkv: 2, T: 5, S: 7, D: 64, causal: true, kvOffset: 2 },
+    { B: 2, H: 2, Hkv: 1, T: 6, S: 3, D: 16, scale: 0.7 },
+  ];
+  for (const dtype of FLOAT_DTYPES) {
+    for (const c of small) {
+      it(`${dtype} ${JSON.stringify(c)}: grads against finite differences`, () => {
+        const { inputs, cot } = inputsFor(c, dtype);
+        const got = grads(dtype, "cuda", c, inputs, cot);
+        const want = R.numericGrad((xs) => R.attention(xs[0]!, xs[1]!, xs[2]!, optsOf(c)), inputs, cot);
+        got.forEach((g, i) => expectClose(g, want[i]!, gradTol(dtype, want[i]!, 10), `grad ${i}`));
+      });
+    }
+  }
+
+  // Larger: several query and key tiles, GQA groups of 4, D 128; against the CPU kernels (themselves
+  // checked against finite differences in test/ops).
+  const large: Case[] = [
+    { B: 2, H: 8, Hkv: 2, T: 100, S: 100, D: 128, causal: true },
+    { B: 1, H: 4, Hkv: 4, T: 67, S: 140, D: 64, causal: true, kvOffset: 73 },
+    { B: 1, H: 3, Hkv: 1, T: 45, S: 33, D: 64 },
+  ];
+  for (const dtype of FLOAT_DTYPES) {
+    for (const c of large) {
+      it(`${dtype} ${JSON.stringify(c)}: grads equal the CPU backend's`, () => {
+        const { inputs, cot } = inputsFor(c, dtype);
+        const got = grads(dtype, "cuda", c, inputs, cot);
+        const want = grads(dtype, "cpu", c, inputs, cot);
+        got.forEach((g, i) => expectClose(g, want[i]!, gradTol(dtype, want[i]!, 10), `grad ${i}`));
+      });
+    }
+  }
+
+  it("is deterministic: the same gradients twice, bit for bit", () => {
+    const c: Case = { B: 1, H: 8, Hkv: 2, T: 50, S: 50, D: 64, causal: true };
+    const { inputs, cot } = inputsFor(c, "f32");
+    const a = grads("f32", "cuda", c, inputs, cot);
+    const b = grads("f32", "cuda", c, inputs, cot);
+    a.forEach((g, i) => expect(Array.from(g.data)).toEqual(Array.from(b[i]!.data)));
+  });
+
+  it("a training-style step leaks no GPU memory", () => {
+    const before = S.memory().devices.cuda;
+    const c: Case = { B: 1, H: 2, Hkv: 1, T: 20, S: 20, D: 64, causal: true };
+    const { inputs, cot } = inputsFor(c, "bf16");
+    grads("bf16", "cuda", c, inputs, cot);
+    expect(S.memory().devices.cuda).toEqual(before);
+  });
+});
