@@ -15,7 +15,7 @@ describe("lineChartSvg", () => {
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("loss &#60;train&#62;");
     // x spans [0, 30] over [70, 780]; points are sorted and the NaN point is dropped.
-    const path = /<path d="([^"]+)"/.exec(svg)![1];
+    const path = /<path d="([^"]+)"/.exec(svg)![1]!;
     const xs = [...path.matchAll(/[ML]([\d.]+) /g)].map((m) => Number(m[1]));
     expect(xs).toEqual([70, 70 + 710 / 3, 780].map((x) => Number(x.toFixed(1))));
     expect(svg).toContain(">decay<");
@@ -25,8 +25,8 @@ describe("lineChartSvg", () => {
   it("puts larger values higher, also on a log axis", () => {
     for (const logY of [false, true]) {
       const svg = lineChartSvg({ title: "t", xLabel: "x", yLabel: "y", logY, series: [{ name: "s", points: [[0, 0.01], [1, 10]] }] });
-      const ys = [...(/<path d="([^"]+)"/.exec(svg)![1]).matchAll(/ ([\d.]+)/g)].map((m) => Number(m[1]));
-      expect(ys[1]).toBeLessThan(ys[0]);
+      const ys = [...(/<path d="([^"]+)"/.exec(svg)![1]!).matchAll(/ ([\d.]+)/g)].map((m) => Number(m[1]));
+      expect(ys[1]!).toBeLessThan(ys[0]!);
     }
   });
 });
