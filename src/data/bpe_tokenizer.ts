@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ArgumentError } from "../errors.js";
-import { writeFileAtomic } from "./atomic_write.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { applyMerges, type MergeTable } from "./bpe_merge.js";
 import { trainBpe, type BpeTrainOptions } from "./bpe_train.js";
 import { BYTE_TO_CHAR, CHAR_TO_BYTE, toByteLevel } from "./byte_level.js";
@@ -235,7 +235,7 @@ export class BpeTokenizer {
 
   /** Writes tokenizer.json to `path` atomically (a temporary file renamed into place). */
   save(path: string): void {
-    writeFileAtomic(path, [utf8.encode(JSON.stringify(this.toJSON()))]);
+    writeFileAtomic(path, JSON.stringify(this.toJSON()));
   }
 
   private encodeOrdinary(text: string, out: number[]): void {

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { ArgumentError } from "../errors.js";
-import { writeFileAtomic } from "./atomic_write.js";
+import { writeFileAtomic } from "../io/atomic.js";
 
 // Layout in SHARDS.md beside this file.
 const MAGIC = "SLMKTOKS";
@@ -56,7 +56,10 @@ export function writeShard(path: string, tokens: ArrayLike<number>, options: Wri
   view.setUint32(16, width, true);
   view.setUint32(20, vocabSize, true);
   view.setBigUint64(24, BigInt(tokens.length), true);
-  writeFileAtomic(path, [header, new Uint8Array(body.buffer, body.byteOffset, body.byteLength)]);
+  writeFileAtomic(path, (write) => {
+    write(header);
+    write(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+  });
 }
 
 /**
