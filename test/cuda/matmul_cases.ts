@@ -3,20 +3,10 @@
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { expectClose } from "../helpers/expect.js";
+import { matmulTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES, floatInput, toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
 
-/**
- * Each output is a K-term dot product accumulated in f32 (by cuBLASLt or our kernels, in whatever
- * order their tiling picks): about sqrt(K) roundings of partial sums bounded by (|a| @ |b|), allowed 8x,
- * plus one rounding of the result to the output dtype. The same bound as the CPU test (test/ops).
- */
-export function matmulTol(dtype: "f32" | "bf16", a: R.Ref, b: R.Ref, want: R.Ref): R.Ref {
-  const absProd = R.matmul(R.abs(a), R.abs(b));
-  const K = a.shape[a.shape.length - 1]!;
-  const out = dtype === "f32" ? 2 * R.unitRoundoff.f32 : 2 * R.unitRoundoff.bf16;
-  return R.ref(want.shape, (i) => 1e-7 + out * Math.abs(want.data[i]!) + 8 * R.unitRoundoff.f32 * Math.sqrt(K) * absProd.data[i]!);
-}
 
 const SHAPES: [number[], number[]][] = [
   [[1, 1], [1, 1]],

@@ -1,7 +1,7 @@
 // Tolerances derived from the storage formats (rule 11: "per-dtype tolerances derived from the reference's
 // own error"). All comparisons are against float64 references fed exactly the values the tensors store, so
 // the only error is the library's: f32 arithmetic and the final rounding to the output dtype.
-import { type FloatKind, type Ref, ref, unitRoundoff } from "../reference/index.js";
+import { abs as refAbs, type FloatKind, matmul as refMatmul, type Ref, ref, unitRoundoff } from "../reference/index.js";
 
 export type Dtype = FloatKind;
 
@@ -45,4 +45,17 @@ export function gradTol(dtype: Dtype, want: Ref, ops = 4): Tol {
   // on the scale of the big ones.
   const atol = (dtype === "f32" ? 1e-6 : 2 * unitRoundoff.bf16) * ops * Math.max(maxAbs, 1e-3);
   return ref(want.shape, (i) => atol + rtol * Math.abs(want.data[i]!));
+}
+
+/**
+ * matmul: each output is a K-term dot product accumulated in f32 (in whatever order a kernel's tiling
+ * picks): about sqrt(K) roundings of the partial sums, bounded by (|a| @ |b|), allowed 8x; plus one
+ * rounding of the result to the output dtype. a and b may be vectors or batched: the reference matmul of
+ * their absolute values has the output's shape in every case.
+ */
+export function matmulTol(dtype: Dtype, a: Ref, b: Ref, want: Ref): Tol {
+  const absProd = refMatmul(refAbs(a), refAbs(b));
+  const K = a.shape[a.shape.length - 1]!;
+  const out = 2 * unitRoundoff[dtype];
+  return ref(want.shape, (i) => 1e-7 + out * Math.abs(want.data[i]!) + 8 * unitRoundoff.f32 * Math.sqrt(K) * absProd.data[i]!);
 }

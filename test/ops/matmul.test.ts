@@ -5,21 +5,11 @@ import * as S from "../../src/index.js";
 import { checkForwardBackward } from "../helpers/grad.js";
 import { expectClose, expectSlmkitError } from "../helpers/expect.js";
 import { FLOAT_DTYPES, floatInput } from "../helpers/tensors.js";
+import { matmulTol } from "../helpers/tolerance.js";
 import * as R from "../reference/index.js";
 
 const rng = new R.Rng(1729);
 
-/**
- * Each output is a K-term dot product accumulated in f32: about sqrt(K) roundings of the partial sums,
- * bounded by (|a| @ |b|); plus one rounding of the result to the output dtype. a and b may be vectors or
- * batched: R.matmul of their absolute values has the output's shape in every case.
- */
-function tol(dtype: "f32" | "bf16", a: R.Ref, b: R.Ref, want: R.Ref): R.Ref {
-  const absProd = R.matmul(R.abs(a), R.abs(b));
-  const K = a.shape[a.shape.length - 1]!;
-  const out = dtype === "f32" ? 2 * R.unitRoundoff.f32 : 2 * R.unitRoundoff.bf16;
-  return R.ref(want.shape, (i) => 1e-7 + out * Math.abs(want.data[i]!) + 8 * R.unitRoundoff.f32 * Math.sqrt(K) * absProd.data[i]!);
-}
 
 const SHAPES: [number[], number[]][] = [
   [[1, 1], [1, 1]],
@@ -53,7 +43,7 @@ describe("matmul forward", () => {
           const y = S.matmul(a.t, b.t);
           expect(y.dtype).toBe(dtype);
           const want = R.matmul(a.r, b.r);
-          expectClose(y, want, tol(dtype, a.r, b.r, want), `matmul [${sa}] @ [${sb}]`);
+          expectClose(y, want, matmulTol(dtype, a.r, b.r, want), `matmul [${sa}] @ [${sb}]`);
         });
       }
     });
@@ -69,7 +59,7 @@ describe("matmul forward", () => {
     ];
     for (const [x, y, xr, yr] of cases) {
       const want = R.matmul(xr, yr);
-      expectClose(S.matmul(x, y), want, tol("f32", xr, yr, want));
+      expectClose(S.matmul(x, y), want, matmulTol("f32", xr, yr, want));
     }
   });
   it("the method form and an all-ones check (exact sums of small integers)", () => {
