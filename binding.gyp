@@ -3,6 +3,10 @@
   # *_avx2.cc and *_avx512.cc compiled with those instruction sets into their own libraries and only
   # called after the run-time CPUID check (kernels/cpu/cpu_features.h). ISA files never register kernels,
   # so the linker keeps them through the dispatchers that call them.
+  # Portability of the prebuilt binary (checked by scripts/pack/check-binaries.mjs): no -march flags on the
+  # baseline; libstdc++ and libgcc linked in statically (the build machine's libstdc++ is newer than a
+  # glibc 2.28 system's) with their symbols kept private; and linked against glibc 2.28 stand-ins
+  # (scripts/pack/glibc-stubs.mjs) so that every glibc symbol is bound at a version 2.28 has.
   "target_defaults": {
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++1y"],
@@ -33,6 +37,16 @@
         "native/registry.cc",
         "native/host_cache.cc",
         "<!@(ls -1 kernels/cpu/*.cc | grep -v -e _avx2.cc -e _avx512.cc)"
+      ],
+      "conditions": [
+        ["OS=='linux' and target_arch=='x64'", {
+          "ldflags": [
+            "-L<!(node scripts/pack/glibc-stubs.mjs build/glibc-stubs)",
+            "-static-libstdc++",
+            "-static-libgcc",
+            "-Wl,--exclude-libs,ALL"
+          ]
+        }]
       ]
     }
   ]

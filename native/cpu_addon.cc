@@ -1,6 +1,7 @@
 // The CPU addon: storage in 64-byte-aligned host memory, synchronous kernel calls.
 #include <napi.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -56,9 +57,29 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The CPU features the kernels care about, as CPUID and the OS report them (for `slmkit doctor`).
+Napi::Array cpu_features(Napi::Env env) {
+  __builtin_cpu_init();
+  auto out = Napi::Array::New(env);
+  uint32_t n = 0;
+  // __builtin_cpu_supports takes a string literal, hence one test per feature.
+  if (__builtin_cpu_supports("sse4.2")) out.Set(n++, "sse4.2");
+  if (__builtin_cpu_supports("avx")) out.Set(n++, "avx");
+  if (__builtin_cpu_supports("avx2")) out.Set(n++, "avx2");
+  if (__builtin_cpu_supports("fma")) out.Set(n++, "fma");
+  if (__builtin_cpu_supports("f16c")) out.Set(n++, "f16c");
+  if (__builtin_cpu_supports("avx512f")) out.Set(n++, "avx512f");
+  if (__builtin_cpu_supports("avx512bw")) out.Set(n++, "avx512bw");
+  if (__builtin_cpu_supports("avx512vl")) out.Set(n++, "avx512vl");
+  if (__builtin_cpu_supports("avx512dq")) out.Set(n++, "avx512dq");
+  if (__builtin_cpu_supports("avx512bf16")) out.Set(n++, "avx512bf16");
+  return out;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
+  out.Set("features", cpu_features(env));
   out.Set("isa", isa_name(active_isa()));
   out.Set("bestIsa", isa_name(best_isa()));
   out.Set("threads", num_threads());

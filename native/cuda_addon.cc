@@ -425,14 +425,23 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// info() -> { cublasLt: path | null, cublasLtReason: string | null, cublasLtVersion: number | null }.
-// Needs no GPU: it reports what this machine's libraries would give.
+// info() -> { driverVersion, runtimeVersion, architectures, cublasLt, cublasLtFoundBy, cublasLtReason,
+// cublasLtVersion }: the driver ("13.0", or null without one), the runtime linked in, the GPU code this
+// binary carries, and where cuBLASLt was found or why not. Needs no GPU: it reports what this machine has.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Device& d = device();
   const CublasLt& lt = cublaslt_library();
+  auto text_or_null = [&env](bool present, const std::string& text) {
+    return present ? Napi::Value(Napi::String::New(env, text)) : env.Null();
+  };
   auto out = Napi::Object::New(env);
-  out.Set("cublasLt", lt.loaded ? Napi::Value(Napi::String::New(env, lt.path)) : env.Null());
-  out.Set("cublasLtReason", lt.loaded ? env.Null() : Napi::Value(Napi::String::New(env, lt.reason)));
+  out.Set("driverVersion", text_or_null(d.driver_version > 0, version_text(d.driver_version)));
+  out.Set("runtimeVersion", text_or_null(d.runtime_version > 0, version_text(d.runtime_version)));
+  out.Set("architectures", SLMKIT_CUDA_ARCHITECTURES);
+  out.Set("cublasLt", text_or_null(lt.loaded, lt.path));
+  out.Set("cublasLtFoundBy", text_or_null(lt.loaded, lt.found_by));
+  out.Set("cublasLtReason", text_or_null(!lt.loaded, lt.reason));
   out.Set("cublasLtVersion", lt.loaded ? Napi::Value(Napi::Number::New(env, static_cast<double>(lt.version))) : env.Null());
   return out;
 }

@@ -13,9 +13,9 @@ namespace slmkit {
 namespace {
 
 #if defined(__aarch64__)
-constexpr const char* kTargetDir = "/usr/local/cuda/targets/sbsa-linux/lib";
+constexpr const char* kTargetSuffix = "/targets/sbsa-linux/lib";
 #else
-constexpr const char* kTargetDir = "/usr/local/cuda/targets/x86_64-linux/lib";
+constexpr const char* kTargetSuffix = "/targets/x86_64-linux/lib";
 #endif
 
 // Newest first: a CUDA 13 build prefers cuBLASLt 13, but 12.x has the same entry points and runs on the
@@ -27,36 +27,50 @@ std::string env_or_empty(const char* name) {
   return v ? v : "";
 }
 
-void add_glob(std::vector<std::string>& dirs, const std::string& pattern) {
+// A directory to look in, and the install it belongs to (what `slmkit doctor` reports).
+struct SearchDir {
+  std::string dir;
+  std::string install;
+};
+
+// Adds every directory matching `pattern`, newest first (glob sorts cuda-12.8 before cuda-13.0).
+void add_glob(std::vector<SearchDir>& dirs, const std::string& pattern, const std::string& install) {
   glob_t g{};
   if (glob(pattern.c_str(), GLOB_ONLYDIR, nullptr, &g) == 0)
-    for (size_t i = 0; i < g.gl_pathc; ++i) dirs.push_back(g.gl_pathv[i]);
+    for (size_t i = g.gl_pathc; i-- > 0;) dirs.push_back({g.gl_pathv[i], install});
   globfree(&g);
 }
 
 // Directories that hold libcublasLt in the usual installs, in the order they are tried.
-std::vector<std::string> search_dirs() {
-  std::vector<std::string> dirs;
-  std::string cuda_home = env_or_empty("CUDA_HOME");
-  if (!cuda_home.empty()) dirs.push_back(cuda_home + "/lib64");
-  dirs.push_back("/usr/local/cuda/lib64");
-  dirs.push_back(kTargetDir);
+std::vector<SearchDir> search_dirs() {
+  std::vector<SearchDir> dirs;
+  for (const char* home_var : {"CUDA_HOME", "CUDA_PATH"}) {
+    std::string home = env_or_empty(home_var);
+    if (home.empty()) continue;
+    dirs.push_back({home + "/lib64", std::string("the CUDA toolkit in $") + home_var});
+    dirs.push_back({home + kTargetSuffix, std::string("the CUDA toolkit in $") + home_var});
+  }
+  dirs.push_back({"/usr/local/cuda/lib64", "the CUDA toolkit"});
+  dirs.push_back({std::string("/usr/local/cuda") + kTargetSuffix, "the CUDA toolkit"});
+  add_glob(dirs, std::string("/usr/local/cuda-*") + kTargetSuffix, "the CUDA toolkit");
+  add_glob(dirs, "/usr/local/cuda-*/lib64", "the CUDA toolkit");
   // pip wheels: CUDA 13 wheels install into nvidia/cu13/lib, CUDA 12 ones into nvidia/cublas/lib.
-  std::vector<std::string> site_packages;
-  for (const char* prefix_var : {"VIRTUAL_ENV", "CONDA_PREFIX"}) {
-    std::string prefix = env_or_empty(prefix_var);
-    if (prefix.empty()) continue;
-    if (std::string(prefix_var) == "CONDA_PREFIX") dirs.push_back(prefix + "/lib");
-    site_packages.push_back(prefix + "/lib/python3*/site-packages");
+  std::vector<SearchDir> site_packages;
+  std::string venv = env_or_empty("VIRTUAL_ENV");
+  if (!venv.empty()) site_packages.push_back({venv + "/lib/python3*/site-packages", "pip's nvidia packages in $VIRTUAL_ENV"});
+  std::string conda = env_or_empty("CONDA_PREFIX");
+  if (!conda.empty()) {
+    dirs.push_back({conda + "/lib", "conda in $CONDA_PREFIX"});
+    site_packages.push_back({conda + "/lib/python3*/site-packages", "pip's nvidia packages in $CONDA_PREFIX"});
   }
   std::string home = env_or_empty("HOME");
-  if (!home.empty()) site_packages.push_back(home + "/.local/lib/python3*/site-packages");
-  site_packages.push_back("/usr/local/lib/python3*/dist-packages");
-  site_packages.push_back("/usr/local/lib/python3*/site-packages");
-  site_packages.push_back("/usr/lib/python3/dist-packages");
+  if (!home.empty()) site_packages.push_back({home + "/.local/lib/python3*/site-packages", "pip's nvidia packages (user site)"});
+  site_packages.push_back({"/usr/local/lib/python3*/dist-packages", "pip's nvidia packages (system)"});
+  site_packages.push_back({"/usr/local/lib/python3*/site-packages", "pip's nvidia packages (system)"});
+  site_packages.push_back({"/usr/lib/python3/dist-packages", "pip's nvidia packages (system)"});
   for (const auto& sp : site_packages) {
-    add_glob(dirs, sp + "/nvidia/cu13/lib");
-    add_glob(dirs, sp + "/nvidia/cublas/lib");
+    add_glob(dirs, sp.dir + "/nvidia/cu13/lib", sp.install);
+    add_glob(dirs, sp.dir + "/nvidia/cublas/lib", sp.install);
   }
   return dirs;
 }
@@ -136,23 +150,31 @@ CublasLt load() {
   std::string override_path = env_or_empty("SLMKIT_CUBLASLT_PATH");
   if (!override_path.empty()) {
     // An explicit choice that fails is reported, not silently replaced by another copy of the library.
-    if (!try_load(override_path, t, failures))
+    if (try_load(override_path, t, failures)) t.found_by = "SLMKIT_CUBLASLT_PATH";
+    else
       t.reason = "SLMKIT_CUBLASLT_PATH=" + override_path + " could not be used" +
                  (failures.empty() ? ": no such file" : failures);
     return t;
   }
-  for (const char* soname : kSonames)
-    if (try_load(soname, t, failures)) return t;
-  std::vector<std::string> dirs = search_dirs();
-  for (const auto& dir : dirs) {
+  for (const char* soname : kSonames) {
+    if (try_load(soname, t, failures)) {
+      t.found_by = std::string("the dynamic loader's search path (") + soname + " via LD_LIBRARY_PATH, RUNPATH or the ld.so cache)";
+      return t;
+    }
+  }
+  std::vector<SearchDir> dirs = search_dirs();
+  for (const auto& d : dirs) {
     for (const char* soname : kSonames) {
-      std::string file = dir + "/" + soname;
+      std::string file = d.dir + "/" + soname;
       if (access(file.c_str(), F_OK) != 0) continue;
-      if (try_load(file, t, failures)) return t;
+      if (try_load(file, t, failures)) {
+        t.found_by = d.install;
+        return t;
+      }
     }
   }
   std::string searched;
-  for (const auto& dir : dirs) searched += (searched.empty() ? "" : ", ") + dir;
+  for (const auto& d : dirs) searched += (searched.empty() ? "" : ", ") + d.dir;
   t.reason = std::string(failures.empty() ? "libcublasLt not found" : "libcublasLt could not be loaded") +
              " (tried the sonames libcublasLt.so.13, .so.12 and .so on the loader path, then " + searched + ")" +
              failures +

@@ -34,7 +34,8 @@ constexpr Status kSuccess = 0;
 
 struct CublasLt {
   bool loaded = false;
-  std::string path;    // the file that was loaded
+  std::string path;      // the file that was loaded
+  std::string found_by;  // how: SLMKIT_CUBLASLT_PATH, the loader's search path, or which install's folder
   std::string reason;  // why it was not, when !loaded
   size_t version = 0;  // cublasLtGetVersion(), e.g. 130100
 
@@ -65,9 +66,10 @@ struct CublasLt {
 // Loads cuBLASLt on first call (thread-safe) and returns the same table afterwards; never throws.
 // SLMKIT_DISABLE_CUBLASLT=1 (read once, at that first call) skips loading, so the fallback GEMM runs.
 // Search order: $SLMKIT_CUBLASLT_PATH alone when set; else the sonames libcublasLt.so.13, .so.12, .so
-// (dlopen honours LD_LIBRARY_PATH and the ld.so cache); then $CUDA_HOME/lib64, /usr/local/cuda/lib64,
-// /usr/local/cuda/targets/<arch>-linux/lib; then pip's nvidia wheels under the active virtualenv or
-// conda prefix, the user site and the system site-packages.
+// (dlopen honours LD_LIBRARY_PATH, the ld.so cache and the addon's RUNPATH); then lib64 and
+// targets/<arch>-linux/lib of $CUDA_HOME, $CUDA_PATH, /usr/local/cuda and every /usr/local/cuda-* (newest
+// first); then conda's lib and pip's nvidia wheels (nvidia/cu13/lib, nvidia/cublas/lib) under
+// $VIRTUAL_ENV, $CONDA_PREFIX, ~/.local/lib/python3.*, /usr/local/lib/python3.* and /usr/lib/python3.
 const CublasLt& cublaslt_library();
 
 }  // namespace slmkit

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `slmkit <command>`: a thin front end over the library; each command parses its flags and calls it.
 import { cpuInfo } from "../backend/cpu.js";
-import { cuda } from "../backend/cuda.js";
 import { runDemo } from "./demo.js";
+import { DOCTOR_SPEC, doctorCommand } from "./doctor.js";
 import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
 import { GENERATE_SPEC, generateCommand } from "./generate.js";
 import { scheduleCommand } from "./schedule.js";
@@ -21,13 +21,6 @@ const DEMO_SPEC: CommandSpec = {
   ],
 };
 
-const DOCTOR_SPEC: CommandSpec = {
-  name: "doctor",
-  usage: "slmkit doctor [--json]",
-  description: "Prints Node and N-API versions, the CPU kernels chosen (ISA, threads), addon paths and CUDA status.",
-  flags: [{ name: "json", type: "boolean", help: "print JSON" }],
-};
-
 const COMMANDS = [TRAIN_SPEC.name, GENERATE_SPEC.name, "tokenize", "schedule", DEMO_SPEC.name, DOCTOR_SPEC.name];
 
 const HELP = `slmkit <command> [options]
@@ -38,7 +31,7 @@ commands:
   tokenize  train or load a BPE tokenizer and write token shards
   schedule  plot a learning-rate schedule (WSD, cosine, ...) to an SVG file
   demo      train a small character-level model on the CPU and print the loss
-  doctor    print Node, N-API, CPU kernels (ISA, threads), addon paths and CUDA status
+  doctor    print Node, N-API, CPU features and kernels, where each addon was loaded from, CUDA driver, GPU and cuBLASLt (--json)
   help      this text
 
 \`slmkit <command> --help\` lists a command's options.`;
@@ -52,19 +45,6 @@ function demoCommand(argv: string[]): void {
   const t0 = performance.now();
   const { first, last } = runDemo({ steps, lr, seed, log: (l) => console.log(l) });
   console.log(`loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${cpuInfo().isa} kernels, ${cpuInfo().threads} threads)`);
-}
-
-function doctorCommand(argv: string[]): void {
-  const { values, help } = parseFlags(DOCTOR_SPEC, argv);
-  if (help) return console.log(helpText(DOCTOR_SPEC));
-  const report = {
-    node: process.version,
-    napi: process.versions.napi,
-    cpu: cpuInfo(),
-    cuda: cuda.status(),
-    ...(cuda.isAvailable() ? { gpu: cuda.deviceProperties() } : {}),
-  };
-  console.log(values.json ? JSON.stringify(report, null, 2) : Object.entries(report).map(([k, v]) => `${k.padEnd(6)} ${typeof v === "string" ? v : JSON.stringify(v)}`).join("\n"));
 }
 
 async function main(argv: string[]): Promise<void> {
