@@ -53,7 +53,7 @@ function gemm(op: string): Row {
   return { op, seconds, flops: 2 * n ** 3, target: op === GEMM ? 0.95 : undefined };
 }
 
-function memoryBound(): Row[] {
+function rmsNormRows(): Row[] {
   const rows: Row[] = [];
   {
     const [N, C] = [16384, 2304];
@@ -72,6 +72,11 @@ function memoryBound(): Row[] {
     rows.push({ op: "RMSNorm fwd+bwd bf16 16384×2304", seconds: time(fwdBwd, 20), bytes: 5 * bytes, target: 1.5 });
     dispose(x, gy, w, y, rstd);
   }
+  return rows;
+}
+
+function memoryBound(): Row[] {
+  const rows = rmsNormRows();
   {
     // Mean over rows (gloss = 1/N), no ignored rows. fwd reads the logits; bwd reads them and writes glogits.
     const [N, V] = [8192, 122753];
@@ -100,8 +105,12 @@ function memoryBound(): Row[] {
 }
 
 const { values } = parseArgs({ options: { only: { type: "string" }, torch: { type: "string" }, fallback: { type: "string" } } });
+// `--only gemm` (the fallback's process) and `--only rmsnorm` (quick kernel comparisons) print
+// {op: seconds per call} instead of the table.
 if (values.only === "gemm") {
   console.log(JSON.stringify({ [GEMM_FALLBACK]: gemm(GEMM_FALLBACK).seconds }));
+} else if (values.only === "rmsnorm") {
+  console.log(JSON.stringify(Object.fromEntries(rmsNormRows().map((r) => [r.op, r.seconds]))));
 } else {
   const props = S.cuda.deviceProperties();
   const rows = [...memoryBound(), gemm(`${GEMM} (${String(props.matmulBackend)})`)];
