@@ -12,7 +12,7 @@
 namespace slmkit {
 namespace {
 
-constexpr int kWarpsPerBlock = 4;       // forward, one warp per row: 128-thread blocks
+constexpr int kWarpsPerBlock = 8;       // forward, one warp per row: 256-thread blocks
 constexpr int kMaxThreads = 1024;       // one block per row (forward) or per run of rows (backward)
 constexpr int kLoopThreads = 512;       // loop kernels, rows longer than the register kernels hold
 constexpr int kLoopWarpMaxC = 1024;     // loop kernels: rows up to this many elements go one per warp
@@ -78,10 +78,8 @@ __device__ __forceinline__ Pack<T, VEC> normalize(const Pack<T, VEC>& xp, const 
 }
 
 // Rows held in registers: ITEMS packs of VEC elements per thread of the row's group (C % VEC == 0).
-// A persistent grid: group g handles rows g, g + groups, ..., and loads the next row's packs before this
-// row's reduction and stores, so every group always has a row's loads in flight. w is read after the
-// reduction: it is 2 * C bytes shared by every row, so it comes from L1, and not holding it leaves
-// registers for the next row.
+// w is read after the reduction: it is 2 * C bytes shared by every row, so it comes from L1, and not
+// holding it during the reduction leaves registers for more rows in flight.
 template <typename T, int VEC, int ITEMS, bool WARP>
 __global__ void __launch_bounds__(WARP ? 32 * kWarpsPerBlock : kMaxThreads)
     rmsnorm_forward_kernel(const T* __restrict__ x,   // [N, C]
@@ -91,28 +89,21 @@ __global__ void __launch_bounds__(WARP ? 32 * kWarpsPerBlock : kMaxThreads)
                            int64_t N, int C, double eps) {
   using G = RowGroup<WARP>;
   using P = Pack<T, VEC>;
+  const int64_t row = G::row();
+  if (row >= N) return;  // whole warps (warp mode); the block mode's grid is N
   const int packs = C / VEC;
-  const int64_t stride = WARP ? int64_t(gridDim.x) * (blockDim.x >> 5) : int64_t(gridDim.x);
-  int64_t row = G::row();
-  P next[ITEMS];
-  if (row < N) load_packs(reinterpret_cast<const P*>(x + row * C), packs, G::rank(), G::size(), next);
-  // Block mode: every thread of the block has the same row, so the barriers in G::sum stay uniform.
-  for (; row < N; row += stride) {
-    P xp[ITEMS];
+  P xp[ITEMS];
+  load_packs(reinterpret_cast<const P*>(x + row * C), packs, G::rank(), G::size(), xp);
+  float ss = 0.0f;
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i) xp[i] = next[i];
-    if (row + stride < N) load_packs(reinterpret_cast<const P*>(x + (row + stride) * C), packs, G::rank(), G::size(), next);
-    float ss = 0.0f;
+  for (int i = 0; i < ITEMS; ++i) ss += sum_squares(xp[i]);
+  const float rs = row_rstd(G::sum(ss), C, eps);
+  if (G::rank() == 0) rstd[row] = rs;
+  P* yr = reinterpret_cast<P*>(y + row * C);
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i) ss += sum_squares(xp[i]);
-    const float rs = row_rstd(G::sum(ss), C, eps);
-    if (G::rank() == 0) rstd[row] = rs;
-    P* yr = reinterpret_cast<P*>(y + row * C);
-#pragma unroll
-    for (int i = 0; i < ITEMS; ++i) {
-      const int j = G::rank() + i * G::size();
-      if (j < packs) yr[j] = normalize(xp[i], reinterpret_cast<const P*>(w)[j], rs);
-    }
+  for (int i = 0; i < ITEMS; ++i) {
+    const int j = G::rank() + i * G::size();
+    if (j < packs) yr[j] = normalize(xp[i], reinterpret_cast<const P*>(w)[j], rs);
   }
 }
 
@@ -150,40 +141,10 @@ __device__ __forceinline__ float block_sum_alternating(float v, int parity) {
   return s;
 }
 
-// One row of the backward for the packs a thread holds: gx = rstd * (w*gy - x * rstd^2 * mean(w*gy*x)),
-// and acc += gy * x * rstd (this thread's columns of gw).
-template <typename T, int VEC, int ITEMS>
-__device__ __forceinline__ void backward_row(const Pack<T, VEC> (&xp)[ITEMS], const Pack<T, VEC> (&gp)[ITEMS],
-                                             const Pack<T, VEC> (&wp)[ITEMS], float (&acc)[ITEMS][VEC], float rs,
-                                             int parity, int C, Pack<T, VEC>* gxr) {
-  const int packs = C / VEC;
-  float dot = 0.0f;
-#pragma unroll
-  for (int i = 0; i < ITEMS; ++i)
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) dot += to_f32(wp[i].v[k]) * to_f32(gp[i].v[k]) * to_f32(xp[i].v[k]);
-  dot = block_sum_alternating(dot, parity);
-  const float kk = static_cast<float>(static_cast<double>(dot) / C) * rs * rs;
-#pragma unroll
-  for (int i = 0; i < ITEMS; ++i) {
-    const int j = threadIdx.x + i * blockDim.x;
-    Pack<T, VEC> out;
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      const float xf = to_f32(xp[i].v[k]), gf = to_f32(gp[i].v[k]);
-      out.v[k] = from_f32<T>(rs * (to_f32(wp[i].v[k]) * gf - xf * kk));
-      acc[i][k] += gf * xf * rs;
-    }
-    if (j < packs) gxr[j] = out;
-  }
-}
-
 // Rows [g * rows_per_group, ...) of group g = blockIdx.x; thread t owns packs t + i * blockDim.x of every
-// row, and gw_partial[g, c] = sum over the group's rows of gy * x * rstd. x and gy of the next kDepth
-// rows are in flight while a row is reduced and written (a ring of kDepth buffers, indexed by unrolled
-// constants so that it stays in registers).
-constexpr int kDepth = 2;
-
+// row. gw_partial[g, c] = sum over the group's rows of gy * x * rstd;
+// gx = rstd * (w*gy - x * rstd^2 * mean(w*gy*x)). The next row's x and gy are loaded before this row's
+// reduction, so the loads overlap the barrier wait.
 template <typename T, int VEC, int ITEMS>
 __global__ void __launch_bounds__(kBackwardMaxThreads)
     rmsnorm_backward_kernel(const T* __restrict__ x,         // [N, C]
@@ -200,27 +161,42 @@ __global__ void __launch_bounds__(kBackwardMaxThreads)
   float acc[ITEMS][VEC] = {};
   const int64_t begin = blockIdx.x * rows_per_group;
   const int64_t end = begin + rows_per_group < N ? begin + rows_per_group : N;
-  P xb[kDepth][ITEMS], gb[kDepth][ITEMS];
-  auto load_row = [&](int64_t row, P(&xo)[ITEMS], P(&go)[ITEMS]) {
-    load_packs(reinterpret_cast<const P*>(x + row * C), packs, rank, size, xo);
-    load_packs(reinterpret_cast<const P*>(gy + row * C), packs, rank, size, go);
-  };
+  P xn[ITEMS], gn[ITEMS];  // the next row's packs
+  if (begin < end) {
+    load_packs(reinterpret_cast<const P*>(x + begin * C), packs, rank, size, xn);
+    load_packs(reinterpret_cast<const P*>(gy + begin * C), packs, rank, size, gn);
+  }
+  for (int64_t row = begin; row < end; ++row) {
+    P xp[ITEMS], gp[ITEMS];
 #pragma unroll
-  for (int d = 0; d < kDepth; ++d)
-    if (begin + d < end) load_row(begin + d, xb[d], gb[d]);
-  for (int64_t row0 = begin; row0 < end; row0 += kDepth) {
+    for (int i = 0; i < ITEMS; ++i) {
+      xp[i] = xn[i];
+      gp[i] = gn[i];
+    }
+    if (row + 1 < end) {
+      load_packs(reinterpret_cast<const P*>(x + (row + 1) * C), packs, rank, size, xn);
+      load_packs(reinterpret_cast<const P*>(gy + (row + 1) * C), packs, rank, size, gn);
+    }
+    float dot = 0.0f;
 #pragma unroll
-    for (int d = 0; d < kDepth; ++d) {
-      const int64_t row = row0 + d;
-      if (row >= end) break;  // the same for the whole block: the barrier inside stays uniform
-      P xp[ITEMS], gp[ITEMS];
+    for (int i = 0; i < ITEMS; ++i)
 #pragma unroll
-      for (int i = 0; i < ITEMS; ++i) {
-        xp[i] = xb[d][i];
-        gp[i] = gb[d][i];
+      for (int k = 0; k < VEC; ++k) dot += to_f32(wp[i].v[k]) * to_f32(gp[i].v[k]) * to_f32(xp[i].v[k]);
+    dot = block_sum_alternating(dot, static_cast<int>(row & 1));
+    const float rs = rstd[row];
+    const float kk = static_cast<float>(static_cast<double>(dot) / C) * rs * rs;
+    P* gxr = reinterpret_cast<P*>(gx + row * C);
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) {
+      const int j = rank + i * size;
+      P out;
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float xf = to_f32(xp[i].v[k]), gf = to_f32(gp[i].v[k]);
+        out.v[k] = from_f32<T>(rs * (to_f32(wp[i].v[k]) * gf - xf * kk));
+        acc[i][k] += gf * xf * rs;
       }
-      if (row + kDepth < end) load_row(row + kDepth, xb[d], gb[d]);
-      backward_row(xp, gp, wp, acc, rstd[row], static_cast<int>(row & 1), C, reinterpret_cast<P*>(gx + row * C));
+      if (j < packs) gxr[j] = out;
     }
   }
   float* part = gw_partial + static_cast<int64_t>(blockIdx.x) * C;
@@ -358,22 +334,18 @@ void rmsnorm_forward(const OpArgs& a) {
     auto launch = [&](auto kernel, unsigned grid, int threads) {
       std::apply([&](auto... p) { kernel<<<grid, threads, 0, stream>>>(p...); }, args);
     };
-    // The register kernels run persistent: no more blocks than the GPU holds at once.
-    auto launch_persistent = [&](auto kernel, unsigned grid, int threads) {
-      launch(kernel, static_cast<unsigned>(std::min<int64_t>(grid, resident_blocks(k, kernel, threads))), threads);
-    };
     constexpr int V = kPack16<T>;
     const int64_t packs = C / V;
     bool done = false;
     if (can_pack<T>(C, {x.data, w.data, y.data})) {
       done = dispatch_items((packs + 31) / 32, WarpItems{}, [&](auto items) {
-        launch_persistent(rmsnorm_forward_kernel<T, V, decltype(items)::value, true>, warp_grid, 32 * kWarpsPerBlock);
+        launch(rmsnorm_forward_kernel<T, V, decltype(items)::value, true>, warp_grid, 32 * kWarpsPerBlock);
       });
       // One block per row: the fewest items per thread that keep the block within 1024 threads.
       if (!done)
         done = dispatch_items((packs + kMaxThreads - 1) / kMaxThreads, BlockItems{}, [&](auto items) {
           constexpr int I = decltype(items)::value;
-          launch_persistent(rmsnorm_forward_kernel<T, V, I, false>, static_cast<unsigned>(N), round_up_warps((packs + I - 1) / I));
+          launch(rmsnorm_forward_kernel<T, V, I, false>, static_cast<unsigned>(N), round_up_warps((packs + I - 1) / I));
         });
       if (!done) launch(rmsnorm_forward_loop_kernel<T, V, false>, static_cast<unsigned>(N), kLoopThreads);
     } else if (C <= kLoopWarpMaxC) {
