@@ -1,6 +1,9 @@
 // Cross-entropy of logits against integer targets (loss = lse - logit[target]): forward and backward.
 // One block per row. The forward finds the row's log-sum-exp in one pass (online max and rescaled sum);
-// the backward reads the row once more and writes gloss * (softmax - onehot) directly.
+// the backward reads the row once more and writes gloss * (softmax - onehot) directly. A target outside
+// [0, V) that is not ignore_index is not checked on the host (that would need a synchronisation per
+// call): its row's loss and gradient are NaN instead (native/KERNELS.md, CUDA notes).
+#include <algorithm>
 #include <cmath>
 
 #include "fused.cuh"
@@ -8,7 +11,9 @@
 namespace slmkit {
 namespace {
 
-constexpr int kRowThreads = 1024;
+// Block size: enough threads for kUnroll packs each over the row, at most kRowThreads. 512 rather than
+// 1024 lets several rows share a multiprocessor, so one row's final reduction overlaps another's loads.
+constexpr int kRowThreads = 512;
 
 // Exponentials are of x - max (or x - lse), differences computed in f32 first: large logits keep their
 // precision, and __expf's error (a few ulps, growing with |x - max|) only touches the small terms.
@@ -49,6 +54,15 @@ struct MaxSum {
 // thread loads kUnroll packs before using any, so several loads are in flight per thread.
 constexpr int kUnroll = 4;
 
+template <typename T> unsigned row_threads(int64_t V) {
+  const int64_t want = (V / kPack16<T> + kUnroll - 1) / kUnroll;
+  return static_cast<unsigned>(std::min<int64_t>(kRowThreads, std::max<int64_t>(32, (want + 31) / 32 * 32)));
+}
+
+__device__ __forceinline__ bool bad_target(int64_t t, int64_t V, int64_t ignore_index) {
+  return t != ignore_index && (t < 0 || t >= V);
+}
+
 template <typename T, typename F>
 __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
   constexpr int VEC = kPack16<T>;
@@ -87,7 +101,7 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
 }
 
 template <typename T>
-__global__ void cross_entropy_forward_kernel(const T* __restrict__ logits,       // [N, V]
+__global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(const T* __restrict__ logits,       // [N, V]
                                              const int32_t* __restrict__ targets,  // [N]
                                              float* __restrict__ loss,             // [N]
                                              float* __restrict__ lse,              // [N]
@@ -114,12 +128,12 @@ __global__ void cross_entropy_forward_kernel(const T* __restrict__ logits,      
     const float row_lse = static_cast<float>(static_cast<double>(total.m) + log(static_cast<double>(total.s)));
     lse[r] = row_lse;
     const int64_t t = targets[r];
-    loss[r] = t == ignore_index ? 0.0f : row_lse - to_f32(row[t]);
+    loss[r] = t == ignore_index ? 0.0f : bad_target(t, V, ignore_index) ? NAN : row_lse - to_f32(row[t]);
   }
 }
 
 template <typename T>
-__global__ void cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
+__global__ void __launch_bounds__(kRowThreads) cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
                                               const int32_t* __restrict__ targets,  // [N]
                                               const float* __restrict__ lse,        // [N]
                                               const float* __restrict__ gloss,      // [N]
@@ -131,7 +145,7 @@ __global__ void cross_entropy_backward_kernel(const T* __restrict__ logits,     
   T* out = glogits + r * V;
   const int64_t t = targets[r];
   const bool ignored = t == ignore_index;
-  const float scale = ignored ? 0.0f : gloss[r];
+  const float scale = ignored ? 0.0f : bad_target(t, V, ignore_index) ? NAN : gloss[r];
   const float row_lse = lse[r];
   // softmax(x) = exp(x - lse); ignored rows are zero, whatever the logits hold.
   auto grad = [&](float x, int64_t i) {
@@ -151,39 +165,6 @@ __global__ void cross_entropy_backward_kernel(const T* __restrict__ logits,     
   });
 }
 
-// Marks the first row whose target is neither a class index nor ignore_index (bad[0] starts at N).
-__global__ void find_bad_target_kernel(const int32_t* __restrict__ targets,  // [N]
-                                       int64_t N, int64_t V, int64_t ignore_index, int* __restrict__ bad) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < N; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t t = targets[i];
-    if (t != ignore_index && (t < 0 || t >= V)) atomicMin(bad, static_cast<int>(i));
-  }
-}
-
-// The contract makes a bad target a KernelError raised before anything is written, so this reads one
-// int back to the host (the only synchronisation of these kernels).
-void check_targets(const char* k, const TensorView& targets, int64_t V, int64_t ignore_index, cudaStream_t stream) {
-  const int64_t N = targets.shape[0];
-  if (N == 0) return;
-  require(N < INT32_MAX, k, "more than 2^31 - 1 rows: targets " + shape_str(targets));
-  StreamScratch bad(k, sizeof(int), stream);
-  const int init = static_cast<int>(N);
-  check_cuda(cudaMemcpyAsync(bad.as<int>(), &init, sizeof(int), cudaMemcpyHostToDevice, stream), k, "cudaMemcpyAsync");
-  find_bad_target_kernel<<<grid_for(N), kBlockThreads, 0, stream>>>(targets.ptr<int32_t>(), N, V, ignore_index,
-                                                                    bad.as<int>());
-  check_launch(k);
-  int row = 0;
-  check_cuda(cudaMemcpyAsync(&row, bad.as<int>(), sizeof(int), cudaMemcpyDeviceToHost, stream), k, "cudaMemcpyAsync");
-  check_cuda(cudaStreamSynchronize(stream), k, "cudaStreamSynchronize");
-  if (row < N) {
-    int32_t t = 0;
-    check_cuda(cudaMemcpy(&t, targets.ptr<int32_t>() + row, sizeof(int32_t), cudaMemcpyDeviceToHost), k, "cudaMemcpy");
-    throw KernelError(std::string(k) + ": target " + std::to_string(t) + " at row " + std::to_string(row) +
-                      " is outside [0, " + std::to_string(V) + ") and is not ignore_index " +
-                      std::to_string(ignore_index));
-  }
-}
-
 // Checks shared by forward and backward; returns ignore_index.
 int64_t check_cross_entropy(const char* k, const OpArgs& a) {
   const TensorView &logits = a.inputs[0], &targets = a.inputs[1];
@@ -192,9 +173,7 @@ int64_t check_cross_entropy(const char* k, const OpArgs& a) {
   const double ii = a.attrs[0];
   require(std::isfinite(ii) && ii == std::floor(ii), k, "ignore_index must be a whole number, got " + std::to_string(ii));
   require(logits.shape[0] <= INT32_MAX, k, "at most 2^31 - 1 rows, logits " + shape_str(logits));
-  const int64_t ignore_index = static_cast<int64_t>(ii);
-  check_targets(k, targets, logits.shape[1], ignore_index, stream_of(a));
-  return ignore_index;
+  return static_cast<int64_t>(ii);
 }
 
 }  // namespace
@@ -212,7 +191,7 @@ void cross_entropy_forward(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_float(k, logits.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    cross_entropy_forward_kernel<T><<<static_cast<unsigned>(N), kRowThreads, 0, stream>>>(
+    cross_entropy_forward_kernel<T><<<static_cast<unsigned>(N), row_threads<T>(V), 0, stream>>>(
         logits.ptr<T>(), targets.ptr<int32_t>(), loss.ptr<float>(), lse.ptr<float>(), V, ignore_index);
   });
   check_launch(k);
@@ -236,7 +215,7 @@ void cross_entropy_backward(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_float(k, logits.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    cross_entropy_backward_kernel<T><<<static_cast<unsigned>(N), kRowThreads, 0, stream>>>(
+    cross_entropy_backward_kernel<T><<<static_cast<unsigned>(N), row_threads<T>(V), 0, stream>>>(
         logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<float>(), gloss.ptr<float>(), glogits.ptr<T>(), V,
         ignore_index, same_phase);
   });

@@ -48,11 +48,13 @@ function gxTol(dtype: "f32" | "bf16", want: R.Ref, x: R.Ref, w: R.Ref, gy: R.Ref
   });
 }
 
-// C = 2304 (MiniCPM width; 16-byte packs), odd and prime C (one element per access), and N beyond the
-// backward's 1024 row groups.
-// Rows longer than the register kernels hold take the loop kernels (bf16 backward beyond 8192, forward
-// beyond 32768; odd C beyond 1024 / 4096).
-const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [2, 40000], [3, 9000]];
+// C = 2304 (MiniCPM width; 16-byte packs, 9 per lane of the one-warp forward), odd and prime C (one
+// element per access, the loop kernels), N beyond the backward's resident blocks (a few thousand rows
+// on an H200, so several rows per block) and not a multiple of the forward's 8 rows per block.
+// Kernel choice by width (bf16 / f32 packs of 8 / 4): forward one warp per row up to 512 packs, one block
+// up to 4096, then the loop kernel; backward registers up to 1024 packs, then the loop kernel; widths not
+// a multiple of the pack take the loop kernels (one warp per row up to C = 1024 in the forward).
+const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4097], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [3001, 2304], [70001, 8], [4, 8200], [2, 40000], [3, 9000]];
 
 describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_forward", () => {
   for (const dtype of FLOAT_DTYPES) {
