@@ -1,4 +1,5 @@
-// Multi-tensor AdamW step (torch.optim.AdamW semantics) and the global L2 norm used for clipping.
+// Multi-tensor AdamW step (torch.optim.AdamW semantics), optionally refreshing bf16 compute copies of the
+// updated parameters in the same pass, and the global L2 norm used for clipping.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -42,9 +43,10 @@ struct AdamwScalars {
 };
 
 template <typename G>
-void adamw_block(const G* grad,  // [numel] of g_i
-                 float* p, float* m, float* v, int64_t n, float beta1, float beta2, float eps, float grad_scale,
-                 const AdamwScalars& s) {
+void adamw_block(const G* grad,  // [n] of g_i
+                 float* p, float* m, float* v,  // [n] each, updated in place
+                 bf16* copy,                    // [n] bf16(p) after the update, or null for no copy
+                 int64_t n, float beta1, float beta2, float eps, float grad_scale, const AdamwScalars& s) {
   constexpr int64_t kTile = 1024;  // bf16 gradients are widened a tile at a time
   float g_buf[kTile];
   for (int64_t i0 = 0; i0 < n; i0 += kTile) {
@@ -61,15 +63,18 @@ void adamw_block(const G* grad,  // [numel] of g_i
       // Same operation order as torch: denom = sqrt(v) / sqrt(bc2) + eps; p += -step_size * (m / denom).
       pt[j] = pj - s.step_size * (mj / (std::sqrt(vj) / s.bc2_sqrt + eps));
     }
+    if (copy) store_row(pt, copy + i0, len);  // round to nearest even, while the tile is in cache
   }
 }
 
 void adamw_step(const OpArgs& a) {
   const char* k = "adamw_step";
   const int32_t n = a.num_inputs;
-  if (a.num_outputs != 3 * n || a.num_attrs != 5 + 2 * n)
-    kernel_fail(k, "expected n gradients, 3n outputs (p, m, v) and 5 + 2n attrs, got " + std::to_string(n) + " inputs, " +
-               std::to_string(a.num_outputs) + " outputs and " + std::to_string(a.num_attrs) + " attrs");
+  const bool with_copies = a.num_outputs == 4 * n && n > 0;
+  if ((a.num_outputs != 3 * n && !with_copies) || a.num_attrs != 5 + 2 * n)
+    kernel_fail(k, "expected n gradients, 3n outputs (p, m, v) or 4n (p, m, v, bf16 copies) and 5 + 2n attrs, got " +
+                       std::to_string(n) + " inputs, " + std::to_string(a.num_outputs) + " outputs and " +
+                       std::to_string(a.num_attrs) + " attrs");
   const double beta1 = finite_attr(a, k, 0, "beta1"), beta2 = finite_attr(a, k, 1, "beta2");
   const double eps = finite_attr(a, k, 2, "eps"), step = finite_attr(a, k, 3, "step");
   const double grad_scale = finite_attr(a, k, 4, "grad_scale");
@@ -90,6 +95,13 @@ void adamw_step(const OpArgs& a) {
       check_contiguous(k, name.c_str(), t);
       check_dtype(k, name.c_str(), t, DType::f32);
     }
+    if (with_copies && a.outputs[3 * n + i].numel() != 0) {  // an empty c_i means "no copy of p_i"
+      const TensorView& c = a.outputs[3 * n + i];
+      const std::string name = "c_" + idx;
+      check_same_shape(k, (g_name + " and " + name).c_str(), g, c);
+      check_contiguous(k, name.c_str(), c);
+      check_dtype(k, name.c_str(), c, DType::bf16);
+    }
     const double lr = finite_attr(a, k, 5 + 2 * i, "lr"), wd = finite_attr(a, k, 6 + 2 * i, "wd");
     scalars[i] = {static_cast<float>(1.0 - lr * wd), static_cast<float>(lr / (1.0 - std::pow(beta1, step))),
                   static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step))), static_cast<float>(1.0 - beta1),
@@ -103,9 +115,10 @@ void adamw_step(const OpArgs& a) {
       float* p = a.outputs[i].ptr<float>() + blk.begin;
       float* m = a.outputs[n + i].ptr<float>() + blk.begin;
       float* v = a.outputs[2 * n + i].ptr<float>() + blk.begin;
+      bf16* copy = with_copies && a.outputs[3 * n + i].numel() != 0 ? a.outputs[3 * n + i].ptr<bf16>() + blk.begin : nullptr;
       dispatch_float(a.inputs[i].dtype, [&](auto tag) {
         using G = decltype(tag);
-        adamw_block(a.inputs[i].ptr<G>() + blk.begin, p, m, v, blk.end - blk.begin, static_cast<float>(beta1),
+        adamw_block(a.inputs[i].ptr<G>() + blk.begin, p, m, v, copy, blk.end - blk.begin, static_cast<float>(beta1),
                     static_cast<float>(beta2), static_cast<float>(eps), static_cast<float>(grad_scale), scalars[i]);
       });
     }

@@ -21,6 +21,12 @@ export interface AdamWStepArgs {
   step: number;
   /** Multiplies every gradient first; gradient clipping passes its factor here. Default 1. */
   gradScale?: number;
+  /**
+   * bf16 compute copies of the parameters (mixed precision), one slot per parameter, undefined where a
+   * parameter has none: each is overwritten with the updated parameter rounded to nearest even, in the
+   * same pass over memory.
+   */
+  copies?: readonly (Tensor<"bf16"> | undefined)[];
 }
 
 function perTensor(name: string, value: number | readonly number[], n: number): number[] {
@@ -56,8 +62,9 @@ export function adamwStep(args: AdamWStepArgs): void {
       if (name !== "grad" && !t.isContiguous()) throw new ArgumentError(`adamwStep: ${name} ${i} must be contiguous (it is updated in place)`);
     }
   }
+  const copies = checkCopies(args.copies, params);
   if (n === 0) return;
-  commonDevice("adamwStep", [...params, ...grads, ...expAvg, ...expAvgSq]);
+  commonDevice("adamwStep", [...params, ...grads, ...expAvg, ...expAvgSq, ...(copies ?? []).filter((c) => c !== undefined)]);
   const { beta1, beta2, eps, step } = args;
   const gradScale = args.gradScale ?? 1;
   for (const [name, v] of Object.entries({ beta1, beta2, eps, step, gradScale })) {
@@ -70,8 +77,28 @@ export function adamwStep(args: AdamWStepArgs): void {
   const flat = (t: Tensor) => contiguousAs(t, [t.numel]);
   const attrs = [beta1, beta2, eps, step, gradScale, ...lrs.flatMap((lr, i) => [lr, wds[i]!])];
   const { c, release } = contiguousInputs(grads);
-  runKernel("adamwStep", "adamw_step", c.map(flat), [...params.map(flat), ...expAvg.map(flat), ...expAvgSq.map(flat)], attrs);
-  release();
+  // A parameter without a copy gets an empty c_i, which the kernel reads as "no copy".
+  const none = copies?.some((t) => t === undefined) ? emptyTensor([0], "bf16", params[0]!.device) : undefined;
+  const copyArgs = copies ? copies.map((t) => (t ? flat(t) : none!)) : [];
+  try {
+    runKernel("adamwStep", "adamw_step", c.map(flat), [...params.map(flat), ...expAvg.map(flat), ...expAvgSq.map(flat), ...copyArgs], attrs);
+  } finally {
+    release();
+    none?.dispose();
+  }
+}
+
+function checkCopies(copies: AdamWStepArgs["copies"], params: readonly Tensor<"f32">[]): AdamWStepArgs["copies"] {
+  if (copies === undefined) return undefined;
+  if (!Array.isArray(copies) || copies.length !== params.length) throw new ArgumentError(`adamwStep: copies must be an array of ${params.length} bf16 tensors or undefined entries`);
+  copies.forEach((t, i) => {
+    if (t === undefined) return;
+    expectTensor("adamwStep", `copy ${i}`, t);
+    if (t.dtype !== "bf16") throw new DTypeError(`adamwStep: copy ${i} has dtype ${t.dtype}; copies must be bf16`);
+    if (!sameShape(t.shape, params[i]!.shape)) throw new ShapeError(`adamwStep: copy ${i} has shape ${formatShape(t.shape)}, param ${formatShape(params[i]!.shape)}`);
+    if (!t.isContiguous()) throw new ArgumentError(`adamwStep: copy ${i} must be contiguous (it is written in place)`);
+  });
+  return copies;
 }
 
 /**
