@@ -67,6 +67,40 @@ void adamw_block(const G* grad,  // [n] of g_i
   }
 }
 
+// g_i contiguous float; p_i, m_i, v_i contiguous f32 of its shape; c_i (when not empty, which means "no
+// copy of p_i") contiguous bf16 of its shape. slot_ok() is the cheap test run for every tensor of every
+// step; check_slot() builds the message naming the argument only once something is wrong.
+bool slot_ok(const OpArgs& a, int32_t i, int32_t n, const TensorView* copy) {
+  const TensorView& g = a.inputs[i];
+  if (!is_float(g.dtype) || !g.is_contiguous()) return false;
+  for (int j = 0; j < 3; ++j) {
+    const TensorView& t = a.outputs[j * n + i];
+    if (!same_shape(g, t) || !t.is_contiguous() || t.dtype != DType::f32) return false;
+  }
+  return !copy || (same_shape(g, *copy) && copy->is_contiguous() && copy->dtype == DType::bf16);
+}
+
+void check_slot(const OpArgs& a, const char* k, int32_t i, int32_t n, const TensorView* copy) {
+  const std::string idx = std::to_string(i), g_name = "g_" + idx;
+  const TensorView& g = a.inputs[i];
+  check_float(k, g_name.c_str(), g);
+  check_contiguous(k, g_name.c_str(), g);
+  const char* names[3] = {"p_", "m_", "v_"};
+  for (int j = 0; j < 3; ++j) {
+    const TensorView& t = a.outputs[j * n + i];
+    const std::string name = names[j] + idx;
+    check_same_shape(k, (g_name + " and " + name).c_str(), g, t);
+    check_contiguous(k, name.c_str(), t);
+    check_dtype(k, name.c_str(), t, DType::f32);
+  }
+  if (copy) {
+    const std::string name = "c_" + idx;
+    check_same_shape(k, (g_name + " and " + name).c_str(), g, *copy);
+    check_contiguous(k, name.c_str(), *copy);
+    check_dtype(k, name.c_str(), *copy, DType::bf16);
+  }
+}
+
 void adamw_step(const OpArgs& a) {
   const char* k = "adamw_step";
   const int32_t n = a.num_inputs;
@@ -81,31 +115,15 @@ void adamw_step(const OpArgs& a) {
   if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
     kernel_fail(k, "betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
   if (step < 1) kernel_fail(k, "step counts from 1, got " + std::to_string(step));
+  // Bias corrections are shared by every tensor of the call (one step count).
+  const double bc1 = 1.0 - std::pow(beta1, step), bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
   std::vector<AdamwScalars> scalars(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
-    const std::string idx = std::to_string(i), g_name = "g_" + idx;
-    const TensorView& g = a.inputs[i];
-    check_float(k, g_name.c_str(), g);
-    check_contiguous(k, g_name.c_str(), g);
-    const char* names[3] = {"p_", "m_", "v_"};
-    for (int j = 0; j < 3; ++j) {
-      const TensorView& t = a.outputs[j * n + i];
-      const std::string name = names[j] + idx;
-      check_same_shape(k, (g_name + " and " + name).c_str(), g, t);
-      check_contiguous(k, name.c_str(), t);
-      check_dtype(k, name.c_str(), t, DType::f32);
-    }
-    if (with_copies && a.outputs[3 * n + i].numel() != 0) {  // an empty c_i means "no copy of p_i"
-      const TensorView& c = a.outputs[3 * n + i];
-      const std::string name = "c_" + idx;
-      check_same_shape(k, (g_name + " and " + name).c_str(), g, c);
-      check_contiguous(k, name.c_str(), c);
-      check_dtype(k, name.c_str(), c, DType::bf16);
-    }
+    const TensorView* copy = with_copies && a.outputs[3 * n + i].numel() != 0 ? &a.outputs[3 * n + i] : nullptr;
+    if (!slot_ok(a, i, n, copy)) check_slot(a, k, i, n, copy);
     const double lr = finite_attr(a, k, 5 + 2 * i, "lr"), wd = finite_attr(a, k, 6 + 2 * i, "wd");
-    scalars[i] = {static_cast<float>(1.0 - lr * wd), static_cast<float>(lr / (1.0 - std::pow(beta1, step))),
-                  static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step))), static_cast<float>(1.0 - beta1),
-                  static_cast<float>(1.0 - beta2)};
+    scalars[i] = {static_cast<float>(1.0 - lr * wd), static_cast<float>(lr / bc1), static_cast<float>(bc2_sqrt),
+                  static_cast<float>(1.0 - beta1), static_cast<float>(1.0 - beta2)};
   }
   const std::vector<Block> blocks = make_blocks(a.inputs, n);
   parallel_for(static_cast<int64_t>(blocks.size()), 1, [&](int64_t begin, int64_t end) {

@@ -72,7 +72,7 @@ describe("bf16 compute in nn modules", () => {
     expect(S.memory().numTensors).toBe(before);
   });
 
-  it("attention and the MLP compute in bf16 and match their f32 selves to bf16 accuracy", () => {
+  it("attention computes in bf16 and matches its f32 self to bf16 accuracy", () => {
     S.manualSeed(13);
     const attn = new S.CausalSelfAttention({ hiddenSize: 32, numHeads: 4, numKvHeads: 2 });
     const x = S.randn([2, 7, 32]);
