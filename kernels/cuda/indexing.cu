@@ -8,13 +8,16 @@
 // the stream (the only synchronisation in these launchers), because the contract asks for a KernelError
 // on a bad index and, for index_add/scatter_add, an untouched y.
 //
-// index_add and scatter_add accumulate with atomicAdd, so duplicate indices add in an unspecified order:
-// f32 results may differ in the last bits from run to run (and from the CPU's index order), and bf16
-// rounds after every add in that order. A deterministic per-column loop would serialise the common
-// embedding-backward case (few columns, many indices) and be far slower.
+// index_add and scatter_add are deterministic and match the CPU bit for bit: the destinations are sorted
+// (a stable radix sort keeps equal destinations in index order), and then one thread per destination
+// element adds its run of sources in that order, rounding to the storage type after every add as the CPU
+// does. Atomic adds would be faster to write but land in a different order on every run, which makes
+// training runs unrepeatable (the embedding backward is an index_add).
 #include <cmath>
 #include <string>
 #include <type_traits>
+
+#include <cub/device/device_radix_sort.cuh>
 
 #include "launch.cuh"
 #include "values.cuh"
@@ -60,17 +63,23 @@ template <typename T> __global__ void index_select_kernel(const T* x, const int3
   }
 }
 
-// atomicAdd of a compute value into storage type T (bf16: native on sm_90, a CAS loop on older GPUs).
-template <typename T> __device__ __forceinline__ void atomic_add(T* p, float v) {
-  if constexpr (std::is_same_v<T, float>) atomicAdd(p, v);
-  else atomicAdd(p, __float2bfloat16_rn(v));
+// positions [n] = 0, 1, ..., n - 1: the payload sorted along with the indices.
+__global__ void iota_kernel(int32_t* positions, int64_t n) {
+  for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < n; j += int64_t(gridDim.x) * blockDim.x) positions[j] = int32_t(j);
 }
 
-// src [O, n, I], idx [n]; y [O, A, I] in/out: y[o, idx[j], i] += src[o, j, i].
-template <typename T> __global__ void index_add_kernel(const T* src, const int32_t* idx, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+// sorted [n] ascending destinations, order [n]: the source row of each (equal destinations keep index
+// order). src [O, n, I]; y [O, A, I] in/out. The thread of (o, p, i) where p starts a run of equal
+// destinations adds the run's rows into y[o, sorted[p], i]; other threads have nothing to do.
+template <typename T> __global__ void index_add_kernel(const T* src, const int32_t* sorted, const int32_t* order, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t i = e % I, r = e / I, j = r % n, o = r / n;
-    atomic_add(y + (o * A + idx[j]) * I + i, load(src[e]));
+    const int64_t i = e % I, r = e / I, p = r % n, o = r / n;
+    const int32_t dst = sorted[p];
+    if (p > 0 && sorted[p - 1] == dst) continue;
+    T* d = y + (o * A + dst) * I + i;
+    T acc = *d;
+    for (int64_t q = p; q < n && sorted[q] == dst; ++q) acc = store<T>(load(acc) + load(src[(o * n + order[q]) * I + i]));
+    *d = acc;
   }
 }
 
@@ -82,12 +91,64 @@ template <typename T> __global__ void gather_kernel(const T* x, const int32_t* i
   }
 }
 
-// src [O, n, I], idx [O, n, I]; y [O, A, I] in/out: y[o, idx[o, j, i], i] += src[o, j, i].
-template <typename T> __global__ void scatter_add_kernel(const T* src, const int32_t* idx, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+// idx [O, n, I] -> dst [O * n * I]: the offset in y [O, A, I] that element e of src scatters to, and
+// pos [O * n * I] = e (the sort's payload).
+__global__ void scatter_destinations_kernel(const int32_t* idx, int64_t* dst, int64_t* pos, int64_t A, int64_t n, int64_t I, int64_t total) {
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, o = e / (n * I);
-    atomic_add(y + (o * A + idx[e]) * I + i, load(src[e]));
+    dst[e] = (o * A + idx[e]) * I + i;
+    pos[e] = e;
   }
+}
+
+// sorted [total] ascending offsets into y, order [total]: the src element of each (equal offsets keep
+// element order, which for one (o, i) column is index order j). The thread of a run's first position adds
+// the run into y[sorted[p]].
+template <typename T> __global__ void scatter_add_kernel(const T* src, const int64_t* sorted, const int64_t* order, T* y, int64_t total) {
+  for (int64_t p = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; p < total; p += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t dst = sorted[p];
+    if (p > 0 && sorted[p - 1] == dst) continue;
+    T acc = y[dst];
+    for (int64_t q = p; q < total && sorted[q] == dst; ++q) acc = store<T>(load(acc) + load(src[order[q]]));
+    y[dst] = acc;
+  }
+}
+
+// Device scratch from the stream-ordered pool, released in stream order when the launcher returns (the
+// kernels that use it are queued before the release, so they finish first).
+class StreamScratch {
+ public:
+  StreamScratch(const char* kernel, size_t bytes, cudaStream_t stream) : stream_(stream) {
+    check_cuda(cudaMallocAsync(&ptr_, bytes, stream), kernel, "cudaMallocAsync (sort scratch)");
+  }
+  ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  char* get() const { return static_cast<char*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  cudaStream_t stream_;
+};
+
+constexpr size_t align_up(size_t bytes) { return (bytes + 255) & ~size_t(255); }
+
+// Bits the radix sort must look at for keys in [0, limit).
+int key_bits(int64_t limit) {
+  int bits = 1;
+  while (bits < 63 && (int64_t(1) << bits) < limit) ++bits;
+  return bits;
+}
+
+// Stable sort of (keys_in, vals_in) by key into (keys_out, vals_out), keys in [0, limit), all device
+// arrays of n elements; `scratch` receives cub's temporary storage. Returns the scratch size when
+// scratch is null (cub's two-call protocol).
+template <typename K, typename V>
+size_t sort_pairs(const char* k, void* scratch, size_t scratch_bytes, const K* keys_in, K* keys_out, const V* vals_in, V* vals_out, int64_t n,
+                  int64_t limit, cudaStream_t stream) {
+  check_cuda(cub::DeviceRadixSort::SortPairs(scratch, scratch_bytes, keys_in, keys_out, vals_in, vals_out, n, 0, key_bits(limit), stream), k,
+             "radix sort");
+  return scratch_bytes;
 }
 
 // x [Bt, M, N] -> y [Bt, M, N]: element (i, j) kept where j - i >= k (Upper) or j - i <= k, else zero.
@@ -144,12 +205,22 @@ void index_add(const OpArgs& a) {
   const TensorView &src = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
   const int64_t A = y.shape[1], I = y.shape[2], n = idx.shape[0], total = src.numel();
   if (total == 0) return;
+  if (n > INT32_MAX) throw KernelError(std::string(k) + ": at most 2^31 - 1 indices, got idx " + shape_str(idx));
   cudaStream_t stream = stream_of(a);
   check_index_range(k, idx.ptr<int32_t>(), n, A, stream);
+  const size_t array = align_up(size_t(n) * sizeof(int32_t));
+  const size_t sort_bytes = sort_pairs<int32_t, int32_t>(k, nullptr, 0, nullptr, nullptr, nullptr, nullptr, n, A, stream);
+  StreamScratch scratch(k, 3 * array + sort_bytes, stream);
+  int32_t* sorted = reinterpret_cast<int32_t*>(scratch.get());
+  int32_t* positions = reinterpret_cast<int32_t*>(scratch.get() + array);
+  int32_t* order = reinterpret_cast<int32_t*>(scratch.get() + 2 * array);
+  iota_kernel<<<grid_for(n), kBlockThreads, 0, stream>>>(positions, n);
+  check_launch(k);
+  sort_pairs(k, scratch.get() + 3 * array, sort_bytes, idx.ptr<int32_t>(), sorted, positions, order, n, A, stream);
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      index_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
+      index_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), sorted, order, y.ptr<T>(), A, n, I, total);
   });
   check_launch(k);
 }
@@ -177,10 +248,21 @@ void scatter_add(const OpArgs& a) {
   if (total == 0) return;
   cudaStream_t stream = stream_of(a);
   check_index_range(k, idx.ptr<int32_t>(), total, A, stream);
+  const size_t array = align_up(size_t(total) * sizeof(int64_t));
+  const int64_t limit = y.numel();
+  const size_t sort_bytes = sort_pairs<int64_t, int64_t>(k, nullptr, 0, nullptr, nullptr, nullptr, nullptr, total, limit, stream);
+  StreamScratch scratch(k, 4 * array + sort_bytes, stream);
+  int64_t* dst = reinterpret_cast<int64_t*>(scratch.get());
+  int64_t* positions = reinterpret_cast<int64_t*>(scratch.get() + array);
+  int64_t* sorted = reinterpret_cast<int64_t*>(scratch.get() + 2 * array);
+  int64_t* order = reinterpret_cast<int64_t*>(scratch.get() + 3 * array);
+  scatter_destinations_kernel<<<grid_for(total), kBlockThreads, 0, stream>>>(idx.ptr<int32_t>(), dst, positions, A, n, I, total);
+  check_launch(k);
+  sort_pairs(k, scratch.get() + 4 * array, sort_bytes, dst, sorted, positions, order, total, limit, stream);
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)
-      scatter_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
+      scatter_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), sorted, order, y.ptr<T>(), total);
   });
   check_launch(k);
 }

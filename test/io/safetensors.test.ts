@@ -77,6 +77,39 @@ describe("safetensors", () => {
     disposeAll(back);
   });
 
+  // The same tensors as scripts/fixtures/safetensors_python.py, by the same formulas.
+  const pythonTensors = (): Record<string, Tensor> => ({
+    "model.embed_tokens.weight": tensor(Float32Array.from({ length: 15 }, (_, i) => i * 0.5 - 3), { shape: [3, 5] }),
+    "model.norm.weight": tensor([1.0, -2.5, 3.140625, 0.0], { dtype: "bf16" }),
+    ids: tensor(Int32Array.from({ length: 6 }, (_, i) => i * 7 - 20), { shape: [2, 3] }),
+    mask: tensor([true, false, true, true, false]),
+    scalar: tensor(0.25, { shape: [] }),
+    empty: tensor(new Float32Array(0), { shape: [0, 3] }),
+  });
+
+  it("reads a file written by Python's safetensors (the reference implementation), and writes one it reads", () => {
+    const fixture = fs.readFileSync(new URL("../fixtures/safetensors_python.safetensors", import.meta.url));
+    const { tensors: back, metadata } = decodeSafetensors(fixture);
+    expect(metadata.format).toBe("pt");
+    expect(metadata.source).toMatch(/^python safetensors \d/);
+    const want = pythonTensors();
+    expect(Object.keys(back).sort()).toEqual(Object.keys(want).sort());
+    for (const [name, t] of Object.entries(want)) {
+      const b = back[name]!;
+      expect([name, b.dtype, b.shape]).toEqual([name, t.dtype, t.shape]);
+      expect(Array.from(dataSync(b)), name).toEqual(Array.from(dataSync(t)));
+    }
+    // The other direction: `python3 scripts/fixtures/safetensors_python.py check FILE` verifies this file
+    // with Python's parser; set SLMKIT_SAFETENSORS_OUT to keep it (done by hand: safetensors 0.8.0 read it).
+    const file = process.env.SLMKIT_SAFETENSORS_OUT ?? path.join(dir, "for_python.safetensors");
+    saveSafetensors(file, want, { format: "pt" });
+    const again = loadSafetensors(file);
+    for (const [name, t] of Object.entries(want)) expect(Buffer.from(dataSync(again.tensors[name]!).buffer).equals(Buffer.from(dataSync(t).buffer))).toBe(true);
+    disposeAll(want);
+    disposeAll(back);
+    disposeAll(again.tensors);
+  });
+
   it("names the problem in corrupt or truncated files", () => {
     const good = Buffer.from(handMadeFile());
     const cases: [string, Uint8Array, RegExp][] = [
