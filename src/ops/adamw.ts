@@ -65,14 +65,15 @@ export function adamwStep(args: AdamWStepArgs): void {
   if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`adamwStep: step counts from 1, got ${step}`);
   const lrs = perTensor("lr", args.lr, n);
   const wds = perTensor("weightDecay", args.weightDecay, n);
-  const flat = (t: Tensor) => contiguousAs(t, [t.numel]);
   const attrs = [beta1, beta2, eps, step, gradScale, ...lrs.flatMap((lr, i) => [lr, wds[i]!])];
   const { c, release } = contiguousInputs(grads);
   // A parameter without a copy gets an empty c_i, which the kernel reads as "no copy".
   const none = copies?.some((t) => t === undefined) ? emptyTensor([0], "bf16", params[0]!.device) : undefined;
-  const copyArgs = copies ? copies.map((t) => (t ? flat(t) : none!)) : [];
+  const copyArgs = copies ? copies.map((t) => t ?? none!) : [];
   try {
-    runKernel("adamwStep", "adamw_step", c.map(flat), [...params.map(flat), ...expAvg.map(flat), ...expAvgSq.map(flat), ...copyArgs], attrs);
+    // Every tensor is contiguous here and shares its param's shape, which is all the kernel asks: they go
+    // as they are, without per-tensor flat views (this runs for hundreds of tensors every step).
+    runKernel("adamwStep", "adamw_step", c, [...params, ...expAvg, ...expAvgSq, ...copyArgs], attrs);
   } finally {
     release();
     none?.dispose();
