@@ -1,4 +1,5 @@
-// Multi-tensor AdamW step (torch.optim.AdamW semantics) and the global L2 norm used for clipping.
+// Multi-tensor AdamW step (torch.optim.AdamW semantics), optionally refreshing bf16 compute copies of the
+// updated parameters in the same pass, and the global L2 norm used for clipping.
 // One launch covers every tensor: a table of per-tensor pointers and constants is uploaded to scratch
 // memory from the stream-ordered pool, and each block finds its tensor and chunk by binary search over
 // the table's running chunk counts.
@@ -11,20 +12,22 @@ namespace slmkit {
 namespace {
 
 constexpr int64_t kChunk = 1 << 16;  // elements per block; fixed, so the norm's summation order is too
-constexpr int kThreads = 512;
+constexpr int kThreads = 512;       // global_norm
+constexpr int kAdamwThreads = 1024;  // measured on an H200: ~1% faster than 512, at the read+write roofline
 
 struct AdamwEntry {
   float* p;
   float* m;
   float* v;
   const void* g;
+  __nv_bfloat16* c;  // bf16 copy of p written after the update, or null
   int64_t numel;
   int64_t chunk_begin;  // chunks of the tensors before this one
   float decay;          // 1 - lr * wd
   float step_size;      // lr / (1 - beta1^step)
   float bc2_sqrt;       // sqrt(1 - beta2^step)
   int32_t g_bf16;
-  int32_t packed;  // every pointer 16-byte aligned: float4 / 4 x bf16 accesses
+  int32_t packed;  // p, m, v 16-byte aligned, g and c aligned to their 4-element packs: vector accesses
 };
 
 struct AdamwConsts {
@@ -87,6 +90,14 @@ __device__ __forceinline__ void update_quad(Quad& q, const AdamwEntry& e, const 
   reinterpret_cast<float4*>(e.p)[i] = q.p;
   reinterpret_cast<float4*>(e.m)[i] = q.m;
   reinterpret_cast<float4*>(e.v)[i] = q.v;
+  if (e.c) {
+    Pack<__nv_bfloat16, 4> b;
+    b.v[0] = from_f32<__nv_bfloat16>(q.p.x);
+    b.v[1] = from_f32<__nv_bfloat16>(q.p.y);
+    b.v[2] = from_f32<__nv_bfloat16>(q.p.z);
+    b.v[3] = from_f32<__nv_bfloat16>(q.p.w);
+    reinterpret_cast<Pack<__nv_bfloat16, 4>*>(e.c)[i] = b;
+  }
 }
 
 template <typename G>
@@ -109,11 +120,13 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
     }
     begin = end4;
   }
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x)
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
     adamw_element(e.p[i], e.m[i], e.v[i], to_f32(g[i]), e, c);
+    if (e.c) e.c[i] = from_f32<__nv_bfloat16>(e.p[i]);
+  }
 }
 
-__global__ void __launch_bounds__(kThreads) adamw_step_kernel(const AdamwEntry* __restrict__ table, int n, AdamwConsts c) {
+__global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const AdamwEntry* __restrict__ table, int n, AdamwConsts c) {
   const int64_t chunk = blockIdx.x;
   const AdamwEntry e = table[find_entry(table, n, chunk)];
   const int64_t begin = (chunk - e.chunk_begin) * kChunk;
@@ -169,42 +182,69 @@ template <typename E> void upload(const char* k, const std::vector<E>& host, con
              "cudaMemcpyAsync (table)");
 }
 
+// The per-tensor checks below build their messages only on failure: the launcher runs for every
+// optimiser step over hundreds of tensors, so its host time is part of the step.
 double attr(const OpArgs& a, const char* k, int i, const char* name) {
   const double v = a.attrs[i];
-  require(std::isfinite(v), k, std::string(name) + " must be finite, got " + std::to_string(v));
+  if (!std::isfinite(v)) throw KernelError(std::string(k) + ": " + name + " must be finite, got " + std::to_string(v));
   return v;
+}
+
+// g_i contiguous f32/bf16; p_i, m_i, v_i contiguous f32 of its shape; c_i (if present) contiguous bf16 of it.
+void check_slot(const OpArgs& a, const char* k, int32_t i, int32_t n, const TensorView* copy) {
+  const TensorView& g = a.inputs[i];
+  const std::string idx = std::to_string(i);
+  if (!is_float(g.dtype) || !g.is_contiguous())
+    throw KernelError(std::string(k) + ": g_" + idx + " must be a contiguous f32 or bf16 tensor, got " + dtype_name(g.dtype) + " " + shape_str(g));
+  const char* names[3] = {"p_", "m_", "v_"};
+  for (int j = 0; j < 3; ++j) {
+    const TensorView& t = a.outputs[j * n + i];
+    if (!same_shape(t, g) || t.dtype != DType::f32 || !t.is_contiguous())
+      throw KernelError(std::string(k) + ": " + names[j] + idx + " must be a contiguous f32 tensor of g_" + idx + "'s shape " +
+                        shape_str(g) + ", got " + dtype_name(t.dtype) + " " + shape_str(t));
+  }
+  if (copy && (!same_shape(*copy, g) || copy->dtype != DType::bf16 || !copy->is_contiguous()))
+    throw KernelError(std::string(k) + ": c_" + idx + " must be empty (no copy) or a contiguous bf16 tensor of g_" + idx +
+                      "'s shape " + shape_str(g) + ", got " + dtype_name(copy->dtype) + " " + shape_str(*copy));
+}
+
+bool slot_ok(const OpArgs& a, int32_t i, int32_t n, const TensorView* copy) {
+  const TensorView& g = a.inputs[i];
+  if (!is_float(g.dtype) || !g.is_contiguous()) return false;
+  for (int j = 0; j < 3; ++j) {
+    const TensorView& t = a.outputs[j * n + i];
+    if (!same_shape(t, g) || t.dtype != DType::f32 || !t.is_contiguous()) return false;
+  }
+  return !copy || (same_shape(*copy, g) && copy->dtype == DType::bf16 && copy->is_contiguous());
 }
 
 }  // namespace
 
 // inputs: g_0..g_{n-1} (f32 or bf16, contiguous); outputs: p_0..p_{n-1}, m_0..m_{n-1}, v_0..v_{n-1} (f32,
-// g_i's shape, updated in place); attrs: beta1, beta2, eps, step, grad_scale, then lr_i, wd_i per tensor.
+// g_i's shape, updated in place), optionally c_0..c_{n-1} (bf16 copies of the updated p_i, or empty for
+// none); attrs: beta1, beta2, eps, step, grad_scale, then lr_i, wd_i per tensor.
 void adamw_step(const OpArgs& a) {
   const char* k = "adamw_step";
   const int32_t n = a.num_inputs;
-  require(a.num_outputs == 3 * n && a.num_attrs == 5 + 2 * n, k,
-          "expected n gradients, 3n outputs (p, m, v) and 5 + 2n attrs, got " + std::to_string(n) + " inputs, " +
-              std::to_string(a.num_outputs) + " outputs and " + std::to_string(a.num_attrs) + " attrs");
+  const bool with_copies = a.num_outputs == 4 * n && n > 0;
+  require((a.num_outputs == 3 * n || with_copies) && a.num_attrs == 5 + 2 * n, k,
+          "expected n gradients, 3n outputs (p, m, v) or 4n (p, m, v, bf16 copies) and 5 + 2n attrs, got " +
+              std::to_string(n) + " inputs, " + std::to_string(a.num_outputs) + " outputs and " +
+              std::to_string(a.num_attrs) + " attrs");
   const double beta1 = attr(a, k, 0, "beta1"), beta2 = attr(a, k, 1, "beta2"), eps = attr(a, k, 2, "eps");
   const double step = attr(a, k, 3, "step"), grad_scale = attr(a, k, 4, "grad_scale");
   require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, k,
           "betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
   require(step >= 1, k, "step counts from 1, got " + std::to_string(step));
+  // Bias corrections are shared by every tensor of the call (one step count).
+  const double bc1 = 1.0 - std::pow(beta1, step), bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
   std::vector<AdamwEntry> table;
   table.reserve(n);
   int64_t chunks = 0;
   for (int32_t i = 0; i < n; ++i) {
-    const std::string idx = std::to_string(i);
     const TensorView& g = a.inputs[i];
-    require(is_float(g.dtype) && g.is_contiguous(), k,
-            "g_" + idx + " must be a contiguous f32 or bf16 tensor, got " + dtype_name(g.dtype) + " " + shape_str(g));
-    const char* names[3] = {"p_", "m_", "v_"};
-    for (int j = 0; j < 3; ++j) {
-      const TensorView& t = a.outputs[j * n + i];
-      require(same_shape(t, g) && t.dtype == DType::f32 && t.is_contiguous(), k,
-              names[j] + idx + " must be a contiguous f32 tensor of g_" + idx + "'s shape " + shape_str(g) + ", got " +
-                  dtype_name(t.dtype) + " " + shape_str(t));
-    }
+    const TensorView* copy = with_copies && a.outputs[3 * n + i].numel() != 0 ? &a.outputs[3 * n + i] : nullptr;
+    if (!slot_ok(a, i, n, copy)) check_slot(a, k, i, n, copy);
     const double lr = attr(a, k, 5 + 2 * i, "lr"), wd = attr(a, k, 6 + 2 * i, "wd");
     const int64_t numel = g.numel();
     if (numel == 0) continue;
@@ -213,14 +253,15 @@ void adamw_step(const OpArgs& a) {
     e.m = a.outputs[n + i].ptr<float>();
     e.v = a.outputs[2 * n + i].ptr<float>();
     e.g = g.data;
+    e.c = copy ? copy->ptr<__nv_bfloat16>() : nullptr;
     e.numel = numel;
     e.chunk_begin = chunks;
     e.decay = static_cast<float>(1.0 - lr * wd);
-    e.step_size = static_cast<float>(lr / (1.0 - std::pow(beta1, step)));
-    e.bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, step)));
+    e.step_size = static_cast<float>(lr / bc1);
+    e.bc2_sqrt = static_cast<float>(bc2_sqrt);
     e.g_bf16 = g.dtype == DType::bf16;
     e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) &&
-               (reinterpret_cast<uintptr_t>(e.g) & (e.g_bf16 ? 7 : 15)) == 0;
+               (reinterpret_cast<uintptr_t>(e.g) & (e.g_bf16 ? 7 : 15)) == 0 && (reinterpret_cast<uintptr_t>(e.c) & 7) == 0;
     table.push_back(e);
     chunks += chunks_of(numel);
   }
@@ -232,7 +273,7 @@ void adamw_step(const OpArgs& a) {
   // 1 - beta in f64, as torch: 1.0f - 0.999f is off by 1.3e-5 relative.
   const AdamwConsts c{static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
                       static_cast<float>(1.0 - beta2), static_cast<float>(eps), static_cast<float>(grad_scale)};
-  adamw_step_kernel<<<static_cast<unsigned>(chunks), kThreads, 0, stream>>>(dev.as<AdamwEntry>(),
+  adamw_step_kernel<<<static_cast<unsigned>(chunks), kAdamwThreads, 0, stream>>>(dev.as<AdamwEntry>(),
                                                                             static_cast<int>(table.size()), c);
   check_launch(k);
 }

@@ -49,7 +49,7 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: "weight-decay", type: "string", value: "X", default: "0.1", help: "AdamW decoupled weight decay of the matrices" },
     { name: "clip", type: "string", value: "X", default: "1", help: "gradient-norm clipping threshold (0 disables clipping)" },
     { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
-    { name: "device", type: "string", value: "cpu|cuda", default: "cpu", help: "where to train" },
+    { name: "device", type: "string", value: "cpu|cuda", default: "cpu", help: "where to train (cuda: bf16 compute with fp32 master weights)" },
     { name: "threads", type: "string", value: "N", help: "CPU threads of the kernels (default: the pool size)" },
     { name: "eval-every", type: "string", value: "N", default: "50", help: "validate every N steps (and at the end)" },
     { name: "eval-batches", type: "string", value: "N", default: "8", help: "validation batches per evaluation" },
@@ -134,6 +134,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const decay = String(values.decay);
   if (!(preset in MiniCPM.presets)) throw new ArgumentError(`slmkit train: --preset must be one of ${Object.keys(MiniCPM.presets).join(", ")}, got ${preset}`);
   if (init !== "mup" && init !== "standard") throw new ArgumentError(`slmkit train: --init must be mup or standard, got ${init}`);
+  if (device !== "cpu" && device !== "cuda") throw new ArgumentError(`slmkit train: --device must be cpu or cuda, got ${device}`);
   if (decayFraction > 1) throw new ArgumentError(`slmkit train: --decay-fraction must be in [0, 1], got ${decayFraction}`);
   if (values.threads !== undefined) setNumThreads(int("threads", 1));
   const quiet = values.quiet === true;
@@ -167,7 +168,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     halfLife: decay !== "exponential" ? undefined : values["half-life"] !== undefined ? num("half-life", 0, true) : Math.max(1, decaySteps / 4),
     minLrRatio: num("min-lr-ratio", 0),
   });
-  log(`${preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${steps} steps of ${batchSize}×${seqLen} tokens on ${device}`);
+  log(`${preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${steps} steps of ${batchSize}×${seqLen} tokens on ${device} (${model.computeDType} compute)`);
 
   // Ctrl-C: finish the current step, write a checkpoint, and stop (a second Ctrl-C kills at once).
   const stop = new AbortController();

@@ -1,8 +1,10 @@
 import type { Device } from "../backend/backend.js";
 import { ArgumentError, ShapeError } from "../errors.js";
 import { attention } from "../ops/attention.js";
+import { cast } from "../ops/operands.js";
 import { rope } from "../ops/rope.js";
 import { reshape, transpose } from "../ops/views.js";
+import type { FloatDType } from "../tensor/dtype.js";
 import { tidy } from "../tensor/scope.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -34,6 +36,8 @@ export interface AttentionForwardOptions {
 /**
  * Multi-head causal self-attention with grouped-query heads and rotary position embeddings (rotate-half),
  * Llama/MiniCPM style: projections q_proj, k_proj, v_proj, o_proj without biases, scale 1/sqrt(D).
+ * Computes in `computeDType`: x is cast once, RoPE and attention run on that dtype (the kernels keep
+ * softmax statistics in f32) and the result has that dtype.
  *
  * @example
  * const attn = new CausalSelfAttention({ hiddenSize: 32, numHeads: 4, numKvHeads: 2 });
@@ -71,17 +75,18 @@ export class CausalSelfAttention extends Module {
   }
 
   /** x [B, T, C] -> [B, T, C]; query t attends to keys at positions <= t (plus everything cached). */
-  forward(x: Tensor<"f32">, opts: AttentionForwardOptions = {}): Tensor<"f32"> {
+  forward(x: Tensor<FloatDType>, opts: AttentionForwardOptions = {}): Tensor<FloatDType> {
     if (x.ndim !== 3 || x.shape[2] !== this.hiddenSize) throw new ShapeError(`CausalSelfAttention.forward: x must be [B, T, ${this.hiddenSize}], got ${formatShape(x.shape)}`);
     const [B, T] = x.shape as [number, number, number];
     const cached = opts.cache?.length ?? 0;
     const positionOffset = opts.positionOffset ?? cached;
     return tidy(() => {
       // [B, T, heads * D] -> [B, heads, T, D]
-      const heads = (y: Tensor<"f32">, n: number) => transpose(reshape(y, [B, T, n, this.headDim]), 1, 2);
-      const q = rope(heads(this.qProj.forward(x), this.numHeads), { theta: this.ropeTheta, positionOffset });
-      let k = rope(heads(this.kProj.forward(x), this.numKvHeads), { theta: this.ropeTheta, positionOffset });
-      let v = heads(this.vProj.forward(x), this.numKvHeads);
+      const heads = (y: Tensor<FloatDType>, n: number) => transpose(reshape(y, [B, T, n, this.headDim]), 1, 2);
+      const xc = cast(x, this.computeDType) as Tensor<FloatDType>; // once for the three projections
+      const q = rope(heads(this.qProj.forward(xc), this.numHeads), { theta: this.ropeTheta, positionOffset });
+      let k = rope(heads(this.kProj.forward(xc), this.numKvHeads), { theta: this.ropeTheta, positionOffset });
+      let v = heads(this.vProj.forward(xc), this.numKvHeads);
       if (opts.cache) [k, v] = opts.cache.append(k, v);
       const o = attention(q, k, v, { causal: true, kvOffset: cached });
       return this.oProj.forward(reshape(transpose(o, 1, 2), [B, T, this.hiddenSize]));

@@ -6,6 +6,8 @@ import { Module } from "./module.js";
 
 /**
  * A lookup table of `numEmbeddings` rows of width `embeddingDim` (weight [V, C], N(0, 1) by default).
+ * The lookup reads the f32 weight in every compute dtype: a gather is exact and cheap, and its rows feed
+ * an f32 residual stream (a tied LM head reads the bf16 shadow instead; see MiniCPM).
  *
  * @example
  * const wte = new Embedding(1000, 64);

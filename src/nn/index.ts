@@ -1,4 +1,5 @@
-export { Module, type LoadStateDictOptions } from "./module.js";
+export { Module, type ComputeDType, type LoadStateDictOptions } from "./module.js";
+export { attachShadow, computeWeight, detachShadow, shadowOf, syncShadow } from "./shadow.js";
 export { ModuleList } from "./module_list.js";
 export { copyInto } from "./copy.js";
 export { Linear, type LayerOptions } from "./linear.js";

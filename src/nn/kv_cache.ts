@@ -1,5 +1,6 @@
 import { ArgumentError, AutogradError, ShapeError } from "../errors.js";
 import { cat, clone } from "../ops/views.js";
+import type { FloatDType } from "../tensor/dtype.js";
 import { isGradEnabled } from "../tensor/graph.js";
 import { keep } from "../tensor/scope.js";
 import { formatShape } from "../tensor/shape.js";
@@ -7,8 +8,8 @@ import type { Tensor } from "../tensor/tensor.js";
 
 /** The keys and values one attention layer has seen so far: [B, Hkv, S, D] each. */
 export class LayerKVCache {
-  private k: Tensor<"f32"> | undefined;
-  private v: Tensor<"f32"> | undefined;
+  private k: Tensor<FloatDType> | undefined;
+  private v: Tensor<FloatDType> | undefined;
 
   /** The number of cached positions S. */
   get length(): number {
@@ -19,7 +20,7 @@ export class LayerKVCache {
    * Appends this step's keys and values [B, Hkv, T, D] and returns all of them [B, Hkv, S + T, D]. The cache
    * owns the returned tensors (do not dispose them). Inference only: call it inside noGrad().
    */
-  append(k: Tensor<"f32">, v: Tensor<"f32">): [Tensor<"f32">, Tensor<"f32">] {
+  append(k: Tensor<FloatDType>, v: Tensor<FloatDType>): [Tensor<FloatDType>, Tensor<FloatDType>] {
     if (isGradEnabled()) throw new AutogradError("KVCache: the cache is for inference; run the forward pass inside noGrad()");
     if (this.k && (k.shape[0] !== this.k.shape[0] || k.shape[1] !== this.k.shape[1] || k.shape[3] !== this.k.shape[3])) {
       throw new ShapeError(`KVCache: new keys ${formatShape(k.shape)} do not continue cached keys ${formatShape(this.k.shape)}`);

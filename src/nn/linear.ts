@@ -3,10 +3,14 @@ import { ArgumentError, ShapeError } from "../errors.js";
 import { randn, zeros } from "../ops/creation.js";
 import { add } from "../ops/elementwise.js";
 import { matmul } from "../ops/matmul.js";
+import { cast } from "../ops/operands.js";
 import { transpose } from "../ops/views.js";
+import type { FloatDType } from "../tensor/dtype.js";
+import { tidy } from "../tensor/scope.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { Module } from "./module.js";
+import { computeWeight } from "./shadow.js";
 
 /** Options of Linear and Embedding. */
 export interface LayerOptions {
@@ -29,7 +33,8 @@ export function initialWeight(layer: string, shape: number[], std: number, devic
 
 /**
  * y = x Wᵀ (+ b), with the weight in Hugging Face layout [out, in]. No bias unless asked for. The weight
- * starts N(0, 1/in) unless `std` says otherwise.
+ * starts N(0, 1/in) unless `std` says otherwise. Computes in `computeDType`: under "bf16" x is cast to
+ * bf16 (if it is not already), the weight's bf16 shadow is used and y is bf16 (f32 accumulation).
  *
  * @example
  * const proj = new Linear(32, 64);
@@ -45,19 +50,17 @@ export class Linear extends Module {
     super();
     this.inFeatures = checkSize("Linear", "inFeatures", inFeatures);
     this.outFeatures = checkSize("Linear", "outFeatures", outFeatures);
-    this.weight = this.registerParameter("weight", initialWeight("Linear", [outFeatures, inFeatures], opts.std ?? 1 / Math.sqrt(inFeatures), opts.device));
-    this.bias = opts.bias ? this.registerParameter("bias", zeros([outFeatures], { device: opts.device })) : undefined;
+    const weight = initialWeight("Linear", [outFeatures, inFeatures], opts.std ?? 1 / Math.sqrt(inFeatures), opts.device);
+    this.weight = this.registerParameter("weight", weight, { shadow: true });
+    this.bias = opts.bias ? this.registerParameter("bias", zeros([outFeatures], { device: opts.device }), { shadow: true }) : undefined;
   }
 
-  /** x [..., in] -> [..., out]. */
-  forward(x: Tensor<"f32">): Tensor<"f32"> {
+  /** x [..., in] -> [..., out], in computeDType. */
+  forward(x: Tensor<FloatDType>): Tensor<FloatDType> {
     if (x.shape[x.ndim - 1] !== this.inFeatures) throw new ShapeError(`Linear.forward: x must end in ${this.inFeatures} features, got ${formatShape(x.shape)}`);
-    const wt = transpose(this.weight, 0, 1);
-    const y = matmul(x, wt);
-    wt.dispose();
-    if (!this.bias) return y;
-    const out = add(y, this.bias);
-    y.dispose();
-    return out;
+    return tidy(() => {
+      const y = matmul(cast(x, this.computeDType) as Tensor<FloatDType>, transpose(computeWeight(this.weight), 0, 1));
+      return this.bias ? add(y, computeWeight(this.bias)) : y;
+    });
   }
 }

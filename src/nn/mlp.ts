@@ -1,5 +1,7 @@
 import type { Device } from "../backend/backend.js";
+import { cast } from "../ops/operands.js";
 import { swiglu } from "../ops/swiglu.js";
+import type { FloatDType } from "../tensor/dtype.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkSize, Linear } from "./linear.js";
@@ -7,6 +9,7 @@ import { Module } from "./module.js";
 
 /**
  * The SwiGLU feed-forward block of Llama and MiniCPM: down_proj(silu(gate_proj(x)) * up_proj(x)), no biases.
+ * Computes in `computeDType` (x is cast once, the result has that dtype).
  *
  * @example
  * const mlp = new SwiGLUMLP(32, 80);
@@ -26,8 +29,11 @@ export class SwiGLUMLP extends Module {
     this.downProj = this.registerModule("down_proj", new Linear(F, C, opts));
   }
 
-  /** x [..., C] -> [..., C]. */
-  forward(x: Tensor<"f32">): Tensor<"f32"> {
-    return tidy(() => this.downProj.forward(swiglu(this.gateProj.forward(x), this.upProj.forward(x))));
+  /** x [..., C] -> [..., C], in computeDType. */
+  forward(x: Tensor<FloatDType>): Tensor<FloatDType> {
+    return tidy(() => {
+      const xc = cast(x, this.computeDType) as Tensor<FloatDType>; // once for both projections
+      return this.downProj.forward(swiglu(this.gateProj.forward(xc), this.upProj.forward(xc)));
+    });
   }
 }

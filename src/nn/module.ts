@@ -3,6 +3,14 @@ import { keep } from "../tensor/scope.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { copyInto } from "./copy.js";
+import { attachShadow, detachShadow, syncShadow } from "./shadow.js";
+
+/**
+ * The dtype a module computes its matmuls (and attention) in. "bf16": fp32 master parameters with bf16
+ * shadows that the forward pass reads, bf16 activations between the matmuls, f32 accumulation in the
+ * kernels. "f32": everything in f32.
+ */
+export type ComputeDType = "f32" | "bf16";
 
 /** Options of Module.loadStateDict(). */
 export interface LoadStateDictOptions {
@@ -25,19 +33,51 @@ export interface LoadStateDictOptions {
  */
 export abstract class Module {
   private readonly entries = new Map<string, Tensor<"f32"> | Module>();
+  /** Own parameters that get a bf16 shadow when this module computes in bf16 (matmul weights). */
+  private readonly shadowed = new Set<Tensor<"f32">>();
   private trainingFlag = true;
+  private computeFlag: ComputeDType = "f32";
 
   /** True after train(), false after eval(). Layers with train-only behaviour read it. */
   get training(): boolean {
     return this.trainingFlag;
   }
 
-  /** Adopts `value` as a trainable parameter (requiresGrad on, kept out of tidy() scopes) and returns it. */
-  protected registerParameter(name: string, value: Tensor<"f32">): Tensor<"f32"> {
+  /** "f32" (default) or "bf16", set by setComputeDType(). Layers read it in forward(). */
+  get computeDType(): ComputeDType {
+    return this.computeFlag;
+  }
+
+  /**
+   * Sets the compute dtype of this module and every descendant and returns this. "bf16" gives every
+   * matmul weight a bf16 shadow (see src/nn/shadow.ts) that forward() reads and AdamW keeps in step with
+   * the fp32 master; "f32" frees the shadows.
+   *
+   * @example
+   * const mlp = new SwiGLUMLP(64, 160).setComputeDType("bf16");
+   * mlp.forward(randn([2, 5, 64])); // bf16 [2, 5, 64]
+   */
+  setComputeDType(dtype: ComputeDType): this {
+    if (dtype !== "f32" && dtype !== "bf16") throw new ArgumentError(`setComputeDType: dtype must be "f32" or "bf16", got ${String(dtype)}`);
+    this.computeFlag = dtype;
+    for (const p of this.shadowed) {
+      if (dtype === "bf16") attachShadow(p);
+      else detachShadow(p);
+    }
+    for (const [, child] of this.namedChildren()) child.setComputeDType(dtype);
+    return this;
+  }
+
+  /**
+   * Adopts `value` as a trainable parameter (requiresGrad on, kept out of tidy() scopes) and returns it.
+   * `shadow`: the parameter is a matmul weight that gets a bf16 shadow under setComputeDType("bf16").
+   */
+  protected registerParameter(name: string, value: Tensor<"f32">, { shadow = false }: { shadow?: boolean } = {}): Tensor<"f32"> {
     this.checkName(name);
     if (!(value instanceof Tensor) || value.dtype !== "f32") throw new ArgumentError(`Module.registerParameter: "${name}" must be an f32 Tensor`);
     value.requiresGrad = true;
     this.entries.set(name, keep(value));
+    if (shadow) this.shadowed.add(value);
     return value;
   }
 
@@ -118,7 +158,9 @@ export abstract class Module {
     }
     for (const key of given) {
       const dst = own.get(key);
-      if (dst) copyInto(dst, stateDict[key]!, `loadStateDict "${key}"`);
+      if (!dst) continue;
+      copyInto(dst, stateDict[key]!, `loadStateDict "${key}"`);
+      syncShadow(dst);
     }
   }
 
@@ -127,9 +169,12 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.numel, 0);
   }
 
-  /** Disposes every parameter (and its gradient). The module cannot be used afterwards. */
+  /** Disposes every parameter (its gradient and bf16 shadow too). The module cannot be used afterwards. */
   dispose(): void {
-    for (const p of this.parameters()) p.dispose();
+    for (const p of this.parameters()) {
+      detachShadow(p);
+      p.dispose();
+    }
   }
 
   /** Drops the accumulated gradient of every parameter. */

@@ -1,7 +1,7 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
-import { expectTensor, type Tensor } from "../tensor/tensor.js";
+import { expectTensor, Tensor } from "../tensor/tensor.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { contiguousInputs } from "./fused_util.js";
 
@@ -21,6 +21,12 @@ export interface AdamWStepArgs {
   step: number;
   /** Multiplies every gradient first; gradient clipping passes its factor here. Default 1. */
   gradScale?: number;
+  /**
+   * bf16 compute copies of the parameters (mixed precision), one slot per parameter, undefined where a
+   * parameter has none: each is overwritten with the updated parameter rounded to nearest even, in the
+   * same pass over memory.
+   */
+  copies?: readonly (Tensor<"bf16"> | undefined)[];
 }
 
 function perTensor(name: string, value: number | readonly number[], n: number): number[] {
@@ -45,19 +51,11 @@ export function adamwStep(args: AdamWStepArgs): void {
   if ([params, grads, expAvg, expAvgSq].some((l) => !Array.isArray(l) || l.length !== n)) {
     throw new ArgumentError(`adamwStep: params, grads, expAvg and expAvgSq must be arrays of one length (${n})`);
   }
-  for (let i = 0; i < n; i++) {
-    const group = { param: params[i], grad: grads[i], expAvg: expAvg[i], expAvgSq: expAvgSq[i] };
-    for (const [name, t] of Object.entries(group)) {
-      expectTensor("adamwStep", `${name} ${i}`, t);
-      if (name === "grad" ? t.dtype !== "f32" && t.dtype !== "bf16" : t.dtype !== "f32") {
-        throw new DTypeError(`adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`);
-      }
-      if (!sameShape(t.shape, params[i]!.shape)) throw new ShapeError(`adamwStep: ${name} ${i} has shape ${formatShape(t.shape)}, param ${formatShape(params[i]!.shape)}`);
-      if (name !== "grad" && !t.isContiguous()) throw new ArgumentError(`adamwStep: ${name} ${i} must be contiguous (it is updated in place)`);
-    }
-  }
+  // The cheap test runs for every tensor of every optimiser step; the one naming the culprit only on failure.
+  for (let i = 0; i < n; i++) if (!slotOk(params[i], grads[i], expAvg[i], expAvgSq[i])) checkSlot(i, params[i], grads[i], expAvg[i], expAvgSq[i]);
+  const copies = checkCopies(args.copies, params);
   if (n === 0) return;
-  commonDevice("adamwStep", [...params, ...grads, ...expAvg, ...expAvgSq]);
+  commonDevice("adamwStep", [...params, ...grads, ...expAvg, ...expAvgSq, ...(copies ?? []).filter((c) => c !== undefined)]);
   const { beta1, beta2, eps, step } = args;
   const gradScale = args.gradScale ?? 1;
   for (const [name, v] of Object.entries({ beta1, beta2, eps, step, gradScale })) {
@@ -67,11 +65,53 @@ export function adamwStep(args: AdamWStepArgs): void {
   if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`adamwStep: step counts from 1, got ${step}`);
   const lrs = perTensor("lr", args.lr, n);
   const wds = perTensor("weightDecay", args.weightDecay, n);
-  const flat = (t: Tensor) => contiguousAs(t, [t.numel]);
   const attrs = [beta1, beta2, eps, step, gradScale, ...lrs.flatMap((lr, i) => [lr, wds[i]!])];
   const { c, release } = contiguousInputs(grads);
-  runKernel("adamwStep", "adamw_step", c.map(flat), [...params.map(flat), ...expAvg.map(flat), ...expAvgSq.map(flat)], attrs);
-  release();
+  // A parameter without a copy gets an empty c_i, which the kernel reads as "no copy".
+  const none = copies?.some((t) => t === undefined) ? emptyTensor([0], "bf16", params[0]!.device) : undefined;
+  const copyArgs = copies ? copies.map((t) => t ?? none!) : [];
+  try {
+    // Every tensor is contiguous here and shares its param's shape, which is all the kernel asks: they go
+    // as they are, without per-tensor flat views (this runs for hundreds of tensors every step).
+    runKernel("adamwStep", "adamw_step", c, [...params, ...expAvg, ...expAvgSq, ...copyArgs], attrs);
+  } finally {
+    release();
+    none?.dispose();
+  }
+}
+
+function slotOk(param: unknown, grad: unknown, m: unknown, v: unknown): boolean {
+  if (!(param instanceof Tensor && grad instanceof Tensor && m instanceof Tensor && v instanceof Tensor)) return false;
+  if (param.isDisposed || grad.isDisposed || m.isDisposed || v.isDisposed) return false;
+  if (param.dtype !== "f32" || m.dtype !== "f32" || v.dtype !== "f32" || (grad.dtype !== "f32" && grad.dtype !== "bf16")) return false;
+  if (!sameShape(grad.shape, param.shape) || !sameShape(m.shape, param.shape) || !sameShape(v.shape, param.shape)) return false;
+  return param.isContiguous() && m.isContiguous() && v.isContiguous();
+}
+
+function checkSlot(i: number, param: unknown, grad: unknown, expAvg: unknown, expAvgSq: unknown): void {
+  expectTensor("adamwStep", `param ${i}`, param);
+  for (const [name, t] of Object.entries({ param, grad, expAvg, expAvgSq })) {
+    expectTensor("adamwStep", `${name} ${i}`, t);
+    if (name === "grad" ? t.dtype !== "f32" && t.dtype !== "bf16" : t.dtype !== "f32") {
+      throw new DTypeError(`adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`);
+    }
+    if (!sameShape(t.shape, param.shape)) throw new ShapeError(`adamwStep: ${name} ${i} has shape ${formatShape(t.shape)}, param ${formatShape(param.shape)}`);
+    if (name !== "grad" && !t.isContiguous()) throw new ArgumentError(`adamwStep: ${name} ${i} must be contiguous (it is updated in place)`);
+  }
+}
+
+function checkCopies(copies: AdamWStepArgs["copies"], params: readonly Tensor<"f32">[]): AdamWStepArgs["copies"] {
+  if (copies === undefined) return undefined;
+  if (!Array.isArray(copies) || copies.length !== params.length) throw new ArgumentError(`adamwStep: copies must be an array of ${params.length} bf16 tensors or undefined entries`);
+  copies.forEach((t, i) => {
+    if (t === undefined) return;
+    if (t instanceof Tensor && !t.isDisposed && t.dtype === "bf16" && sameShape(t.shape, params[i]!.shape) && t.isContiguous()) return;
+    expectTensor("adamwStep", `copy ${i}`, t);
+    if (t.dtype !== "bf16") throw new DTypeError(`adamwStep: copy ${i} has dtype ${t.dtype}; copies must be bf16`);
+    if (!sameShape(t.shape, params[i]!.shape)) throw new ShapeError(`adamwStep: copy ${i} has shape ${formatShape(t.shape)}, param ${formatShape(params[i]!.shape)}`);
+    if (!t.isContiguous()) throw new ArgumentError(`adamwStep: copy ${i} must be contiguous (it is written in place)`);
+  });
+  return copies;
 }
 
 /**

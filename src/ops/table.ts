@@ -80,7 +80,7 @@ export const KERNELS: Readonly<Record<string, KernelSpec>> = {
   rope_backward: spec(["gy"], ["gx"], ["theta", "position_offset"], FLOAT, BOTH),
   swiglu_forward: spec(["gate", "up"], ["y"], [], FLOAT, BOTH),
   swiglu_backward: spec(["gate", "up", "gy"], ["ggate", "gup"], [], FLOAT, BOTH),
-  adamw_step: spec(["grads..."], ["params...", "exp_avg...", "exp_avg_sq..."], ["beta1", "beta2", "eps", "step", "grad_scale", "lr_wd..."], FLOAT, BOTH),
+  adamw_step: spec(["grads..."], ["params...", "exp_avg...", "exp_avg_sq...", "bf16_copies..."], ["beta1", "beta2", "eps", "step", "grad_scale", "lr_wd..."], FLOAT, BOTH),
   global_norm: spec(["tensors..."], ["norm"], [], FLOAT, BOTH),
 };
 

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from "../errors.js";
+import { shadowOf } from "../nn/shadow.js";
 import { adamwStep, globalNorm } from "../ops/adamw.js";
 import { zeros } from "../ops/creation.js";
 import { item, toDevice } from "../ops/readback.js";
@@ -66,7 +67,9 @@ function checkGroups(groups: readonly ParameterGroup[]): void {
  * AdamW (decoupled weight decay, as torch.optim.AdamW) over parameter groups. Every step updates all
  * parameters that have a gradient with one call of the fused multi-tensor kernel; the learning rate of a
  * parameter is the scheduled rate times its group's `lrMultiplier`. Moments are fp32. Parameters without a
- * gradient are skipped and keep their own step count, as in PyTorch.
+ * gradient are skipped and keep their own step count, as in PyTorch. A parameter with a bf16 shadow
+ * (mixed precision, see Module.setComputeDType) has its shadow rewritten from the updated master in the
+ * same kernel pass.
  *
  * @example
  * const opt = new AdamW(defaultParameterGroups(model.namedParameters(), { weightDecay: 0.1 }));
@@ -160,6 +163,7 @@ export class AdamW {
         eps: this.eps,
         step,
         gradScale,
+        copies: slots.map((s) => shadowOf(s.param)),
       });
       for (const s of slots) s.moments!.step = step;
     }

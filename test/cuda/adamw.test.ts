@@ -1,9 +1,11 @@
 // adamw_step and global_norm on CUDA: many tensors of odd sizes (empty, 1, prime, more than one 2^16
 // chunk) with mixed f32/bf16 gradients, per-tensor lr and weight decay and a grad scale, each step
-// against the float64 torch.optim.AdamW reference; the norm against a float64 sum and for determinism.
+// against the float64 torch.optim.AdamW reference; the bf16 copy outputs (test/optim/adamw_copy_cases.ts);
+// the norm against a float64 sum and for determinism.
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { expectClose } from "../helpers/expect.js";
+import { adamwCopyCases } from "../optim/adamw_copy_cases.js";
 import { fromRef, toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
 import { gpuStatus, onGpu } from "./gpu.js";
@@ -55,6 +57,8 @@ describe.skipIf(!gpuStatus.available)("CUDA adamw_step", () => {
     for (const g of groups) for (const t of [g.p, g.g, g.m, g.v]) t.dispose();
   });
 });
+
+describe.skipIf(!gpuStatus.available)("CUDA adamw_step bf16 copies", () => adamwCopyCases("cuda"));
 
 describe.skipIf(!gpuStatus.available)("CUDA global_norm", () => {
   it("many tensors of mixed dtypes: the float64 norm, and the same bits on every call", () => {

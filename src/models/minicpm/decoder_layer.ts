@@ -5,6 +5,8 @@ import { SwiGLUMLP } from "../../nn/mlp.js";
 import { Module } from "../../nn/module.js";
 import { RMSNorm } from "../../nn/rms_norm.js";
 import { add, mul } from "../../ops/elementwise.js";
+import { cast } from "../../ops/operands.js";
+import type { FloatDType } from "../../tensor/dtype.js";
 import { tidy } from "../../tensor/scope.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { MiniCPMConfig } from "./config.js";
@@ -12,7 +14,8 @@ import type { MiniCPMConfig } from "./config.js";
 /**
  * One pre-norm MiniCPM block: h + s·attn(norm(h)), then h + s·mlp(norm(h)), with s = scale_depth / sqrt(L)
  * under μP (1 otherwise). Submodule names follow Hugging Face (self_attn, mlp, input_layernorm,
- * post_attention_layernorm).
+ * post_attention_layernorm). h is f32 whatever the compute dtype; a bf16 branch is widened before it is
+ * scaled, so s is applied exactly (a bf16 copy of s would be off by up to 0.4%, a systematic bias).
  */
 export class MiniCPMDecoderLayer extends Module {
   readonly selfAttn: CausalSelfAttention;
@@ -38,7 +41,7 @@ export class MiniCPMDecoderLayer extends Module {
   /** h [B, T, C] -> [B, T, C]. */
   forward(h: Tensor<"f32">, opts: { positionOffset: number; cache?: LayerKVCache }): Tensor<"f32"> {
     return tidy(() => {
-      const branch = (y: Tensor<"f32">) => (this.residualScale === 1 ? y : mul(y, this.residualScale));
+      const branch = (y: Tensor<FloatDType>) => (this.residualScale === 1 ? y : mul(cast(y, "f32"), this.residualScale));
       const afterAttn = add(h, branch(this.selfAttn.forward(this.inputLayernorm.forward(h), opts)));
       return add(afterAttn, branch(this.mlp.forward(this.postAttentionLayernorm.forward(afterAttn))));
     });

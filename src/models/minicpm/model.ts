@@ -4,14 +4,17 @@ import { initMuP, initStandard } from "../../init/mup.js";
 import { Embedding } from "../../nn/embedding.js";
 import { KVCache } from "../../nn/kv_cache.js";
 import { Linear } from "../../nn/linear.js";
-import { Module } from "../../nn/module.js";
+import { type ComputeDType, Module } from "../../nn/module.js";
 import { ModuleList } from "../../nn/module_list.js";
 import { RMSNorm } from "../../nn/rms_norm.js";
+import { attachShadow, computeWeight, detachShadow } from "../../nn/shadow.js";
 import { crossEntropy } from "../../ops/cross_entropy.js";
 import { div, mul } from "../../ops/elementwise.js";
 import { matmul } from "../../ops/matmul.js";
+import { cast } from "../../ops/operands.js";
 import { reshape, transpose } from "../../ops/views.js";
 import type { ParameterGroup } from "../../optim/param_group.js";
+import type { FloatDType } from "../../tensor/dtype.js";
 import { tidy } from "../../tensor/scope.js";
 import { formatShape } from "../../tensor/shape.js";
 import { expectTensor, type Tensor } from "../../tensor/tensor.js";
@@ -28,6 +31,13 @@ export interface MiniCPMOptions {
   seed?: number;
   /** "mup" (default): 2-D weights ~ N(0, (initializer_range / sqrt(m))²); "standard": N(0, initializer_range²). */
   init?: "mup" | "standard";
+  /**
+   * Mixed precision. "bf16" (the default on "cuda"): the matmuls, RoPE and attention compute in bf16
+   * (f32 accumulation) from bf16 shadows of the f32 master weights, which AdamW refreshes in its fused
+   * step; the residual stream, RMSNorm, the μP scalings and the loss stay f32. "f32" (the default on
+   * "cpu"): everything in f32. Change it later with setComputeDType().
+   */
+  computeDType?: ComputeDType;
 }
 
 /** Options of MiniCPM.forward(). */
@@ -42,7 +52,7 @@ export interface MiniCPMForwardOptions {
 
 /** What MiniCPM.forward() returns. */
 export interface MiniCPMOutput {
-  /** f32 [B, T, V]. */
+  /** f32 [B, T, V] (under bf16 compute: the bf16 logits widened, as Hugging Face's logits.float()). */
   logits: Tensor<"f32">;
   /** Mean cross-entropy over the non-ignored targets (only when targets were given). */
   loss?: Tensor<"f32">;
@@ -65,7 +75,8 @@ class MiniCPMModel extends Module {
 /**
  * MiniCPM (Hu et al. 2024): a Llama-style decoder with μP scalings, grouped-query attention and tied
  * embeddings. Parameter names are those of Hugging Face checkpoints (model.embed_tokens.weight,
- * model.layers.N.self_attn.q_proj.weight, ..., lm_head.weight only when untied).
+ * model.layers.N.self_attn.q_proj.weight, ..., lm_head.weight only when untied). On "cuda" it computes in
+ * bf16 with f32 master weights by default (see MiniCPMOptions.computeDType).
  *
  * @example
  * const model = new MiniCPM("tiny", { seed: 0 });
@@ -106,6 +117,18 @@ export class MiniCPM extends Module {
     const range = this.config.initializer_range;
     if (init === "mup") initMuP(this, { initializerRange: range, widthMultiplier: widthMultiplier(this.config), seed: opts.seed });
     else initStandard(this, { initializerRange: range, seed: opts.seed });
+    // Shadows are made from the initialised masters.
+    this.setComputeDType(opts.computeDType ?? (this.device === "cuda" ? "bf16" : "f32"));
+  }
+
+  /** As Module.setComputeDType; a tied embedding also gets a bf16 shadow, for the LM head's matmul. */
+  override setComputeDType(dtype: ComputeDType): this {
+    super.setComputeDType(dtype);
+    if (this.config.tie_word_embeddings) {
+      if (dtype === "bf16") attachShadow(this.model.embedTokens.weight);
+      else detachShadow(this.model.embedTokens.weight);
+    }
+    return this;
   }
 
   /**
@@ -114,33 +137,41 @@ export class MiniCPM extends Module {
    * the final hidden state divided by m = hidden_size / dim_model_base before the LM head.
    */
   forward(inputIds: Tensor<"i32">, opts: MiniCPMForwardOptions = {}): MiniCPMOutput {
-    const { B, T } = this.checkIds("forward", "inputIds", inputIds);
     const { targets, cache } = opts;
-    if (targets !== undefined) {
-      this.checkIds("forward", "targets", targets);
-      if (targets.shape[0] !== B || targets.shape[1] !== T) throw new ShapeError(`MiniCPM.forward: targets must match inputIds ${formatShape(inputIds.shape)}, got ${formatShape(targets.shape)}`);
-    }
-    if (cache !== undefined && (!(cache instanceof KVCache) || cache.layers.length !== this.config.num_hidden_layers)) {
-      throw new ArgumentError(`MiniCPM.forward: cache must be a KVCache of ${this.config.num_hidden_layers} layers`);
-    }
-    const positionOffset = opts.positionOffset ?? cache?.length ?? 0;
-    if (!Number.isInteger(positionOffset) || positionOffset < 0) throw new ArgumentError(`MiniCPM.forward: positionOffset must be a whole number >= 0, got ${String(positionOffset)}`);
-    if (positionOffset + T > this.config.max_position_embeddings) {
-      throw new ArgumentError(`MiniCPM.forward: positions up to ${positionOffset + T} exceed max_position_embeddings (${this.config.max_position_embeddings})`);
-    }
-    const { use_mup: mup, scale_emb: scaleEmb, vocab_size: V } = this.config;
+    const positionOffset = this.checkInputs("forward", inputIds, opts);
     return tidy(() => {
+      const logits = this.logitsOf(inputIds, positionOffset, cache);
+      const loss = targets ? this.crossEntropyOf(logits, targets) : undefined;
+      return { logits: cast(logits, "f32"), ...(loss ? { loss } : {}) };
+    });
+  }
+
+  /** Logits [B, T, V] in the compute dtype. */
+  private logitsOf(inputIds: Tensor<"i32">, positionOffset: number, cache: KVCache | undefined): Tensor<FloatDType> {
+    const { use_mup: mup, scale_emb: scaleEmb } = this.config;
+    return tidy(() => {
+      // The residual stream h stays f32: each layer adds a branch scaled by scale_depth / sqrt(L) (0.05 to
+      // 0.25), which bf16's 8-bit mantissa would round away against a larger h.
       const embedded = this.model.embedTokens.forward(inputIds);
       let h = mup ? mul(embedded, scaleEmb) : embedded;
       let i = 0;
       for (const layer of this.model.layers) h = layer.forward(h, { positionOffset, cache: cache?.layers[i++] });
       const normed = this.model.norm.forward(h);
       const headInput = mup ? div(normed, widthMultiplier(this.config)) : normed;
-      const logits = this.lmHead ? this.lmHead.forward(headInput) : matmul(headInput, transpose(this.model.embedTokens.weight, 0, 1));
-      if (!targets) return { logits };
-      const loss = crossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T]));
-      return { logits, loss };
+      if (this.lmHead) return this.lmHead.forward(headInput);
+      const x = cast(headInput, this.computeDType) as Tensor<FloatDType>;
+      return matmul(x, transpose(computeWeight(this.model.embedTokens.weight), 0, 1));
     });
+  }
+
+  /**
+   * Mean cross-entropy in f32. bf16 logits go to the kernel as they are: it widens them exactly and takes
+   * the log-sum-exp in f32, so the loss equals that of the f32-widened logits (Hugging Face's
+   * logits.float()) without a B·T·V f32 copy, and the logits' gradient is bf16 like the matmul below it.
+   */
+  private crossEntropyOf(logits: Tensor<FloatDType>, targets: Tensor<"i32">): Tensor<"f32"> {
+    const [B, T, V] = logits.shape as [number, number, number];
+    return tidy(() => crossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T])));
   }
 
   /**
@@ -152,7 +183,8 @@ export class MiniCPM extends Module {
    */
   loss(inputIds: Tensor<"i32">, targets: Tensor<"i32">): Tensor<"f32"> {
     if (targets === undefined) throw new ArgumentError("MiniCPM.loss: targets are required");
-    return tidy(() => this.forward(inputIds, { targets }).loss!);
+    this.checkInputs("loss", inputIds, { targets });
+    return tidy(() => this.crossEntropyOf(this.logitsOf(inputIds, 0, undefined), targets));
   }
 
   /**
@@ -205,6 +237,24 @@ export class MiniCPM extends Module {
    */
   generate(promptIds: readonly number[], opts: GenerateOptions): number[] {
     return generateTokens(this, promptIds, opts);
+  }
+
+  /** Validates forward()/loss() arguments and returns the RoPE position offset. */
+  private checkInputs(fn: string, inputIds: Tensor<"i32">, { targets, cache, positionOffset: offset }: MiniCPMForwardOptions): number {
+    const { B, T } = this.checkIds(fn, "inputIds", inputIds);
+    if (targets !== undefined) {
+      this.checkIds(fn, "targets", targets);
+      if (targets.shape[0] !== B || targets.shape[1] !== T) throw new ShapeError(`MiniCPM.${fn}: targets must match inputIds ${formatShape(inputIds.shape)}, got ${formatShape(targets.shape)}`);
+    }
+    if (cache !== undefined && (!(cache instanceof KVCache) || cache.layers.length !== this.config.num_hidden_layers)) {
+      throw new ArgumentError(`MiniCPM.${fn}: cache must be a KVCache of ${this.config.num_hidden_layers} layers`);
+    }
+    const positionOffset = offset ?? cache?.length ?? 0;
+    if (!Number.isInteger(positionOffset) || positionOffset < 0) throw new ArgumentError(`MiniCPM.${fn}: positionOffset must be a whole number >= 0, got ${String(positionOffset)}`);
+    if (positionOffset + T > this.config.max_position_embeddings) {
+      throw new ArgumentError(`MiniCPM.${fn}: positions up to ${positionOffset + T} exceed max_position_embeddings (${this.config.max_position_embeddings})`);
+    }
+    return positionOffset;
   }
 
   private checkIds(fn: string, arg: string, ids: Tensor<"i32">): { B: number; T: number } {
