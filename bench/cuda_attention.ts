@@ -5,7 +5,8 @@
 // FLOPs: causal prefill 4·B·H·T²·D/2 forward and 3.5x that for forward + backward (the backward is 2.5x
 // the forward); decoding 4·B·H·T·S·D (the queries are the last T positions: nothing is masked).
 // Timing: median over 10 batches of back-to-back calls (~20 ms each) between device synchronisations,
-// after a warm-up. Rows marked "alt" use SLMKIT_ATTENTION_TILES=alt (the other tile widths).
+// after a warm-up. Rows marked "alt" use SLMKIT_ATTENTION_TILES=alt (the other tile widths), "atomic dQ"
+// SLMKIT_ATTENTION_DQ=atomic (dQ by f32 atomics in the dK/dV kernel instead of the deterministic dQ kernel).
 import { readFileSync } from "node:fs";
 import * as S from "../src/index.js";
 import { attentionBackward } from "../src/ops/attention.js";
@@ -71,12 +72,16 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
   const decode = T < S_;
   const flops = decode ? 4 * B * H * T * S_ * D : (4 * B * H * T * T * D) / 2;
   const t = torch[name];
-  for (const variant of decode ? ["default"] : ["default", "alt"]) {
-    const env: Record<string, string> = variant === "alt" ? { SLMKIT_ATTENTION_TILES: "alt" } : {};
-    const tag = variant === "alt" ? " alt" : "";
-    const ours = flops / withEnv(env, () => time(fwd)) / 1e12;
-    const theirs = t ? flops / t.fwd / 1e12 : undefined;
-    table.push([`${name} fwd${tag}`, fmt(ours), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : "–"]);
+  for (const variant of decode ? ["default"] : ["default", "alt", "atomic dQ", "atomic dQ alt"]) {
+    const env: Record<string, string> = {};
+    if (variant.endsWith("alt")) env.SLMKIT_ATTENTION_TILES = "alt";
+    if (variant.startsWith("atomic")) env.SLMKIT_ATTENTION_DQ = "atomic";
+    const tag = variant === "default" ? "" : ` ${variant}`;
+    if (!variant.startsWith("atomic")) {
+      const ours = flops / withEnv(env, () => time(fwd)) / 1e12;
+      const theirs = t ? flops / t.fwd / 1e12 : undefined;
+      table.push([`${name} fwd${tag}`, fmt(ours), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : "–"]);
+    }
     if (!decode) {
       const oursB = (3.5 * flops) / withEnv(env, () => time(fwdbwd)) / 1e12;
       const theirsB = t?.fwdbwd ? (3.5 * flops) / t.fwdbwd / 1e12 : undefined;

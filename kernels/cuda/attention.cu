@@ -403,8 +403,8 @@ unsigned blocks_for(int64_t n, const char* kernel) {
 
 // --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
 
-bool use_mma(const TensorView& q, int64_t D) {
-  if (q.dtype != DType::bf16 || (D != 64 && D != 128)) return false;
+bool use_mma(const TensorView& q, const AttnDims& g) {
+  if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
   const char* env = std::getenv("SLMKIT_ATTENTION");
   return !(env && std::strcmp(env, "simt") == 0);
 }
@@ -510,6 +510,13 @@ void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name)
   }
 }
 
+// SLMKIT_ATTENTION_DQ=atomic: dQ accumulated with f32 atomics inside the dK/dV kernel (faster, not
+// bit-reproducible between runs); otherwise the separate deterministic dQ kernel.
+bool atomic_dq() {
+  const char* env = std::getenv("SLMKIT_ATTENTION_DQ");
+  return env && std::strcmp(env, "atomic") == 0;
+}
+
 template <int D, int kWarpsQ, int kMTQ, int kBcQ, int kWarpsKV, int kMTKV, int kBqKV>
 void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
   using attn_mma::bf16;
@@ -522,17 +529,35 @@ void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta,
   const bf16 *q = a.inputs[0].ptr<bf16>(), *k = a.inputs[1].ptr<bf16>(), *v = a.inputs[2].ptr<bf16>();
   const bf16* go = a.inputs[5].ptr<bf16>();
   const float* lse = a.inputs[4].ptr<float>();
+  bf16* gq = a.outputs[0].ptr<bf16>();
+  const dim3 kv_grid(blocks_for(g.B * g.Hkv, name), unsigned(k_tiles));
+  const size_t smem_kv = sizeof(bf16) * size_t(2 * kBk + 4 * kBqKV) * kLd + sizeof(float) * 4 * kBqKV;
+  if (atomic_dq()) {
+    const int64_t n = g.B * g.H * g.T * D;
+    float* dq_acc = nullptr;
+    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&dq_acc), sizeof(float) * n, stream), name, "cudaMallocAsync");
+    check_cuda(cudaMemsetAsync(dq_acc, 0, sizeof(float) * n, stream), name, "cudaMemsetAsync");
+    auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, true>;
+    const size_t smem = smem_kv + sizeof(bf16) * size_t(kBk) * (kBqKV + 8);
+    allow_smem(kv_kernel, smem, name);
+    kv_kernel<<<kv_grid, kWarpsKV * 32, smem, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
+                                                         a.outputs[2].ptr<bf16>(), dq_acc, d);
+    check_launch(name);
+    attn_mma::attention_dq_convert_kernel<<<grid_for(n / 4), kBlockThreads, 0, stream>>>(dq_acc, gq, n / 4, g.scale);
+    check_launch(name);
+    check_cuda(cudaFreeAsync(dq_acc, stream), name, "cudaFreeAsync");
+    return;
+  }
   auto dq_kernel = attn_mma::attention_backward_dq_mma_kernel<D, kWarpsQ, kMTQ, kBcQ>;
   const size_t smem_q = sizeof(bf16) * size_t(2 * kBr + 4 * kBcQ) * kLd;
   allow_smem(dq_kernel, smem_q, name);
   dq_kernel<<<dim3(blocks_for(g.B * g.H, name), unsigned(q_tiles)), kWarpsQ * 32, smem_q, stream>>>(
-      q, k, v, go, lse, delta, a.outputs[0].ptr<bf16>(), d);
+      q, k, v, go, lse, delta, gq, d);
   check_launch(name);
-  auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV>;
-  const size_t smem_kv = sizeof(bf16) * size_t(2 * kBk + 4 * kBqKV) * kLd + sizeof(float) * 4 * kBqKV;
+  auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, false>;
   allow_smem(kv_kernel, smem_kv, name);
-  kv_kernel<<<dim3(blocks_for(g.B * g.Hkv, name), unsigned(k_tiles)), kWarpsKV * 32, smem_kv, stream>>>(
-      q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(), a.outputs[2].ptr<bf16>(), d);
+  kv_kernel<<<kv_grid, kWarpsKV * 32, smem_kv, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
+                                                          a.outputs[2].ptr<bf16>(), nullptr, d);
   check_launch(name);
 }
 
@@ -558,7 +583,7 @@ void attention_forward(const OpArgs& a) {
   check_like(name, "o", a.outputs[0], "q", a.inputs[0]);
   check_lse(name, a.outputs[1], g);
   if (g.B * g.H * g.T == 0) return;
-  if (use_mma(a.inputs[0], g.D)) {
+  if (use_mma(a.inputs[0], g)) {
     attention_forward_mma(a, g, name);
     return;
   }
@@ -612,7 +637,7 @@ void attention_backward(const OpArgs& a) {
     }
     if (q_rows == 0) return;
     attention_delta_kernel<T><<<grid_for(q_rows * 32), kBlockThreads, 0, stream>>>(op, gop, delta, q_rows, g.D);
-    if (use_mma(q, g.D)) {
+    if (use_mma(q, g)) {
       attention_backward_mma(a, g, delta, name);
       return;
     }

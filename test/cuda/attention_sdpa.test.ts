@@ -3,7 +3,8 @@
 // (test/fixtures/attention_sdpa_error.json, from scripts/fixtures/attention_sdpa_error.py on a GPU). Both
 // sides draw the same inputs from the case's seed (mulberry32, R.Rng; rounded to bf16), so the fixture
 // stores only error statistics. Outputs are poisoned with NaN first: every element must be written.
-// Each case also runs with forced key splits (the decoding forward) and with the alternative tiles.
+// Each case also runs with forced key splits (the decoding forward), the alternative tiles and the atomic
+// dQ backward (the variants the launchers offer through environment variables).
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
@@ -131,6 +132,8 @@ const VARIANTS: { name: string; env: Record<string, string>; backward: boolean }
   { name: "default", env: {}, backward: true },
   { name: "3 key splits", env: { SLMKIT_ATTENTION_SPLITS: "3" }, backward: false },
   { name: "alt tiles", env: { SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
+  { name: "atomic dQ", env: { SLMKIT_ATTENTION_DQ: "atomic" }, backward: true },
+  { name: "atomic dQ, alt tiles", env: { SLMKIT_ATTENTION_DQ: "atomic", SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
 ];
 
 describe.skipIf(!status.available)("CUDA bf16 attention: at most twice PyTorch SDPA's error", () => {
