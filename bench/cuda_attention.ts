@@ -1,5 +1,6 @@
 // CUDA attention benchmark (bf16, causal) beside PyTorch's SDPA (flash backend) on the same shapes, printed
-// as one table: case | ours TFLOP/s | torch TFLOP/s | ratio. Run on a GPU machine: npm run bench:attention
+// as one table: case | ours TFLOP/s | torch TFLOP/s | ratio (| torch's cuDNN backend, for reference). Run on
+// a GPU machine: npm run bench:attention
 // (bench/attention.sh runs bench/torch/cuda_attention.py first and passes its JSON here).
 //
 // FLOPs: causal prefill 4·B·H·T²·D/2 forward and 3.5x that for forward + backward (the backward is 2.5x
@@ -12,7 +13,7 @@ import * as S from "../src/index.js";
 import { attentionBackward } from "../src/ops/attention.js";
 import { emptyTensor, runKernel } from "../src/ops/dispatch.js";
 
-interface TorchRow { fwd: number; fwdbwd?: number; backend: string }
+interface TorchRow { fwd: number; fwdbwd?: number; backend: string; cudnn_fwd?: number; cudnn_fwdbwd?: number }
 const torch = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Record<string, TorchRow>;
 
 // name, B, H, Hkv, T, S, D (as bench/torch/cuda_attention.py)
@@ -44,7 +45,7 @@ function time(fn: () => void, samples = 10, warmup = 2): number {
 }
 
 const randn = (shape: number[]) => S.tidy(() => S.randn(shape, { dtype: "bf16" }).to("cuda"));
-const table: string[][] = [["case", "ours TFLOP/s", "torch TFLOP/s", "ratio"]];
+const table: string[][] = [["case", "ours TFLOP/s", "torch TFLOP/s", "ratio", "torch cuDNN"]];
 const fmt = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(1));
 
 function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
@@ -80,12 +81,14 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
     if (!variant.startsWith("atomic")) {
       const ours = flops / withEnv(env, () => time(fwd)) / 1e12;
       const theirs = t ? flops / t.fwd / 1e12 : undefined;
-      table.push([`${name} fwd${tag}`, fmt(ours), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : "–"]);
+      const cudnn = t?.cudnn_fwd ? flops / t.cudnn_fwd / 1e12 : undefined;
+      table.push([`${name} fwd${tag}`, fmt(ours), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : "–", fmt(cudnn)]);
     }
     if (!decode) {
       const oursB = (3.5 * flops) / withEnv(env, () => time(fwdbwd)) / 1e12;
       const theirsB = t?.fwdbwd ? (3.5 * flops) / t.fwdbwd / 1e12 : undefined;
-      table.push([`${name} fwd+bwd${tag}`, fmt(oursB), fmt(theirsB), theirsB ? (oursB / theirsB).toFixed(2) : "–"]);
+      const cudnnB = t?.cudnn_fwdbwd ? (3.5 * flops) / t.cudnn_fwdbwd / 1e12 : undefined;
+      table.push([`${name} fwd+bwd${tag}`, fmt(oursB), fmt(theirsB), theirsB ? (oursB / theirsB).toFixed(2) : "–", fmt(cudnnB)]);
     }
   }
   [q, k, v, go, o, lse].forEach((x) => x.dispose());

@@ -1,6 +1,7 @@
 """PyTorch counterpart of bench/cuda_attention.ts: F.scaled_dot_product_attention (flash backend, bf16),
 forward and forward + backward on the same shapes, timed with CUDA events around a batch of calls (median
-of 10 batches after a warm-up). Prints one JSON object {case: {"fwd": s, "fwdbwd": s, "backend": ...}}
+of 10 batches after a warm-up); also the cuDNN backend where it runs. Prints one JSON object
+{case: {"fwd": s, "fwdbwd": s, "backend": ..., "cudnn_fwd": s, "cudnn_fwdbwd": s}}
 that bench/attention.sh hands to bench/cuda_attention.ts."""
 import json
 import sys
@@ -73,6 +74,14 @@ def main():
             if T == S:
                 row["fwdbwd"] = time(fwdbwd)
             row["backend"] = "default"
+        # For reference: the cuDNN backend, which SDPA's default dispatch prefers on Hopper (when it applies).
+        try:
+            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+                row["cudnn_fwd"] = time(lambda: fwd())
+                if T == S:
+                    row["cudnn_fwdbwd"] = time(fwdbwd)
+        except RuntimeError as e:
+            print(f"{name}: cuDNN attention unavailable ({str(e).splitlines()[0]})", file=sys.stderr)
         out[name] = row
         del q, k, v, go
         torch.cuda.empty_cache()

@@ -1,12 +1,15 @@
 // Scaled dot-product attention with GQA, causal masking and a key offset: flash-style forward (online
 // softmax, no T×S matrix) and a backward that recomputes probabilities from lse (native/KERNELS.md).
 //
-// bf16 with D = 64 or 128 runs the tensor-core kernels of attention_mma.cuh (FlashAttention-2 style,
-// split-KV for decoding); every other case (f32, other head dims) runs the SIMT kernels below: a warp
-// owns a few query (or key) rows; lane j scores key (or query) j of a 32-row tile held in shared memory,
-// and lane l accumulates output elements d = l + 32c. SLMKIT_ATTENTION=simt forces the SIMT kernels
-// (benchmarks); SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward (tests).
-// Deterministic: gk and gv are summed over the query heads sharing a kv head inside one block, no atomics.
+// bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
+// (FlashAttention-2 style, split-KV for decoding); every other case (f32, other head dims) runs the SIMT
+// kernels below: a warp owns a few query (or key) rows; lane j scores key (or query) j of a 32-row tile
+// held in shared memory, and lane l accumulates output elements d = l + 32c.
+// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels;
+// SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward; SLMKIT_ATTENTION_TILES=alt
+// picks the other tile shapes; SLMKIT_ATTENTION_DQ=atomic accumulates dQ with f32 atomics.
+// Deterministic by default: gk and gv are summed over the query heads sharing a kv head inside one block
+// and dQ has its own kernel, no atomics.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -446,7 +449,7 @@ int forward_splits(int64_t blocks, int64_t keys) {
   return int(std::max<int64_t>(1, std::min<int64_t>({want, keys / kMinSplitKeys, 128})));
 }
 
-template <int D, int kWarps, int kMT, int kBc>
+template <int D, int kWarps, int kMT, int kBc, int kStages>
 void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   using attn_mma::bf16;
   constexpr int kBr = 16 * kMT * kWarps, kLd = D + 8;
@@ -463,8 +466,8 @@ void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   chunk = (chunk + kBc - 1) / kBc * kBc;
   splits = int((std::max<int64_t>(keys, 1) + chunk - 1) / chunk);
   d.split_keys = int(std::min<int64_t>(chunk, INT32_MAX - kBc));
-  auto kernel = attn_mma::attention_forward_mma_kernel<D, kWarps, kMT, kBc>;
-  const size_t smem = sizeof(bf16) * size_t(kBr + 4 * kBc) * kLd;
+  auto kernel = attn_mma::attention_forward_mma_kernel<D, kWarps, kMT, kBc, kStages>;
+  const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * kLd;
   allow_smem(kernel, smem, name);
   const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles), unsigned(splits));
   const bf16 *q = a.inputs[0].ptr<bf16>(), *k = a.inputs[1].ptr<bf16>(), *v = a.inputs[2].ptr<bf16>();
@@ -494,19 +497,21 @@ bool alt_tiles() {
   return env && std::strcmp(env, "alt") == 0;
 }
 
-// Tiles: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64 (D 64) or 32 (D 128: 255
-// registers without spills; 64 spills). Decoding (all query rows of a kv head fit 64 rows): 64-row
-// tiles, and key splits fill the GPU.
+// Tiles: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64, double-buffered. For D 128 the
+// 64-key tile spills a few bytes at 255 registers and the 32-key one (alt) does not, yet 64 measured 6%
+// faster on an H200 (bench/NOTES-cuda-attention.md). alt for D 64: three key buffers, which measured no
+// faster. Decoding (all query rows of a kv head fit 64 rows): 64-row tiles and key splits that fill the
+// GPU; D 128 keeps two buffers there (three would leave one block per SM: 25% slower, measured).
 void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   const bool small = (g.H / g.Hkv) * g.T <= 64, alt = alt_tiles();
   if (g.D == 64) {
-    if (small) launch_forward_mma<64, 4, 1, 64>(a, g, name);
-    else if (alt) launch_forward_mma<64, 4, 2, 32>(a, g, name);
-    else launch_forward_mma<64, 4, 2, 64>(a, g, name);
+    if (small) launch_forward_mma<64, 4, 1, 64, 3>(a, g, name);
+    else if (alt) launch_forward_mma<64, 4, 2, 64, 3>(a, g, name);
+    else launch_forward_mma<64, 4, 2, 64, 2>(a, g, name);
   } else {
-    if (small) launch_forward_mma<128, 4, 1, 64>(a, g, name);
-    else if (alt) launch_forward_mma<128, 4, 2, 64>(a, g, name);
-    else launch_forward_mma<128, 4, 2, 32>(a, g, name);
+    if (small) launch_forward_mma<128, 4, 1, 64, 2>(a, g, name);
+    else if (alt) launch_forward_mma<128, 4, 2, 32, 2>(a, g, name);
+    else launch_forward_mma<128, 4, 2, 64, 2>(a, g, name);
   }
 }
 
@@ -562,13 +567,17 @@ void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta,
 }
 
 // dQ: 128 query rows x 32 keys (D 64), 64 x 64 (D 128); dK/dV: 128 keys x 32 queries (D 64), 64 x 32
-// (D 128); all within 255 registers without spills. alt: dK/dV of D 64 with 64 keys x 64 queries.
+// (D 128); all within 255 registers without spills. alt: dK/dV with 8 warps of 16 keys (128 keys), so
+// that twice the keys share each Q/dO tile, and for D 128 dQ with 2 x 16 rows per warp (128 x 32), so
+// that each K/V fragment read from shared memory feeds two products.
 void attention_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
+  const bool alt = alt_tiles();
   if (g.D == 64) {
-    if (alt_tiles()) launch_backward_mma<64, 4, 2, 32, 4, 1, 64>(a, g, delta, name);
+    if (alt) launch_backward_mma<64, 4, 2, 32, 8, 1, 32>(a, g, delta, name);
     else launch_backward_mma<64, 4, 2, 32, 4, 2, 32>(a, g, delta, name);
   } else {
-    launch_backward_mma<128, 4, 1, 64, 4, 1, 32>(a, g, delta, name);
+    if (alt) launch_backward_mma<128, 4, 2, 32, 8, 1, 32>(a, g, delta, name);
+    else launch_backward_mma<128, 4, 1, 64, 4, 1, 32>(a, g, delta, name);
   }
 }
 

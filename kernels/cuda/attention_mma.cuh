@@ -62,6 +62,10 @@ __device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+// Waits until at most n of this thread's committed copy groups are still in flight.
+template <int n> __device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(n) : "memory");
+}
 
 __device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const bf16* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
@@ -183,10 +187,11 @@ __device__ __forceinline__ void load_tile(bf16* dst, const bf16* any, RowPtr src
 // Forward. Block: kWarps warps, kBr = 16 * kMT * kWarps query rows of one kv head (b, hk); the rows of
 // the block run over the (query head of the group, t) pairs, so a decoding step with T = 1 packs all
 // query heads sharing a kv head into one tile. Warp w owns rows [16 kMT w, 16 kMT (w + 1)). Keys come in
-// tiles of kBc, double-buffered with cp.async; blockIdx.z selects a split of the keys. With one split
-// the kernel writes o (bf16) and lse; with several it writes f32 partial outputs (normalised within the
-// split) and partial lse to o_part / lse_part, which attention_combine_kernel merges.
-template <int D, int kWarps, int kMT, int kBc>
+// tiles of kBc in a ring of kStages shared-memory buffers filled by cp.async (kStages - 1 tiles ahead);
+// blockIdx.z selects a split of the keys. With one split the kernel writes o (bf16) and lse; with
+// several it writes f32 partial outputs (normalised within the split) and partial lse to o_part /
+// lse_part, which attention_combine_kernel merges.
+template <int D, int kWarps, int kMT, int kBc, int kStages>
 __global__ void __launch_bounds__(kWarps * 32)
     attention_forward_mma_kernel(const bf16* __restrict__ q,   // [B, H, T, D]
                                  const bf16* __restrict__ k,   // [B, Hkv, S, D]
@@ -199,8 +204,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kBr = 16 * kMT * kWarps, kLd = D + 8, kThreads = kWarps * 32;
   extern __shared__ uint4 smem_raw[];
   bf16* q_s = reinterpret_cast<bf16*>(smem_raw);
-  bf16* k_s = q_s + kBr * kLd;  // [2][kBc][kLd]
-  bf16* v_s = k_s + 2 * kBc * kLd;
+  bf16* k_s = q_s + kBr * kLd;  // [kStages][kBc][kLd]
+  bf16* v_s = k_s + kStages * kBc * kLd;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
   const int rows = g.group * g.T;
@@ -221,14 +226,17 @@ __global__ void __launch_bounds__(kWarps * 32)
   const bf16* vb = v + (int64_t(b) * g.Hkv + hk) * g.S * D;
   auto load_kv = [&](int j) {
     const int s0 = s_begin + j * kBc;
-    bf16* kd = k_s + (j & 1) * kBc * kLd;
-    bf16* vd = v_s + (j & 1) * kBc * kLd;
+    bf16* kd = k_s + (j % kStages) * kBc * kLd;
+    bf16* vd = v_s + (j % kStages) * kBc * kLd;
     load_tile<kBc, D, kLd, kThreads>(kd, kb, [&](int r) { return s0 + r < g.S ? kb + int64_t(s0 + r) * D : nullptr; });
     load_tile<kBc, D, kLd, kThreads>(vd, vb, [&](int r) { return s0 + r < g.S ? vb + int64_t(s0 + r) * D : nullptr; });
   };
-  if (n_tiles > 0) {
+  // Prologue: Q and tiles 0 .. kStages - 2, one commit group per tile (empty groups keep the count).
+  if (n_tiles > 0)
     load_tile<kBr, D, kLd, kThreads>(q_s, q, [&](int r) { return r0 + r < rows ? q + row_offset(r0 + r) * D : nullptr; });
-    load_kv(0);
+#pragma unroll
+  for (int j = 0; j < kStages - 1; ++j) {
+    if (j < n_tiles) load_kv(j);
     cp_async_commit();
   }
 
@@ -249,16 +257,14 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
 
   for (int j = 0; j < n_tiles; ++j) {
-    cp_async_wait_all();
+    cp_async_wait<kStages - 2>();  // the groups of tiles after j may still fly
     __syncthreads();  // tile j is in; every warp is done with tile j - 1, whose buffer is refilled next
-    if (j + 1 < n_tiles) {
-      load_kv(j + 1);
-      cp_async_commit();
-    }
+    if (j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
+    cp_async_commit();
     if (!warp_has_rows) continue;
     const int s0 = s_begin + j * kBc;
-    const bf16* kt = k_s + (j & 1) * kBc * kLd;
-    const bf16* vt = v_s + (j & 1) * kBc * kLd;
+    const bf16* kt = k_s + (j % kStages) * kBc * kLd;
+    const bf16* vt = v_s + (j % kStages) * kBc * kLd;
     float s[kMT][kBc / 8][4];
     zero(s);
     mma_abt<kMT, kBc, D, kLd, kLd>(s, q_s, m_base, kt, lane);
@@ -302,6 +308,7 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
     mma_px<kMT, kBc, D, kLd>(acc, s, vt, lane);
   }
+  cp_async_wait_all();  // nothing may still write shared memory when the block exits
 
   // Epilogue: rows g and g + 8 of each m-tile; lane c writes columns 8n + 2c, 8n + 2c + 1.
 #pragma unroll
@@ -477,8 +484,8 @@ __global__ void __launch_bounds__(kWarps * 32)
 // dS^T = P^T (dP^T - delta), dK += dS^T Q. The group's heads are summed inside the block: no atomics.
 // kDqAtomic (the opt-in, non-deterministic variant): the block also adds dS K for its keys into an f32
 // dq_acc [B, H, T, D] with atomics (dS^T goes through shared memory, [kBk][kBq + 8], to be read
-// transposed; warp w computes columns [w D / kWarps, (w + 1) D / kWarps) of the query tile), so that no
-// separate dQ kernel recomputes S and dP.
+// transposed; the warps split the query tile's rows and columns), so that no separate dQ kernel
+// recomputes S and dP.
 template <int D, int kWarps, int kMT, int kBq, bool kDqAtomic>
 __global__ void __launch_bounds__(kWarps * 32)
     attention_backward_dkv_mma_kernel(const bf16* __restrict__ q,       // [B, H, T, D]
@@ -601,7 +608,11 @@ __global__ void __launch_bounds__(kWarps * 32)
       __syncthreads();  // dS^T of every warp is in ds_s
       // dQ tile [kBq][D] += dS [kBq][kBk] K [kBk][D]; A = dS read transposed from ds_s ([k][m] storage:
       // the B-operand addressing pattern with .trans), B = K read transposed as in mma_px.
-      constexpr int kNW = D / kWarps, kMq = kBq / 16;
+      // Warps as a kWM x kWN grid over the [kBq][D] tile, each 16 * kMq rows x kNW columns.
+      constexpr int kWN = kWarps < D / 16 ? kWarps : D / 16, kWM = kWarps / kWN;
+      constexpr int kNW = D / kWN, kMq = kBq / 16 / kWM;
+      static_assert(kWM * kWN == kWarps && kMq * 16 * kWM == kBq, "dQ tile does not split over the warps");
+      const int wm = warp / kWN, wn = warp % kWN;
       float acc[kMq][kNW / 8][4];
       zero(acc);
 #pragma unroll
@@ -609,11 +620,11 @@ __global__ void __launch_bounds__(kWarps * 32)
         uint32_t a[kMq][4];
 #pragma unroll
         for (int mq = 0; mq < kMq; ++mq)
-          ldsm_x4_trans(a[mq], ds_s + (kk * 16 + bt_row(lane)) * kLdS + mq * 16 + bt_col(lane));
+          ldsm_x4_trans(a[mq], ds_s + (kk * 16 + bt_row(lane)) * kLdS + (wm * kMq + mq) * 16 + bt_col(lane));
 #pragma unroll
         for (int nb = 0; nb < kNW / 16; ++nb) {
           uint32_t bb[4];
-          ldsm_x4_trans(bb, k_s + (kk * 16 + a_row(lane)) * kLd + warp * kNW + nb * 16 + a_col(lane));
+          ldsm_x4_trans(bb, k_s + (kk * 16 + a_row(lane)) * kLd + wn * kNW + nb * 16 + a_col(lane));
 #pragma unroll
           for (int mq = 0; mq < kMq; ++mq) {
             mma(acc[mq][2 * nb], a[mq], bb[0], bb[1]);
@@ -626,11 +637,11 @@ __global__ void __launch_bounds__(kWarps * 32)
       for (int mq = 0; mq < kMq; ++mq)
 #pragma unroll
         for (int hf = 0; hf < 2; ++hf) {
-          const int t = t0 + mq * 16 + lane / 4 + 8 * hf;
+          const int t = t0 + (wm * kMq + mq) * 16 + lane / 4 + 8 * hf;
           if (t >= g.T) continue;
 #pragma unroll
           for (int n = 0; n < kNW / 8; ++n) {
-            float* dst = dq_acc + (row0 + t) * D + warp * kNW + n * 8 + 2 * (lane % 4);
+            float* dst = dq_acc + (row0 + t) * D + wn * kNW + n * 8 + 2 * (lane % 4);
 #if __CUDA_ARCH__ >= 900
             atomicAdd(reinterpret_cast<float2*>(dst), make_float2(acc[mq][n][2 * hf], acc[mq][n][2 * hf + 1]));
 #else
