@@ -1,13 +1,23 @@
 // Scaled dot-product attention with GQA, causal masking and a key offset: flash-style forward (online
 // softmax, no T×S matrix) and a backward that recomputes probabilities from lse (native/KERNELS.md).
 //
-// SIMT kernels (correctness first): a warp owns a few query (or key) rows; lane j scores key (or query)
-// j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
-// Deterministic: gk and gv are summed over the query heads sharing a kv head inside one block, no atomics.
+// bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
+// (FlashAttention-2 style, split-KV for decoding); every other case (f32, other head dims) runs the SIMT
+// kernels below: a warp owns a few query (or key) rows; lane j scores key (or query) j of a 32-row tile
+// held in shared memory, and lane l accumulates output elements d = l + 32c.
+// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels;
+// SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward; SLMKIT_ATTENTION_TILES=alt
+// picks the other tile shapes; SLMKIT_ATTENTION_DQ=atomic accumulates dQ with f32 atomics.
+// Deterministic by default: gk and gv are summed over the query heads sharing a kv head inside one block
+// and dQ has its own kernel, no atomics.
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
+#include "attention_mma.cuh"
 #include "launch.cuh"
 
 namespace slmkit {
@@ -394,6 +404,183 @@ unsigned blocks_for(int64_t n, const char* kernel) {
   return static_cast<unsigned>(n);
 }
 
+// --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
+
+bool use_mma(const TensorView& q, const AttnDims& g) {
+  if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
+  const char* env = std::getenv("SLMKIT_ATTENTION");
+  return !(env && std::strcmp(env, "simt") == 0);
+}
+
+attn_mma::Dims mma_dims(const AttnDims& g, int64_t max_int, const char* kernel) {
+  if (g.B * g.H > INT32_MAX || g.T > max_int || g.S > max_int || (g.H / g.Hkv) * g.T > max_int)
+    throw KernelError(std::string(kernel) + ": sizes too large for the tensor-core kernels");
+  attn_mma::Dims d{};
+  d.B = int(g.B), d.H = int(g.H), d.Hkv = int(g.Hkv), d.T = int(g.T), d.S = int(g.S);
+  d.group = int(g.H / g.Hkv);
+  d.scale = g.scale;
+  d.scale_log2 = g.scale * attn_mma::kLog2e;
+  d.causal = g.causal;
+  d.kv_offset = g.kv_offset;
+  d.split_keys = int(g.S);
+  return d;
+}
+
+int sm_count() {
+  int dev = 0, n = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return 108;
+  }
+  return n;
+}
+
+// Key splits for the forward: only when the (b, kv head, row tile) blocks cannot fill the GPU and each
+// split still gets >= kMinSplitKeys keys (decoding: few query rows against a long cache).
+int forward_splits(int64_t blocks, int64_t keys) {
+  constexpr int64_t kMinSplitKeys = 256;
+  if (const char* env = std::getenv("SLMKIT_ATTENTION_SPLITS")) {
+    const long n = std::strtol(env, nullptr, 10);
+    if (n >= 1) return int(std::min<long>(n, 1024));
+  }
+  const int64_t sms = sm_count();
+  if (blocks >= sms || keys < 2 * kMinSplitKeys) return 1;
+  const int64_t want = (2 * sms + blocks - 1) / blocks;
+  return int(std::max<int64_t>(1, std::min<int64_t>({want, keys / kMinSplitKeys, 128})));
+}
+
+template <int D, int kWarps, int kMT, int kBc, int kStages>
+void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
+  using attn_mma::bf16;
+  constexpr int kBr = 16 * kMT * kWarps, kLd = D + 8;
+  attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * kBr, name);
+  cudaStream_t stream = stream_of(a);
+  const int64_t rows = int64_t(d.group) * d.T;
+  const int64_t row_tiles = (rows + kBr - 1) / kBr;
+  if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
+  // Keys any block may need: all S (causal rows stop earlier; splits past a block's end are empty).
+  const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
+  int splits = forward_splits(int64_t(d.B) * d.Hkv * row_tiles, keys);
+  if (keys == 0) splits = 1;
+  int64_t chunk = (std::max<int64_t>(keys, 1) + splits - 1) / splits;
+  chunk = (chunk + kBc - 1) / kBc * kBc;
+  splits = int((std::max<int64_t>(keys, 1) + chunk - 1) / chunk);
+  d.split_keys = int(std::min<int64_t>(chunk, INT32_MAX - kBc));
+  auto kernel = attn_mma::attention_forward_mma_kernel<D, kWarps, kMT, kBc, kStages>;
+  const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * kLd;
+  allow_smem(kernel, smem, name);
+  const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles), unsigned(splits));
+  const bf16 *q = a.inputs[0].ptr<bf16>(), *k = a.inputs[1].ptr<bf16>(), *v = a.inputs[2].ptr<bf16>();
+  bf16* o = a.outputs[0].ptr<bf16>();
+  float* lse = a.outputs[1].ptr<float>();
+  if (splits == 1) {
+    kernel<<<grid, kWarps * 32, smem, stream>>>(q, k, v, o, lse, nullptr, nullptr, d);
+    check_launch(name);
+    return;
+  }
+  const int64_t out_rows = g.B * g.H * g.T;
+  float* part = nullptr;
+  check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&part), sizeof(float) * size_t(splits) * out_rows * (D + 1), stream),
+             name, "cudaMallocAsync");
+  float* lse_part = part + size_t(splits) * out_rows * D;
+  kernel<<<grid, kWarps * 32, smem, stream>>>(q, k, v, o, lse, part, lse_part, d);
+  check_launch(name);
+  attn_mma::attention_combine_kernel<D><<<blocks_for((out_rows * (D / 4) + 255) / 256, name), 256, 0, stream>>>(
+      part, lse_part, o, lse, out_rows, splits);
+  check_launch(name);
+  check_cuda(cudaFreeAsync(part, stream), name, "cudaFreeAsync");
+}
+
+// SLMKIT_ATTENTION_TILES=alt selects the other key-tile width of each prefill kernel (benchmarks).
+bool alt_tiles() {
+  const char* env = std::getenv("SLMKIT_ATTENTION_TILES");
+  return env && std::strcmp(env, "alt") == 0;
+}
+
+// Tiles: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64, double-buffered. For D 128 the
+// 64-key tile spills a few bytes at 255 registers and the 32-key one (alt) does not, yet 64 measured 6%
+// faster on an H200 (bench/NOTES-cuda-attention.md). alt for D 64: three key buffers, which measured no
+// faster. Decoding (all query rows of a kv head fit 64 rows): 64-row tiles and key splits that fill the
+// GPU; D 128 keeps two buffers there (three would leave one block per SM: 25% slower, measured).
+void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
+  const bool small = (g.H / g.Hkv) * g.T <= 64, alt = alt_tiles();
+  if (g.D == 64) {
+    if (small) launch_forward_mma<64, 4, 1, 64, 3>(a, g, name);
+    else if (alt) launch_forward_mma<64, 4, 2, 64, 3>(a, g, name);
+    else launch_forward_mma<64, 4, 2, 64, 2>(a, g, name);
+  } else {
+    if (small) launch_forward_mma<128, 4, 1, 64, 2>(a, g, name);
+    else if (alt) launch_forward_mma<128, 4, 2, 32, 2>(a, g, name);
+    else launch_forward_mma<128, 4, 2, 64, 2>(a, g, name);
+  }
+}
+
+// SLMKIT_ATTENTION_DQ=atomic: dQ accumulated with f32 atomics inside the dK/dV kernel (faster, not
+// bit-reproducible between runs); otherwise the separate deterministic dQ kernel.
+bool atomic_dq() {
+  const char* env = std::getenv("SLMKIT_ATTENTION_DQ");
+  return env && std::strcmp(env, "atomic") == 0;
+}
+
+template <int D, int kWarpsQ, int kMTQ, int kBcQ, int kWarpsKV, int kMTKV, int kBqKV>
+void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
+  using attn_mma::bf16;
+  constexpr int kLd = D + 8;
+  constexpr int kBr = 16 * kMTQ * kWarpsQ, kBk = 16 * kMTKV * kWarpsKV;
+  const attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * std::max(kBr, kBk), name);
+  cudaStream_t stream = stream_of(a);
+  const int64_t q_tiles = (g.T + kBr - 1) / kBr, k_tiles = (g.S + kBk - 1) / kBk;
+  if (q_tiles > 65535 || k_tiles > 65535) throw KernelError(std::string(name) + ": sequence too long");
+  const bf16 *q = a.inputs[0].ptr<bf16>(), *k = a.inputs[1].ptr<bf16>(), *v = a.inputs[2].ptr<bf16>();
+  const bf16* go = a.inputs[5].ptr<bf16>();
+  const float* lse = a.inputs[4].ptr<float>();
+  bf16* gq = a.outputs[0].ptr<bf16>();
+  const dim3 kv_grid(blocks_for(g.B * g.Hkv, name), unsigned(k_tiles));
+  const size_t smem_kv = sizeof(bf16) * size_t(2 * kBk + 4 * kBqKV) * kLd + sizeof(float) * 4 * kBqKV;
+  if (atomic_dq()) {
+    const int64_t n = g.B * g.H * g.T * D;
+    float* dq_acc = nullptr;
+    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&dq_acc), sizeof(float) * n, stream), name, "cudaMallocAsync");
+    check_cuda(cudaMemsetAsync(dq_acc, 0, sizeof(float) * n, stream), name, "cudaMemsetAsync");
+    auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, true>;
+    const size_t smem = smem_kv + sizeof(bf16) * size_t(kBk) * (kBqKV + 8);
+    allow_smem(kv_kernel, smem, name);
+    kv_kernel<<<kv_grid, kWarpsKV * 32, smem, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
+                                                         a.outputs[2].ptr<bf16>(), dq_acc, d);
+    check_launch(name);
+    attn_mma::attention_dq_convert_kernel<<<grid_for(n / 4), kBlockThreads, 0, stream>>>(dq_acc, gq, n / 4, g.scale);
+    check_launch(name);
+    check_cuda(cudaFreeAsync(dq_acc, stream), name, "cudaFreeAsync");
+    return;
+  }
+  auto dq_kernel = attn_mma::attention_backward_dq_mma_kernel<D, kWarpsQ, kMTQ, kBcQ>;
+  const size_t smem_q = sizeof(bf16) * size_t(2 * kBr + 4 * kBcQ) * kLd;
+  allow_smem(dq_kernel, smem_q, name);
+  dq_kernel<<<dim3(blocks_for(g.B * g.H, name), unsigned(q_tiles)), kWarpsQ * 32, smem_q, stream>>>(
+      q, k, v, go, lse, delta, gq, d);
+  check_launch(name);
+  auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, false>;
+  allow_smem(kv_kernel, smem_kv, name);
+  kv_kernel<<<kv_grid, kWarpsKV * 32, smem_kv, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
+                                                          a.outputs[2].ptr<bf16>(), nullptr, d);
+  check_launch(name);
+}
+
+// dQ: 128 query rows x 32 keys (D 64), 64 x 64 (D 128); dK/dV: 128 keys x 32 queries (D 64), 64 x 32
+// (D 128); all within 255 registers without spills. alt: dK/dV with 8 warps of 16 keys (128 keys), so
+// that twice the keys share each Q/dO tile, and for D 128 dQ with 2 x 16 rows per warp (128 x 32), so
+// that each K/V fragment read from shared memory feeds two products.
+void attention_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
+  const bool alt = alt_tiles();
+  if (g.D == 64) {
+    if (alt) launch_backward_mma<64, 4, 2, 32, 8, 1, 32>(a, g, delta, name);
+    else launch_backward_mma<64, 4, 2, 32, 4, 2, 32>(a, g, delta, name);
+  } else {
+    if (alt) launch_backward_mma<128, 4, 2, 32, 8, 1, 32>(a, g, delta, name);
+    else launch_backward_mma<128, 4, 1, 64, 4, 1, 32>(a, g, delta, name);
+  }
+}
+
 }  // namespace
 
 // inputs: q [B, H, T, D], k [B, Hkv, S, D], v [B, Hkv, S, D] (contiguous, one float dtype);
@@ -405,6 +592,10 @@ void attention_forward(const OpArgs& a) {
   check_like(name, "o", a.outputs[0], "q", a.inputs[0]);
   check_lse(name, a.outputs[1], g);
   if (g.B * g.H * g.T == 0) return;
+  if (use_mma(a.inputs[0], g)) {
+    attention_forward_mma(a, g, name);
+    return;
+  }
   const int64_t rows = (g.T + kBlockRows - 1) / kBlockRows;
   const unsigned blocks = blocks_for(g.B * g.H * rows, name);
   const size_t smem = sizeof(float) * size_t(kBlockRows * g.D + kTile * padded(g.D) + kTile * g.D);
@@ -455,6 +646,10 @@ void attention_backward(const OpArgs& a) {
     }
     if (q_rows == 0) return;
     attention_delta_kernel<T><<<grid_for(q_rows * 32), kBlockThreads, 0, stream>>>(op, gop, delta, q_rows, g.D);
+    if (use_mma(q, g)) {
+      attention_backward_mma(a, g, delta, name);
+      return;
+    }
     const size_t smem_q = sizeof(float) * size_t(2 * kBlockRows * g.D + 2 * kTile * padded(g.D));
     auto q_kernel = attention_backward_q_kernel<T, kChunks>;
     allow_smem(q_kernel, smem_q, name);
