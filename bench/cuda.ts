@@ -1,5 +1,5 @@
-// CUDA benchmark: the memory-bound fused ops, a bf16 copy of the RMSNorm tensor (the bandwidth
-// reference) and the bf16 GEMM, against PyTorch. bench/cuda.sh runs everything: PyTorch's side
+// CUDA benchmark: the memory-bound fused ops, an elementwise add, a bf16 copy of the RMSNorm tensor (the
+// bandwidth reference) and the bf16 GEMM, against PyTorch. bench/cuda.sh runs everything: PyTorch's side
 // (bench/torch/cuda_ops.py, seconds per call as JSON), the fallback GEMM in its own process
 // (`--only gemm` under SLMKIT_DISABLE_CUBLASLT=1, which is read once per process), then this script with
 // `--torch FILE --fallback FILE`, which times our side and prints the one table.
@@ -62,6 +62,8 @@ function rmsNormRows(): Row[] {
     const w = S.full([C], 1.1, { dtype: "bf16", device: "cuda" });
     const y = emptyTensor([N, C], "bf16", "cuda"), rstd = emptyTensor([N], "f32", "cuda");
     rows.push({ op: "copy bf16 16384×2304 (reference)", seconds: time(() => runKernel("copy", "copy", [x], [y]), 50), bytes: 2 * bytes });
+    // The public add (output allocated by the caching allocator each call): elementwise ops' bandwidth.
+    rows.push({ op: "add bf16 16384×2304", seconds: time(() => S.add(x, gy).dispose(), 50), bytes: 3 * bytes });
     const fwd = () => runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], [1e-5]);
     rows.push({ op: "RMSNorm fwd bf16 16384×2304", seconds: time(fwd, 50), bytes: 2 * bytes + 4 * N, target: 1.25 });
     const fwdBwd = () => {

@@ -1,8 +1,8 @@
 // CUDA elementwise kernels against the CPU kernels: every op and dtype, strided/broadcast/unaligned
-// inputs, NaN and infinity cases, integer wrap-around; and the add bandwidth next to a plain copy.
+// inputs, NaN and infinity cases, integer wrap-around. (Its bandwidth is a row of `npm run bench:cuda`.)
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
-import { abs, add, cast, clamp, eq, maximum, minimum, mul, ne, neg, pow, randn, relu, sub, tensor, type Tensor, tidy, where } from "../../src/index.js";
+import { abs, add, cast, clamp, eq, maximum, minimum, mul, ne, neg, pow, randn, relu, sub, tensor, type Tensor, where } from "../../src/index.js";
 import { ref, type Ref } from "../reference/index.js";
 import { expectClose, expectEqualValues } from "../helpers/expect.js";
 import { elementwiseTol } from "../helpers/tolerance.js";
@@ -152,37 +152,3 @@ describe.skipIf(!gpu.available)("CUDA binary kernels, comparisons and where", ()
     }
   });
 });
-
-describe.skipIf(!gpu.available)("CUDA elementwise bandwidth", () => {
-  it("prints GB/s for add on 16384x2304 next to a device-to-device copy of the same bytes", () => {
-    for (const dtype of FLOAT_DTYPES) {
-      tidy(() => {
-        const shape = [16384, 2304];
-        const a = randn(shape, { dtype, device: "cuda" });
-        const b = randn(shape, { dtype, device: "cuda" });
-        const bytes = 16384 * 2304 * (dtype === "f32" ? 4 : 2);
-        const sync = (t: Tensor) => t.reshape([-1]).narrow(0, 0, 1).dataSync();
-        const time = (fn: () => Tensor, reps = 20): number => {
-          sync(fn());
-          const t0 = performance.now();
-          let last: Tensor | undefined;
-          for (let i = 0; i < reps; i++) {
-            last?.dispose();
-            last = fn();
-          }
-          sync(last!);
-          return (performance.now() - t0) / 1000 / reps;
-        };
-        const tAdd = time(() => add(a, b));
-        const tCopy = time(() => a.clone());
-        const gbAdd = (3 * bytes) / tAdd / 1e9;
-        const gbCopy = (2 * bytes) / tCopy / 1e9;
-        console.log(`[bandwidth] ${dtype} add 16384x2304: ${gbAdd.toFixed(0)} GB/s (${(tAdd * 1e6).toFixed(0)} us); ` +
-          `copy of the same tensor: ${gbCopy.toFixed(0)} GB/s (${(tCopy * 1e6).toFixed(0)} us)`);
-        // A generous floor (well under H200 copy bandwidth) that still catches a non-vectorised or serial kernel.
-        expect(gbAdd).toBeGreaterThan(0.3 * gbCopy);
-      });
-    }
-  });
-});
-
