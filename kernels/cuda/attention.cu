@@ -2,10 +2,12 @@
 // softmax, no T×S matrix) and a backward that recomputes probabilities from lse (native/KERNELS.md).
 //
 // bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
-// (FlashAttention-2 style, split-KV for decoding); every other case (f32, other head dims) runs the SIMT
-// kernels below: a warp owns a few query (or key) rows; lane j scores key (or query) j of a 32-row tile
-// held in shared memory, and lane l accumulates output elements d = l + 32c.
-// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels;
+// (FlashAttention-2 style, split-KV for decoding); on Hopper (sm_90, with the sm_90a code of this build)
+// the prefill forward runs the wgmma kernel of attention_wgmma.cuh instead. Every other case (f32, other
+// head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows; lane j scores key (or
+// query) j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
+// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels,
+// SLMKIT_ATTENTION=mma the mma.sync kernels (no wgmma);
 // SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward; SLMKIT_ATTENTION_TILES=alt
 // picks the other tile shapes; SLMKIT_ATTENTION_DQ=atomic accumulates dQ with f32 atomics.
 // Deterministic by default: gk and gv are summed over the query heads sharing a kv head inside one block
@@ -18,6 +20,7 @@
 #include <type_traits>
 
 #include "attention_mma.cuh"
+#include "attention_wgmma.cuh"
 #include "launch.cuh"
 
 namespace slmkit {
@@ -406,10 +409,37 @@ unsigned blocks_for(int64_t n, const char* kernel) {
 
 // --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
 
+bool attention_env_is(const char* value) {
+  const char* env = std::getenv("SLMKIT_ATTENTION");
+  return env && std::strcmp(env, value) == 0;
+}
+
 bool use_mma(const TensorView& q, const AttnDims& g) {
   if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
-  const char* env = std::getenv("SLMKIT_ATTENTION");
-  return !(env && std::strcmp(env, "simt") == 0);
+  return !attention_env_is("simt");
+}
+
+// Whether the current GPU runs the wgmma forward: an sm_90 device whose loaded module is the sm_90a SASS
+// of this build (attn_wgmma::has_wgmma is 1 only there; a PTX JIT of compute_90 or another GPU reads 0).
+// Asked once per device (a synchronous read of one int), then cached.
+bool wgmma_available() {
+  constexpr int kMaxDevices = 64;
+  static int cached[kMaxDevices] = {};  // 0 unknown, 1 yes, 2 no
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= kMaxDevices) {
+    cudaGetLastError();
+    return false;
+  }
+  if (cached[dev] == 0) {
+    int major = 0, minor = 0, has = 0;
+    const bool ok = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess &&
+                    major == 9 && minor == 0 &&
+                    cudaMemcpyFromSymbol(&has, attn_wgmma::has_wgmma, sizeof(int)) == cudaSuccess;
+    cudaGetLastError();
+    cached[dev] = ok && has == 1 ? 1 : 2;
+  }
+  return cached[dev] == 1;
 }
 
 attn_mma::Dims mma_dims(const AttnDims& g, int64_t max_int, const char* kernel) {
@@ -497,6 +527,46 @@ bool alt_tiles() {
   return env && std::strcmp(env, "alt") == 0;
 }
 
+// The wgmma forward: prefill (more than 64 query rows per kv head) on a GPU that runs it, unless
+// SLMKIT_ATTENTION=mma, and only when the mma.sync launcher would not split the keys (the wgmma kernel
+// has no split-KV path: few long sequences keep the mma.sync kernel and its splits).
+bool use_wgmma(const AttnDims& g) {
+  if (attention_env_is("mma") || !wgmma_available()) return false;
+  const int64_t rows = (g.H / g.Hkv) * g.T, blocks = g.B * g.Hkv * ((rows + 127) / 128);
+  const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
+  return forward_splits(blocks, keys) == 1;
+}
+
+template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
+void launch_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name) {
+  using attn_mma::bf16;
+  constexpr int kBr = 64 * kWG;
+  const attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * kBr, name);
+  const int64_t row_tiles = (int64_t(d.group) * d.T + kBr - 1) / kBr;
+  if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
+  auto kernel = attn_wgmma::attention_forward_wgmma_kernel<D, kWG, kBc, kStages, kMinBlocks>;
+  const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * D + 1024;  // + alignment slack
+  allow_smem(kernel, smem, name);
+  const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles));
+  kernel<<<grid, kWG * 128, smem, stream_of(a)>>>(a.inputs[0].ptr<bf16>(), a.inputs[1].ptr<bf16>(),
+                                                   a.inputs[2].ptr<bf16>(), a.outputs[0].ptr<bf16>(),
+                                                   a.outputs[1].ptr<float>(), d);
+  check_launch(name);
+}
+
+// Two warpgroups (128 query rows) per block. D 64: 64-key tiles, two buffers, two blocks per SM (at most
+// 128 registers; 107 used); alt: 128-key tiles, one block per SM, 12-15% slower on the H200. D 128:
+// 128-key tiles, two buffers (160 KB of shared memory); alt: 64-key tiles, three buffers, 11% slower.
+void attention_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name, bool alt) {
+  if (g.D == 64) {
+    if (alt) launch_forward_wgmma<64, 2, 128, 2, 1>(a, g, name);
+    else launch_forward_wgmma<64, 2, 64, 2, 2>(a, g, name);
+  } else {
+    if (alt) launch_forward_wgmma<128, 2, 64, 3, 1>(a, g, name);
+    else launch_forward_wgmma<128, 2, 128, 2, 1>(a, g, name);
+  }
+}
+
 // Tiles: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64, double-buffered. For D 128 the
 // 64-key tile spills a few bytes at 255 registers and the 32-key one (alt) does not, yet 64 measured 6%
 // faster on an H200 (bench/NOTES-cuda-attention.md). alt for D 64: three key buffers, which measured no
@@ -504,6 +574,10 @@ bool alt_tiles() {
 // GPU; D 128 keeps two buffers there (three would leave one block per SM: 25% slower, measured).
 void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   const bool small = (g.H / g.Hkv) * g.T <= 64, alt = alt_tiles();
+  if (!small && use_wgmma(g)) {
+    attention_forward_wgmma(a, g, name, alt);
+    return;
+  }
   if (g.D == 64) {
     if (small) launch_forward_mma<64, 4, 1, 64, 3>(a, g, name);
     else if (alt) launch_forward_mma<64, 4, 2, 64, 3>(a, g, name);

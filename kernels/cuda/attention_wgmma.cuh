@@ -1,0 +1,314 @@
+// Attention forward for Hopper (sm_90a) with wgmma: bf16 in, f32 accumulate, online softmax, lse saved for
+// the backward of attention_mma.cuh. Same Dims, output layout and lse semantics as the mma.sync forward
+// (one split); included by attention.cu, which picks this kernel on sm_90 for prefill (group * T > 64).
+//
+// wgmma (warpgroup MMA): the 4 warps of a warpgroup (128 threads) issue one m64nNk16 product together.
+// - Accumulator D (64 x N, f32): warp w of the group owns rows 16w..16w+15; register i of a thread holds
+//   row 16w + lane/4 + 8*((i/2)%2), column 8*(i/4) + 2*(lane%4) + i%2: per 8-column slice the same C
+//   fragment as mma.sync m16n8k16 (attention_mma.cuh), so the softmax code reads it the same way.
+// - A from registers (64 x 16 bf16): per warp the A fragment of mma.sync m16n8k16. The S accumulator of
+//   16 keys (two 8-column slices) therefore becomes the A operand of O += P V after rounding to bf16,
+//   with no data movement (as in the mma.sync kernel).
+// - A or B from shared memory: a 64-bit descriptor (start address >> 4 in bits 0-13, leading byte offset
+//   >> 4 in 16-29, stride byte offset >> 4 in 32-45, swizzle mode in 62-63, 1 = 128-byte swizzle).
+//
+// Shared-memory layout of every tile (Q, K, V): rows of D bf16 cut into D/64 column blocks; block c holds
+// rows x 128 bytes (64 elements of each row), row r at byte r * 128, its 16-byte chunk j stored at chunk
+// j ^ (r % 8). That XOR is the hardware's 128-byte swizzle (address bits 4-6 ^= bits 7-9), applied to the
+// absolute shared address, so each block starts on a 1024-byte boundary (8 rows = one swizzle atom), and
+// the 8 rows an ldmatrix-like access touches at one chunk index land in 8 different bank groups.
+// - K-major operands (Q as A, K as B of S = Q K^T; the inner dimension D is contiguous): 8-row groups
+//   are 1024 bytes apart (stride byte offset); the leading byte offset is unused with swizzling. k-step kk
+//   (16 elements = 32 bytes) starts at block kk/4, byte 32*(kk%4): the hardware swizzles the computed
+//   address, so advancing the start inside the 128-byte row is exact.
+// - MN-major operand (V as B of O = P V: B[key][d] with d contiguous, instruction flag trans-b = 1): the
+//   8-key groups are 1024 bytes apart (stride byte offset) and the 64-column blocks of d are one block
+//   (rows * 128 bytes) apart (leading byte offset); k-step kk (16 keys) starts 16 rows = 2048 bytes on.
+//
+// Shared memory written by cp.async (generic proxy) and read by wgmma (async proxy) needs
+// fence.proxy.async between the copy's completion and the barrier before the read.
+#pragma once
+#include "attention_mma.cuh"
+
+// The wgmma code exists only in the sm_90a device pass; elsewhere the kernel is an empty stub that the
+// launcher never starts (it checks wgmma_available() first).
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define SLMKIT_WGMMA 1
+#endif
+
+namespace slmkit {
+namespace attn_wgmma {
+
+using attn_mma::bf16;
+using attn_mma::Dims;
+
+// has_wgmma: 1 in the device code built for sm_90a, 0 in every other device pass: read by the launcher with
+// cudaMemcpyFromSymbol, it tells whether the module loaded for this GPU carries the wgmma kernel.
+#ifdef SLMKIT_WGMMA
+__device__ int has_wgmma = 1;
+#else
+__device__ int has_wgmma = 0;
+#endif
+
+#ifdef SLMKIT_WGMMA
+
+// Byte offset of 16-byte chunk c (0 .. D/8) of row r in a swizzled tile of kRows rows (layout above).
+template <int kRows> __device__ __forceinline__ uint32_t swizzled(int r, int c) {
+  return uint32_t((c / 8) * (kRows * 128) + r * 128 + (((c % 8) ^ (r % 8)) << 4));
+}
+
+// Copies rows [0, kRows) of a [*, D] tile whose row i starts at src(i) (nullptr: zero-fill) into the
+// swizzled layout at shared address dst, 16 bytes per cp.async; consecutive threads take consecutive
+// chunks of a row, so global reads coalesce.
+template <int kRows, int D, int kThreads, typename RowPtr>
+__device__ __forceinline__ void load_swizzled(uint32_t dst, const bf16* any, RowPtr src) {
+  constexpr int kChunks = D / 8, kTotal = kRows * kChunks;
+  static_assert(kTotal % kThreads == 0, "tile does not split evenly over the threads");
+#pragma unroll
+  for (int it = 0; it < kTotal / kThreads; ++it) {
+    const int i = int(threadIdx.x) + it * kThreads, r = i / kChunks, c = i % kChunks;
+    const bf16* p = src(r);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst + swizzled<kRows>(r, c)),
+                 "l"(p ? p + c * 8 : any), "r"(p ? 16 : 0));
+  }
+}
+
+__device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading, uint32_t stride) {
+  return uint64_t((addr & 0x3FFFF) >> 4) | uint64_t(leading >> 4) << 16 | uint64_t(stride >> 4) << 32 | 1ull << 62;
+}
+
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+// Keeps the compiler from moving reads or writes of accumulator registers across wgmma issue and wait
+// (the asm statements of the wait name no registers).
+template <int N> __device__ __forceinline__ void pin(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+#define SLMKIT_ACC32                                                                                     \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, " \
+  "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
+#define SLMKIT_ACC64                                                                                     \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, " \
+  "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "   \
+  "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "   \
+  "%62, %63}"
+#define SLMKIT_F8(i) \
+  "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), "+f"(d[i + 7])
+#define SLMKIT_F32 SLMKIT_F8(0), SLMKIT_F8(8), SLMKIT_F8(16), SLMKIT_F8(24)
+#define SLMKIT_F64 SLMKIT_F32, SLMKIT_F8(32), SLMKIT_F8(40), SLMKIT_F8(48), SLMKIT_F8(56)
+
+// d (64 x N) = A B (+ d when accumulate), A and B K-major in shared memory (descriptors a, b).
+template <int N> __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
+template <> __device__ __forceinline__ void wgmma_ss<64>(float (&d)[32], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 " SLMKIT_ACC32 ", %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : SLMKIT_F32
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+template <> __device__ __forceinline__ void wgmma_ss<128>(float (&d)[64], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " SLMKIT_ACC64 ", %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : SLMKIT_F64
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+
+// d (64 x N) += A B, A (64 x 16) from registers, B MN-major in shared memory (descriptor b, trans-b = 1).
+template <int N> __device__ __forceinline__ void wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b);
+template <> __device__ __forceinline__ void wgmma_rs<64>(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 " SLMKIT_ACC32 ", {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      : SLMKIT_F32
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+}
+template <> __device__ __forceinline__ void wgmma_rs<128>(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " SLMKIT_ACC64 ", {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      : SLMKIT_F64
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+}
+
+#undef SLMKIT_ACC32
+#undef SLMKIT_ACC64
+#undef SLMKIT_F8
+#undef SLMKIT_F32
+#undef SLMKIT_F64
+
+#endif  // SLMKIT_WGMMA
+
+// Forward. Block: kWG warpgroups, kBr = 64 kWG query rows of one kv head (b, hk), rows running over the
+// (query head of the group, t) pairs as in the mma.sync kernel; warpgroup w owns rows [64w, 64w + 64).
+// Keys in tiles of kBc, a ring of kStages shared-memory buffers filled by cp.async kStages - 1 tiles
+// ahead. Per tile each warpgroup computes S = Q K^T (D/16 wgmma with Q and K from shared memory), the
+// online softmax in registers, then O += P V (kBc/16 wgmma with P from registers) and waits for it, so
+// that the buffer is free when the next barrier passes. The two warpgroups overlap each other: one's
+// softmax runs while the other's products occupy the tensor cores.
+// Shared memory: Q [kBr x D], then kStages x (K [kBc x D], V [kBc x D]), all swizzled, plus 1024 bytes
+// of slack for the alignment of the first tile.
+template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
+__global__ void __launch_bounds__(kWG * 128, kMinBlocks)
+    attention_forward_wgmma_kernel(const bf16* __restrict__ q,  // [B, H, T, D]
+                                   const bf16* __restrict__ k,  // [B, Hkv, S, D]
+                                   const bf16* __restrict__ v,  // [B, Hkv, S, D]
+                                   bf16* __restrict__ o,        // [B, H, T, D]
+                                   float* __restrict__ lse,     // [B, H, T]
+                                   Dims g) {
+#ifdef SLMKIT_WGMMA
+  using attn_mma::ex2;
+  using attn_mma::pack_bf16;
+  constexpr int kBr = 64 * kWG, kThreads = kWG * 128;
+  constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
+  extern __shared__ uint4 smem_raw[];
+  const uint32_t q_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t k_s = q_s + kQBytes, v_s = k_s + kStages * kTileBytes;
+  const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
+  const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
+  const int rows = g.group * g.T;
+  // Heaviest (latest) causal tiles first: they start in the first wave.
+  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;
+  const int r_last = min(r0 + kBr, rows) - 1;
+  int t_lo = 0, t_hi = g.T - 1;
+  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
+  const int s_end = attn_mma::last_key(g, t_hi) + 1;   // no row of the block sees a key at or past s_end
+  const int s_full = attn_mma::last_key(g, t_lo) + 1;  // every row sees every key before s_full
+  const int n_tiles = (s_end + kBc - 1) / kBc;
+
+  const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;  // first query head of the group
+  auto row_offset = [&](int r) { return ((q_head0 + r / g.T) * g.T + r % g.T); };  // into [B*H*T]
+  const bf16* kb = k + (int64_t(b) * g.Hkv + hk) * g.S * D;
+  const bf16* vb = v + (int64_t(b) * g.Hkv + hk) * g.S * D;
+  auto load_kv = [&](int j) {
+    const int s0 = j * kBc;
+    const uint32_t buf = (j % kStages) * kTileBytes;
+    load_swizzled<kBc, D, kThreads>(k_s + buf, kb, [&](int r) { return s0 + r < g.S ? kb + int64_t(s0 + r) * D : nullptr; });
+    load_swizzled<kBc, D, kThreads>(v_s + buf, vb, [&](int r) { return s0 + r < g.S ? vb + int64_t(s0 + r) * D : nullptr; });
+  };
+  // Prologue: Q and tiles 0 .. kStages - 2, one commit group per tile (empty groups keep the count).
+  if (n_tiles > 0)
+    load_swizzled<kBr, D, kThreads>(q_s, q, [&](int r) { return r0 + r < rows ? q + row_offset(r0 + r) * D : nullptr; });
+#pragma unroll
+  for (int j = 0; j < kStages - 1; ++j) {
+    if (j < n_tiles) load_kv(j);
+    attn_mma::cp_async_commit();
+  }
+
+  const int m_base = wg * 64 + (threadIdx.x / 32 % 4) * 16;  // this warp's first row in the block
+  const bool wg_has_rows = r0 + wg * 64 < rows;
+  float acc[D / 2];
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) acc[i] = 0.f;
+  float m[2], l[2];
+  int lim[2];  // last visible key of the thread's rows lane/4 and lane/4 + 8
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    m[hf] = -INFINITY;
+    l[hf] = 0.f;
+    const int r = r0 + m_base + lane / 4 + 8 * hf;
+    lim[hf] = r < rows ? attn_mma::last_key(g, r % g.T) : -1;
+  }
+  // K-major descriptors of this warpgroup's Q rows and of the K tiles; V is MN-major (header).
+  const uint32_t q_wg = q_s + wg * 64 * 128;
+
+  for (int j = 0; j < n_tiles; ++j) {
+    attn_mma::cp_async_wait<kStages - 2>();  // the groups of tiles after j may still fly
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // cp.async writes -> wgmma reads
+    __syncthreads();  // tile j is in; every warpgroup is done with tile j - 1, whose buffer is refilled next
+    if (j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
+    attn_mma::cp_async_commit();
+    if (!wg_has_rows) continue;
+    const int s0 = j * kBc;
+    const uint32_t kt = k_s + (j % kStages) * kTileBytes, vt = v_s + (j % kStages) * kTileBytes;
+
+    float s[kBc / 2];
+    wg_fence();
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      const uint32_t blk = kk / 4, off = (kk % 4) * 32;  // column block, byte within the 128-byte row
+      wgmma_ss<kBc>(s, descriptor(q_wg + blk * kBr * 128 + off, 16, 1024),
+                    descriptor(kt + blk * kBc * 128 + off, 16, 1024), kk > 0);
+    }
+    wg_commit();
+    wg_wait_all();
+    pin(s);
+
+    const bool mask = s0 + kBc > s_full;
+#pragma unroll
+    for (int hf = 0; hf < 2; ++hf) {
+      // Raw scores; scale > 0, so p = 2^(s scale log2(e) - m) is one FFMA and one EX2 (as the mma kernel).
+      float mx = -INFINITY;
+#pragma unroll
+      for (int n = 0; n < kBc / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          float& x = s[4 * n + 2 * hf + e];
+          if (mask && s0 + n * 8 + 2 * (lane % 4) + e > lim[hf]) x = -INFINITY;
+          mx = fmaxf(mx, x);
+        }
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float m_new = fmaxf(m[hf], mx * g.scale_log2);
+      const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no visible key yet stays at 0
+      const float alpha = ex2(m[hf] - base);
+      m[hf] = m_new;
+      float sum = 0.f;
+#pragma unroll
+      for (int n = 0; n < kBc / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          float& x = s[4 * n + 2 * hf + e];
+          x = ex2(fmaf(x, g.scale_log2, -base));
+          sum += x;
+        }
+      l[hf] = l[hf] * alpha + sum;  // this thread's share; the quad is summed at the end
+#pragma unroll
+      for (int n = 0; n < D / 8; ++n) {
+        acc[4 * n + 2 * hf] *= alpha;
+        acc[4 * n + 2 * hf + 1] *= alpha;
+      }
+    }
+
+    uint32_t p[kBc / 16][4];  // P as the A fragments of the kBc/16 k-steps
+#pragma unroll
+    for (int kk = 0; kk < kBc / 16; ++kk) {
+      p[kk][0] = pack_bf16(s[8 * kk], s[8 * kk + 1]);
+      p[kk][1] = pack_bf16(s[8 * kk + 2], s[8 * kk + 3]);
+      p[kk][2] = pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
+      p[kk][3] = pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
+    }
+    wg_fence();
+    pin(acc);
+#pragma unroll
+    for (int kk = 0; kk < kBc / 16; ++kk) wgmma_rs<D>(acc, p[kk], descriptor(vt + kk * 2048u, kBc * 128u, 1024));
+    wg_commit();
+    wg_wait_all();
+    pin(acc);
+  }
+  attn_mma::cp_async_wait_all();  // nothing may still write shared memory when the block exits
+
+  // Epilogue: rows lane/4 and lane/4 + 8 of the warp; lane c writes columns 8n + 2c, 8n + 2c + 1.
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    float sum = l[hf];
+    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+    const int r = r0 + m_base + lane / 4 + 8 * hf;
+    if (r >= rows) continue;
+    const int64_t row = row_offset(r);
+    const float inv = sum > 0.f ? 1.f / sum : 0.f;  // a row that saw no key: o = 0, lse = -inf
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n)
+      *reinterpret_cast<__nv_bfloat162*>(o + row * D + n * 8 + 2 * (lane % 4)) =
+          __floats2bfloat162_rn(acc[4 * n + 2 * hf] * inv, acc[4 * n + 2 * hf + 1] * inv);
+    if (lane % 4 == 0) lse[row] = sum > 0.f ? (m[hf] + log2f(sum)) * attn_mma::kLn2 : -INFINITY;
+  }
+#endif  // SLMKIT_WGMMA
+}
+
+}  // namespace attn_wgmma
+}  // namespace slmkit
