@@ -556,7 +556,8 @@ void launch_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name) 
 
 // Two warpgroups (128 query rows) per block. D 64: 64-key tiles, two buffers, two blocks per SM (at most
 // 128 registers; 107 used); alt: 128-key tiles, one block per SM, 12-15% slower on the H200. D 128:
-// 128-key tiles, two buffers (160 KB of shared memory); alt: 64-key tiles, three buffers, 11% slower.
+// 128-key tiles, two buffers (160 KB of shared memory, 214 registers); alt: 64-key tiles, three buffers,
+// 11% slower.
 void attention_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name, bool alt) {
   if (g.D == 64) {
     if (alt) launch_forward_wgmma<64, 2, 128, 2, 1>(a, g, name);

@@ -63,10 +63,10 @@ template <int kRows> __device__ __forceinline__ uint32_t swizzled(int r, int c) 
 template <int kRows, int D, int kThreads, typename RowPtr>
 __device__ __forceinline__ void load_swizzled(uint32_t dst, const bf16* any, RowPtr src) {
   constexpr int kChunks = D / 8, kTotal = kRows * kChunks;
-  static_assert(kTotal % kThreads == 0, "tile does not split evenly over the threads");
 #pragma unroll
-  for (int it = 0; it < kTotal / kThreads; ++it) {
+  for (int it = 0; it < (kTotal + kThreads - 1) / kThreads; ++it) {
     const int i = int(threadIdx.x) + it * kThreads, r = i / kChunks, c = i % kChunks;
+    if (kTotal % kThreads != 0 && i >= kTotal) break;
     const bf16* p = src(r);
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst + swizzled<kRows>(r, c)),
                  "l"(p ? p + c * 8 : any), "r"(p ? 16 : 0));
@@ -79,7 +79,10 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading, 
 
 __device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wg_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+// Waits until at most n of this warpgroup's committed wgmma groups are still in flight.
+template <int n> __device__ __forceinline__ void wg_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(n) : "memory");
+}
 // Keeps the compiler from moving reads or writes of accumulator registers across wgmma issue and wait
 // (the asm statements of the wait name no registers).
 template <int N> __device__ __forceinline__ void pin(float (&d)[N]) {
@@ -140,15 +143,96 @@ template <> __device__ __forceinline__ void wgmma_rs<128>(float (&d)[64], const 
 #undef SLMKIT_F32
 #undef SLMKIT_F64
 
+// Issues S = Q K^T for one warpgroup (64 rows of Q at q_wg, kBc keys at kt; D/16 k-steps) as one
+// commit group. k-step kk reads column block kk/4 at byte 32 (kk % 4) of the 128-byte rows.
+template <int D, int kBr, int kBc>
+__device__ __forceinline__ void issue_qk(float (&s)[kBc / 2], uint32_t q_wg, uint32_t kt) {
+  wg_fence();
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    const uint32_t blk = kk / 4, off = (kk % 4) * 32;
+    wgmma_ss<kBc>(s, descriptor(q_wg + blk * kBr * 128 + off, 16, 1024), descriptor(kt + blk * kBc * 128 + off, 16, 1024),
+                  kk > 0);
+  }
+  wg_commit();
+}
+
+// Issues O += P V as one commit group: P (the softmax numerators in s) rounded to bf16 A fragments, the
+// kBc/16 k-steps 16 keys (2048 bytes) apart in the MN-major V tile at vt.
+template <int D, int kBc>
+__device__ __forceinline__ void issue_pv(float (&acc)[D / 2], const float (&s)[kBc / 2], uint32_t vt) {
+  uint32_t p[kBc / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < kBc / 16; ++kk) {
+    p[kk][0] = attn_mma::pack_bf16(s[8 * kk], s[8 * kk + 1]);
+    p[kk][1] = attn_mma::pack_bf16(s[8 * kk + 2], s[8 * kk + 3]);
+    p[kk][2] = attn_mma::pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
+    p[kk][3] = attn_mma::pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
+  }
+  pin(acc);
+  wg_fence();
+#pragma unroll
+  for (int kk = 0; kk < kBc / 16; ++kk) wgmma_rs<D>(acc, p[kk], descriptor(vt + kk * 2048u, kBc * 128u, 1024));
+  wg_commit();
+}
+
+// Online softmax of one score tile (keys s0 .. s0 + kBc) for the thread's rows lane/4 and lane/4 + 8:
+// masks keys past lim when `mask`, updates the running max m (log2 units) and sum l, leaves the
+// numerators p = 2^(s scale log2(e) - m) in s and the factor for the output so far in alpha. scale > 0
+// (the launcher sends other scales to the SIMT kernels), so the scaled max is the raw max times scale and
+// p is one FFMA and one EX2.
+template <int kBc>
+__device__ __forceinline__ void softmax_tile(float (&s)[kBc / 2], float (&m)[2], float (&l)[2], float (&alpha)[2],
+                                             const int (&lim)[2], bool mask, int s0, int lane, float scale_log2) {
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int n = 0; n < kBc / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        float& x = s[4 * n + 2 * hf + e];
+        if (mask && s0 + n * 8 + 2 * (lane % 4) + e > lim[hf]) x = -INFINITY;
+        mx = fmaxf(mx, x);
+      }
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    const float m_new = fmaxf(m[hf], mx * scale_log2);
+    const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no visible key yet stays at 0
+    alpha[hf] = attn_mma::ex2(m[hf] - base);
+    m[hf] = m_new;
+    float sum = 0.f;
+#pragma unroll
+    for (int n = 0; n < kBc / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        float& x = s[4 * n + 2 * hf + e];
+        x = attn_mma::ex2(fmaf(x, scale_log2, -base));
+        sum += x;
+      }
+    l[hf] = l[hf] * alpha[hf] + sum;  // this thread's share; the quad is summed at the end
+  }
+}
+
+template <int D> __device__ __forceinline__ void rescale(float (&acc)[D / 2], const float (&alpha)[2]) {
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[4 * n + e] *= alpha[e / 2];
+}
+
 #endif  // SLMKIT_WGMMA
 
 // Forward. Block: kWG warpgroups, kBr = 64 kWG query rows of one kv head (b, hk), rows running over the
 // (query head of the group, t) pairs as in the mma.sync kernel; warpgroup w owns rows [64w, 64w + 64).
-// Keys in tiles of kBc, a ring of kStages shared-memory buffers filled by cp.async kStages - 1 tiles
-// ahead. Per tile each warpgroup computes S = Q K^T (D/16 wgmma with Q and K from shared memory), the
-// online softmax in registers, then O += P V (kBc/16 wgmma with P from registers) and waits for it, so
-// that the buffer is free when the next barrier passes. The two warpgroups overlap each other: one's
-// softmax runs while the other's products occupy the tensor cores.
+// Keys in tiles of kBc, a ring of kStages shared-memory buffers filled by cp.async.
+// Per tile each warpgroup computes S = Q K^T (D/16 wgmma, Q and K from shared memory), waits, runs the
+// online softmax in registers, then O += P V (kBc/16 wgmma, P from registers) and waits for it, so that
+// the buffer is free when the next barrier passes; tiles are loaded kStages - 1 ahead. The warpgroups of
+// a block (and of the other block on the SM, for D 64) overlap one another's softmax with their products.
+// Overlapping a warpgroup's own softmax with its products (S_j and P_{j-1} V_{j-1} issued together, the
+// softmax of tile j run while P_{j-1} V_{j-1} is in flight, two score arrays) measured 3-27% slower on
+// the H200 in every configuration tried (bench/NOTES-cuda-attention.md), so it is not kept.
 // Shared memory: Q [kBr x D], then kStages x (K [kBc x D], V [kBc x D]), all swizzled, plus 1024 bytes
 // of slack for the alignment of the first tile.
 template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
@@ -160,8 +244,6 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
                                    float* __restrict__ lse,     // [B, H, T]
                                    Dims g) {
 #ifdef SLMKIT_WGMMA
-  using attn_mma::ex2;
-  using attn_mma::pack_bf16;
   constexpr int kBr = 64 * kWG, kThreads = kWG * 128;
   constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
   extern __shared__ uint4 smem_raw[];
@@ -212,8 +294,9 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
     const int r = r0 + m_base + lane / 4 + 8 * hf;
     lim[hf] = r < rows ? attn_mma::last_key(g, r % g.T) : -1;
   }
-  // K-major descriptors of this warpgroup's Q rows and of the K tiles; V is MN-major (header).
-  const uint32_t q_wg = q_s + wg * 64 * 128;
+  const uint32_t q_wg = q_s + wg * 64 * 128;  // this warpgroup's 64 rows of Q, in every column block
+  auto k_tile = [&](int j) { return k_s + (j % kStages) * kTileBytes; };
+  auto v_tile = [&](int j) { return v_s + (j % kStages) * kTileBytes; };
 
   for (int j = 0; j < n_tiles; ++j) {
     attn_mma::cp_async_wait<kStages - 2>();  // the groups of tiles after j may still fly
@@ -222,71 +305,15 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
     if (j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
     attn_mma::cp_async_commit();
     if (!wg_has_rows) continue;
-    const int s0 = j * kBc;
-    const uint32_t kt = k_s + (j % kStages) * kTileBytes, vt = v_s + (j % kStages) * kTileBytes;
-
     float s[kBc / 2];
-    wg_fence();
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      const uint32_t blk = kk / 4, off = (kk % 4) * 32;  // column block, byte within the 128-byte row
-      wgmma_ss<kBc>(s, descriptor(q_wg + blk * kBr * 128 + off, 16, 1024),
-                    descriptor(kt + blk * kBc * 128 + off, 16, 1024), kk > 0);
-    }
-    wg_commit();
-    wg_wait_all();
+    issue_qk<D, kBr, kBc>(s, q_wg, k_tile(j));
+    wg_wait<0>();
     pin(s);
-
-    const bool mask = s0 + kBc > s_full;
-#pragma unroll
-    for (int hf = 0; hf < 2; ++hf) {
-      // Raw scores; scale > 0, so p = 2^(s scale log2(e) - m) is one FFMA and one EX2 (as the mma kernel).
-      float mx = -INFINITY;
-#pragma unroll
-      for (int n = 0; n < kBc / 8; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          float& x = s[4 * n + 2 * hf + e];
-          if (mask && s0 + n * 8 + 2 * (lane % 4) + e > lim[hf]) x = -INFINITY;
-          mx = fmaxf(mx, x);
-        }
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float m_new = fmaxf(m[hf], mx * g.scale_log2);
-      const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no visible key yet stays at 0
-      const float alpha = ex2(m[hf] - base);
-      m[hf] = m_new;
-      float sum = 0.f;
-#pragma unroll
-      for (int n = 0; n < kBc / 8; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          float& x = s[4 * n + 2 * hf + e];
-          x = ex2(fmaf(x, g.scale_log2, -base));
-          sum += x;
-        }
-      l[hf] = l[hf] * alpha + sum;  // this thread's share; the quad is summed at the end
-#pragma unroll
-      for (int n = 0; n < D / 8; ++n) {
-        acc[4 * n + 2 * hf] *= alpha;
-        acc[4 * n + 2 * hf + 1] *= alpha;
-      }
-    }
-
-    uint32_t p[kBc / 16][4];  // P as the A fragments of the kBc/16 k-steps
-#pragma unroll
-    for (int kk = 0; kk < kBc / 16; ++kk) {
-      p[kk][0] = pack_bf16(s[8 * kk], s[8 * kk + 1]);
-      p[kk][1] = pack_bf16(s[8 * kk + 2], s[8 * kk + 3]);
-      p[kk][2] = pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
-      p[kk][3] = pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
-    }
-    wg_fence();
-    pin(acc);
-#pragma unroll
-    for (int kk = 0; kk < kBc / 16; ++kk) wgmma_rs<D>(acc, p[kk], descriptor(vt + kk * 2048u, kBc * 128u, 1024));
-    wg_commit();
-    wg_wait_all();
+    float alpha[2];
+    softmax_tile<kBc>(s, m, l, alpha, lim, j * kBc + kBc > s_full, j * kBc, lane, g.scale_log2);
+    rescale<D>(acc, alpha);
+    issue_pv<D, kBc>(acc, s, v_tile(j));
+    wg_wait<0>();
     pin(acc);
   }
   attn_mma::cp_async_wait_all();  // nothing may still write shared memory when the block exits
