@@ -3,7 +3,7 @@
 //
 // bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
 // (FlashAttention-2 style, split-KV for decoding); on Hopper (sm_90, with the sm_90a code of this build)
-// the prefill forward runs the wgmma kernel of attention_wgmma.cuh instead. Every other case (f32, other
+// the prefill forward runs the wgmma + TMA kernel of attention_wgmma.cuh instead. Every other case (f32, other
 // head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows; lane j scores key (or
 // query) j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
 // Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels,
@@ -18,6 +18,8 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+
+#include <cudaTypedefs.h>
 
 #include "attention_mma.cuh"
 #include "attention_wgmma.cuh"
@@ -419,6 +421,37 @@ bool use_mma(const TensorView& q, const AttnDims& g) {
   return !attention_env_is("simt");
 }
 
+// The driver's cuTensorMapEncodeTiled (TMA descriptors), found at run time: cudart is linked statically
+// and the driver library is not linked at all. nullptr where the driver lacks it.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();
+      p = nullptr;
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  }();
+  return fn;
+}
+
+// TMA descriptor of a contiguous bf16 tensor seen as [outer][rows][D], read in boxes of 64 columns x
+// box_rows rows into the 128-byte-swizzled layout of attention_wgmma.cuh; rows past the end read as 0.
+CUtensorMap tile_map(const void* base, int64_t outer, int64_t rows, int64_t D, int box_rows, const char* name) {
+  CUtensorMap map;
+  const cuuint64_t dims[3] = {cuuint64_t(D), cuuint64_t(rows), cuuint64_t(outer)};
+  const cuuint64_t strides[2] = {cuuint64_t(D) * 2, cuuint64_t(rows * D) * 2};  // bytes, of dims 1 and 2
+  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
+  const cuuint32_t steps[3] = {1, 1, 1};
+  const CUresult r = tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
+                                          box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                          CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) throw KernelError(std::string(name) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) + ")");
+  return map;
+}
+
 // Whether the current GPU runs the wgmma forward: an sm_90 device whose loaded module is the sm_90a SASS
 // of this build (attn_wgmma::has_wgmma is 1 only there; a PTX JIT of compute_90 or another GPU reads 0).
 // Asked once per device (a synchronous read of one int), then cached.
@@ -437,7 +470,7 @@ bool wgmma_available() {
                     major == 9 && minor == 0 &&
                     cudaMemcpyFromSymbol(&has, attn_wgmma::has_wgmma, sizeof(int)) == cudaSuccess;
     cudaGetLastError();
-    cached[dev] = ok && has == 1 ? 1 : 2;
+    cached[dev] = ok && has == 1 && tensor_map_encoder() ? 1 : 2;
   }
   return cached[dev] == 1;
 }
@@ -531,7 +564,8 @@ bool alt_tiles() {
 // SLMKIT_ATTENTION=mma, and only when the mma.sync launcher would not split the keys (the wgmma kernel
 // has no split-KV path: few long sequences keep the mma.sync kernel and its splits).
 bool use_wgmma(const AttnDims& g) {
-  if (attention_env_is("mma") || !wgmma_available()) return false;
+  // TMA coordinates are int32: q's rows are addressed as one [B*H*T] range.
+  if (attention_env_is("mma") || g.B * g.H * g.T > INT32_MAX || !wgmma_available()) return false;
   const int64_t rows = (g.H / g.Hkv) * g.T, blocks = g.B * g.Hkv * ((rows + 127) / 128);
   const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
   return forward_splits(blocks, keys) == 1;
@@ -545,25 +579,27 @@ void launch_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name) 
   const int64_t row_tiles = (int64_t(d.group) * d.T + kBr - 1) / kBr;
   if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
   auto kernel = attn_wgmma::attention_forward_wgmma_kernel<D, kWG, kBc, kStages, kMinBlocks>;
-  const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * D + 1024;  // + alignment slack
+  // Tiles, kStages + 1 mbarriers, and slack for aligning the first tile to 1024 bytes.
+  const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * D + 8 * (kStages + 1) + 1024;
   allow_smem(kernel, smem, name);
+  const CUtensorMap tm_q = tile_map(a.inputs[0].data, 1, g.B * g.H * g.T, D, kBr, name);
+  const CUtensorMap tm_k = tile_map(a.inputs[1].data, g.B * g.Hkv, g.S, D, kBc, name);
+  const CUtensorMap tm_v = tile_map(a.inputs[2].data, g.B * g.Hkv, g.S, D, kBc, name);
   const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles));
-  kernel<<<grid, kWG * 128, smem, stream_of(a)>>>(a.inputs[0].ptr<bf16>(), a.inputs[1].ptr<bf16>(),
-                                                   a.inputs[2].ptr<bf16>(), a.outputs[0].ptr<bf16>(),
-                                                   a.outputs[1].ptr<float>(), d);
+  kernel<<<grid, kWG * 128, smem, stream_of(a)>>>(tm_q, tm_k, tm_v, a.outputs[0].ptr<bf16>(), a.outputs[1].ptr<float>(), d);
   check_launch(name);
 }
 
-// Two warpgroups (128 query rows) per block. D 64: 64-key tiles, two buffers, two blocks per SM (at most
-// 128 registers; 107 used); alt: 128-key tiles, one block per SM, 12-15% slower on the H200. D 128:
-// 128-key tiles, two buffers (160 KB of shared memory, 214 registers); alt: 64-key tiles, three buffers,
-// 11% slower.
+// Two warpgroups (128 query rows) per block, 128-key tiles (measured on the H200,
+// bench/NOTES-cuda-attention.md). D 64: two buffers, two blocks per SM (128 registers, 16 bytes of
+// spill); alt: 64-key tiles, two blocks per SM, 7-10% slower. D 128: two buffers, one block per SM
+// (160 KB of shared memory, 162 registers); alt: three buffers, the same speed within noise.
 void attention_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name, bool alt) {
   if (g.D == 64) {
-    if (alt) launch_forward_wgmma<64, 2, 128, 2, 1>(a, g, name);
-    else launch_forward_wgmma<64, 2, 64, 2, 2>(a, g, name);
+    if (alt) launch_forward_wgmma<64, 2, 64, 2, 2>(a, g, name);
+    else launch_forward_wgmma<64, 2, 128, 2, 2>(a, g, name);
   } else {
-    if (alt) launch_forward_wgmma<128, 2, 64, 3, 1>(a, g, name);
+    if (alt) launch_forward_wgmma<128, 2, 128, 3, 1>(a, g, name);
     else launch_forward_wgmma<128, 2, 128, 2, 1>(a, g, name);
   }
 }

@@ -14,9 +14,9 @@
 //
 // Shared-memory layout of every tile (Q, K, V): rows of D bf16 cut into D/64 column blocks; block c holds
 // rows x 128 bytes (64 elements of each row), row r at byte r * 128, its 16-byte chunk j stored at chunk
-// j ^ (r % 8). That XOR is the hardware's 128-byte swizzle (address bits 4-6 ^= bits 7-9), applied to the
-// absolute shared address, so each block starts on a 1024-byte boundary (8 rows = one swizzle atom), and
-// the 8 rows an ldmatrix-like access touches at one chunk index land in 8 different bank groups.
+// j ^ (r % 8). That XOR is the 128-byte swizzle of both wgmma and the tensor memory accelerator (TMA)
+// (address bits 4-6 ^= bits 7-9, applied to the absolute shared address), so each block starts on a
+// 1024-byte boundary (8 rows = one swizzle atom); one TMA box of 64 columns x rows fills one block.
 // - K-major operands (Q as A, K as B of S = Q K^T; the inner dimension D is contiguous): 8-row groups
 //   are 1024 bytes apart (stride byte offset); the leading byte offset is unused with swizzling. k-step kk
 //   (16 elements = 32 bytes) starts at block kk/4, byte 32*(kk%4): the hardware swizzles the computed
@@ -25,9 +25,11 @@
 //   8-key groups are 1024 bytes apart (stride byte offset) and the 64-column blocks of d are one block
 //   (rows * 128 bytes) apart (leading byte offset); k-step kk (16 keys) starts 16 rows = 2048 bytes on.
 //
-// Shared memory written by cp.async (generic proxy) and read by wgmma (async proxy) needs
-// fence.proxy.async between the copy's completion and the barrier before the read.
+// Tiles arrive by TMA (cp.async.bulk.tensor, issued by one thread) and complete on an mbarrier per
+// buffer, which carries the byte count; rows past the tensor's end (keys past S) arrive as zeros.
 #pragma once
+#include <cuda.h>  // CUtensorMap (a type only: the launcher finds the driver function at run time)
+
 #include "attention_mma.cuh"
 
 // The wgmma code exists only in the sm_90a device pass; elsewhere the kernel is an empty stub that the
@@ -52,25 +54,29 @@ __device__ int has_wgmma = 0;
 
 #ifdef SLMKIT_WGMMA
 
-// Byte offset of 16-byte chunk c (0 .. D/8) of row r in a swizzled tile of kRows rows (layout above).
-template <int kRows> __device__ __forceinline__ uint32_t swizzled(int r, int c) {
-  return uint32_t((c / 8) * (kRows * 128) + r * 128 + (((c % 8) ^ (r % 8)) << 4));
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
 }
-
-// Copies rows [0, kRows) of a [*, D] tile whose row i starts at src(i) (nullptr: zero-fill) into the
-// swizzled layout at shared address dst, 16 bytes per cp.async; consecutive threads take consecutive
-// chunks of a row, so global reads coalesce.
-template <int kRows, int D, int kThreads, typename RowPtr>
-__device__ __forceinline__ void load_swizzled(uint32_t dst, const bf16* any, RowPtr src) {
-  constexpr int kChunks = D / 8, kTotal = kRows * kChunks;
-#pragma unroll
-  for (int it = 0; it < (kTotal + kThreads - 1) / kThreads; ++it) {
-    const int i = int(threadIdx.x) + it * kThreads, r = i / kChunks, c = i % kChunks;
-    if (kTotal % kThreads != 0 && i >= kTotal) break;
-    const bf16* p = src(r);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst + swizzled<kRows>(r, c)),
-                 "l"(p ? p + c * 8 : any), "r"(p ? 16 : 0));
-  }
+// This thread's arrival on bar, announcing `bytes` more to come from the copy engine.
+__device__ __forceinline__ void mbar_expect(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+// Waits for the completion of phase `parity` (0, 1, 0, ... for the buffer's 1st, 2nd, 3rd fill).
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+  asm volatile(
+      "{\n.reg .pred done;\nWAIT:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra WAIT;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+// One TMA box (64 columns x the map's box rows) at coordinates (column c0, row c1, matrix c2) into
+// shared memory at dst, completing on bar.
+__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap& map, int c0, int c1, int c2, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(&map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+      : "memory");
 }
 
 __device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading, uint32_t stride) {
@@ -225,30 +231,36 @@ template <int D> __device__ __forceinline__ void rescale(float (&acc)[D / 2], co
 
 // Forward. Block: kWG warpgroups, kBr = 64 kWG query rows of one kv head (b, hk), rows running over the
 // (query head of the group, t) pairs as in the mma.sync kernel; warpgroup w owns rows [64w, 64w + 64).
-// Keys in tiles of kBc, a ring of kStages shared-memory buffers filled by cp.async.
+// The group's heads are adjacent in q, so the block's rows are rows q_head0 * T + r0 .. + kBr of q seen
+// as [B*H*T, D] (rows past the group belong to the next heads: computed, never written).
+// Keys in tiles of kBc, a ring of kStages shared-memory buffers that thread 0 fills by TMA kStages - 1
+// tiles ahead, each completing on its mbarrier.
 // Per tile each warpgroup computes S = Q K^T (D/16 wgmma, Q and K from shared memory), waits, runs the
 // online softmax in registers, then O += P V (kBc/16 wgmma, P from registers) and waits for it, so that
-// the buffer is free when the next barrier passes; tiles are loaded kStages - 1 ahead. The warpgroups of
-// a block (and of the other block on the SM, for D 64) overlap one another's softmax with their products.
+// the buffer is free when the next barrier passes. The warpgroups of a block (and of the other block on
+// the SM, for D 64) overlap one another's softmax with their products.
 // Overlapping a warpgroup's own softmax with its products (S_j and P_{j-1} V_{j-1} issued together, the
 // softmax of tile j run while P_{j-1} V_{j-1} is in flight, two score arrays) measured 3-27% slower on
 // the H200 in every configuration tried (bench/NOTES-cuda-attention.md), so it is not kept.
-// Shared memory: Q [kBr x D], then kStages x (K [kBc x D], V [kBc x D]), all swizzled, plus 1024 bytes
-// of slack for the alignment of the first tile.
+// Shared memory: Q [kBr x D], then kStages x (K [kBc x D], V [kBc x D]), all swizzled, then kStages + 1
+// mbarriers (one per buffer, one for Q), plus 1024 bytes of slack for the alignment of the first tile.
+// Tensor maps (built by the launcher, 128-byte swizzle, boxes of 64 columns): tm_q over q as
+// [1][B*H*T][D] with kBr-row boxes, tm_k and tm_v over k and v as [B*Hkv][S][D] with kBc-row boxes.
 template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
 __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
-    attention_forward_wgmma_kernel(const bf16* __restrict__ q,  // [B, H, T, D]
-                                   const bf16* __restrict__ k,  // [B, Hkv, S, D]
-                                   const bf16* __restrict__ v,  // [B, Hkv, S, D]
-                                   bf16* __restrict__ o,        // [B, H, T, D]
-                                   float* __restrict__ lse,     // [B, H, T]
+    attention_forward_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,  // q [B, H, T, D]
+                                   const __grid_constant__ CUtensorMap tm_k,  // k [B, Hkv, S, D]
+                                   const __grid_constant__ CUtensorMap tm_v,  // v [B, Hkv, S, D]
+                                   bf16* __restrict__ o,                     // [B, H, T, D]
+                                   float* __restrict__ lse,                  // [B, H, T]
                                    Dims g) {
 #ifdef SLMKIT_WGMMA
-  constexpr int kBr = 64 * kWG, kThreads = kWG * 128;
+  constexpr int kBr = 64 * kWG;
   constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
   extern __shared__ uint4 smem_raw[];
   const uint32_t q_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
   const uint32_t k_s = q_s + kQBytes, v_s = k_s + kStages * kTileBytes;
+  const uint32_t bar = v_s + kStages * kTileBytes, bar_q = bar + kStages * 8;  // mbarrier of buffer i: bar + 8 i
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
   const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
   const int rows = g.group * g.T;
@@ -262,26 +274,31 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
   const int n_tiles = (s_end + kBc - 1) / kBc;
 
   const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;  // first query head of the group
-  auto row_offset = [&](int r) { return ((q_head0 + r / g.T) * g.T + r % g.T); };  // into [B*H*T]
-  const bf16* kb = k + (int64_t(b) * g.Hkv + hk) * g.S * D;
-  const bf16* vb = v + (int64_t(b) * g.Hkv + hk) * g.S * D;
+  auto row_offset = [&](int r) { return q_head0 * g.T + r; };          // row r of the block in [B*H*T]
+  // Thread 0 only: tile j (K and V, D/64 boxes each) into buffer j % kStages.
   auto load_kv = [&](int j) {
-    const int s0 = j * kBc;
-    const uint32_t buf = (j % kStages) * kTileBytes;
-    load_swizzled<kBc, D, kThreads>(k_s + buf, kb, [&](int r) { return s0 + r < g.S ? kb + int64_t(s0 + r) * D : nullptr; });
-    load_swizzled<kBc, D, kThreads>(v_s + buf, vb, [&](int r) { return s0 + r < g.S ? vb + int64_t(s0 + r) * D : nullptr; });
-  };
-  // Prologue: Q and tiles 0 .. kStages - 2, one commit group per tile (empty groups keep the count).
-  if (n_tiles > 0)
-    load_swizzled<kBr, D, kThreads>(q_s, q, [&](int r) { return r0 + r < rows ? q + row_offset(r0 + r) * D : nullptr; });
+    const uint32_t buf = (j % kStages) * kTileBytes, full = bar + (j % kStages) * 8;
+    mbar_expect(full, 2 * kTileBytes);
 #pragma unroll
-  for (int j = 0; j < kStages - 1; ++j) {
-    if (j < n_tiles) load_kv(j);
-    attn_mma::cp_async_commit();
+    for (int c = 0; c < D / 64; ++c) {
+      tma_load(k_s + buf + c * kBc * 128, tm_k, c * 64, j * kBc, int(blockIdx.x), full);
+      tma_load(v_s + buf + c * kBc * 128, tm_v, c * 64, j * kBc, int(blockIdx.x), full);
+    }
+  };
+  if (threadIdx.x == 0) {
+    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");  // visible to the copy engine
+  }
+  __syncthreads();
+  // Prologue: Q and tiles 0 .. kStages - 2.
+  if (threadIdx.x == 0 && n_tiles > 0) {
+    mbar_expect(bar_q, kQBytes);
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) tma_load(q_s + c * kBr * 128, tm_q, c * 64, int(row_offset(r0)), 0, bar_q);
+    for (int j = 0; j < kStages - 1 && j < n_tiles; ++j) load_kv(j);
   }
 
   const int m_base = wg * 64 + (threadIdx.x / 32 % 4) * 16;  // this warp's first row in the block
-  const bool wg_has_rows = r0 + wg * 64 < rows;
   float acc[D / 2];
 #pragma unroll
   for (int i = 0; i < D / 2; ++i) acc[i] = 0.f;
@@ -299,12 +316,10 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
   auto v_tile = [&](int j) { return v_s + (j % kStages) * kTileBytes; };
 
   for (int j = 0; j < n_tiles; ++j) {
-    attn_mma::cp_async_wait<kStages - 2>();  // the groups of tiles after j may still fly
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // cp.async writes -> wgmma reads
-    __syncthreads();  // tile j is in; every warpgroup is done with tile j - 1, whose buffer is refilled next
-    if (j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
-    attn_mma::cp_async_commit();
-    if (!wg_has_rows) continue;
+    __syncthreads();  // every warpgroup is done with tile j - 1, whose buffer is refilled next
+    if (threadIdx.x == 0 && j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
+    if (j == 0) mbar_wait(bar_q, 0);
+    mbar_wait(bar + (j % kStages) * 8, (j / kStages) & 1);  // tile j is in
     float s[kBc / 2];
     issue_qk<D, kBr, kBc>(s, q_wg, k_tile(j));
     wg_wait<0>();
@@ -316,7 +331,6 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
     wg_wait<0>();
     pin(acc);
   }
-  attn_mma::cp_async_wait_all();  // nothing may still write shared memory when the block exits
 
   // Epilogue: rows lane/4 and lane/4 + 8 of the warp; lane c writes columns 8n + 2c, 8n + 2c + 1.
 #pragma unroll
