@@ -448,7 +448,8 @@ CUtensorMap tile_map(const void* base, int64_t outer, int64_t rows, int64_t D, i
   const CUresult r = tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
                                           box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                                           CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) throw KernelError(std::string(name) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) + ")");
+  if (r != CUDA_SUCCESS)
+    throw KernelError(std::string(name) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) + ")");
   return map;
 }
 

@@ -1,6 +1,7 @@
-// Attention forward for Hopper (sm_90a) with wgmma: bf16 in, f32 accumulate, online softmax, lse saved for
-// the backward of attention_mma.cuh. Same Dims, output layout and lse semantics as the mma.sync forward
-// (one split); included by attention.cu, which picks this kernel on sm_90 for prefill (group * T > 64).
+// Attention forward for Hopper (sm_90a) with wgmma and TMA: bf16 in, f32 accumulate, online softmax, lse
+// saved for the backward of attention_mma.cuh. Same Dims, output layout and lse semantics as the mma.sync
+// forward (one split); included by attention.cu, which picks this kernel on sm_90 for prefill
+// (group * T > 64).
 //
 // wgmma (warpgroup MMA): the 4 warps of a warpgroup (128 threads) issue one m64nNk16 product together.
 // - Accumulator D (64 x N, f32): warp w of the group owns rows 16w..16w+15; register i of a thread holds
@@ -74,7 +75,8 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
 // shared memory at dst, completing on bar.
 __device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap& map, int c0, int c1, int c2, uint32_t bar) {
   asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
       "l"(reinterpret_cast<uint64_t>(&map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
       : "memory");
 }
