@@ -6,7 +6,8 @@
 // FLOPs: causal prefill 4·B·H·T²·D/2 forward and 3.5x that for forward + backward (the backward is 2.5x
 // the forward); decoding 4·B·H·T·S·D (the queries are the last T positions: nothing is masked).
 // Timing: median over 10 batches of back-to-back calls (~20 ms each) between device synchronisations,
-// after a warm-up. Rows marked "alt" use SLMKIT_ATTENTION_TILES=alt (the other tile widths), "atomic dQ"
+// after a warm-up. Rows marked "alt" use SLMKIT_ATTENTION_TILES=alt (the other tile widths), "mma"
+// SLMKIT_ATTENTION=mma (the mma.sync forward instead of wgmma on Hopper), "atomic dQ"
 // SLMKIT_ATTENTION_DQ=atomic (dQ by f32 atomics in the dK/dV kernel instead of the deterministic dQ kernel).
 import { readFileSync } from "node:fs";
 import * as S from "../src/index.js";
@@ -73,9 +74,10 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
   const decode = T < S_;
   const flops = decode ? 4 * B * H * T * S_ * D : (4 * B * H * T * T * D) / 2;
   const t = torch[name];
-  for (const variant of decode ? ["default"] : ["default", "alt", "atomic dQ", "atomic dQ alt"]) {
+  for (const variant of decode ? ["default"] : ["default", "alt", "mma", "mma alt", "atomic dQ", "atomic dQ alt"]) {
     const env: Record<string, string> = {};
     if (variant.endsWith("alt")) env.SLMKIT_ATTENTION_TILES = "alt";
+    if (variant.startsWith("mma")) env.SLMKIT_ATTENTION = "mma";
     if (variant.startsWith("atomic")) env.SLMKIT_ATTENTION_DQ = "atomic";
     const tag = variant === "default" ? "" : ` ${variant}`;
     if (!variant.startsWith("atomic")) {

@@ -2,10 +2,12 @@
 // softmax, no T×S matrix) and a backward that recomputes probabilities from lse (native/KERNELS.md).
 //
 // bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
-// (FlashAttention-2 style, split-KV for decoding); every other case (f32, other head dims) runs the SIMT
-// kernels below: a warp owns a few query (or key) rows; lane j scores key (or query) j of a 32-row tile
-// held in shared memory, and lane l accumulates output elements d = l + 32c.
-// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels;
+// (FlashAttention-2 style, split-KV for decoding); on Hopper (sm_90, with the sm_90a code of this build)
+// the prefill forward runs the wgmma + TMA kernel of attention_wgmma.cuh instead. Every other case (f32, other
+// head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows; lane j scores key (or
+// query) j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
+// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels,
+// SLMKIT_ATTENTION=mma the mma.sync kernels (no wgmma);
 // SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward; SLMKIT_ATTENTION_TILES=alt
 // picks the other tile shapes; SLMKIT_ATTENTION_DQ=atomic accumulates dQ with f32 atomics.
 // Deterministic by default: gk and gv are summed over the query heads sharing a kv head inside one block
@@ -17,7 +19,10 @@
 #include <string>
 #include <type_traits>
 
+#include <cudaTypedefs.h>
+
 #include "attention_mma.cuh"
+#include "attention_wgmma.cuh"
 #include "launch.cuh"
 
 namespace slmkit {
@@ -406,10 +411,69 @@ unsigned blocks_for(int64_t n, const char* kernel) {
 
 // --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
 
+bool attention_env_is(const char* value) {
+  const char* env = std::getenv("SLMKIT_ATTENTION");
+  return env && std::strcmp(env, value) == 0;
+}
+
 bool use_mma(const TensorView& q, const AttnDims& g) {
   if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
-  const char* env = std::getenv("SLMKIT_ATTENTION");
-  return !(env && std::strcmp(env, "simt") == 0);
+  return !attention_env_is("simt");
+}
+
+// The driver's cuTensorMapEncodeTiled (TMA descriptors), found at run time: cudart is linked statically
+// and the driver library is not linked at all. nullptr where the driver lacks it.
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();
+      p = nullptr;
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  }();
+  return fn;
+}
+
+// TMA descriptor of a contiguous bf16 tensor seen as [outer][rows][D], read in boxes of 64 columns x
+// box_rows rows into the 128-byte-swizzled layout of attention_wgmma.cuh; rows past the end read as 0.
+CUtensorMap tile_map(const void* base, int64_t outer, int64_t rows, int64_t D, int box_rows, const char* name) {
+  CUtensorMap map;
+  const cuuint64_t dims[3] = {cuuint64_t(D), cuuint64_t(rows), cuuint64_t(outer)};
+  const cuuint64_t strides[2] = {cuuint64_t(D) * 2, cuuint64_t(rows * D) * 2};  // bytes, of dims 1 and 2
+  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
+  const cuuint32_t steps[3] = {1, 1, 1};
+  const CUresult r = tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
+                                          box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                          CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw KernelError(std::string(name) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) + ")");
+  return map;
+}
+
+// Whether the current GPU runs the wgmma forward: an sm_90 device whose loaded module is the sm_90a SASS
+// of this build (attn_wgmma::has_wgmma is 1 only there; a PTX JIT of compute_90 or another GPU reads 0).
+// Asked once per device (a synchronous read of one int), then cached.
+bool wgmma_available() {
+  constexpr int kMaxDevices = 64;
+  static int cached[kMaxDevices] = {};  // 0 unknown, 1 yes, 2 no
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= kMaxDevices) {
+    cudaGetLastError();
+    return false;
+  }
+  if (cached[dev] == 0) {
+    int major = 0, minor = 0, has = 0;
+    const bool ok = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+                    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess &&
+                    major == 9 && minor == 0 &&
+                    cudaMemcpyFromSymbol(&has, attn_wgmma::has_wgmma, sizeof(int)) == cudaSuccess;
+    cudaGetLastError();
+    cached[dev] = ok && has == 1 && tensor_map_encoder() ? 1 : 2;
+  }
+  return cached[dev] == 1;
 }
 
 attn_mma::Dims mma_dims(const AttnDims& g, int64_t max_int, const char* kernel) {
@@ -497,6 +561,50 @@ bool alt_tiles() {
   return env && std::strcmp(env, "alt") == 0;
 }
 
+// The wgmma forward: prefill (more than 64 query rows per kv head) on a GPU that runs it, unless
+// SLMKIT_ATTENTION=mma, and only when the mma.sync launcher would not split the keys (the wgmma kernel
+// has no split-KV path: few long sequences keep the mma.sync kernel and its splits).
+bool use_wgmma(const AttnDims& g) {
+  // TMA coordinates are int32: q's rows are addressed as one [B*H*T] range.
+  if (attention_env_is("mma") || g.B * g.H * g.T > INT32_MAX || !wgmma_available()) return false;
+  const int64_t rows = (g.H / g.Hkv) * g.T, blocks = g.B * g.Hkv * ((rows + 127) / 128);
+  const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
+  return forward_splits(blocks, keys) == 1;
+}
+
+template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
+void launch_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name) {
+  using attn_mma::bf16;
+  constexpr int kBr = 64 * kWG;
+  const attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * kBr, name);
+  const int64_t row_tiles = (int64_t(d.group) * d.T + kBr - 1) / kBr;
+  if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
+  auto kernel = attn_wgmma::attention_forward_wgmma_kernel<D, kWG, kBc, kStages, kMinBlocks>;
+  // Tiles, kStages + 1 mbarriers, and slack for aligning the first tile to 1024 bytes.
+  const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * D + 8 * (kStages + 1) + 1024;
+  allow_smem(kernel, smem, name);
+  const CUtensorMap tm_q = tile_map(a.inputs[0].data, 1, g.B * g.H * g.T, D, kBr, name);
+  const CUtensorMap tm_k = tile_map(a.inputs[1].data, g.B * g.Hkv, g.S, D, kBc, name);
+  const CUtensorMap tm_v = tile_map(a.inputs[2].data, g.B * g.Hkv, g.S, D, kBc, name);
+  const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles));
+  kernel<<<grid, kWG * 128, smem, stream_of(a)>>>(tm_q, tm_k, tm_v, a.outputs[0].ptr<bf16>(), a.outputs[1].ptr<float>(), d);
+  check_launch(name);
+}
+
+// Two warpgroups (128 query rows) per block, 128-key tiles (measured on the H200,
+// bench/NOTES-cuda-attention.md). D 64: two buffers, two blocks per SM (128 registers, 16 bytes of
+// spill); alt: 64-key tiles, two blocks per SM, 7-10% slower. D 128: two buffers, one block per SM
+// (160 KB of shared memory, 162 registers); alt: three buffers, the same speed within noise.
+void attention_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name, bool alt) {
+  if (g.D == 64) {
+    if (alt) launch_forward_wgmma<64, 2, 64, 2, 2>(a, g, name);
+    else launch_forward_wgmma<64, 2, 128, 2, 2>(a, g, name);
+  } else {
+    if (alt) launch_forward_wgmma<128, 2, 128, 3, 1>(a, g, name);
+    else launch_forward_wgmma<128, 2, 128, 2, 1>(a, g, name);
+  }
+}
+
 // Tiles: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64, double-buffered. For D 128 the
 // 64-key tile spills a few bytes at 255 registers and the 32-key one (alt) does not, yet 64 measured 6%
 // faster on an H200 (bench/NOTES-cuda-attention.md). alt for D 64: three key buffers, which measured no
@@ -504,6 +612,10 @@ bool alt_tiles() {
 // GPU; D 128 keeps two buffers there (three would leave one block per SM: 25% slower, measured).
 void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   const bool small = (g.H / g.Hkv) * g.T <= 64, alt = alt_tiles();
+  if (!small && use_wgmma(g)) {
+    attention_forward_wgmma(a, g, name, alt);
+    return;
+  }
   if (g.D == 64) {
     if (small) launch_forward_mma<64, 4, 1, 64, 3>(a, g, name);
     else if (alt) launch_forward_mma<64, 4, 2, 64, 3>(a, g, name);

@@ -3,8 +3,9 @@
 // (test/fixtures/attention_sdpa_error.json, from scripts/fixtures/attention_sdpa_error.py on a GPU). Both
 // sides draw the same inputs from the case's seed (mulberry32, R.Rng; rounded to bf16), so the fixture
 // stores only error statistics. Outputs are poisoned with NaN first: every element must be written.
-// Each case also runs with forced key splits (the decoding forward), the alternative tiles and the atomic
-// dQ backward (the variants the launchers offer through environment variables).
+// Each case also runs with forced key splits (the decoding forward), the alternative tiles, the atomic
+// dQ backward and SLMKIT_ATTENTION=mma (the variants the launchers offer through environment variables;
+// on Hopper the default and "alt tiles" prefill forwards are the wgmma kernels, "mma" the mma.sync ones).
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
@@ -132,6 +133,8 @@ const VARIANTS: { name: string; env: Record<string, string>; backward: boolean }
   { name: "default", env: {}, backward: true },
   { name: "3 key splits", env: { SLMKIT_ATTENTION_SPLITS: "3" }, backward: false },
   { name: "alt tiles", env: { SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
+  { name: "mma", env: { SLMKIT_ATTENTION: "mma" }, backward: true },
+  { name: "mma, alt tiles", env: { SLMKIT_ATTENTION: "mma", SLMKIT_ATTENTION_TILES: "alt" }, backward: false },
   { name: "atomic dQ", env: { SLMKIT_ATTENTION_DQ: "atomic" }, backward: true },
   { name: "atomic dQ, alt tiles", env: { SLMKIT_ATTENTION_DQ: "atomic", SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
 ];

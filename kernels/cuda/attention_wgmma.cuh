@@ -1,0 +1,357 @@
+// Attention forward for Hopper (sm_90a) with wgmma and TMA: bf16 in, f32 accumulate, online softmax, lse
+// saved for the backward of attention_mma.cuh. Same Dims, output layout and lse semantics as the mma.sync
+// forward (one split); included by attention.cu, which picks this kernel on sm_90 for prefill
+// (group * T > 64).
+//
+// wgmma (warpgroup MMA): the 4 warps of a warpgroup (128 threads) issue one m64nNk16 product together.
+// - Accumulator D (64 x N, f32): warp w of the group owns rows 16w..16w+15; register i of a thread holds
+//   row 16w + lane/4 + 8*((i/2)%2), column 8*(i/4) + 2*(lane%4) + i%2: per 8-column slice the same C
+//   fragment as mma.sync m16n8k16 (attention_mma.cuh), so the softmax code reads it the same way.
+// - A from registers (64 x 16 bf16): per warp the A fragment of mma.sync m16n8k16. The S accumulator of
+//   16 keys (two 8-column slices) therefore becomes the A operand of O += P V after rounding to bf16,
+//   with no data movement (as in the mma.sync kernel).
+// - A or B from shared memory: a 64-bit descriptor (start address >> 4 in bits 0-13, leading byte offset
+//   >> 4 in 16-29, stride byte offset >> 4 in 32-45, swizzle mode in 62-63, 1 = 128-byte swizzle).
+//
+// Shared-memory layout of every tile (Q, K, V): rows of D bf16 cut into D/64 column blocks; block c holds
+// rows x 128 bytes (64 elements of each row), row r at byte r * 128, its 16-byte chunk j stored at chunk
+// j ^ (r % 8). That XOR is the 128-byte swizzle of both wgmma and the tensor memory accelerator (TMA)
+// (address bits 4-6 ^= bits 7-9, applied to the absolute shared address), so each block starts on a
+// 1024-byte boundary (8 rows = one swizzle atom); one TMA box of 64 columns x rows fills one block.
+// - K-major operands (Q as A, K as B of S = Q K^T; the inner dimension D is contiguous): 8-row groups
+//   are 1024 bytes apart (stride byte offset); the leading byte offset is unused with swizzling. k-step kk
+//   (16 elements = 32 bytes) starts at block kk/4, byte 32*(kk%4): the hardware swizzles the computed
+//   address, so advancing the start inside the 128-byte row is exact.
+// - MN-major operand (V as B of O = P V: B[key][d] with d contiguous, instruction flag trans-b = 1): the
+//   8-key groups are 1024 bytes apart (stride byte offset) and the 64-column blocks of d are one block
+//   (rows * 128 bytes) apart (leading byte offset); k-step kk (16 keys) starts 16 rows = 2048 bytes on.
+//
+// Tiles arrive by TMA (cp.async.bulk.tensor, issued by one thread) and complete on an mbarrier per
+// buffer, which carries the byte count; rows past the tensor's end (keys past S) arrive as zeros.
+#pragma once
+#include <cuda.h>  // CUtensorMap (a type only: the launcher finds the driver function at run time)
+
+#include "attention_mma.cuh"
+
+// The wgmma code exists only in the sm_90a device pass; elsewhere the kernel is an empty stub that the
+// launcher never starts (it checks wgmma_available() first).
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define SLMKIT_WGMMA 1
+#endif
+
+namespace slmkit {
+namespace attn_wgmma {
+
+using attn_mma::bf16;
+using attn_mma::Dims;
+
+// has_wgmma: 1 in the device code built for sm_90a, 0 in every other device pass: read by the launcher with
+// cudaMemcpyFromSymbol, it tells whether the module loaded for this GPU carries the wgmma kernel.
+#ifdef SLMKIT_WGMMA
+__device__ int has_wgmma = 1;
+#else
+__device__ int has_wgmma = 0;
+#endif
+
+#ifdef SLMKIT_WGMMA
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+// This thread's arrival on bar, announcing `bytes` more to come from the copy engine.
+__device__ __forceinline__ void mbar_expect(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+// Waits for the completion of phase `parity` (0, 1, 0, ... for the buffer's 1st, 2nd, 3rd fill).
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+  asm volatile(
+      "{\n.reg .pred done;\nWAIT:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra WAIT;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+// One TMA box (64 columns x the map's box rows) at coordinates (column c0, row c1, matrix c2) into
+// shared memory at dst, completing on bar.
+__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap& map, int c0, int c1, int c2, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(&map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+      : "memory");
+}
+
+__device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading, uint32_t stride) {
+  return uint64_t((addr & 0x3FFFF) >> 4) | uint64_t(leading >> 4) << 16 | uint64_t(stride >> 4) << 32 | 1ull << 62;
+}
+
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+// Waits until at most n of this warpgroup's committed wgmma groups are still in flight.
+template <int n> __device__ __forceinline__ void wg_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(n) : "memory");
+}
+// Keeps the compiler from moving reads or writes of accumulator registers across wgmma issue and wait
+// (the asm statements of the wait name no registers).
+template <int N> __device__ __forceinline__ void pin(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+#define SLMKIT_ACC32                                                                                     \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, " \
+  "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
+#define SLMKIT_ACC64                                                                                     \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, " \
+  "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "   \
+  "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "   \
+  "%62, %63}"
+#define SLMKIT_F8(i) \
+  "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), "+f"(d[i + 7])
+#define SLMKIT_F32 SLMKIT_F8(0), SLMKIT_F8(8), SLMKIT_F8(16), SLMKIT_F8(24)
+#define SLMKIT_F64 SLMKIT_F32, SLMKIT_F8(32), SLMKIT_F8(40), SLMKIT_F8(48), SLMKIT_F8(56)
+
+// d (64 x N) = A B (+ d when accumulate), A and B K-major in shared memory (descriptors a, b).
+template <int N> __device__ __forceinline__ void wgmma_ss(float (&d)[N / 2], uint64_t a, uint64_t b, int accumulate);
+template <> __device__ __forceinline__ void wgmma_ss<64>(float (&d)[32], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 " SLMKIT_ACC32 ", %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : SLMKIT_F32
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+template <> __device__ __forceinline__ void wgmma_ss<128>(float (&d)[64], uint64_t a, uint64_t b, int accumulate) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " SLMKIT_ACC64 ", %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : SLMKIT_F64
+      : "l"(a), "l"(b), "r"(accumulate));
+}
+
+// d (64 x N) += A B, A (64 x 16) from registers, B MN-major in shared memory (descriptor b, trans-b = 1).
+template <int N> __device__ __forceinline__ void wgmma_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b);
+template <> __device__ __forceinline__ void wgmma_rs<64>(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 " SLMKIT_ACC32 ", {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      : SLMKIT_F32
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+}
+template <> __device__ __forceinline__ void wgmma_rs<128>(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " SLMKIT_ACC64 ", {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      : SLMKIT_F64
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+}
+
+#undef SLMKIT_ACC32
+#undef SLMKIT_ACC64
+#undef SLMKIT_F8
+#undef SLMKIT_F32
+#undef SLMKIT_F64
+
+// Issues S = Q K^T for one warpgroup (64 rows of Q at q_wg, kBc keys at kt; D/16 k-steps) as one
+// commit group. k-step kk reads column block kk/4 at byte 32 (kk % 4) of the 128-byte rows.
+template <int D, int kBr, int kBc>
+__device__ __forceinline__ void issue_qk(float (&s)[kBc / 2], uint32_t q_wg, uint32_t kt) {
+  wg_fence();
+#pragma unroll
+  for (int kk = 0; kk < D / 16; ++kk) {
+    const uint32_t blk = kk / 4, off = (kk % 4) * 32;
+    wgmma_ss<kBc>(s, descriptor(q_wg + blk * kBr * 128 + off, 16, 1024), descriptor(kt + blk * kBc * 128 + off, 16, 1024),
+                  kk > 0);
+  }
+  wg_commit();
+}
+
+// Issues O += P V as one commit group: P (the softmax numerators in s) rounded to bf16 A fragments, the
+// kBc/16 k-steps 16 keys (2048 bytes) apart in the MN-major V tile at vt.
+template <int D, int kBc>
+__device__ __forceinline__ void issue_pv(float (&acc)[D / 2], const float (&s)[kBc / 2], uint32_t vt) {
+  uint32_t p[kBc / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < kBc / 16; ++kk) {
+    p[kk][0] = attn_mma::pack_bf16(s[8 * kk], s[8 * kk + 1]);
+    p[kk][1] = attn_mma::pack_bf16(s[8 * kk + 2], s[8 * kk + 3]);
+    p[kk][2] = attn_mma::pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
+    p[kk][3] = attn_mma::pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
+  }
+  pin(acc);
+  wg_fence();
+#pragma unroll
+  for (int kk = 0; kk < kBc / 16; ++kk) wgmma_rs<D>(acc, p[kk], descriptor(vt + kk * 2048u, kBc * 128u, 1024));
+  wg_commit();
+}
+
+// Online softmax of one score tile (keys s0 .. s0 + kBc) for the thread's rows lane/4 and lane/4 + 8:
+// masks keys past lim when `mask`, updates the running max m (log2 units) and sum l, leaves the
+// numerators p = 2^(s scale log2(e) - m) in s and the factor for the output so far in alpha. scale > 0
+// (the launcher sends other scales to the SIMT kernels), so the scaled max is the raw max times scale and
+// p is one FFMA and one EX2.
+template <int kBc>
+__device__ __forceinline__ void softmax_tile(float (&s)[kBc / 2], float (&m)[2], float (&l)[2], float (&alpha)[2],
+                                             const int (&lim)[2], bool mask, int s0, int lane, float scale_log2) {
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    float mx = -INFINITY;
+#pragma unroll
+    for (int n = 0; n < kBc / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        float& x = s[4 * n + 2 * hf + e];
+        if (mask && s0 + n * 8 + 2 * (lane % 4) + e > lim[hf]) x = -INFINITY;
+        mx = fmaxf(mx, x);
+      }
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    const float m_new = fmaxf(m[hf], mx * scale_log2);
+    const float base = m_new == -INFINITY ? 0.f : m_new;  // a row with no visible key yet stays at 0
+    alpha[hf] = attn_mma::ex2(m[hf] - base);
+    m[hf] = m_new;
+    float sum = 0.f;
+#pragma unroll
+    for (int n = 0; n < kBc / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        float& x = s[4 * n + 2 * hf + e];
+        x = attn_mma::ex2(fmaf(x, scale_log2, -base));
+        sum += x;
+      }
+    l[hf] = l[hf] * alpha[hf] + sum;  // this thread's share; the quad is summed at the end
+  }
+}
+
+template <int D> __device__ __forceinline__ void rescale(float (&acc)[D / 2], const float (&alpha)[2]) {
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[4 * n + e] *= alpha[e / 2];
+}
+
+#endif  // SLMKIT_WGMMA
+
+// Forward. Block: kWG warpgroups, kBr = 64 kWG query rows of one kv head (b, hk), rows running over the
+// (query head of the group, t) pairs as in the mma.sync kernel; warpgroup w owns rows [64w, 64w + 64).
+// The group's heads are adjacent in q, so the block's rows are rows q_head0 * T + r0 .. + kBr of q seen
+// as [B*H*T, D] (rows past the group belong to the next heads: computed, never written).
+// Keys in tiles of kBc, a ring of kStages shared-memory buffers that thread 0 fills by TMA kStages - 1
+// tiles ahead, each completing on its mbarrier.
+// Per tile each warpgroup computes S = Q K^T (D/16 wgmma, Q and K from shared memory), waits, runs the
+// online softmax in registers, then O += P V (kBc/16 wgmma, P from registers) and waits for it, so that
+// the buffer is free when the next barrier passes. The warpgroups of a block (and of the other block on
+// the SM, for D 64) overlap one another's softmax with their products.
+// Overlapping a warpgroup's own softmax with its products (S_j and P_{j-1} V_{j-1} issued together, the
+// softmax of tile j run while P_{j-1} V_{j-1} is in flight, two score arrays) measured 3-27% slower on
+// the H200 in every configuration tried (bench/NOTES-cuda-attention.md), so it is not kept.
+// Shared memory: Q [kBr x D], then kStages x (K [kBc x D], V [kBc x D]), all swizzled, then kStages + 1
+// mbarriers (one per buffer, one for Q), plus 1024 bytes of slack for the alignment of the first tile.
+// Tensor maps (built by the launcher, 128-byte swizzle, boxes of 64 columns): tm_q over q as
+// [1][B*H*T][D] with kBr-row boxes, tm_k and tm_v over k and v as [B*Hkv][S][D] with kBc-row boxes.
+template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
+__global__ void __launch_bounds__(kWG * 128, kMinBlocks)
+    attention_forward_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,  // q [B, H, T, D]
+                                   const __grid_constant__ CUtensorMap tm_k,  // k [B, Hkv, S, D]
+                                   const __grid_constant__ CUtensorMap tm_v,  // v [B, Hkv, S, D]
+                                   bf16* __restrict__ o,                     // [B, H, T, D]
+                                   float* __restrict__ lse,                  // [B, H, T]
+                                   Dims g) {
+#ifdef SLMKIT_WGMMA
+  constexpr int kBr = 64 * kWG;
+  constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
+  extern __shared__ uint4 smem_raw[];
+  const uint32_t q_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t k_s = q_s + kQBytes, v_s = k_s + kStages * kTileBytes;
+  const uint32_t bar = v_s + kStages * kTileBytes, bar_q = bar + kStages * 8;  // mbarrier of buffer i: bar + 8 i
+  const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
+  const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
+  const int rows = g.group * g.T;
+  // Heaviest (latest) causal tiles first: they start in the first wave.
+  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;
+  const int r_last = min(r0 + kBr, rows) - 1;
+  int t_lo = 0, t_hi = g.T - 1;
+  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
+  const int s_end = attn_mma::last_key(g, t_hi) + 1;   // no row of the block sees a key at or past s_end
+  const int s_full = attn_mma::last_key(g, t_lo) + 1;  // every row sees every key before s_full
+  const int n_tiles = (s_end + kBc - 1) / kBc;
+
+  const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;  // first query head of the group
+  auto row_offset = [&](int r) { return q_head0 * g.T + r; };          // row r of the block in [B*H*T]
+  // Thread 0 only: tile j (K and V, D/64 boxes each) into buffer j % kStages.
+  auto load_kv = [&](int j) {
+    const uint32_t buf = (j % kStages) * kTileBytes, full = bar + (j % kStages) * 8;
+    mbar_expect(full, 2 * kTileBytes);
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) {
+      tma_load(k_s + buf + c * kBc * 128, tm_k, c * 64, j * kBc, int(blockIdx.x), full);
+      tma_load(v_s + buf + c * kBc * 128, tm_v, c * 64, j * kBc, int(blockIdx.x), full);
+    }
+  };
+  if (threadIdx.x == 0) {
+    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");  // visible to the copy engine
+  }
+  __syncthreads();
+  // Prologue: Q and tiles 0 .. kStages - 2.
+  if (threadIdx.x == 0 && n_tiles > 0) {
+    mbar_expect(bar_q, kQBytes);
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) tma_load(q_s + c * kBr * 128, tm_q, c * 64, int(row_offset(r0)), 0, bar_q);
+    for (int j = 0; j < kStages - 1 && j < n_tiles; ++j) load_kv(j);
+  }
+
+  const int m_base = wg * 64 + (threadIdx.x / 32 % 4) * 16;  // this warp's first row in the block
+  float acc[D / 2];
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) acc[i] = 0.f;
+  float m[2], l[2];
+  int lim[2];  // last visible key of the thread's rows lane/4 and lane/4 + 8
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    m[hf] = -INFINITY;
+    l[hf] = 0.f;
+    const int r = r0 + m_base + lane / 4 + 8 * hf;
+    lim[hf] = r < rows ? attn_mma::last_key(g, r % g.T) : -1;
+  }
+  const uint32_t q_wg = q_s + wg * 64 * 128;  // this warpgroup's 64 rows of Q, in every column block
+  auto k_tile = [&](int j) { return k_s + (j % kStages) * kTileBytes; };
+  auto v_tile = [&](int j) { return v_s + (j % kStages) * kTileBytes; };
+
+  for (int j = 0; j < n_tiles; ++j) {
+    __syncthreads();  // every warpgroup is done with tile j - 1, whose buffer is refilled next
+    if (threadIdx.x == 0 && j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
+    if (j == 0) mbar_wait(bar_q, 0);
+    mbar_wait(bar + (j % kStages) * 8, (j / kStages) & 1);  // tile j is in
+    float s[kBc / 2];
+    issue_qk<D, kBr, kBc>(s, q_wg, k_tile(j));
+    wg_wait<0>();
+    pin(s);
+    float alpha[2];
+    softmax_tile<kBc>(s, m, l, alpha, lim, j * kBc + kBc > s_full, j * kBc, lane, g.scale_log2);
+    rescale<D>(acc, alpha);
+    issue_pv<D, kBc>(acc, s, v_tile(j));
+    wg_wait<0>();
+    pin(acc);
+  }
+
+  // Epilogue: rows lane/4 and lane/4 + 8 of the warp; lane c writes columns 8n + 2c, 8n + 2c + 1.
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    float sum = l[hf];
+    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+    const int r = r0 + m_base + lane / 4 + 8 * hf;
+    if (r >= rows) continue;
+    const int64_t row = row_offset(r);
+    const float inv = sum > 0.f ? 1.f / sum : 0.f;  // a row that saw no key: o = 0, lse = -inf
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n)
+      *reinterpret_cast<__nv_bfloat162*>(o + row * D + n * 8 + 2 * (lane % 4)) =
+          __floats2bfloat162_rn(acc[4 * n + 2 * hf] * inv, acc[4 * n + 2 * hf + 1] * inv);
+    if (lane % 4 == 0) lse[row] = sum > 0.f ? (m[hf] + log2f(sum)) * attn_mma::kLn2 : -INFINITY;
+  }
+#endif  // SLMKIT_WGMMA
+}
+
+}  // namespace attn_wgmma
+}  // namespace slmkit
