@@ -74,13 +74,15 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
   const decode = T < S_;
   const flops = decode ? 4 * B * H * T * S_ * D : (4 * B * H * T * T * D) / 2;
   const t = torch[name];
-  for (const variant of decode ? ["default"] : ["default", "alt", "mma", "mma alt", "atomic dQ", "atomic dQ alt"]) {
+  const variants = ["default", "alt", "bwd stages3", "bwd dkv", "bwd mma", "mma", "atomic dQ"];
+  for (const variant of decode ? ["default"] : variants) {
     const env: Record<string, string> = {};
     if (variant.endsWith("alt")) env.SLMKIT_ATTENTION_TILES = "alt";
-    if (variant.startsWith("mma")) env.SLMKIT_ATTENTION = "mma";
+    if (variant === "mma") env.SLMKIT_ATTENTION = "mma";
+    if (variant.startsWith("bwd ")) env.SLMKIT_ATTENTION_BWD = variant.slice(4);
     if (variant.startsWith("atomic")) env.SLMKIT_ATTENTION_DQ = "atomic";
     const tag = variant === "default" ? "" : ` ${variant}`;
-    if (!variant.startsWith("atomic")) {
+    if (!variant.startsWith("atomic") && !variant.startsWith("bwd ")) {
       const ours = flops / withEnv(env, () => time(fwd)) / 1e12;
       const theirs = t ? flops / t.fwd / 1e12 : undefined;
       const cudnn = t?.cudnn_fwd ? flops / t.cudnn_fwd / 1e12 : undefined;

@@ -353,5 +353,264 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
 #endif  // SLMKIT_WGMMA
 }
 
+// Backward, dQ (deterministic, no atomics): the forward's block and tiles with one more product. Block:
+// 2 warpgroups, 128 query rows of one kv head (b, hk) mapped over the group's (head, t) pairs exactly as
+// in the forward (so Q and dO are rows of [B*H*T, D], one TMA box each); key tiles of kBc (K and V) in a
+// ring of kStages buffers filled by TMA. Per tile each warpgroup issues S = Q K^T and dP = dO V^T
+// together (both operands from shared memory), waits, forms dS = P (dP - delta) with
+// P = 2^(S scale log2(e) - lse log2(e)) in registers, then dQ += dS K (dS from registers as the forward's
+// P, K read MN-major like the forward's V). gq = scale dQ.
+// Tensor maps: tm_q and tm_do over [1][B*H*T][D] with 128-row boxes, tm_k and tm_v over [B*Hkv][S][D]
+// with kBc-row boxes (as the forward's).
+template <int D, int kBc, int kStages, int kMinBlocks>
+__global__ void __launch_bounds__(256, kMinBlocks)
+    attention_backward_dq_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,   // q [B, H, T, D]
+                                       const __grid_constant__ CUtensorMap tm_do,  // go [B, H, T, D]
+                                       const __grid_constant__ CUtensorMap tm_k,   // k [B, Hkv, S, D]
+                                       const __grid_constant__ CUtensorMap tm_v,   // v [B, Hkv, S, D]
+                                       const float* __restrict__ lse,              // [B, H, T]
+                                       const float* __restrict__ delta,            // [B, H, T]
+                                       bf16* __restrict__ gq,                      // [B, H, T, D]
+                                       Dims g) {
+#ifdef SLMKIT_WGMMA
+  constexpr int kBr = 128;
+  constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
+  extern __shared__ uint4 smem_raw[];
+  const uint32_t q_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t do_s = q_s + kQBytes, k_s = do_s + kQBytes, v_s = k_s + kStages * kTileBytes;
+  const uint32_t bar = v_s + kStages * kTileBytes, bar_q = bar + kStages * 8;
+  const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
+  const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
+  const int rows = g.group * g.T;
+  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;  // heaviest causal tiles first
+  const int r_last = min(r0 + kBr, rows) - 1;
+  int t_lo = 0, t_hi = g.T - 1;
+  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
+  const int s_end = attn_mma::last_key(g, t_hi) + 1;
+  const int s_full = attn_mma::last_key(g, t_lo) + 1;
+  const int n_tiles = (max(s_end, 0) + kBc - 1) / kBc;
+  const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;
+  auto row_offset = [&](int r) { return q_head0 * g.T + r; };
+  auto load_kv = [&](int j) {
+    const uint32_t buf = (j % kStages) * kTileBytes, full = bar + (j % kStages) * 8;
+    mbar_expect(full, 2 * kTileBytes);
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) {
+      tma_load(k_s + buf + c * kBc * 128, tm_k, c * 64, j * kBc, int(blockIdx.x), full);
+      tma_load(v_s + buf + c * kBc * 128, tm_v, c * 64, j * kBc, int(blockIdx.x), full);
+    }
+  };
+  if (threadIdx.x == 0) {
+    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  if (threadIdx.x == 0 && n_tiles > 0) {
+    mbar_expect(bar_q, 2 * kQBytes);
+#pragma unroll
+    for (int c = 0; c < D / 64; ++c) {
+      tma_load(q_s + c * kBr * 128, tm_q, c * 64, int(row_offset(r0)), 0, bar_q);
+      tma_load(do_s + c * kBr * 128, tm_do, c * 64, int(row_offset(r0)), 0, bar_q);
+    }
+    for (int j = 0; j < kStages - 1 && j < n_tiles; ++j) load_kv(j);
+  }
+
+  const int m_base = wg * 64 + (threadIdx.x / 32 % 4) * 16;
+  float dq[D / 2];
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) dq[i] = 0.f;
+  float row_lse[2], row_delta[2];  // lse in log2 units
+  int lim[2];
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    const int r = r0 + m_base + lane / 4 + 8 * hf;
+    const bool ok = r < rows;
+    row_lse[hf] = ok ? lse[row_offset(r)] * attn_mma::kLog2e : INFINITY;  // rows past the group: p = 0
+    row_delta[hf] = ok ? delta[row_offset(r)] : 0.f;
+    lim[hf] = ok ? attn_mma::last_key(g, r % g.T) : -1;
+  }
+  const uint32_t q_wg = q_s + wg * 64 * 128, do_wg = do_s + wg * 64 * 128;
+
+  for (int j = 0; j < n_tiles; ++j) {
+    __syncthreads();  // tile j - 1's buffer is free
+    if (threadIdx.x == 0 && j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
+    if (j == 0) mbar_wait(bar_q, 0);
+    mbar_wait(bar + (j % kStages) * 8, (j / kStages) & 1);
+    const uint32_t kt = k_s + (j % kStages) * kTileBytes, vt = v_s + (j % kStages) * kTileBytes;
+    float s[kBc / 2], dp[kBc / 2];
+    issue_qk<D, kBr, kBc>(s, q_wg, kt);
+    issue_qk<D, kBr, kBc>(dp, do_wg, vt);
+    wg_wait<0>();
+    pin(s);
+    pin(dp);
+    const bool mask = j * kBc + kBc > s_full;
+#pragma unroll
+    for (int i = 0; i < kBc / 2; ++i) {
+      const int hf = (i / 2) % 2;
+      float p = attn_mma::ex2(fmaf(s[i], g.scale_log2, -row_lse[hf]));
+      if (mask && j * kBc + 8 * (i / 4) + 2 * (lane % 4) + i % 2 > lim[hf]) p = 0.f;
+      s[i] = p * (dp[i] - row_delta[hf]);  // dS
+    }
+    issue_pv<D, kBc>(dq, s, kt);
+    wg_wait<0>();
+    pin(dq);
+  }
+
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    const int r = r0 + m_base + lane / 4 + 8 * hf;
+    if (r >= rows) continue;
+    const int64_t row = row_offset(r);
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n)
+      *reinterpret_cast<__nv_bfloat162*>(gq + row * D + n * 8 + 2 * (lane % 4)) =
+          __floats2bfloat162_rn(dq[4 * n + 2 * hf] * g.scale, dq[4 * n + 2 * hf + 1] * g.scale);
+  }
+#endif  // SLMKIT_WGMMA
+}
+
+// Backward, dK and dV (deterministic: the group's query heads are summed inside the block). Block: 2
+// warpgroups, 128 keys of one kv head (b, hk), warpgroup w owning keys [64w, 64w + 64); K and V arrive
+// once by TMA. For every query head of the group and every query tile of kBq that sees the block (Q and
+// dO by TMA, lse and delta by cp.async, a ring of kStages buffers): S^T = K Q^T and dP^T = V dO^T issued
+// together (the forward's S = Q K^T with K in Q's place), P^T = 2^(S^T scale log2(e) - lse log2(e)) per
+// query column, dV += P^T dO issued at once (P^T from registers: the accumulator of S^T is the A
+// operand's layout, dO read MN-major like the forward's V), dS^T = P^T (dP^T - delta) formed while dV's
+// product runs, dK += dS^T Q. gk = scale dK, gv = dV.
+// Key blocks are scheduled lowest keys first: in a causal problem they see the most queries.
+// Tensor maps: tm_k, tm_v over [B*Hkv][S][D] with 128-row boxes; tm_q, tm_do over [B*H][T][D] with
+// kBq-row boxes (queries past T arrive as zeros and are masked).
+template <int D, int kBq, int kStages, int kMinBlocks>
+__global__ void __launch_bounds__(256, kMinBlocks)
+    attention_backward_dkv_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,   // q [B, H, T, D]
+                                        const __grid_constant__ CUtensorMap tm_do,  // go [B, H, T, D]
+                                        const __grid_constant__ CUtensorMap tm_k,   // k [B, Hkv, S, D]
+                                        const __grid_constant__ CUtensorMap tm_v,   // v [B, Hkv, S, D]
+                                        const float* __restrict__ lse,              // [B, H, T]
+                                        const float* __restrict__ delta,            // [B, H, T]
+                                        bf16* __restrict__ gk,                      // [B, Hkv, S, D]
+                                        bf16* __restrict__ gv,                      // [B, Hkv, S, D]
+                                        Dims g) {
+#ifdef SLMKIT_WGMMA
+  constexpr int kBk = 128;
+  constexpr uint32_t kKBytes = kBk * D * 2, kTileBytes = kBq * D * 2;
+  extern __shared__ uint4 smem_raw[];
+  const uint32_t k_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t v_s = k_s + kKBytes, q_s = v_s + kKBytes, do_s = q_s + kStages * kTileBytes;
+  const uint32_t bar = do_s + kStages * kTileBytes, bar_kv = bar + kStages * 8;
+  float* lse_s = reinterpret_cast<float*>(smem_raw) + (bar_kv + 8 - attn_mma::smem_addr(smem_raw)) / 4;  // [kStages][kBq]
+  float* delta_s = lse_s + kStages * kBq;                                                               // [kStages][kBq]
+  const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
+  const int bhk = blockIdx.x, b = bhk / g.Hkv, hk = bhk % g.Hkv;
+  const int s0 = blockIdx.y * kBk;
+  int64_t t_first = g.causal ? int64_t(s0) - g.kv_offset : 0;
+  t_first = t_first < 0 ? 0 : t_first;
+  const int q_tile0 = t_first < g.T ? int(t_first / kBq) : 0;
+  const int n_qtiles = t_first < g.T ? (g.T + kBq - 1) / kBq - q_tile0 : 0;
+  const int n_iters = n_qtiles * g.group;
+  const int64_t head0 = int64_t(b) * g.H + int64_t(hk) * g.group;
+  // Thread 0 issues the TMA part of query tile i; every thread its share of lse and delta (cp.async).
+  auto load_q = [&](int i) {
+    const int head = int(head0 + i / n_qtiles), t0 = (q_tile0 + i % n_qtiles) * kBq, buf = i % kStages;
+    if (threadIdx.x == 0) {
+      const uint32_t full = bar + buf * 8;
+      mbar_expect(full, 2 * kTileBytes);
+#pragma unroll
+      for (int c = 0; c < D / 64; ++c) {
+        tma_load(q_s + buf * kTileBytes + c * kBq * 128, tm_q, c * 64, t0, head, full);
+        tma_load(do_s + buf * kTileBytes + c * kBq * 128, tm_do, c * 64, t0, head, full);
+      }
+    }
+    for (int r = threadIdx.x; r < kBq; r += 256) {
+      const bool ok = t0 + r < g.T;
+      const int64_t at = int64_t(head) * g.T + t0 + r;
+      attn_mma::cp_async4(lse_s + buf * kBq + r, ok ? lse + at : lse, ok);
+      attn_mma::cp_async4(delta_s + buf * kBq + r, ok ? delta + at : delta, ok);
+    }
+  };
+  if (threadIdx.x == 0) {
+    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  if (n_iters > 0) {
+    if (threadIdx.x == 0) {
+      mbar_expect(bar_kv, 2 * kKBytes);
+#pragma unroll
+      for (int c = 0; c < D / 64; ++c) {
+        tma_load(k_s + c * kBk * 128, tm_k, c * 64, s0, bhk, bar_kv);
+        tma_load(v_s + c * kBk * 128, tm_v, c * 64, s0, bhk, bar_kv);
+      }
+    }
+    for (int i = 0; i < kStages - 1; ++i) {
+      if (i < n_iters) load_q(i);
+      attn_mma::cp_async_commit();
+    }
+  }
+
+  const int m_base = wg * 64 + (threadIdx.x / 32 % 4) * 16;
+  float dk[D / 2], dv[D / 2];
+#pragma unroll
+  for (int i = 0; i < D / 2; ++i) dk[i] = 0.f, dv[i] = 0.f;
+  int key[2];
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) key[hf] = s0 + m_base + lane / 4 + 8 * hf;
+  const uint32_t k_wg = k_s + wg * 64 * 128, v_wg = v_s + wg * 64 * 128;
+
+  for (int i = 0; i < n_iters; ++i) {
+    attn_mma::cp_async_wait<kStages - 2>();  // this thread's lse/delta copies of tile i are in
+    __syncthreads();                          // everyone's are; tile i - 1's buffers are free
+    if (i + kStages - 1 < n_iters) load_q(i + kStages - 1);
+    attn_mma::cp_async_commit();  // (possibly empty) keeps one group per tile
+    if (i == 0) mbar_wait(bar_kv, 0);
+    const int buf = i % kStages;
+    mbar_wait(bar + buf * 8, (i / kStages) & 1);
+    const int t0 = (q_tile0 + i % n_qtiles) * kBq;
+    const uint32_t qt = q_s + buf * kTileBytes, dot = do_s + buf * kTileBytes;
+    const float* lt = lse_s + buf * kBq;
+    const float* dt = delta_s + buf * kBq;
+    float st[kBq / 2], dpt[kBq / 2];
+    issue_qk<D, kBk, kBq>(st, k_wg, qt);
+    issue_qk<D, kBk, kBq>(dpt, v_wg, dot);
+    wg_wait<0>();
+    pin(st);
+    pin(dpt);
+    const bool mask = t0 + kBq > g.T || s0 + kBk > g.S || (g.causal && int64_t(s0) + kBk - 1 > int64_t(t0) + g.kv_offset);
+#pragma unroll
+    for (int e = 0; e < kBq / 2; ++e) {
+      const int tc = 8 * (e / 4) + 2 * (lane % 4) + e % 2;  // query column within the tile
+      float p = attn_mma::ex2(fmaf(st[e], g.scale_log2, -lt[tc] * attn_mma::kLog2e));
+      if (mask) {
+        const int t = t0 + tc, s = key[(e / 2) % 2];
+        if (t >= g.T || s >= g.S || (g.causal && int64_t(s) > int64_t(t) + g.kv_offset)) p = 0.f;
+      }
+      st[e] = p;
+    }
+    issue_pv<D, kBq>(dv, st, dot);
+#pragma unroll
+    for (int e = 0; e < kBq / 2; ++e) st[e] *= dpt[e] - dt[8 * (e / 4) + 2 * (lane % 4) + e % 2];  // dS^T
+    issue_pv<D, kBq>(dk, st, qt);
+    wg_wait<0>();
+    pin(dv);
+    pin(dk);
+  }
+  attn_mma::cp_async_wait_all();
+
+#pragma unroll
+  for (int hf = 0; hf < 2; ++hf) {
+    const int s = key[hf];
+    if (s >= g.S) continue;
+    const int64_t row = int64_t(bhk) * g.S + s;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      const int d = n * 8 + 2 * (lane % 4);
+      *reinterpret_cast<__nv_bfloat162*>(gk + row * D + d) =
+          __floats2bfloat162_rn(dk[4 * n + 2 * hf] * g.scale, dk[4 * n + 2 * hf + 1] * g.scale);
+      *reinterpret_cast<__nv_bfloat162*>(gv + row * D + d) = __floats2bfloat162_rn(dv[4 * n + 2 * hf], dv[4 * n + 2 * hf + 1]);
+    }
+  }
+#endif  // SLMKIT_WGMMA
+}
+
 }  // namespace attn_wgmma
 }  // namespace slmkit

@@ -134,6 +134,9 @@ const VARIANTS: { name: string; env: Record<string, string>; backward: boolean }
   { name: "3 key splits", env: { SLMKIT_ATTENTION_SPLITS: "3" }, backward: false },
   { name: "alt tiles", env: { SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
   { name: "mma", env: { SLMKIT_ATTENTION: "mma" }, backward: true },
+  { name: "mma backward", env: { SLMKIT_ATTENTION_BWD: "mma" }, backward: true },
+  { name: "wgmma dK/dV, mma dQ", env: { SLMKIT_ATTENTION_BWD: "dkv" }, backward: true },
+  { name: "backward 3 buffers", env: { SLMKIT_ATTENTION_BWD: "stages3" }, backward: true },
   { name: "mma, alt tiles", env: { SLMKIT_ATTENTION: "mma", SLMKIT_ATTENTION_TILES: "alt" }, backward: false },
   { name: "atomic dQ", env: { SLMKIT_ATTENTION_DQ: "atomic" }, backward: true },
   { name: "atomic dQ, alt tiles", env: { SLMKIT_ATTENTION_DQ: "atomic", SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
@@ -170,5 +173,12 @@ describe.skipIf(!status.available)("CUDA bf16 attention: at most twice PyTorch S
     const x = inputsOf(c, fixture!.ranges);
     const a = runOurs(x, c), b = runOurs(x, c);
     for (const n of ["o", "lse", "gq", "gk", "gv"] as const) expect(Array.from(a[n].data)).toEqual(Array.from(b[n].data));
+  });
+
+  it("bf16 backward with the mma.sync kernels is deterministic too", () => {
+    const c = fixture!.cases.find((k) => k.H !== k.Hkv && k.causal && k.T > 100)!;
+    const x = inputsOf(c, fixture!.ranges);
+    const [a, b] = withEnv({ SLMKIT_ATTENTION_BWD: "mma" }, () => [runOurs(x, c), runOurs(x, c)]);
+    for (const n of ["gq", "gk", "gv"] as const) expect(Array.from(a![n].data)).toEqual(Array.from(b![n].data));
   });
 });
