@@ -634,9 +634,8 @@ bool atomic_dq() {
   return env && std::strcmp(env, "atomic") == 0;
 }
 
-// dq_only: just the deterministic dQ kernel (the wgmma dK/dV kernel does the rest).
 template <int D, int kWarpsQ, int kMTQ, int kBcQ, int kWarpsKV, int kMTKV, int kBqKV>
-void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name, bool dq_only = false) {
+void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
   using attn_mma::bf16;
   constexpr int kLd = D + 8;
   constexpr int kBr = 16 * kMTQ * kWarpsQ, kBk = 16 * kMTKV * kWarpsKV;
@@ -672,7 +671,6 @@ void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta,
   dq_kernel<<<dim3(blocks_for(g.B * g.H, name), unsigned(q_tiles)), kWarpsQ * 32, smem_q, stream>>>(
       q, k, v, go, lse, delta, gq, d);
   check_launch(name);
-  if (dq_only) return;
   auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, false>;
   allow_smem(kv_kernel, smem_kv, name);
   kv_kernel<<<kv_grid, kWarpsKV * 32, smem_kv, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
@@ -681,8 +679,7 @@ void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta,
 }
 
 // SLMKIT_ATTENTION_BWD=mma (or SLMKIT_ATTENTION=mma, or SLMKIT_ATTENTION_DQ=atomic) keeps the mma.sync
-// backward on Hopper; SLMKIT_ATTENTION_BWD=dkv runs the wgmma dK/dV kernel with the mma.sync dQ kernel
-// (benchmarks: which half gains what).
+// backward on Hopper (benchmarks, tests); SLMKIT_ATTENTION_BWD=overlap forms P while dP is computed.
 bool backward_env_is(const char* value) {
   const char* env = std::getenv("SLMKIT_ATTENTION_BWD");
   return env && std::strcmp(env, value) == 0;
@@ -694,9 +691,9 @@ bool use_wgmma_backward(const AttnDims& g) {
 }
 
 // The wgmma backward (attention_wgmma.cuh): the dQ kernel (128 query rows, kBcQ-key tiles, kStagesQ
-// buffers) unless dq_mma, then the dK/dV kernel (128 keys, kBqKV-query tiles, kStagesKV buffers).
-template <int D, int kBcQ, int kStagesQ, int kMinQ, int kBqKV, int kStagesKV, int kMinKV>
-void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name, bool dq_mma) {
+// buffers, kMinQ blocks per SM), then the dK/dV kernel (128 keys, kBqKV-query tiles, kStagesKV buffers).
+template <int D, int kBcQ, int kStagesQ, int kMinQ, int kBqKV, int kStagesKV, int kMinKV, bool kOverlap>
+void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
   using attn_mma::bf16;
   const attn_mma::Dims d = mma_dims(g, INT32_MAX - 256, name);
   cudaStream_t stream = stream_of(a);
@@ -704,10 +701,8 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
   const int64_t row_tiles = (int64_t(d.group) * d.T + 127) / 128, key_tiles = (g.S + 127) / 128;
   if (row_tiles > 65535 || key_tiles > 65535) throw KernelError(std::string(name) + ": sequence too long");
   const void *q = a.inputs[0].data, *k = a.inputs[1].data, *v = a.inputs[2].data, *go = a.inputs[5].data;
-  if (dq_mma) {
-    launch_backward_mma<D, 4, D == 64 ? 2 : 1, D == 64 ? 32 : 64, 4, 1, 32>(a, g, delta, name, true);
-  } else {
-    auto kernel = attn_wgmma::attention_backward_dq_wgmma_kernel<D, kBcQ, kStagesQ, kMinQ>;
+  {
+    auto kernel = attn_wgmma::attention_backward_dq_wgmma_kernel<D, kBcQ, kStagesQ, kMinQ, kOverlap>;
     const size_t smem = sizeof(bf16) * size_t(2 * 128 + 2 * kStagesQ * kBcQ) * D + 8 * (kStagesQ + 1) + 1024;
     allow_smem(kernel, smem, name);
     const CUtensorMap tm_q = tile_map(q, 1, g.B * g.H * g.T, D, 128, name);
@@ -718,7 +713,7 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
         tm_q, tm_do, tm_k, tm_v, lse, delta, a.outputs[0].ptr<bf16>(), d);
     check_launch(name);
   }
-  auto kernel = attn_wgmma::attention_backward_dkv_wgmma_kernel<D, kBqKV, kStagesKV, kMinKV>;
+  auto kernel = attn_wgmma::attention_backward_dkv_wgmma_kernel<D, kBqKV, kStagesKV, kMinKV, kOverlap>;
   const size_t smem = sizeof(bf16) * size_t(2 * 128 + 2 * kStagesKV * kBqKV) * D + 8 * (kStagesKV + 1) +
                       sizeof(float) * 2 * kStagesKV * kBqKV + 1024;
   allow_smem(kernel, smem, name);
@@ -738,15 +733,17 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
 void attention_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
   const bool alt = alt_tiles();
   if (use_wgmma_backward(g)) {
-    const bool dq_mma = backward_env_is("dkv"), stages3 = backward_env_is("stages3");
+    // D 64: dQ with 64-key tiles at two blocks per SM (126 registers), dK/dV with 128-query tiles;
+    // D 128: 64-key and 64-query tiles, one block per SM (160 and 229 registers). Measured on the H200
+    // (bench/NOTES-cuda-attention.md, version 8): the D 64 choice 8-12% faster than 128-key dQ tiles
+    // with 64-query dK/dV tiles; for D 128, 128-key dQ tiles and three buffers were the same within noise.
+    const bool overlap = backward_env_is("overlap");
     if (g.D == 64) {
-      if (alt) launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1>(a, g, delta, name, dq_mma);
-      else if (stages3) launch_backward_wgmma<64, 128, 3, 1, 64, 3, 1>(a, g, delta, name, dq_mma);
-      else launch_backward_wgmma<64, 128, 2, 1, 64, 2, 1>(a, g, delta, name, dq_mma);
+      if (overlap) launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1, true>(a, g, delta, name);
+      else launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1, false>(a, g, delta, name);
     } else {
-      if (alt) launch_backward_wgmma<128, 128, 2, 1, 64, 2, 1>(a, g, delta, name, dq_mma);
-      else if (stages3) launch_backward_wgmma<128, 64, 3, 1, 64, 3, 1>(a, g, delta, name, dq_mma);
-      else launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1>(a, g, delta, name, dq_mma);
+      if (overlap) launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1, true>(a, g, delta, name);
+      else launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1, false>(a, g, delta, name);
     }
     return;
   }

@@ -362,7 +362,7 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
 // P, K read MN-major like the forward's V). gq = scale dQ.
 // Tensor maps: tm_q and tm_do over [1][B*H*T][D] with 128-row boxes, tm_k and tm_v over [B*Hkv][S][D]
 // with kBc-row boxes (as the forward's).
-template <int D, int kBc, int kStages, int kMinBlocks>
+template <int D, int kBc, int kStages, int kMinBlocks, bool kOverlap>
 __global__ void __launch_bounds__(256, kMinBlocks)
     attention_backward_dq_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,   // q [B, H, T, D]
                                        const __grid_constant__ CUtensorMap tm_do,  // go [B, H, T, D]
@@ -440,17 +440,21 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     float s[kBc / 2], dp[kBc / 2];
     issue_qk<D, kBr, kBc>(s, q_wg, kt);
     issue_qk<D, kBr, kBc>(dp, do_wg, vt);
-    wg_wait<0>();
+    if constexpr (kOverlap) wg_wait<1>();  // S is in; P is formed while dP is computed
+    else wg_wait<0>();
     pin(s);
-    pin(dp);
     const bool mask = j * kBc + kBc > s_full;
 #pragma unroll
     for (int i = 0; i < kBc / 2; ++i) {
       const int hf = (i / 2) % 2;
       float p = attn_mma::ex2(fmaf(s[i], g.scale_log2, -row_lse[hf]));
       if (mask && j * kBc + 8 * (i / 4) + 2 * (lane % 4) + i % 2 > lim[hf]) p = 0.f;
-      s[i] = p * (dp[i] - row_delta[hf]);  // dS
+      s[i] = p;
     }
+    if constexpr (kOverlap) wg_wait<0>();
+    pin(dp);
+#pragma unroll
+    for (int i = 0; i < kBc / 2; ++i) s[i] *= dp[i] - row_delta[(i / 2) % 2];  // dS
     issue_pv<D, kBc>(dq, s, kt);
     wg_wait<0>();
     pin(dq);
@@ -480,7 +484,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
 // Key blocks are scheduled lowest keys first: in a causal problem they see the most queries.
 // Tensor maps: tm_k, tm_v over [B*Hkv][S][D] with 128-row boxes; tm_q, tm_do over [B*H][T][D] with
 // kBq-row boxes (queries past T arrive as zeros and are masked).
-template <int D, int kBq, int kStages, int kMinBlocks>
+template <int D, int kBq, int kStages, int kMinBlocks, bool kOverlap>
 __global__ void __launch_bounds__(256, kMinBlocks)
     attention_backward_dkv_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,   // q [B, H, T, D]
                                         const __grid_constant__ CUtensorMap tm_do,  // go [B, H, T, D]
@@ -572,9 +576,9 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     float st[kBq / 2], dpt[kBq / 2];
     issue_qk<D, kBk, kBq>(st, k_wg, qt);
     issue_qk<D, kBk, kBq>(dpt, v_wg, dot);
-    wg_wait<0>();
+    if constexpr (kOverlap) wg_wait<1>();  // S^T is in; P^T is formed while dP^T is computed
+    else wg_wait<0>();
     pin(st);
-    pin(dpt);
     const bool mask = t0 + kBq > g.T || s0 + kBk > g.S || (g.causal && int64_t(s0) + kBk - 1 > int64_t(t0) + g.kv_offset);
 #pragma unroll
     for (int e = 0; e < kBq / 2; ++e) {
@@ -587,6 +591,8 @@ __global__ void __launch_bounds__(256, kMinBlocks)
       st[e] = p;
     }
     issue_pv<D, kBq>(dv, st, dot);
+    if constexpr (kOverlap) wg_wait<1>();  // dP^T is in (dV's product may still run)
+    pin(dpt);
 #pragma unroll
     for (int e = 0; e < kBq / 2; ++e) st[e] *= dpt[e] - dt[8 * (e / 4) + 2 * (lane % 4) + e % 2];  // dS^T
     issue_pv<D, kBq>(dk, st, qt);
