@@ -74,7 +74,7 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
   const decode = T < S_;
   const flops = decode ? 4 * B * H * T * S_ * D : (4 * B * H * T * T * D) / 2;
   const t = torch[name];
-  const variants = ["default", "alt", "bwd overlap", "bwd mma", "mma", "atomic dQ"];
+  const variants = ["default", "alt", "bwd mma", "mma", "atomic dQ"];
   for (const variant of decode ? ["default"] : variants) {
     const env: Record<string, string> = {};
     if (variant.endsWith("alt")) env.SLMKIT_ATTENTION_TILES = "alt";

@@ -679,7 +679,7 @@ void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta,
 }
 
 // SLMKIT_ATTENTION_BWD=mma (or SLMKIT_ATTENTION=mma, or SLMKIT_ATTENTION_DQ=atomic) keeps the mma.sync
-// backward on Hopper (benchmarks, tests); SLMKIT_ATTENTION_BWD=overlap forms P while dP is computed.
+// backward on Hopper (benchmarks, tests).
 bool backward_env_is(const char* value) {
   const char* env = std::getenv("SLMKIT_ATTENTION_BWD");
   return env && std::strcmp(env, value) == 0;
@@ -692,7 +692,7 @@ bool use_wgmma_backward(const AttnDims& g) {
 
 // The wgmma backward (attention_wgmma.cuh): the dQ kernel (128 query rows, kBcQ-key tiles, kStagesQ
 // buffers, kMinQ blocks per SM), then the dK/dV kernel (128 keys, kBqKV-query tiles, kStagesKV buffers).
-template <int D, int kBcQ, int kStagesQ, int kMinQ, int kBqKV, int kStagesKV, int kMinKV, bool kOverlap>
+template <int D, int kBcQ, int kStagesQ, int kMinQ, int kBqKV, int kStagesKV, int kMinKV>
 void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
   using attn_mma::bf16;
   const attn_mma::Dims d = mma_dims(g, INT32_MAX - 256, name);
@@ -702,7 +702,7 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
   if (row_tiles > 65535 || key_tiles > 65535) throw KernelError(std::string(name) + ": sequence too long");
   const void *q = a.inputs[0].data, *k = a.inputs[1].data, *v = a.inputs[2].data, *go = a.inputs[5].data;
   {
-    auto kernel = attn_wgmma::attention_backward_dq_wgmma_kernel<D, kBcQ, kStagesQ, kMinQ, kOverlap>;
+    auto kernel = attn_wgmma::attention_backward_dq_wgmma_kernel<D, kBcQ, kStagesQ, kMinQ>;
     const size_t smem = sizeof(bf16) * size_t(2 * 128 + 2 * kStagesQ * kBcQ) * D + 8 * (kStagesQ + 1) + 1024;
     allow_smem(kernel, smem, name);
     const CUtensorMap tm_q = tile_map(q, 1, g.B * g.H * g.T, D, 128, name);
@@ -713,7 +713,7 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
         tm_q, tm_do, tm_k, tm_v, lse, delta, a.outputs[0].ptr<bf16>(), d);
     check_launch(name);
   }
-  auto kernel = attn_wgmma::attention_backward_dkv_wgmma_kernel<D, kBqKV, kStagesKV, kMinKV, kOverlap>;
+  auto kernel = attn_wgmma::attention_backward_dkv_wgmma_kernel<D, kBqKV, kStagesKV, kMinKV>;
   const size_t smem = sizeof(bf16) * size_t(2 * 128 + 2 * kStagesKV * kBqKV) * D + 8 * (kStagesKV + 1) +
                       sizeof(float) * 2 * kStagesKV * kBqKV + 1024;
   allow_smem(kernel, smem, name);
@@ -733,18 +733,13 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
 void attention_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
   const bool alt = alt_tiles();
   if (use_wgmma_backward(g)) {
-    // D 64: dQ with 64-key tiles at two blocks per SM (126 registers), dK/dV with 128-query tiles;
-    // D 128: 64-key and 64-query tiles, one block per SM (160 and 229 registers). Measured on the H200
-    // (bench/NOTES-cuda-attention.md, version 8): the D 64 choice 8-12% faster than 128-key dQ tiles
-    // with 64-query dK/dV tiles; for D 128, 128-key dQ tiles and three buffers were the same within noise.
-    const bool overlap = backward_env_is("overlap");
-    if (g.D == 64) {
-      if (overlap) launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1, true>(a, g, delta, name);
-      else launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1, false>(a, g, delta, name);
-    } else {
-      if (overlap) launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1, true>(a, g, delta, name);
-      else launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1, false>(a, g, delta, name);
-    }
+    // D 64: dQ with 64-key tiles at two blocks per SM (122 registers), dK/dV with 128-query tiles (240
+    // registers); D 128: 64-key and 64-query tiles, one block per SM (154 and 229 registers). Measured on
+    // the H200 (bench/NOTES-cuda-attention.md, version 8): for D 64 7-12% faster forward+backward than
+    // 128-key dQ tiles (1 block/SM) with 64-query dK/dV tiles; for D 128, 128-key dQ tiles and three
+    // buffers for both kernels were the same within noise.
+    if (g.D == 64) launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1>(a, g, delta, name);
+    else launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1>(a, g, delta, name);
     return;
   }
   if (g.D == 64) {

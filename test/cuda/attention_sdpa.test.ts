@@ -135,7 +135,6 @@ const VARIANTS: { name: string; env: Record<string, string>; backward: boolean }
   { name: "alt tiles", env: { SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
   { name: "mma", env: { SLMKIT_ATTENTION: "mma" }, backward: true },
   { name: "mma backward", env: { SLMKIT_ATTENTION_BWD: "mma" }, backward: true },
-  { name: "backward overlap", env: { SLMKIT_ATTENTION_BWD: "overlap" }, backward: true },
   { name: "mma, alt tiles", env: { SLMKIT_ATTENTION: "mma", SLMKIT_ATTENTION_TILES: "alt" }, backward: false },
   { name: "atomic dQ", env: { SLMKIT_ATTENTION_DQ: "atomic" }, backward: true },
   { name: "atomic dQ, alt tiles", env: { SLMKIT_ATTENTION_DQ: "atomic", SLMKIT_ATTENTION_TILES: "alt" }, backward: true },
