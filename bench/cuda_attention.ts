@@ -7,8 +7,10 @@
 // the forward); decoding 4·B·H·T·S·D (the queries are the last T positions: nothing is masked).
 // Timing: median over 10 batches of back-to-back calls (~20 ms each) between device synchronisations,
 // after a warm-up. Rows marked "alt" use SLMKIT_ATTENTION_TILES=alt (the other tile widths), "mma"
-// SLMKIT_ATTENTION=mma (the mma.sync forward instead of wgmma on Hopper), "atomic dQ"
-// SLMKIT_ATTENTION_DQ=atomic (dQ by f32 atomics in the dK/dV kernel instead of the deterministic dQ kernel).
+// SLMKIT_ATTENTION=mma (the mma.sync forward and backward instead of wgmma on Hopper), "bwd mma"
+// SLMKIT_ATTENTION_BWD=mma (the mma.sync backward after the default forward), "atomic dQ"
+// SLMKIT_ATTENTION_DQ=atomic (dQ by f32 atomics in the mma.sync dK/dV kernel instead of the deterministic
+// dQ kernel).
 import { readFileSync } from "node:fs";
 import * as S from "../src/index.js";
 import { attentionBackward } from "../src/ops/attention.js";

@@ -3,13 +3,15 @@
 //
 // bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
 // (FlashAttention-2 style, split-KV for decoding); on Hopper (sm_90, with the sm_90a code of this build)
-// the prefill forward runs the wgmma + TMA kernel of attention_wgmma.cuh instead. Every other case (f32, other
-// head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows; lane j scores key (or
-// query) j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
+// the prefill forward and the backward run the wgmma + TMA kernels of attention_wgmma.cuh instead. Every
+// other case (f32, other head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows;
+// lane j scores key (or query) j of a 32-row tile held in shared memory, and lane l accumulates output
+// elements d = l + 32c.
 // Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels,
-// SLMKIT_ATTENTION=mma the mma.sync kernels (no wgmma);
+// SLMKIT_ATTENTION=mma the mma.sync kernels (no wgmma), SLMKIT_ATTENTION_BWD=mma the mma.sync backward;
 // SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward; SLMKIT_ATTENTION_TILES=alt
-// picks the other tile shapes; SLMKIT_ATTENTION_DQ=atomic accumulates dQ with f32 atomics.
+// picks the other tile shapes of the forward and of the mma.sync backward; SLMKIT_ATTENTION_DQ=atomic
+// accumulates dQ with f32 atomics (mma.sync backward).
 // Deterministic by default: gk and gv are summed over the query heads sharing a kv head inside one block
 // and dQ has its own kernel, no atomics.
 #include <algorithm>

@@ -1,7 +1,7 @@
-// Attention forward for Hopper (sm_90a) with wgmma and TMA: bf16 in, f32 accumulate, online softmax, lse
-// saved for the backward of attention_mma.cuh. Same Dims, output layout and lse semantics as the mma.sync
-// forward (one split); included by attention.cu, which picks this kernel on sm_90 for prefill
-// (group * T > 64).
+// Attention for Hopper (sm_90a) with wgmma and TMA: bf16 in, f32 accumulate. Forward with online softmax
+// and lse saved; backward as a dQ kernel and a dK/dV kernel, deterministic like attention_mma.cuh's. Same
+// Dims, layouts and lse semantics as the mma.sync kernels (forward: one split); included by attention.cu,
+// which picks the forward on sm_90 for prefill (group * T > 64) and the backward on sm_90.
 //
 // wgmma (warpgroup MMA): the 4 warps of a warpgroup (128 threads) issue one m64nNk16 product together.
 // - Accumulator D (64 x N, f32): warp w of the group owns rows 16w..16w+15; register i of a thread holds
@@ -502,8 +502,9 @@ __global__ void __launch_bounds__(256, kMinBlocks)
   const uint32_t k_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
   const uint32_t v_s = k_s + kKBytes, q_s = v_s + kKBytes, do_s = q_s + kStages * kTileBytes;
   const uint32_t bar = do_s + kStages * kTileBytes, bar_kv = bar + kStages * 8;
-  float* lse_s = reinterpret_cast<float*>(smem_raw) + (bar_kv + 8 - attn_mma::smem_addr(smem_raw)) / 4;  // [kStages][kBq]
-  float* delta_s = lse_s + kStages * kBq;                                                               // [kStages][kBq]
+  // lse and delta, [kStages][kBq] each, after the mbarriers.
+  float* lse_s = reinterpret_cast<float*>(smem_raw) + (bar_kv + 8 - attn_mma::smem_addr(smem_raw)) / 4;
+  float* delta_s = lse_s + kStages * kBq;
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
   const int bhk = blockIdx.x, b = bhk / g.Hkv, hk = bhk % g.Hkv;
   const int s0 = blockIdx.y * kBk;

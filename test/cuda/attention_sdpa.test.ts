@@ -4,8 +4,9 @@
 // sides draw the same inputs from the case's seed (mulberry32, R.Rng; rounded to bf16), so the fixture
 // stores only error statistics. Outputs are poisoned with NaN first: every element must be written.
 // Each case also runs with forced key splits (the decoding forward), the alternative tiles, the atomic
-// dQ backward and SLMKIT_ATTENTION=mma (the variants the launchers offer through environment variables;
-// on Hopper the default and "alt tiles" prefill forwards are the wgmma kernels, "mma" the mma.sync ones).
+// dQ backward, SLMKIT_ATTENTION=mma and SLMKIT_ATTENTION_BWD=mma (the variants the launchers offer through
+// environment variables; on Hopper the default and "alt tiles" prefill forwards and backwards are the
+// wgmma kernels, "mma" the mma.sync ones, "mma backward" the wgmma forward with the mma.sync backward).
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
