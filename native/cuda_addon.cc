@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernels/cuda/attention_select.h"
 #include "../kernels/cuda/cublaslt_loader.h"
 #include "boundary.h"
 
@@ -262,6 +263,8 @@ Napi::Value DeviceProperties(const Napi::CallbackInfo& info) {
   const CublasLt& lt = cublaslt_library();
   out.Set("matmulBackend", lt.loaded ? "cublasLt" : "fallback");
   if (!lt.loaded) out.Set("matmulFallbackReason", lt.reason);
+  // Which bf16 prefill attention kernels run here ("wgmma" on Hopper, else "mma.sync"; env switches aside).
+  out.Set("attentionKernels", attention_wgmma_available() ? "wgmma" : "mma.sync");
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include <cudaTypedefs.h>
 
 #include "attention_mma.cuh"
+#include "attention_select.h"
 #include "attention_wgmma.cuh"
 #include "launch.cuh"
 
@@ -754,6 +755,8 @@ void attention_backward_mma(const OpArgs& a, const AttnDims& g, const float* del
 }
 
 }  // namespace
+
+bool attention_wgmma_available() { return wgmma_available(); }
 
 // inputs: q [B, H, T, D], k [B, Hkv, S, D], v [B, Hkv, S, D] (contiguous, one float dtype);
 // outputs: o [B, H, T, D], lse [B, H, T] f32; attrs: scale, causal (0/1), kv_offset.

@@ -49,7 +49,9 @@ export const cuda = {
   },
   /**
    * Name, compute capability, memory and SM count of the current GPU, and `matmulBackend`: "cublasLt" or
-   * "fallback" (the hand-written GEMM, with `matmulFallbackReason`; SLMKIT_DISABLE_CUBLASLT=1 forces it).
+   * "fallback" (the hand-written GEMM, with `matmulFallbackReason`; SLMKIT_DISABLE_CUBLASLT=1 forces it),
+   * and `attentionKernels`: "wgmma" (Hopper with the sm_90a build) or "mma.sync", the bf16 attention kernels
+   * used unless SLMKIT_ATTENTION overrides them.
    */
   deviceProperties(): Record<string, unknown> {
     return cudaAddon().deviceProperties();

@@ -143,6 +143,11 @@ const VARIANTS: { name: string; env: Record<string, string>; backward: boolean }
 
 describe.skipIf(!status.available)("CUDA bf16 attention: at most twice PyTorch SDPA's error", () => {
   it("has the fixture", () => expect(fixture?.cases.length).toBeGreaterThan(0));
+  it("runs the wgmma kernels on Hopper, so the default variants below test them there", () => {
+    const props = S.cuda.deviceProperties();
+    const hopper = props.computeCapability === "9.0";
+    expect(props.attentionKernels).toBe(hopper ? "wgmma" : "mma.sync");
+  });
   for (const c of fixture?.cases ?? []) {
     const label = `B${c.B} H${c.H} Hkv${c.Hkv} T${c.T} S${c.S} D${c.D}${c.causal ? " causal" : ""}${c.kvOffset ? ` kvOffset ${c.kvOffset}` : ""}`;
     for (const variant of VARIANTS) {
