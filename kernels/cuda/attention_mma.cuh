@@ -47,6 +47,22 @@ __device__ __forceinline__ int last_key(const Dims& g, int t) {
   return e < g.S - 1 ? int(e) : g.S - 1;
 }
 
+// The keys a block of kBr query rows needs. Rows run over (query head of the group, t); blocks are taken
+// in reverse order of blockIdx.y so the heaviest (latest) causal tiles start in the first wave.
+struct QueryBlock {
+  int r0;      // first row of the block
+  int s_end;   // no row of the block sees a key at or past s_end
+  int s_full;  // every row of the block sees every key before s_full
+};
+template <int kBr> __device__ __forceinline__ QueryBlock query_block(const Dims& g) {
+  const int rows = g.group * g.T;
+  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;
+  const int r_last = min(r0 + kBr, rows) - 1;
+  int t_lo = 0, t_hi = g.T - 1;  // a block spanning two heads of the group sees every t
+  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
+  return {r0, last_key(g, t_hi) + 1, last_key(g, t_lo) + 1};
+}
+
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
@@ -209,13 +225,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
   const int rows = g.group * g.T;
-  // Heaviest (latest) causal tiles first: they start in the first wave.
-  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;
-  const int r_last = min(r0 + kBr, rows) - 1;
-  int t_lo = 0, t_hi = g.T - 1;
-  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
-  const int s_end = last_key(g, t_hi) + 1;   // no row of the block sees a key at or past s_end
-  const int s_full = last_key(g, t_lo) + 1;  // every row sees every key before s_full
+  const QueryBlock qb = query_block<kBr>(g);
+  const int r0 = qb.r0, s_end = qb.s_end, s_full = qb.s_full;
   const int s_begin = blockIdx.z * g.split_keys;
   const int s_stop = min(s_end, s_begin + g.split_keys);
   const int n_tiles = s_stop > s_begin ? (s_stop - s_begin + kBc - 1) / kBc : 0;

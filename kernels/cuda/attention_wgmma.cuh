@@ -229,6 +229,41 @@ template <int D> __device__ __forceinline__ void rescale(float (&acc)[D / 2], co
     for (int e = 0; e < 4; ++e) acc[4 * n + e] *= alpha[e / 2];
 }
 
+// Writes factor times row hf (lane/4 + 8 hf of the warp's 16) of a 64 x D accumulator as bf16 to dst,
+// the start of that row in global memory; lane c holds columns 8n + 2c and 8n + 2c + 1.
+template <int D>
+__device__ __forceinline__ void store_row(bf16* dst, const float (&acc)[D / 2], int hf, int lane, float factor) {
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n)
+    *reinterpret_cast<__nv_bfloat162*>(dst + n * 8 + 2 * (lane % 4)) =
+        __floats2bfloat162_rn(acc[4 * n + 2 * hf] * factor, acc[4 * n + 2 * hf + 1] * factor);
+}
+
+// Thread 0 initialises n mbarriers of one arrival each, 8 bytes apart from bar, and makes them visible
+// to the copy engine; then the block synchronises.
+__device__ __forceinline__ void init_barriers(uint32_t bar, int n) {
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < n; ++i) mbar_init(bar + 8 * i, 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+}
+
+// Thread 0 only: key tile j (K and V, D/64 boxes of 64 columns each, kBc rows of kv head blockIdx.x)
+// into ring buffer j % kStages, completing on that buffer's mbarrier.
+template <int D, int kBc, int kStages>
+__device__ __forceinline__ void load_kv_tile(uint32_t k_s, uint32_t v_s, uint32_t bar, const CUtensorMap& tm_k,
+                                             const CUtensorMap& tm_v, int j) {
+  constexpr uint32_t kTileBytes = kBc * D * 2;
+  const uint32_t buf = (j % kStages) * kTileBytes, full = bar + (j % kStages) * 8;
+  mbar_expect(full, 2 * kTileBytes);
+#pragma unroll
+  for (int c = 0; c < D / 64; ++c) {
+    tma_load(k_s + buf + c * kBc * 128, tm_k, c * 64, j * kBc, int(blockIdx.x), full);
+    tma_load(v_s + buf + c * kBc * 128, tm_v, c * 64, j * kBc, int(blockIdx.x), full);
+  }
+}
+
 #endif  // SLMKIT_WGMMA
 
 // Forward. Block: kWG warpgroups, kBr = 64 kWG query rows of one kv head (b, hk), rows running over the
@@ -266,32 +301,14 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
   const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
   const int rows = g.group * g.T;
-  // Heaviest (latest) causal tiles first: they start in the first wave.
-  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;
-  const int r_last = min(r0 + kBr, rows) - 1;
-  int t_lo = 0, t_hi = g.T - 1;
-  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
-  const int s_end = attn_mma::last_key(g, t_hi) + 1;   // no row of the block sees a key at or past s_end
-  const int s_full = attn_mma::last_key(g, t_lo) + 1;  // every row sees every key before s_full
+  const attn_mma::QueryBlock qb = attn_mma::query_block<kBr>(g);
+  const int r0 = qb.r0, s_end = qb.s_end, s_full = qb.s_full;
   const int n_tiles = (s_end + kBc - 1) / kBc;
 
   const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;  // first query head of the group
   auto row_offset = [&](int r) { return q_head0 * g.T + r; };          // row r of the block in [B*H*T]
-  // Thread 0 only: tile j (K and V, D/64 boxes each) into buffer j % kStages.
-  auto load_kv = [&](int j) {
-    const uint32_t buf = (j % kStages) * kTileBytes, full = bar + (j % kStages) * 8;
-    mbar_expect(full, 2 * kTileBytes);
-#pragma unroll
-    for (int c = 0; c < D / 64; ++c) {
-      tma_load(k_s + buf + c * kBc * 128, tm_k, c * 64, j * kBc, int(blockIdx.x), full);
-      tma_load(v_s + buf + c * kBc * 128, tm_v, c * 64, j * kBc, int(blockIdx.x), full);
-    }
-  };
-  if (threadIdx.x == 0) {
-    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");  // visible to the copy engine
-  }
-  __syncthreads();
+  auto load_kv = [&](int j) { load_kv_tile<D, kBc, kStages>(k_s, v_s, bar, tm_k, tm_v, j); };
+  init_barriers(bar, kStages + 1);
   // Prologue: Q and tiles 0 .. kStages - 2.
   if (threadIdx.x == 0 && n_tiles > 0) {
     mbar_expect(bar_q, kQBytes);
@@ -344,10 +361,7 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
     if (r >= rows) continue;
     const int64_t row = row_offset(r);
     const float inv = sum > 0.f ? 1.f / sum : 0.f;  // a row that saw no key: o = 0, lse = -inf
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n)
-      *reinterpret_cast<__nv_bfloat162*>(o + row * D + n * 8 + 2 * (lane % 4)) =
-          __floats2bfloat162_rn(acc[4 * n + 2 * hf] * inv, acc[4 * n + 2 * hf + 1] * inv);
+    store_row<D>(o + row * D, acc, hf, lane, inv);
     if (lane % 4 == 0) lse[row] = sum > 0.f ? (m[hf] + log2f(sum)) * attn_mma::kLn2 : -INFINITY;
   }
 #endif  // SLMKIT_WGMMA
@@ -384,29 +398,13 @@ __global__ void __launch_bounds__(256, kMinBlocks)
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
   const int b = blockIdx.x / g.Hkv, hk = blockIdx.x % g.Hkv;
   const int rows = g.group * g.T;
-  const int r0 = (gridDim.y - 1 - blockIdx.y) * kBr;  // heaviest causal tiles first
-  const int r_last = min(r0 + kBr, rows) - 1;
-  int t_lo = 0, t_hi = g.T - 1;
-  if (r0 / g.T == r_last / g.T) t_lo = r0 % g.T, t_hi = r_last % g.T;
-  const int s_end = attn_mma::last_key(g, t_hi) + 1;
-  const int s_full = attn_mma::last_key(g, t_lo) + 1;
-  const int n_tiles = (max(s_end, 0) + kBc - 1) / kBc;
+  const attn_mma::QueryBlock qb = attn_mma::query_block<kBr>(g);
+  const int r0 = qb.r0, s_end = qb.s_end, s_full = qb.s_full;
+  const int n_tiles = (s_end + kBc - 1) / kBc;
   const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;
   auto row_offset = [&](int r) { return q_head0 * g.T + r; };
-  auto load_kv = [&](int j) {
-    const uint32_t buf = (j % kStages) * kTileBytes, full = bar + (j % kStages) * 8;
-    mbar_expect(full, 2 * kTileBytes);
-#pragma unroll
-    for (int c = 0; c < D / 64; ++c) {
-      tma_load(k_s + buf + c * kBc * 128, tm_k, c * 64, j * kBc, int(blockIdx.x), full);
-      tma_load(v_s + buf + c * kBc * 128, tm_v, c * 64, j * kBc, int(blockIdx.x), full);
-    }
-  };
-  if (threadIdx.x == 0) {
-    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-  }
-  __syncthreads();
+  auto load_kv = [&](int j) { load_kv_tile<D, kBc, kStages>(k_s, v_s, bar, tm_k, tm_v, j); };
+  init_barriers(bar, kStages + 1);
   if (threadIdx.x == 0 && n_tiles > 0) {
     mbar_expect(bar_q, 2 * kQBytes);
 #pragma unroll
@@ -464,11 +462,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
   for (int hf = 0; hf < 2; ++hf) {
     const int r = r0 + m_base + lane / 4 + 8 * hf;
     if (r >= rows) continue;
-    const int64_t row = row_offset(r);
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n)
-      *reinterpret_cast<__nv_bfloat162*>(gq + row * D + n * 8 + 2 * (lane % 4)) =
-          __floats2bfloat162_rn(dq[4 * n + 2 * hf] * g.scale, dq[4 * n + 2 * hf + 1] * g.scale);
+    store_row<D>(gq + row_offset(r) * D, dq, hf, lane, g.scale);
   }
 #endif  // SLMKIT_WGMMA
 }
@@ -533,11 +527,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
       attn_mma::cp_async4(delta_s + buf * kBq + r, ok ? delta + at : delta, ok);
     }
   };
-  if (threadIdx.x == 0) {
-    for (int i = 0; i <= kStages; ++i) mbar_init(bar + 8 * i, 1);
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-  }
-  __syncthreads();
+  init_barriers(bar, kStages + 1);
   if (n_iters > 0) {
     if (threadIdx.x == 0) {
       mbar_expect(bar_kv, 2 * kKBytes);
@@ -606,13 +596,8 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     const int s = key[hf];
     if (s >= g.S) continue;
     const int64_t row = int64_t(bhk) * g.S + s;
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n) {
-      const int d = n * 8 + 2 * (lane % 4);
-      *reinterpret_cast<__nv_bfloat162*>(gk + row * D + d) =
-          __floats2bfloat162_rn(dk[4 * n + 2 * hf] * g.scale, dk[4 * n + 2 * hf + 1] * g.scale);
-      *reinterpret_cast<__nv_bfloat162*>(gv + row * D + d) = __floats2bfloat162_rn(dv[4 * n + 2 * hf], dv[4 * n + 2 * hf + 1]);
-    }
+    store_row<D>(gk + row * D, dk, hf, lane, g.scale);
+    store_row<D>(gv + row * D, dv, hf, lane, 1.f);
   }
 #endif  // SLMKIT_WGMMA
 }
