@@ -414,14 +414,15 @@ unsigned blocks_for(int64_t n, const char* kernel) {
 
 // --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
 
-bool attention_env_is(const char* value) {
-  const char* env = std::getenv("SLMKIT_ATTENTION");
+// Whether environment variable var is set to value (the variant switches of this file's header).
+bool env_is(const char* var, const char* value) {
+  const char* env = std::getenv(var);
   return env && std::strcmp(env, value) == 0;
 }
 
 bool use_mma(const TensorView& q, const AttnDims& g) {
   if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
-  return !attention_env_is("simt");
+  return !env_is("SLMKIT_ATTENTION", "simt");
 }
 
 // The driver's cuTensorMapEncodeTiled (TMA descriptors), found at run time: cudart is linked statically
@@ -559,17 +560,14 @@ void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
 }
 
 // SLMKIT_ATTENTION_TILES=alt selects the other key-tile width of each prefill kernel (benchmarks).
-bool alt_tiles() {
-  const char* env = std::getenv("SLMKIT_ATTENTION_TILES");
-  return env && std::strcmp(env, "alt") == 0;
-}
+bool alt_tiles() { return env_is("SLMKIT_ATTENTION_TILES", "alt"); }
 
 // The wgmma forward: prefill (more than 64 query rows per kv head) on a GPU that runs it, unless
 // SLMKIT_ATTENTION=mma, and only when the mma.sync launcher would not split the keys (the wgmma kernel
 // has no split-KV path: few long sequences keep the mma.sync kernel and its splits).
 bool use_wgmma(const AttnDims& g) {
   // TMA coordinates are int32: q's rows are addressed as one [B*H*T] range.
-  if (attention_env_is("mma") || g.B * g.H * g.T > INT32_MAX || !wgmma_available()) return false;
+  if (env_is("SLMKIT_ATTENTION", "mma") || g.B * g.H * g.T > INT32_MAX || !wgmma_available()) return false;
   const int64_t rows = (g.H / g.Hkv) * g.T, blocks = g.B * g.Hkv * ((rows + 127) / 128);
   const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
   return forward_splits(blocks, keys) == 1;
@@ -632,10 +630,7 @@ void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name)
 
 // SLMKIT_ATTENTION_DQ=atomic: dQ accumulated with f32 atomics inside the dK/dV kernel (faster, not
 // bit-reproducible between runs); otherwise the separate deterministic dQ kernel.
-bool atomic_dq() {
-  const char* env = std::getenv("SLMKIT_ATTENTION_DQ");
-  return env && std::strcmp(env, "atomic") == 0;
-}
+bool atomic_dq() { return env_is("SLMKIT_ATTENTION_DQ", "atomic"); }
 
 template <int D, int kWarpsQ, int kMTQ, int kBcQ, int kWarpsKV, int kMTKV, int kBqKV>
 void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
@@ -683,14 +678,9 @@ void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta,
 
 // SLMKIT_ATTENTION_BWD=mma (or SLMKIT_ATTENTION=mma, or SLMKIT_ATTENTION_DQ=atomic) keeps the mma.sync
 // backward on Hopper (benchmarks, tests).
-bool backward_env_is(const char* value) {
-  const char* env = std::getenv("SLMKIT_ATTENTION_BWD");
-  return env && std::strcmp(env, value) == 0;
-}
-
 bool use_wgmma_backward(const AttnDims& g) {
-  return !attention_env_is("mma") && !backward_env_is("mma") && !atomic_dq() && g.B * g.H * g.T <= INT32_MAX &&
-         wgmma_available();
+  return !env_is("SLMKIT_ATTENTION", "mma") && !env_is("SLMKIT_ATTENTION_BWD", "mma") && !atomic_dq() &&
+         g.B * g.H * g.T <= INT32_MAX && wgmma_available();
 }
 
 // The wgmma backward (attention_wgmma.cuh): the dQ kernel (128 query rows, kBcQ-key tiles, kStagesQ
