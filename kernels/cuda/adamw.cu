@@ -11,9 +11,14 @@
 namespace slmkit {
 namespace {
 
-constexpr int64_t kChunk = 1 << 16;  // elements per block; fixed, so the norm's summation order is too
-constexpr int kThreads = 512;       // global_norm
-constexpr int kAdamwThreads = 1024;  // measured on an H200: ~1% faster than 512, at the read+write roofline
+// Elements per block of the norm; fixed, so the norm's summation order is too.
+constexpr int64_t kNormChunk = 1 << 16;
+constexpr int kThreads = 512;  // global_norm
+// AdamW: small blocks of 4096 elements (4 quads per thread). Measured on an H200 (500M f32 in 200
+// tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024 threads, whose last
+// iterations leave the multiprocessor part idle.
+constexpr int64_t kAdamwChunk = 1 << 12;
+constexpr int kAdamwThreads = 256;
 
 struct AdamwEntry {
   float* p;
@@ -104,7 +109,7 @@ template <typename G>
 __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwConsts& c, int64_t begin, int64_t end) {
   const G* g = static_cast<const G*>(e.g);
   if (e.packed) {
-    // begin is a multiple of kChunk, hence of 4; the last chunk's ragged end is done element-wise.
+    // begin is a multiple of kAdamwChunk, hence of 4; the last chunk's ragged end is done element-wise.
     const int64_t end4 = begin + (end - begin) / 4 * 4;
     const int64_t n4 = end4 / 4, stride = blockDim.x;
     int64_t i = begin / 4 + threadIdx.x;
@@ -129,8 +134,8 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
 __global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const AdamwEntry* __restrict__ table, int n, AdamwConsts c) {
   const int64_t chunk = blockIdx.x;
   const AdamwEntry e = table[find_entry(table, n, chunk)];
-  const int64_t begin = (chunk - e.chunk_begin) * kChunk;
-  const int64_t end = begin + kChunk < e.numel ? begin + kChunk : e.numel;
+  const int64_t begin = (chunk - e.chunk_begin) * kAdamwChunk;
+  const int64_t end = begin + kAdamwChunk < e.numel ? begin + kAdamwChunk : e.numel;
   if (e.g_bf16) adamw_chunk<__nv_bfloat16>(e, c, begin, end);
   else adamw_chunk<float>(e, c, begin, end);
 }
@@ -158,8 +163,8 @@ __device__ __forceinline__ double chunk_sum_squares(const NormEntry& e, int64_t 
 __global__ void norm_partial_kernel(const NormEntry* __restrict__ table, int n, double* __restrict__ partial) {
   const int64_t chunk = blockIdx.x;
   const NormEntry e = table[find_entry(table, n, chunk)];
-  const int64_t begin = (chunk - e.chunk_begin) * kChunk;
-  const int64_t end = begin + kChunk < e.numel ? begin + kChunk : e.numel;
+  const int64_t begin = (chunk - e.chunk_begin) * kNormChunk;
+  const int64_t end = begin + kNormChunk < e.numel ? begin + kNormChunk : e.numel;
   const double s = e.bf16 ? chunk_sum_squares<__nv_bfloat16>(e, begin, end) : chunk_sum_squares<float>(e, begin, end);
   const double total = block_sum(s);
   if (threadIdx.x == 0) partial[chunk] = total;
@@ -173,7 +178,7 @@ __global__ void norm_final_kernel(const double* __restrict__ partial, int64_t ch
   if (threadIdx.x == 0) y[0] = static_cast<float>(sqrt(s));
 }
 
-int64_t chunks_of(int64_t numel) { return (numel + kChunk - 1) / kChunk; }
+int64_t chunks_of(int64_t numel, int64_t chunk) { return (numel + chunk - 1) / chunk; }
 
 // Uploads a host table into scratch memory in stream order. The copy is from pageable memory, which CUDA
 // stages before returning, so the host vector may go away right after.
@@ -263,7 +268,7 @@ void adamw_step(const OpArgs& a) {
     e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) &&
                (reinterpret_cast<uintptr_t>(e.g) & (e.g_bf16 ? 7 : 15)) == 0 && (reinterpret_cast<uintptr_t>(e.c) & 7) == 0;
     table.push_back(e);
-    chunks += chunks_of(numel);
+    chunks += chunks_of(numel, kAdamwChunk);
   }
   if (chunks == 0) return;
   require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks");
@@ -296,7 +301,7 @@ void global_norm(const OpArgs& a) {
     if (t.numel() == 0) continue;
     const bool bf16 = t.dtype == DType::bf16;
     table.push_back({t.data, t.numel(), chunks, bf16, (reinterpret_cast<uintptr_t>(t.data) & (bf16 ? 7 : 15)) == 0});
-    chunks += chunks_of(t.numel());
+    chunks += chunks_of(t.numel(), kNormChunk);
   }
   cudaStream_t stream = stream_of(a);
   require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks");

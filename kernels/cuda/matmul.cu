@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string>
 
+#include "async_copy.cuh"
 #include "cublaslt_gemm.h"
 #include "launch.cuh"
 
@@ -26,17 +27,6 @@ constexpr int64_t kMaxGridZ = 65535;
 constexpr int kTileM = 128, kTileN = 128, kTileK = 32, kGemmThreads = 256;
 constexpr int kALd = kTileK + 8;  // a tile [128][32] stored [m][k]
 constexpr int kBLd = kTileN + 8;  // b tile [32][128] stored [k][n]
-
-__device__ __forceinline__ uint32_t smem_addr(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16-byte asynchronous copy; src_bytes = 0 writes zeros (the tile edge) without reading global memory.
-__device__ __forceinline__ void cp_async_16(void* dst, const void* src, int src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
 __device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
@@ -131,7 +121,7 @@ __global__ void __launch_bounds__(kGemmThreads)
     };
 
     load_stage(0, 0);
-    if constexpr (kVec) cp_async_wait_all();
+    if constexpr (kVec) cp_async_wait<0>();
     else store_stage(0);
     __syncthreads();
     for (int64_t kt = 0; kt < k_tiles; ++kt) {
@@ -160,7 +150,7 @@ __global__ void __launch_bounds__(kGemmThreads)
           for (int ni = 0; ni < 4; ++ni) mma_bf16_16816(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
       }
       if (kt + 1 < k_tiles) {
-        if constexpr (kVec) cp_async_wait_all();
+        if constexpr (kVec) cp_async_wait<0>();
         else store_stage(buf ^ 1);
       }
       __syncthreads();

@@ -1,12 +1,15 @@
 // RMSNorm over the last dim (y = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps)): forward and backward.
 // Forward: a row belongs to one warp when it fits in its registers (no block barrier; 8 rows per block),
 // else to one block; rows too long for registers take a loop kernel that reads the row again from L1/L2.
-// Backward: a persistent grid of blocks, each owning a fixed run of rows and keeping its gw partial sums in
-// registers; a second small kernel adds the partials. Rows are moved in 16-byte packs where they allow it.
+// Backward: a persistent grid. Rows of up to 512 packs go one per warp, streamed through shared memory with
+// cp.async (no block barrier per row); longer rows go to blocks that each own a fixed run of rows. Either
+// way gw's partial sums stay in registers, and a second small kernel adds the partials.
+// Rows are moved in 16-byte packs where they allow it.
 #include <algorithm>
 #include <tuple>
 #include <utility>
 
+#include "async_copy.cuh"
 #include "fused.cuh"
 
 namespace slmkit {
@@ -21,7 +24,11 @@ constexpr int kLoopWarpMaxC = 1024;     // loop kernels: rows up to this many el
 using WarpItems = std::integer_sequence<int, 1, 2, 4, 6, 9, 12, 16>;
 // Packs per thread of the one-block forward, at up to 1024 threads.
 using BlockItems = std::integer_sequence<int, 1, 2, 4>;
-// Packs per thread of the backward (at up to 512 threads), which also holds w and the gw sums for them.
+// Packs per lane of the one-warp backward, which also holds the gw sums for them (8 or 4 floats a pack).
+using RingItems = std::integer_sequence<int, 1, 2, 4, 9, 16>;
+constexpr int kRingWarps = 8;   // at most, per block; fewer when the rings would not fit in shared memory
+constexpr int kRingStages = 2;  // rows in flight per warp: the one computed on and the next
+// Packs per thread of the one-block backward (at up to 512 threads), which also holds w and the gw sums.
 using BackwardItems = std::integer_sequence<int, 1, 2>;
 constexpr int kBackwardMaxThreads = 512;
 
@@ -57,7 +64,9 @@ __device__ __forceinline__ void load_packs(const P* row, int packs, int rank, in
   }
 }
 
-template <typename P> __device__ __forceinline__ float sum_squares(const P& p) {
+// Packs are taken by value: a reference into global memory would let the compiler load it one element at
+// a time (2-byte loads for bf16) instead of as one 16-byte load.
+template <typename P> __device__ __forceinline__ float sum_squares(const P p) {
   float s = 0.0f;
 #pragma unroll
   for (int k = 0; k < int(sizeof(p.v) / sizeof(p.v[0])); ++k) s += to_f32(p.v[k]) * to_f32(p.v[k]);
@@ -70,7 +79,7 @@ __device__ __forceinline__ float row_rstd(float ss, int C, double eps) {
 }
 
 template <typename T, int VEC>
-__device__ __forceinline__ Pack<T, VEC> normalize(const Pack<T, VEC>& xp, const Pack<T, VEC>& wp, float rs) {
+__device__ __forceinline__ Pack<T, VEC> normalize(const Pack<T, VEC> xp, const Pack<T, VEC> wp, float rs) {
   Pack<T, VEC> out;
 #pragma unroll
   for (int k = 0; k < VEC; ++k) out.v[k] = from_f32<T>((to_f32(xp.v[k]) * rs) * to_f32(wp.v[k]));
@@ -139,6 +148,120 @@ __device__ __forceinline__ float block_sum_alternating(float v, int parity) {
   float s = 0.0f;
   for (int i = 0; i < int(blockDim.x >> 5); ++i) s += part[parity][i];
   return s;
+}
+
+// Bytes of one row in a ring stage: rounded up to 128 so that every row starts a fresh 128-byte line.
+template <typename T> __host__ __device__ __forceinline__ size_t ring_row_bytes(int C) {
+  return (static_cast<size_t>(C) * sizeof(T) + 127) / 128 * 128;
+}
+
+// gx and the gw sums of one row whose packs (x, gy) this lane reads from shared memory at xs, gs; each
+// lane owns packs lane + 32 * i. Two passes over the packs: the row's dot product, then gx.
+template <typename T, int VEC, int ITEMS>
+__device__ __forceinline__ void backward_row(const Pack<T, VEC>* xs, const Pack<T, VEC>* gs, const Pack<T, VEC>* ws,
+                                             float rs, int C, T* gx_row, float (&acc)[ITEMS][VEC]) {
+  using P = Pack<T, VEC>;
+  const int lane = threadIdx.x & 31, packs = C / VEC;
+  float dot = 0.0f;
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    const int j = lane + 32 * i;
+    if (j < packs) {
+      const P xp = xs[j], gp = gs[j], wp = ws[j];
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) dot += to_f32(wp.v[k]) * to_f32(gp.v[k]) * to_f32(xp.v[k]);
+    }
+  }
+  const float kk = static_cast<float>(static_cast<double>(warp_sum(dot)) / C) * rs * rs;
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    const int j = lane + 32 * i;
+    if (j < packs) {
+      const P xp = xs[j], gp = gs[j], wp = ws[j];
+      P out;
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float xf = to_f32(xp.v[k]), gf = to_f32(gp.v[k]);
+        out.v[k] = from_f32<T>(rs * (to_f32(wp.v[k]) * gf - xf * kk));
+        acc[i][k] += gf * xf * rs;
+      }
+      reinterpret_cast<P*>(gx_row)[j] = out;
+    }
+  }
+}
+
+// One warp per row: warp q of the grid owns rows q, q + warps in the grid, ... and copies each row's x and
+// gy into a ring of kRingStages stages with cp.async, kRingStages - 1 rows ahead of the one it computes
+// on. A lane copies, and later reads, only its own packs, so the warp never waits on itself; the copies
+// keep loads in flight without holding registers, which the gw sums use instead. At the end the block
+// adds its warps' sums in warp order: gw_partial[blockIdx.x, c]. Shared memory: the rings (warps x stages
+// x {x, gy} rows), then w.
+template <typename T, int VEC, int ITEMS>
+__global__ void __launch_bounds__(32 * kRingWarps, 1)
+    rmsnorm_backward_ring_kernel(const T* __restrict__ x,         // [N, C]
+                                 const T* __restrict__ w,         // [C]
+                                 const float* __restrict__ rstd,  // [N]
+                                 const T* __restrict__ gy,        // [N, C]
+                                 T* __restrict__ gx,              // [N, C]
+                                 float* __restrict__ gw_partial,  // [gridDim.x, C]
+                                 int64_t N, int C) {
+  using P = Pack<T, VEC>;
+  extern __shared__ __align__(128) unsigned char ring_smem[];
+  const int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, packs = C / VEC;
+  const size_t row_bytes = ring_row_bytes<T>(C);
+  unsigned char* ring = ring_smem + static_cast<size_t>(warp) * kRingStages * 2 * row_bytes;
+  P* ws = reinterpret_cast<P*>(ring_smem + static_cast<size_t>(warps) * kRingStages * 2 * row_bytes);
+  for (int j = threadIdx.x; j < packs; j += blockDim.x) ws[j] = reinterpret_cast<const P*>(w)[j];
+  __syncthreads();
+  auto xs = [&](int64_t t) { return reinterpret_cast<P*>(ring + (t % kRingStages) * 2 * row_bytes); };
+  auto gs = [&](int64_t t) { return reinterpret_cast<P*>(ring + ((t % kRingStages) * 2 + 1) * row_bytes); };
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * warps, first = static_cast<int64_t>(blockIdx.x) * warps + warp;
+  const int64_t count = first < N ? (N - first + stride - 1) / stride : 0;
+  // The warp's t-th row into its stage; a group is committed even past the end, so that waiting for
+  // "all but the newest kRingStages - 1 groups" always means "row t has landed".
+  auto fetch = [&](int64_t t) {
+    if (t < count) {
+      const int64_t row = first + t * stride;
+      const P* xr = reinterpret_cast<const P*>(x + row * C);
+      const P* gr = reinterpret_cast<const P*>(gy + row * C);
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) {
+        const int j = lane + 32 * i;
+        if (j < packs) {
+          cp_async_16(xs(t) + j, xr + j);
+          cp_async_16(gs(t) + j, gr + j);
+        }
+      }
+    }
+    cp_async_commit();
+  };
+  float acc[ITEMS][VEC] = {};
+  for (int t = 0; t < kRingStages - 1; ++t) fetch(t);
+  for (int64_t t = 0; t < count; ++t) {
+    // Refills the stage read in row t - 1, whose values this lane has already used.
+    fetch(t + kRingStages - 1);
+    cp_async_wait<kRingStages - 1>();
+    const int64_t row = first + t * stride;
+    backward_row<T, VEC, ITEMS>(xs(t), gs(t), ws, rstd[row], C, gx + row * C, acc);
+  }
+  cp_async_wait<0>();
+  // The rings are free now and hold the warps' sums [warps, C] (a warp's ring is at least 4 * C bytes).
+  __syncthreads();
+  float* sums = reinterpret_cast<float*>(ring_smem);
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) {
+    const int j = lane + 32 * i;
+    if (j < packs) {
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) sums[static_cast<size_t>(warp) * C + j * VEC + k] = acc[i][k];
+    }
+  }
+  __syncthreads();
+  for (int c = threadIdx.x; c < C; c += blockDim.x) {
+    float s = 0.0f;
+    for (int q = 0; q < warps; ++q) s += sums[static_cast<size_t>(q) * C + c];
+    gw_partial[static_cast<int64_t>(blockIdx.x) * C + c] = s;
+  }
 }
 
 // Rows [g * rows_per_group, ...) of group g = blockIdx.x; thread t owns packs t + i * blockDim.x of every
@@ -301,13 +424,19 @@ template <typename T> bool can_pack(int64_t C, std::initializer_list<const void*
 
 int round_up_warps(int64_t threads) { return static_cast<int>(std::max<int64_t>(32, (threads + 31) / 32 * 32)); }
 
-// Blocks of `kernel` at `threads` threads that are resident on the whole GPU at once.
-template <typename K> int64_t resident_blocks(const char* k, K kernel, int threads) {
-  int device = 0, sms = 0, per_sm = 0;
+int device_attribute(const char* k, cudaDeviceAttr attr) {
+  int device = 0, value = 0;
   check_cuda(cudaGetDevice(&device), k, "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), k, "cudaDeviceGetAttribute");
-  check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0), k, "cudaOccupancy");
-  return std::max<int64_t>(1, int64_t(sms) * std::max(per_sm, 1));
+  check_cuda(cudaDeviceGetAttribute(&value, attr, device), k, "cudaDeviceGetAttribute");
+  return value;
+}
+
+// Blocks of `kernel` at `threads` threads and `smem` bytes of dynamic shared memory that are resident on
+// the whole GPU at once.
+template <typename K> int64_t resident_blocks(const char* k, K kernel, int threads, size_t smem = 0) {
+  int per_sm = 0;
+  check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem), k, "cudaOccupancy");
+  return std::max<int64_t>(1, int64_t(device_attribute(k, cudaDevAttrMultiProcessorCount)) * std::max(per_sm, 1));
 }
 
 }  // namespace
@@ -358,8 +487,8 @@ void rmsnorm_forward(const OpArgs& a) {
 }
 
 // inputs: x [N, C] float, w [C], rstd [N] f32, gy [N, C]; outputs: gx [N, C], gw [C]; attrs: none.
-// The grid is what the GPU holds at once (a persistent grid), so gw's summation order depends on N and the
-// GPU's multiprocessor count, never on scheduling: the same inputs give the same bits on one GPU.
+// The grid is what the GPU holds at once (a persistent grid), so gw's summation order depends on N, C and the
+// GPU (its multiprocessors and shared memory), never on scheduling: the same inputs give the same bits on one GPU.
 void rmsnorm_backward(const OpArgs& a) {
   const char* k = "rmsnorm_backward";
   check_counts(k, a, 4, 2, 0);
@@ -377,8 +506,14 @@ void rmsnorm_backward(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_float(k, x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    // Picks the kernel and block size; the group count follows from the kernel's occupancy.
-    auto run = [&](auto kernel, int threads) {
+    // gw = the sum of `groups` partial rows, in a fixed order; with no rows the column kernel writes zeros.
+    auto sum_partials = [&](const StreamScratch& partial, int64_t groups) {
+      rmsnorm_gw_kernel<T><<<static_cast<unsigned>((C + kGwCols - 1) / kGwCols), dim3(kGwCols, kGwRows), 0, stream>>>(
+          partial.as<float>(), gw.ptr<T>(), groups, static_cast<int>(C));
+      check_launch(k);
+    };
+    // Row-run kernels: as many blocks as the GPU holds at once, each owning a run of rows.
+    auto run_row_runs = [&](auto kernel, int threads) {
       int64_t groups = 0, rows_per_group = 0;
       if (N > 0) {
         const int64_t resident = resident_blocks(k, kernel, threads);
@@ -392,22 +527,46 @@ void rmsnorm_backward(const OpArgs& a) {
                                                                       static_cast<int>(C), rows_per_group);
         check_launch(k);
       }
-      // With no rows, gw sums nothing: the column kernel writes zeros.
-      rmsnorm_gw_kernel<T><<<static_cast<unsigned>((C + kGwCols - 1) / kGwCols), dim3(kGwCols, kGwRows), 0, stream>>>(
-          partial.as<float>(), gw.ptr<T>(), groups, static_cast<int>(C));
-      check_launch(k);
+      sum_partials(partial, groups);
+    };
+    // The one-warp ring kernel: as many warps per block as the rings fit in shared memory (at most
+    // kRingWarps), as many blocks as the GPU holds, fewer when there are fewer rows than warps.
+    // False when not even one warp's ring fits.
+    auto run_ring = [&](auto kernel) {
+      const size_t warp_bytes = kRingStages * 2 * ring_row_bytes<T>(static_cast<int>(C)), w_bytes = C * sizeof(T);
+      const size_t smem_max = static_cast<size_t>(device_attribute(k, cudaDevAttrMaxSharedMemoryPerBlockOptin));
+      if (smem_max < warp_bytes + w_bytes) return false;
+      const int warps = static_cast<int>(std::min<size_t>(kRingWarps, (smem_max - w_bytes) / warp_bytes));
+      const size_t smem = warps * warp_bytes + w_bytes;
+      check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)), k,
+                 "cudaFuncSetAttribute");
+      const int64_t groups = std::min(resident_blocks(k, kernel, 32 * warps, smem), (N + warps - 1) / warps);
+      StreamScratch partial(k, static_cast<size_t>(std::max<int64_t>(groups, 1)) * C * sizeof(float), stream);
+      if (groups > 0) {
+        kernel<<<static_cast<unsigned>(groups), 32 * warps, smem, stream>>>(x.ptr<T>(), w.ptr<T>(), rstd.ptr<float>(),
+                                                                           gy.ptr<T>(), gx.ptr<T>(), partial.as<float>(), N,
+                                                                           static_cast<int>(C));
+        check_launch(k);
+      }
+      sum_partials(partial, groups);
+      return true;
     };
     constexpr int V = kPack16<T>;
     const int64_t packs = C / V;
     bool done = false;
-    if (can_pack<T>(C, {x.data, w.data, gy.data, gx.data}))
+    const bool packed = can_pack<T>(C, {x.data, w.data, gy.data, gx.data});
+    if (packed)
+      dispatch_items((packs + 31) / 32, RingItems{}, [&](auto items) {
+        done = run_ring(rmsnorm_backward_ring_kernel<T, V, decltype(items)::value>);
+      });
+    if (packed && !done)
       done = dispatch_items((packs + kBackwardMaxThreads - 1) / kBackwardMaxThreads, BackwardItems{}, [&](auto items) {
         constexpr int I = decltype(items)::value;
-        run(rmsnorm_backward_kernel<T, V, I>, round_up_warps((packs + I - 1) / I));
+        run_row_runs(rmsnorm_backward_kernel<T, V, I>, round_up_warps((packs + I - 1) / I));
       });
     if (done) return;
-    if (can_pack<T>(C, {x.data, w.data, gy.data, gx.data})) run(rmsnorm_backward_loop_kernel<T, V>, kLoopThreads);
-    else run(rmsnorm_backward_loop_kernel<T, 1>, round_up_warps(std::min<int64_t>(C, kLoopThreads)));
+    if (packed) run_row_runs(rmsnorm_backward_loop_kernel<T, V>, kLoopThreads);
+    else run_row_runs(rmsnorm_backward_loop_kernel<T, 1>, round_up_warps(std::min<int64_t>(C, kLoopThreads)));
   });
 }
 

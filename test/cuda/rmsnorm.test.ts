@@ -52,9 +52,11 @@ function gxTol(dtype: "f32" | "bf16", want: R.Ref, x: R.Ref, w: R.Ref, gy: R.Ref
 // element per access, the loop kernels), N beyond the backward's resident blocks (a few thousand rows
 // on an H200, so several rows per block) and not a multiple of the forward's 8 rows per block.
 // Kernel choice by width (bf16 / f32 packs of 8 / 4): forward one warp per row up to 512 packs, one block
-// up to 4096, then the loop kernel; backward registers up to 1024 packs, then the loop kernel; widths not
-// a multiple of the pack take the loop kernels (one warp per row up to C = 1024 in the forward).
-const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4097], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [3001, 2304], [70001, 8], [4, 8200], [2, 40000], [3, 9000]];
+// up to 4096, then the loop kernel; backward one warp per row (the cp.async ring) up to 512 packs, one
+// block per run of rows up to 1024, then the loop kernel; widths not a multiple of the pack take the loop
+// kernels (one warp per row up to C = 1024 in the forward). [9, 4096] bf16 fills the ring's 16 packs per
+// lane with fewer warps per block (shared memory); [4, 6144] bf16 and C = 2304 f32 take the row runs.
+const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4097], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [3001, 2304], [70001, 8], [9, 4096], [4, 6144], [4, 8200], [2, 40000], [3, 9000]];
 
 describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_forward", () => {
   for (const dtype of FLOAT_DTYPES) {
