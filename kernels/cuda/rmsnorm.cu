@@ -1,12 +1,14 @@
 // RMSNorm over the last dim (y = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps)): forward and backward.
-// Forward: a row belongs to one warp when it fits in its registers (no block barrier; 8 rows per block),
-// else to one block; rows too long for registers take a loop kernel that reads the row again from L1/L2.
+// Forward: a row of up to 512 packs belongs to 1-4 warps that hold it in registers, at most 4 packs per
+// lane (few registers, so many rows in flight per multiprocessor); longer rows to one block; rows too long
+// for registers take a loop kernel that reads the row again from L1/L2.
 // Backward: a persistent grid. Rows of up to 512 packs go one per warp, streamed through shared memory with
 // cp.async (no block barrier per row); longer rows go to blocks that each own a fixed run of rows. Either
 // way gw's partial sums stay in registers, and a second small kernel adds the partials.
 // Rows are moved in 16-byte packs where they allow it.
 #include <algorithm>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "async_copy.cuh"
@@ -15,13 +17,23 @@
 namespace slmkit {
 namespace {
 
-constexpr int kWarpsPerBlock = 8;       // forward, one warp per row: 256-thread blocks
 constexpr int kMaxThreads = 1024;       // one block per row (forward) or per run of rows (backward)
 constexpr int kLoopThreads = 512;       // loop kernels, rows longer than the register kernels hold
 constexpr int kLoopWarpMaxC = 1024;     // loop kernels: rows up to this many elements go one per warp
 
-// Packs per lane of the one-warp forward: a row of 288 bf16 packs (C = 2304) is 9 per lane, exactly.
-using WarpItems = std::integer_sequence<int, 1, 2, 4, 6, 9, 12, 16>;
+// Forward with a few warps per row: 1-4 warps (the fewest that hold the row at <= 4 packs per lane) and
+// 1-4 packs per lane; a row of 288 bf16 packs (C = 2304) is 3 warps x 3 packs, exactly.
+using GroupWarps = std::integer_sequence<int, 1, 2, 3, 4>;
+// Packs per lane: a row that needs 2 or 3 warps has more than 128 packs, so 3 or 4 per lane; 4 warps, 4.
+template <int WARPS>
+using GroupItems = std::conditional_t<WARPS == 1, std::integer_sequence<int, 1, 2, 3, 4>,
+                                      std::conditional_t<WARPS == 4, std::integer_sequence<int, 4>, std::integer_sequence<int, 3, 4>>>;
+constexpr int kGroupMaxPacks = 4 * 32 * 4;
+// Rows per block of the few-warp forward: 8 warps per block, or 12 for 3-warp rows. Measured on an H200
+// (bench/NOTES-cuda.md): at <= 56 registers three 12-warp blocks fit per multiprocessor; 6 or 24 warps
+// per block were 8-17% slower.
+constexpr int group_rows(int warps_per_row) { return warps_per_row == 3 ? 4 : 8 / warps_per_row; }
+constexpr int kLoopWarpRows = 8;  // the unpacked loop kernel's rows per block, one warp each
 // Packs per thread of the one-block forward, at up to 1024 threads.
 using BlockItems = std::integer_sequence<int, 1, 2, 4>;
 // Packs per lane of the one-warp backward, which also holds the gw sums for them (8 or 4 floats a pack).
@@ -39,17 +51,32 @@ template <typename F, int... Is> bool dispatch_items(int64_t need, std::integer_
   return done;
 }
 
-// The threads that own one row: a warp, or the whole block. Thread rank() handles packs rank() + i * size().
-template <bool WARP> struct RowGroup {
-  __device__ __forceinline__ static int size() { return WARP ? 32 : int(blockDim.x); }
-  __device__ __forceinline__ static int rank() { return WARP ? int(threadIdx.x & 31) : int(threadIdx.x); }
-  // The row a group owns: warp w of block b owns row b * warps + w.
-  __device__ __forceinline__ static int64_t row() {
-    return WARP ? int64_t(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5) : int64_t(blockIdx.x);
-  }
+// The threads that own one row: WARPS warps (ROWS rows per block), or the whole block when WARPS == 0.
+// Thread rank() handles packs rank() + i * size().
+template <int WARPS, int ROWS = 1> struct RowGroup {
+  static_assert(WARPS >= 0 && ROWS >= 1 && ROWS <= 15, "named barriers 1..ROWS");
+  __device__ __forceinline__ static int size() { return WARPS ? 32 * WARPS : int(blockDim.x); }
+  __device__ __forceinline__ static int slot() { return WARPS ? int(threadIdx.x) / (32 * WARPS) : 0; }
+  __device__ __forceinline__ static int rank() { return WARPS ? int(threadIdx.x) % (32 * WARPS) : int(threadIdx.x); }
+  // Group s of block b owns row b * ROWS + s.
+  __device__ __forceinline__ static int64_t row() { return int64_t(blockIdx.x) * ROWS + slot(); }
+  // The group's sum, to every thread of it; called once per kernel (the slots are not reused).
   __device__ __forceinline__ static float sum(float v) {
-    if constexpr (WARP) return warp_sum(v);
-    else return block_sum(v);
+    if constexpr (WARPS == 0) {
+      return block_sum(v);
+    } else if constexpr (WARPS == 1) {
+      return warp_sum(v);
+    } else {
+      __shared__ float part[ROWS][WARPS];
+      v = warp_sum(v);
+      if ((threadIdx.x & 31) == 0) part[slot()][rank() >> 5] = v;
+      // Barrier 1 + slot for this row's threads only (barrier 0 is __syncthreads').
+      asm volatile("bar.sync %0, %1;\n" ::"r"(1 + slot()), "r"(32 * WARPS) : "memory");
+      float s = 0.0f;
+#pragma unroll
+      for (int q = 0; q < WARPS; ++q) s += part[slot()][q];
+      return s;
+    }
   }
 };
 
@@ -89,17 +116,17 @@ __device__ __forceinline__ Pack<T, VEC> normalize(const Pack<T, VEC> xp, const P
 // Rows held in registers: ITEMS packs of VEC elements per thread of the row's group (C % VEC == 0).
 // w is read after the reduction: it is 2 * C bytes shared by every row, so it comes from L1, and not
 // holding it during the reduction leaves registers for more rows in flight.
-template <typename T, int VEC, int ITEMS, bool WARP>
-__global__ void __launch_bounds__(WARP ? 32 * kWarpsPerBlock : kMaxThreads)
+template <typename T, int VEC, int ITEMS, int WARPS, int ROWS>
+__global__ void __launch_bounds__(WARPS ? 32 * WARPS * ROWS : kMaxThreads)
     rmsnorm_forward_kernel(const T* __restrict__ x,   // [N, C]
                            const T* __restrict__ w,   // [C]
                            T* __restrict__ y,         // [N, C]
                            float* __restrict__ rstd,  // [N]
                            int64_t N, int C, double eps) {
-  using G = RowGroup<WARP>;
+  using G = RowGroup<WARPS, ROWS>;
   using P = Pack<T, VEC>;
   const int64_t row = G::row();
-  if (row >= N) return;  // whole warps (warp mode); the block mode's grid is N
+  if (row >= N) return;  // whole groups, so the group's barrier sees all of its threads
   const int packs = C / VEC;
   P xp[ITEMS];
   load_packs(reinterpret_cast<const P*>(x + row * C), packs, G::rank(), G::size(), xp);
@@ -117,13 +144,13 @@ __global__ void __launch_bounds__(WARP ? 32 * kWarpsPerBlock : kMaxThreads)
 }
 
 // Rows too long for registers, or not in 16-byte packs: the row is read twice (sum of squares, then y).
-template <typename T, int VEC, bool WARP>
+template <typename T, int VEC, int WARPS, int ROWS>
 __global__ void rmsnorm_forward_loop_kernel(const T* __restrict__ x,   // [N, C]
                                             const T* __restrict__ w,   // [C]
                                             T* __restrict__ y,         // [N, C]
                                             float* __restrict__ rstd,  // [N]
                                             int64_t N, int C, double eps) {
-  using G = RowGroup<WARP>;
+  using G = RowGroup<WARPS, ROWS>;
   using P = Pack<T, VEC>;
   const int64_t row = G::row();
   if (row >= N) return;
@@ -459,28 +486,32 @@ void rmsnorm_forward(const OpArgs& a) {
   dispatch_float(k, x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const auto args = std::make_tuple(x.ptr<T>(), w.ptr<T>(), y.ptr<T>(), rstd.ptr<float>(), N, static_cast<int>(C), eps);
-    const unsigned warp_grid = static_cast<unsigned>((N + kWarpsPerBlock - 1) / kWarpsPerBlock);
     auto launch = [&](auto kernel, unsigned grid, int threads) {
       std::apply([&](auto... p) { kernel<<<grid, threads, 0, stream>>>(p...); }, args);
     };
+    auto blocks = [&](int rows) { return static_cast<unsigned>((N + rows - 1) / rows); };
     constexpr int V = kPack16<T>;
     const int64_t packs = C / V;
     bool done = false;
     if (can_pack<T>(C, {x.data, w.data, y.data})) {
-      done = dispatch_items((packs + 31) / 32, WarpItems{}, [&](auto items) {
-        launch(rmsnorm_forward_kernel<T, V, decltype(items)::value, true>, warp_grid, 32 * kWarpsPerBlock);
-      });
+      if (packs <= kGroupMaxPacks)
+        dispatch_items((packs + 127) / 128, GroupWarps{}, [&](auto warps) {
+          constexpr int W = decltype(warps)::value, R = group_rows(W);
+          done = dispatch_items((packs + 32 * W - 1) / (32 * W), GroupItems<W>{}, [&](auto items) {
+            launch(rmsnorm_forward_kernel<T, V, decltype(items)::value, W, R>, blocks(R), 32 * W * R);
+          });
+        });
       // One block per row: the fewest items per thread that keep the block within 1024 threads.
       if (!done)
         done = dispatch_items((packs + kMaxThreads - 1) / kMaxThreads, BlockItems{}, [&](auto items) {
           constexpr int I = decltype(items)::value;
-          launch(rmsnorm_forward_kernel<T, V, I, false>, static_cast<unsigned>(N), round_up_warps((packs + I - 1) / I));
+          launch(rmsnorm_forward_kernel<T, V, I, 0, 1>, blocks(1), round_up_warps((packs + I - 1) / I));
         });
-      if (!done) launch(rmsnorm_forward_loop_kernel<T, V, false>, static_cast<unsigned>(N), kLoopThreads);
+      if (!done) launch(rmsnorm_forward_loop_kernel<T, V, 0, 1>, blocks(1), kLoopThreads);
     } else if (C <= kLoopWarpMaxC) {
-      launch(rmsnorm_forward_loop_kernel<T, 1, true>, warp_grid, 32 * kWarpsPerBlock);
+      launch(rmsnorm_forward_loop_kernel<T, 1, 1, kLoopWarpRows>, blocks(kLoopWarpRows), 32 * kLoopWarpRows);
     } else {
-      launch(rmsnorm_forward_loop_kernel<T, 1, false>, static_cast<unsigned>(N), kLoopThreads);
+      launch(rmsnorm_forward_loop_kernel<T, 1, 0, 1>, blocks(1), kLoopThreads);
     }
   });
   check_launch(k);

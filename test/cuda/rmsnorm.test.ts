@@ -51,12 +51,15 @@ function gxTol(dtype: "f32" | "bf16", want: R.Ref, x: R.Ref, w: R.Ref, gy: R.Ref
 // C = 2304 (MiniCPM width; 16-byte packs, 9 per lane of the one-warp forward), odd and prime C (one
 // element per access, the loop kernels), N beyond the backward's resident blocks (a few thousand rows
 // on an H200, so several rows per block) and not a multiple of the forward's 8 rows per block.
-// Kernel choice by width (bf16 / f32 packs of 8 / 4): forward one warp per row up to 512 packs, one block
-// up to 4096, then the loop kernel; backward one warp per row (the cp.async ring) up to 512 packs, one
-// block per run of rows up to 1024, then the loop kernel; widths not a multiple of the pack take the loop
-// kernels (one warp per row up to C = 1024 in the forward). [9, 4096] bf16 fills the ring's 16 packs per
-// lane with fewer warps per block (shared memory); [4, 6144] bf16 and C = 2304 f32 take the row runs.
-const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4097], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [3001, 2304], [70001, 8], [9, 4096], [4, 6144], [4, 8200], [2, 40000], [3, 9000]];
+// Kernel choice by width (bf16 / f32 packs of 8 / 4): forward 1-4 warps per row (the fewest that hold it
+// at <= 4 packs per lane) up to 512 packs, one block up to 4096, then the loop kernel; backward one warp
+// per row (the cp.async ring) up to 512 packs, one block per run of rows up to 1024, then the loop kernel;
+// widths not a multiple of the pack take the loop kernels (one warp per row up to C = 1024 in the forward).
+// bf16 forward: C = 8, 96 one warp at 1 pack per lane, 800 at 4; 1536 / 2048 two warps at 3 / 4; 2304 /
+// 2560 three warps at 3 / 4; 4096 four warps; 6144, 8200 one block; 40000 the loop. [9, 4096] bf16 fills
+// the ring's 16 packs per lane with fewer warps per block (shared memory); [4, 6144] bf16 and C = 2304
+// f32 take the backward's row runs.
+const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4097], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [3001, 2304], [70001, 8], [7, 800], [6, 1536], [3, 2048], [4, 2560], [9, 4096], [4, 6144], [4, 8200], [2, 40000], [3, 9000]];
 
 describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_forward", () => {
   for (const dtype of FLOAT_DTYPES) {
