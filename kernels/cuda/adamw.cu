@@ -62,7 +62,7 @@ template <typename G> __device__ __forceinline__ float4 load4(const G* g, int64_
   if constexpr (std::is_same_v<G, float>) return reinterpret_cast<const float4*>(g)[i];
   else {
     const Pack<__nv_bfloat16, 4> p = reinterpret_cast<const Pack<__nv_bfloat16, 4>*>(g)[i];
-    return make_float4(to_f32(p.v[0]), to_f32(p.v[1]), to_f32(p.v[2]), to_f32(p.v[3]));
+    return make_float4(load(p.v[0]), load(p.v[1]), load(p.v[2]), load(p.v[3]));
   }
 }
 
@@ -97,10 +97,10 @@ __device__ __forceinline__ void update_quad(Quad& q, const AdamwEntry& e, const 
   reinterpret_cast<float4*>(e.v)[i] = q.v;
   if (e.c) {
     Pack<__nv_bfloat16, 4> b;
-    b.v[0] = from_f32<__nv_bfloat16>(q.p.x);
-    b.v[1] = from_f32<__nv_bfloat16>(q.p.y);
-    b.v[2] = from_f32<__nv_bfloat16>(q.p.z);
-    b.v[3] = from_f32<__nv_bfloat16>(q.p.w);
+    b.v[0] = store<__nv_bfloat16>(q.p.x);
+    b.v[1] = store<__nv_bfloat16>(q.p.y);
+    b.v[2] = store<__nv_bfloat16>(q.p.z);
+    b.v[3] = store<__nv_bfloat16>(q.p.w);
     reinterpret_cast<Pack<__nv_bfloat16, 4>*>(e.c)[i] = b;
   }
 }
@@ -126,8 +126,8 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
     begin = end4;
   }
   for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
-    adamw_element(e.p[i], e.m[i], e.v[i], to_f32(g[i]), e, c);
-    if (e.c) e.c[i] = from_f32<__nv_bfloat16>(e.p[i]);
+    adamw_element(e.p[i], e.m[i], e.v[i], load(g[i]), e, c);
+    if (e.c) e.c[i] = store<__nv_bfloat16>(e.p[i]);
   }
 }
 
@@ -153,7 +153,7 @@ __device__ __forceinline__ double chunk_sum_squares(const NormEntry& e, int64_t 
     begin = end4;
   }
   for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
-    const float v = to_f32(t[i]);
+    const float v = load(t[i]);
     s += v * v;
   }
   return static_cast<double>(s);

@@ -72,7 +72,7 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
   if (head > V) head = V;
   const int64_t body = (V - head) / VEC;
   for (int64_t i = threadIdx.x; i < head; i += blockDim.x) {
-    float v = to_f32(row[i]);
+    float v = load(row[i]);
     f(&v, 1, i);
   }
   const P* packs = reinterpret_cast<const P*>(row + head);
@@ -89,13 +89,13 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
       if (j < body) {
         float v[VEC];
 #pragma unroll
-        for (int k = 0; k < VEC; ++k) v[k] = to_f32(p[u].v[k]);
+        for (int k = 0; k < VEC; ++k) v[k] = load(p[u].v[k]);
         f(v, VEC, head + j * VEC);
       }
     }
   }
   for (int64_t i = head + body * VEC + threadIdx.x; i < V; i += blockDim.x) {
-    float v = to_f32(row[i]);
+    float v = load(row[i]);
     f(&v, 1, i);
   }
 }
@@ -128,7 +128,7 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(cons
     const float row_lse = static_cast<float>(static_cast<double>(total.m) + log(static_cast<double>(total.s)));
     lse[r] = row_lse;
     const int64_t t = targets[r];
-    loss[r] = t == ignore_index ? 0.0f : bad_target(t, V, ignore_index) ? NAN : row_lse - to_f32(row[t]);
+    loss[r] = t == ignore_index ? 0.0f : bad_target(t, V, ignore_index) ? NAN : row_lse - load(row[t]);
   }
 }
 
@@ -157,10 +157,10 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_backward_kernel(con
     if (n == VEC && same_phase) {
       Pack<T, VEC> p;
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) p.v[k] = from_f32<T>(grad(v[k], i0 + k));
+      for (int k = 0; k < VEC; ++k) p.v[k] = store<T>(grad(v[k], i0 + k));
       *reinterpret_cast<Pack<T, VEC>*>(out + i0) = p;
     } else {
-      for (int k = 0; k < n; ++k) out[i0 + k] = from_f32<T>(grad(v[k], i0 + k));
+      for (int k = 0; k < n; ++k) out[i0 + k] = store<T>(grad(v[k], i0 + k));
     }
   });
 }

@@ -86,10 +86,6 @@ __device__ __forceinline__ Out apply(const F& f, const In (&v)[K]) {
   else return store<Out>(f(load(v[0]), load(v[1])));
 }
 
-template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
 // y [n] = f(x_0[n], ...), all contiguous. These ops are memory-bound, so each thread moves one 16-byte
 // vector of every input per step (N = 16 / sizeof(In); N = 1 when a pointer is not aligned for it);
 // the tail past the last whole vector is done element by element.

@@ -1,4 +1,5 @@
-// Device helpers shared by the fused CUDA kernels: dtype conversion, 128-bit packs, block reductions.
+// Device helpers shared by the fused CUDA kernels: warp and block reductions, host-side argument checks.
+// Element conversion and 16-byte packs come from values.cuh.
 #pragma once
 #include <cuda_bf16.h>
 
@@ -7,29 +8,9 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "values.cuh"
 
 namespace slmkit {
-
-template <typename T> __device__ __forceinline__ float to_f32(T x) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(x);
-  else return x;
-}
-
-// bf16 results are rounded to nearest even from f32 (native/KERNELS.md).
-template <typename T> __device__ __forceinline__ T from_f32(float x) {
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(x);
-  else return x;
-}
-
-// N elements moved as one load or store; N * sizeof(T) == 16 gives the 128-bit accesses that reach
-// full memory bandwidth.
-template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <typename T> constexpr int kPack16 = 16 / sizeof(T);
-
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
@@ -65,8 +46,6 @@ template <typename V> __device__ __forceinline__ V block_sum(V v) {
 inline void require(bool ok, const char* kernel, const std::string& what) {
   if (!ok) throw KernelError(std::string(kernel) + ": " + what);
 }
-
-inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
 
 // A contiguous f32/bf16 tensor of `ndim` dims.
 inline void check_dense_float(const char* kernel, const char* name, const TensorView& t, int ndim) {

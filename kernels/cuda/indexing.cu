@@ -184,19 +184,24 @@ void check_indexing(const OpArgs& a, const char* k, int idx_rank, bool accumulat
                       ", idx " + shape_str(idx) + ", y " + shape_str(y));
 }
 
-void index_select(const OpArgs& a) {
-  const char* k = "index_select";
-  check_indexing(a, k, 1, false);
+// index_select and gather: y [O, n, I] read from x [O, A, I] at every index of idx, checked to be in
+// [0, A) first; kernel_of(tag) is the kernel for the dtype of tag.
+template <typename KernelOf> void read_indexed(const OpArgs& a, const char* k, int idx_rank, KernelOf kernel_of) {
+  check_indexing(a, k, idx_rank, false);
   const TensorView &x = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
-  const int64_t A = x.shape[1], I = x.shape[2], n = idx.shape[0], total = y.numel();
+  const int64_t A = x.shape[1], n = y.shape[1], I = y.shape[2], total = y.numel();
   if (total == 0) return;
   cudaStream_t stream = stream_of(a);
-  check_index_range(k, idx.ptr<int32_t>(), n, A, stream);
+  check_index_range(k, idx.ptr<int32_t>(), idx.numel(), A, stream);
   dispatch_numeric(x.dtype, true, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    index_select_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
+    kernel_of(tag)<<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
   });
   check_launch(k);
+}
+
+void index_select(const OpArgs& a) {
+  read_indexed(a, "index_select", 1, [](auto tag) { return index_select_kernel<typename decltype(tag)::type>; });
 }
 
 void index_add(const OpArgs& a) {
@@ -226,18 +231,7 @@ void index_add(const OpArgs& a) {
 }
 
 void gather(const OpArgs& a) {
-  const char* k = "gather";
-  check_indexing(a, k, 3, false);
-  const TensorView &x = a.inputs[0], &idx = a.inputs[1], &y = a.outputs[0];
-  const int64_t A = x.shape[1], n = idx.shape[1], I = idx.shape[2], total = y.numel();
-  if (total == 0) return;
-  cudaStream_t stream = stream_of(a);
-  check_index_range(k, idx.ptr<int32_t>(), total, A, stream);
-  dispatch_numeric(x.dtype, true, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    gather_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
-  });
-  check_launch(k);
+  read_indexed(a, "gather", 3, [](auto tag) { return gather_kernel<typename decltype(tag)::type>; });
 }
 
 void scatter_add(const OpArgs& a) {

@@ -96,7 +96,7 @@ __device__ __forceinline__ void load_packs(const P* row, int packs, int rank, in
 template <typename P> __device__ __forceinline__ float sum_squares(const P p) {
   float s = 0.0f;
 #pragma unroll
-  for (int k = 0; k < int(sizeof(p.v) / sizeof(p.v[0])); ++k) s += to_f32(p.v[k]) * to_f32(p.v[k]);
+  for (int k = 0; k < int(sizeof(p.v) / sizeof(p.v[0])); ++k) s += load(p.v[k]) * load(p.v[k]);
   return s;
 }
 
@@ -109,7 +109,7 @@ template <typename T, int VEC>
 __device__ __forceinline__ Pack<T, VEC> normalize(const Pack<T, VEC> xp, const Pack<T, VEC> wp, float rs) {
   Pack<T, VEC> out;
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) out.v[k] = from_f32<T>((to_f32(xp.v[k]) * rs) * to_f32(wp.v[k]));
+  for (int k = 0; k < VEC; ++k) out.v[k] = store<T>((load(xp.v[k]) * rs) * load(wp.v[k]));
   return out;
 }
 
@@ -177,6 +177,34 @@ __device__ __forceinline__ float block_sum_alternating(float v, int parity) {
   return s;
 }
 
+// The backward of one pack, in two steps every backward kernel shares: pack_dot's sums over the row give
+// dot = sum(w * gy * x); with kk = mean(w * gy * x) * rstd^2 (row_kk), pack_grad returns
+// gx = rstd * (w * gy - x * kk) and adds gy * x * rstd (the pack's gw terms) to acc.
+template <typename T, int VEC>
+__device__ __forceinline__ float pack_dot(const Pack<T, VEC> xp, const Pack<T, VEC> gp, const Pack<T, VEC> wp) {
+  float s = 0.0f;
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) s += load(wp.v[k]) * load(gp.v[k]) * load(xp.v[k]);
+  return s;
+}
+
+__device__ __forceinline__ float row_kk(float dot, int C, float rs) {
+  return static_cast<float>(static_cast<double>(dot) / C) * rs * rs;
+}
+
+template <typename T, int VEC>
+__device__ __forceinline__ Pack<T, VEC> pack_grad(const Pack<T, VEC> xp, const Pack<T, VEC> gp, const Pack<T, VEC> wp,
+                                                  float rs, float kk, float (&acc)[VEC]) {
+  Pack<T, VEC> out;
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) {
+    const float xf = load(xp.v[k]), gf = load(gp.v[k]);
+    out.v[k] = store<T>(rs * (load(wp.v[k]) * gf - xf * kk));
+    acc[k] += gf * xf * rs;
+  }
+  return out;
+}
+
 // Bytes of one row in a ring stage: rounded up to 128 so that every row starts a fresh 128-byte line.
 template <typename T> __host__ __device__ __forceinline__ size_t ring_row_bytes(int C) {
   return (static_cast<size_t>(C) * sizeof(T) + 127) / 128 * 128;
@@ -193,27 +221,13 @@ __device__ __forceinline__ void backward_row(const Pack<T, VEC>* xs, const Pack<
 #pragma unroll
   for (int i = 0; i < ITEMS; ++i) {
     const int j = lane + 32 * i;
-    if (j < packs) {
-      const P xp = xs[j], gp = gs[j], wp = ws[j];
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) dot += to_f32(wp.v[k]) * to_f32(gp.v[k]) * to_f32(xp.v[k]);
-    }
+    if (j < packs) dot += pack_dot(xs[j], gs[j], ws[j]);
   }
-  const float kk = static_cast<float>(static_cast<double>(warp_sum(dot)) / C) * rs * rs;
+  const float kk = row_kk(warp_sum(dot), C, rs);
 #pragma unroll
   for (int i = 0; i < ITEMS; ++i) {
     const int j = lane + 32 * i;
-    if (j < packs) {
-      const P xp = xs[j], gp = gs[j], wp = ws[j];
-      P out;
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float xf = to_f32(xp.v[k]), gf = to_f32(gp.v[k]);
-        out.v[k] = from_f32<T>(rs * (to_f32(wp.v[k]) * gf - xf * kk));
-        acc[i][k] += gf * xf * rs;
-      }
-      reinterpret_cast<P*>(gx_row)[j] = out;
-    }
+    if (j < packs) reinterpret_cast<P*>(gx_row)[j] = pack_grad(xs[j], gs[j], ws[j], rs, kk, acc[i]);
   }
 }
 
@@ -329,23 +343,15 @@ __global__ void __launch_bounds__(kBackwardMaxThreads)
     }
     float dot = 0.0f;
 #pragma unroll
-    for (int i = 0; i < ITEMS; ++i)
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) dot += to_f32(wp[i].v[k]) * to_f32(gp[i].v[k]) * to_f32(xp[i].v[k]);
+    for (int i = 0; i < ITEMS; ++i) dot += pack_dot(xp[i], gp[i], wp[i]);  // packs past the row are zero
     dot = block_sum_alternating(dot, static_cast<int>(row & 1));
     const float rs = rstd[row];
-    const float kk = static_cast<float>(static_cast<double>(dot) / C) * rs * rs;
+    const float kk = row_kk(dot, C, rs);
     P* gxr = reinterpret_cast<P*>(gx + row * C);
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i) {
       const int j = rank + i * size;
-      P out;
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float xf = to_f32(xp[i].v[k]), gf = to_f32(gp[i].v[k]);
-        out.v[k] = from_f32<T>(rs * (to_f32(wp[i].v[k]) * gf - xf * kk));
-        acc[i][k] += gf * xf * rs;
-      }
+      const P out = pack_grad(xp[i], gp[i], wp[i], rs, kk, acc[i]);
       if (j < packs) gxr[j] = out;
     }
   }
@@ -384,25 +390,18 @@ __global__ void rmsnorm_backward_loop_kernel(const T* __restrict__ x,         //
     const P* xr = reinterpret_cast<const P*>(x + row * C);
     const P* gyr = reinterpret_cast<const P*>(gy + row * C);
     float dot = 0.0f;
-    for (int j = threadIdx.x; j < packs; j += blockDim.x) {
-      const P a = xr[j], b = gyr[j], wv = wp[j];
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) dot += to_f32(wv.v[k]) * to_f32(b.v[k]) * to_f32(a.v[k]);
-    }
+    for (int j = threadIdx.x; j < packs; j += blockDim.x) dot += pack_dot(xr[j], gyr[j], wp[j]);
     dot = block_sum_alternating(dot, static_cast<int>(row & 1));
     const float rs = rstd[row];
-    const float kk = static_cast<float>(static_cast<double>(dot) / C) * rs * rs;
+    const float kk = row_kk(dot, C, rs);
     P* gxr = reinterpret_cast<P*>(gx + row * C);
     for (int j = threadIdx.x; j < packs; j += blockDim.x) {
-      const P a = xr[j], b = gyr[j], wv = wp[j];
-      P out;
+      float acc[VEC];
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float xf = to_f32(a.v[k]), gf = to_f32(b.v[k]);
-        out.v[k] = from_f32<T>(rs * (to_f32(wv.v[k]) * gf - xf * kk));
-        part[j * VEC + k] += gf * xf * rs;
-      }
-      gxr[j] = out;
+      for (int k = 0; k < VEC; ++k) acc[k] = part[j * VEC + k];
+      gxr[j] = pack_grad(xr[j], gyr[j], wp[j], rs, kk, acc);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) part[j * VEC + k] = acc[k];
     }
   }
 }
@@ -437,7 +436,7 @@ __global__ void __launch_bounds__(kGwCols * kGwRows)
   if (threadIdx.y == 0 && c < C) {
     double total = 0.0;
     for (int y = 0; y < kGwRows; ++y) total += sums[y][threadIdx.x];
-    gw[c] = from_f32<T>(static_cast<float>(total));
+    gw[c] = store<T>(static_cast<float>(total));
   }
 }
 

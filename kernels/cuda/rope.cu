@@ -30,9 +30,9 @@ __global__ void rope_apply_kernel(const T* __restrict__ x,      // [B, H, T, D]
     const int64_t row = i / half, d = i % half;
     const float2 c = cs[(row % T_len) * half + d];
     const int64_t base = row * 2 * half + d;
-    const float lo = to_f32(x[base]), hi = to_f32(x[base + half]);
-    y[base] = from_f32<T>(lo * c.x - hi * c.y);
-    y[base + half] = from_f32<T>(hi * c.x + lo * c.y);
+    const float lo = load(x[base]), hi = load(x[base + half]);
+    y[base] = store<T>(lo * c.x - hi * c.y);
+    y[base + half] = store<T>(hi * c.x + lo * c.y);
   }
 }
 

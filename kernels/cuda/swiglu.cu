@@ -41,10 +41,10 @@ __global__ void swiglu_kernel(Operands<NIN, NOUT> ops, int64_t n, F f) {
     for (int k = 0; k < VEC; ++k) {
       float a[NIN], b[NOUT];
 #pragma unroll
-      for (int j = 0; j < NIN; ++j) a[j] = to_f32(in[j].v[k]);
+      for (int j = 0; j < NIN; ++j) a[j] = load(in[j].v[k]);
       f(a, b);
 #pragma unroll
-      for (int j = 0; j < NOUT; ++j) out[j].v[k] = from_f32<T>(b[j]);
+      for (int j = 0; j < NOUT; ++j) out[j].v[k] = store<T>(b[j]);
     }
 #pragma unroll
     for (int j = 0; j < NOUT; ++j) static_cast<P*>(ops.out[j])[s] = out[j];

@@ -1,6 +1,6 @@
 // Element access shared by the CUDA kernel families: storage type <-> compute type (f32 for both float
-// dtypes, int32 for i32, bool for bool), numeric dtype dispatch, and the grouped reduction used by
-// reduce and softmax.
+// dtypes, int32 for i32, bool for bool), 16-byte packs, numeric dtype dispatch, and the grouped
+// reduction used by reduce and softmax.
 #pragma once
 #include <cuda_bf16.h>
 
@@ -28,6 +28,16 @@ template <typename T> __device__ __forceinline__ T store(compute_t<T> v) {
   else if constexpr (std::is_same_v<T, uint8_t>) return v ? 1 : 0;
   else return v;
 }
+
+// N elements moved as one load or store; N * sizeof(T) == 16 gives the 128-bit accesses that reach
+// full memory bandwidth.
+template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+template <typename T> constexpr int kPack16 = 16 / sizeof(T);
+
+inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
 
