@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "dtype_dispatch.h"
+#include "slmkit/elementwise_ops.h"
 #include "kernel_checks.h"
 #include "strided.h"
 #include "vec_math.h"
@@ -13,10 +14,6 @@ namespace {
 
 using stride_one = std::integral_constant<int64_t, 1>;
 using stride_zero = std::integral_constant<int64_t, 0>;
-
-// Integer arithmetic wraps (two's complement) like PyTorch's int32 ops; doing it in uint32 avoids
-// signed-overflow undefined behaviour.
-inline int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
 
 // ---- loops -------------------------------------------------------------------------------------
 
@@ -89,7 +86,8 @@ void binary_loop(const TensorView& a, const TensorView& b, const TensorView& y, 
   });
 }
 
-// ---- unary ops (each: a functor over the compute type, and which dtypes it accepts) -------------
+// ---- unary ops (functors over the compute type; neg, abs, relu, clamp and the binary and comparison
+// functors are shared with CUDA in slmkit/elementwise_ops.h) ---------------------------------------
 
 #define SLMKIT_FLOAT_UNARY(name_, expr)                 \
   struct name_##_op {                                   \
@@ -125,25 +123,6 @@ SLMKIT_VEC_UNARY(erf, vec_erf)
 template <class Op, class = void> struct has_array : std::false_type {};
 template <class Op> struct has_array<Op, std::void_t<decltype(Op::array)>> : std::true_type {};
 
-struct neg_op {
-  static constexpr const char* name = "neg";
-  static constexpr bool allows_i32 = true;
-  float operator()(float x) const { return -x; }
-  int32_t operator()(int32_t x) const { return wrap(0u - static_cast<uint32_t>(x)); }
-};
-struct abs_op {
-  static constexpr const char* name = "abs";
-  static constexpr bool allows_i32 = true;
-  float operator()(float x) const { return std::fabs(x); }
-  int32_t operator()(int32_t x) const { return x < 0 ? wrap(0u - static_cast<uint32_t>(x)) : x; }
-};
-// `x < 0 ? 0 : x` keeps NaN (as PyTorch's relu does); `x > 0 ? x : 0` would turn it into 0.
-struct relu_op {
-  static constexpr const char* name = "relu";
-  static constexpr bool allows_i32 = true;
-  template <class V> V operator()(V x) const { return x < 0 ? V(0) : x; }
-};
-
 // Checks shared by every unary kernel: x (float, or also i32) -> y of x's shape and dtype, contiguous.
 void check_unary(const OpArgs& a, const char* kernel, bool allows_i32) {
   check_counts(a, kernel, 1, 1);
@@ -161,21 +140,6 @@ template <class Op> void unary_kernel(const OpArgs& a) {
   if constexpr (has_array<Op>::value) dispatch_float(x.dtype, [&](auto t) { vec_unary_loop<decltype(t)>(x, y, Op::array); });
   else if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
   else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
-}
-
-// clamp(x, lo, hi) = min(max(x, lo), hi): NaN in x stays NaN, and lo > hi gives hi everywhere (PyTorch).
-template <class V> struct clamp_op {
-  V lo, hi;
-  V operator()(V x) const {
-    V v = x < lo ? lo : x;
-    return v > hi ? hi : v;
-  }
-};
-
-// An attribute bound as an i32 bound: the tightest integer inside it, saturated to the i32 range.
-int32_t int_bound(double v, bool lower) {
-  double r = lower ? std::ceil(v) : std::floor(v);
-  return static_cast<int32_t>(std::min(2147483647.0, std::max(-2147483648.0, r)));
 }
 
 void clamp(const OpArgs& a) {
@@ -212,48 +176,6 @@ void pow_scalar(const OpArgs& a) {
 
 // ---- binary arithmetic -------------------------------------------------------------------------
 
-struct add_op {
-  static constexpr const char* name = "add";
-  static constexpr bool allows_i32 = true;
-  float operator()(float a, float b) const { return a + b; }
-  int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) + uint32_t(b)); }
-};
-struct sub_op {
-  static constexpr const char* name = "sub";
-  static constexpr bool allows_i32 = true;
-  float operator()(float a, float b) const { return a - b; }
-  int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) - uint32_t(b)); }
-};
-struct mul_op {
-  static constexpr const char* name = "mul";
-  static constexpr bool allows_i32 = true;
-  float operator()(float a, float b) const { return a * b; }
-  int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) * uint32_t(b)); }
-};
-struct div_op {
-  static constexpr const char* name = "div";
-  static constexpr bool allows_i32 = false;
-  float operator()(float a, float b) const { return a / b; }
-};
-struct pow_op {
-  static constexpr const char* name = "pow";
-  static constexpr bool allows_i32 = false;
-  float operator()(float a, float b) const { return std::pow(a, b); }
-};
-// A NaN on either side wins (PyTorch's maximum/minimum propagate NaN; std::max would not).
-struct maximum_op {
-  static constexpr const char* name = "maximum";
-  static constexpr bool allows_i32 = true;
-  float operator()(float a, float b) const { return (a > b || a != a) ? a : b; }
-  int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
-};
-struct minimum_op {
-  static constexpr const char* name = "minimum";
-  static constexpr bool allows_i32 = true;
-  float operator()(float a, float b) const { return (a < b || a != a) ? a : b; }
-  int32_t operator()(int32_t a, int32_t b) const { return a < b ? a : b; }
-};
-
 // Checks shared by arithmetic and comparison kernels: (a, b) -> y of one shape, a and b one dtype.
 void check_binary(const OpArgs& a, const char* kernel, bool dtype_ok, const char* allowed, DType out_dtype) {
   check_counts(a, kernel, 2, 1);
@@ -281,20 +203,6 @@ template <class Op> void binary_kernel(const OpArgs& a) {
 }
 
 // ---- comparisons (-> bool) ---------------------------------------------------------------------
-
-#define SLMKIT_COMPARE(name_, oper, bool_ok)                                  \
-  struct name_##_op {                                                       \
-    static constexpr const char* name = #name_;                             \
-    static constexpr bool allows_bool = bool_ok;                            \
-    template <class V> bool operator()(V a, V b) const { return a oper b; } \
-  };
-SLMKIT_COMPARE(eq, ==, true)
-SLMKIT_COMPARE(ne, !=, true)
-SLMKIT_COMPARE(lt, <, false)
-SLMKIT_COMPARE(le, <=, false)
-SLMKIT_COMPARE(gt, >, false)
-SLMKIT_COMPARE(ge, >=, false)
-#undef SLMKIT_COMPARE
 
 template <class Op> void compare_kernel(const OpArgs& a) {
   const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;

@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "slmkit/elementwise_ops.h"
 #include "values.cuh"
 
 namespace slmkit {
@@ -181,29 +182,8 @@ void check_output(const char* k, const TensorView& y, const TensorView& x, const
   if (!y.is_contiguous()) throw KernelError(std::string(k) + ": y " + shape_str(y) + " must be contiguous");
 }
 
-// ---- unary ops (functors over the compute type) -------------------------------------------------
-
-// Integer arithmetic wraps (two's complement) like PyTorch's int32 ops; done in uint32 to avoid UB.
-__device__ __forceinline__ int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
-
-struct neg_op {
-  static constexpr const char* name = "neg";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float x) const { return -x; }
-  __device__ int32_t operator()(int32_t x) const { return wrap(0u - static_cast<uint32_t>(x)); }
-};
-struct abs_op {
-  static constexpr const char* name = "abs";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float x) const { return fabsf(x); }
-  __device__ int32_t operator()(int32_t x) const { return x < 0 ? wrap(0u - static_cast<uint32_t>(x)) : x; }
-};
-// `x < 0 ? 0 : x` keeps NaN, as PyTorch's relu does.
-struct relu_op {
-  static constexpr const char* name = "relu";
-  static constexpr bool allows_i32 = true;
-  template <typename V> __device__ V operator()(V x) const { return x < 0 ? V(0) : x; }
-};
+// ---- unary ops (functors over the compute type; neg, abs, relu, clamp and the binary and comparison
+// functors are shared with the CPU in slmkit/elementwise_ops.h) ------------------------------------
 
 // The accurate CUDA maths library forms (not the __expf-style intrinsics): within 1-2 ulp, like the CPU's.
 #define SLMKIT_FLOAT_UNARY(name_, expr)                           \
@@ -240,21 +220,6 @@ template <typename Op> void unary_kernel(const OpArgs& a) {
     if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
       launch_elementwise<T, T, 1>(Op::name, y, in, stream_of(a), Op{});
   });
-}
-
-// clamp(x, lo, hi) = min(max(x, lo), hi): NaN stays NaN and lo > hi gives hi everywhere (PyTorch).
-template <typename V> struct clamp_op {
-  V lo, hi;
-  __device__ V operator()(V x) const {
-    V v = x < lo ? lo : x;
-    return v > hi ? hi : v;
-  }
-};
-
-// An attribute bound as an i32 bound: the tightest integer inside it, saturated to the i32 range.
-int32_t int_bound(double v, bool lower) {
-  double r = lower ? std::ceil(v) : std::floor(v);
-  return static_cast<int32_t>(std::fmin(2147483647.0, std::fmax(-2147483648.0, r)));
 }
 
 void clamp(const OpArgs& a) {
@@ -312,48 +277,6 @@ void pow_scalar(const OpArgs& a) {
 
 // ---- binary arithmetic --------------------------------------------------------------------------
 
-struct add_op {
-  static constexpr const char* name = "add";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float a, float b) const { return a + b; }
-  __device__ int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) + uint32_t(b)); }
-};
-struct sub_op {
-  static constexpr const char* name = "sub";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float a, float b) const { return a - b; }
-  __device__ int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) - uint32_t(b)); }
-};
-struct mul_op {
-  static constexpr const char* name = "mul";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float a, float b) const { return a * b; }
-  __device__ int32_t operator()(int32_t a, int32_t b) const { return wrap(uint32_t(a) * uint32_t(b)); }
-};
-struct div_op {
-  static constexpr const char* name = "div";
-  static constexpr bool allows_i32 = false;
-  __device__ float operator()(float a, float b) const { return a / b; }  // IEEE division (no fast-math)
-};
-struct pow_op {
-  static constexpr const char* name = "pow";
-  static constexpr bool allows_i32 = false;
-  __device__ float operator()(float a, float b) const { return powf(a, b); }
-};
-// A NaN on either side wins (PyTorch's maximum/minimum propagate NaN; fmaxf would not).
-struct maximum_op {
-  static constexpr const char* name = "maximum";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float a, float b) const { return (a > b || a != a) ? a : b; }
-  __device__ int32_t operator()(int32_t a, int32_t b) const { return a > b ? a : b; }
-};
-struct minimum_op {
-  static constexpr const char* name = "minimum";
-  static constexpr bool allows_i32 = true;
-  __device__ float operator()(float a, float b) const { return (a < b || a != a) ? a : b; }
-  __device__ int32_t operator()(int32_t a, int32_t b) const { return a < b ? a : b; }
-};
-
 void check_binary(const OpArgs& a, const char* k, bool dtype_ok, const char* allowed, DType out) {
   check_counts(k, a, 2, 1, 0);
   const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
@@ -377,20 +300,6 @@ template <typename Op> void binary_kernel(const OpArgs& a) {
 }
 
 // ---- comparisons (-> bool) ----------------------------------------------------------------------
-
-#define SLMKIT_COMPARE(name_, oper, bool_ok)                                                \
-  struct name_##_op {                                                                       \
-    static constexpr const char* name = #name_;                                             \
-    static constexpr bool allows_bool = bool_ok;                                            \
-    template <typename V> __device__ bool operator()(V a, V b) const { return a oper b; }   \
-  };
-SLMKIT_COMPARE(eq, ==, true)
-SLMKIT_COMPARE(ne, !=, true)
-SLMKIT_COMPARE(lt, <, false)
-SLMKIT_COMPARE(le, <=, false)
-SLMKIT_COMPARE(gt, >, false)
-SLMKIT_COMPARE(ge, >=, false)
-#undef SLMKIT_COMPARE
 
 template <typename Op> void compare_kernel(const OpArgs& a) {
   const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
