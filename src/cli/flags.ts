@@ -3,6 +3,7 @@
  * every flag a command accepts is listed in its help.
  */
 import { parseArgs } from "node:util";
+import type { Device } from "../backend/backend.js";
 import { ArgumentError } from "../errors.js";
 
 /** One flag: `--name <value>` (string), `--name` (boolean) or a repeatable `--name a --name b`. */
@@ -66,4 +67,10 @@ export function numberFlag(command: string, name: string, raw: unknown, { intege
   const ok = typeof raw === "string" && raw.trim() !== "" && Number.isFinite(v) && (!integer || Number.isInteger(v)) && (exclusiveMin ? v > min : v >= min);
   if (!ok) throw new ArgumentError(`slmkit ${command}: --${name} must be ${integer ? "a whole number" : "a number"} ${exclusiveMin ? ">" : ">="} ${min}, got ${JSON.stringify(raw)}`);
   return v;
+}
+
+/** Reads `--device`, with an error naming the flag when it is neither cpu nor cuda. */
+export function deviceFlag(command: string, raw: unknown): Device {
+  if (raw !== "cpu" && raw !== "cuda") throw new ArgumentError(`slmkit ${command}: --device must be cpu or cuda, got ${JSON.stringify(raw)}`);
+  return raw;
 }

@@ -1,14 +1,13 @@
 // `slmkit generate`: loads a run's tokenizer, config and latest checkpoint and streams sampled text.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Device } from "../backend/backend.js";
 import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { ArgumentError } from "../errors.js";
 import { loadSafetensors } from "../io/safetensors.js";
 import { MiniCPM } from "../models/minicpm/index.js";
 import { noGrad } from "../tensor/graph.js";
 import { latestCheckpoint } from "../train/checkpoint.js";
-import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
+import { type CommandSpec, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
 
 export const GENERATE_SPEC: CommandSpec = {
   name: "generate",
@@ -37,6 +36,7 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   const cmd = "generate";
   if (!values.run) throw new ArgumentError("slmkit generate: --run <run folder> is required (see slmkit generate --help)");
   const runDir = String(values.run);
+  const device = deviceFlag(cmd, values.device);
   for (const file of ["tokenizer.json", "config.json"]) {
     if (!fs.existsSync(path.join(runDir, file))) throw new ArgumentError(`slmkit generate: ${path.join(runDir, file)} does not exist; is ${runDir} a folder written by slmkit train?`);
   }
@@ -44,7 +44,6 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   if (!checkpoint) throw new ArgumentError(`slmkit generate: ${runDir} has no checkpoints yet`);
   const tokenizer = BpeTokenizer.load(path.join(runDir, "tokenizer.json"));
   const config = JSON.parse(fs.readFileSync(path.join(runDir, "config.json"), "utf8"));
-  const device = String(values.device) as Device;
   const model = new MiniCPM(config, { device });
   const { tensors } = loadSafetensors(path.join(checkpoint, "model.safetensors"));
   try {

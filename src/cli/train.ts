@@ -3,7 +3,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { setNumThreads } from "../backend/cpu.js";
-import type { Device } from "../backend/backend.js";
 import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { readShard } from "../data/shard.js";
 import { sotuTexts } from "../data/sotu.js";
@@ -15,7 +14,7 @@ import { AdamW } from "../optim/adamw.js";
 import { WSD, type WsdDecay } from "../schedule/wsd.js";
 import { noGrad } from "../tensor/graph.js";
 import { Trainer } from "../train/trainer.js";
-import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
+import { type CommandSpec, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
 
 export const TRAIN_SPEC: CommandSpec = {
   name: "train",
@@ -128,13 +127,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const decayFraction = num("decay-fraction", 0);
   const clip = num("clip", 0);
   const validFraction = num("valid-fraction", 0);
-  const device = String(values.device) as Device;
+  const device = deviceFlag("train", values.device);
   const preset = String(values.preset);
   const init = String(values.init);
   const decay = String(values.decay);
   if (!(preset in MiniCPM.presets)) throw new ArgumentError(`slmkit train: --preset must be one of ${Object.keys(MiniCPM.presets).join(", ")}, got ${preset}`);
   if (init !== "mup" && init !== "standard") throw new ArgumentError(`slmkit train: --init must be mup or standard, got ${init}`);
-  if (device !== "cpu" && device !== "cuda") throw new ArgumentError(`slmkit train: --device must be cpu or cuda, got ${device}`);
   if (decayFraction > 1) throw new ArgumentError(`slmkit train: --decay-fraction must be in [0, 1], got ${decayFraction}`);
   if (values.threads !== undefined) setNumThreads(int("threads", 1));
   const quiet = values.quiet === true;

@@ -49,6 +49,8 @@ describe("slmkit CLI", () => {
     await expect(trainCommand(["--steps", "three", "--out", dir])).rejects.toThrow(/--steps must be a whole number >= 1, got "three"/);
     expect(() => generateCommand([])).toThrow(/--run <run folder> is required/);
     expect(() => generateCommand(["--run", path.join(dir, "nope")])).toThrow(/tokenizer\.json does not exist/);
+    await expect(trainCommand(["--device", "gpu", "--out", dir])).rejects.toThrow(/slmkit train: --device must be cpu or cuda, got "gpu"/);
+    expect(() => generateCommand(["--run", dir, "--device", "tpu"])).toThrow(/slmkit generate: --device must be cpu or cuda, got "tpu"/);
   });
 
   it("a short train run writes every output, resumes, and generate streams from it", async () => {
