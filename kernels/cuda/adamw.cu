@@ -15,8 +15,7 @@ namespace {
 constexpr int64_t kNormChunk = 1 << 16;
 constexpr int kThreads = 512;  // global_norm
 // AdamW: small blocks of 4096 elements (4 quads per thread). Measured on an H200 (500M f32 in 200
-// tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024 threads, whose last
-// iterations leave the multiprocessor part idle.
+// tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024 threads.
 constexpr int64_t kAdamwChunk = 1 << 12;
 constexpr int kAdamwThreads = 256;
 

@@ -400,13 +400,6 @@ template <typename F> void dispatch_attention(DType dtype, int64_t D, F&& f) {
   else by_chunks(TypeTag<__nv_bfloat16>{});
 }
 
-// Dynamic shared memory above 48 KiB must be allowed per kernel before launching.
-template <typename K> void allow_smem(K kernel, size_t bytes, const char* name) {
-  if (bytes > 48 * 1024)
-    check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)), name,
-               "cudaFuncSetAttribute");
-}
-
 unsigned blocks_for(int64_t n, const char* kernel) {
   if (n > INT32_MAX) throw KernelError(std::string(kernel) + ": too many blocks (" + std::to_string(n) + ")");
   return static_cast<unsigned>(n);

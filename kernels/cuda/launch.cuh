@@ -48,6 +48,13 @@ inline void check_cuda(cudaError_t err, const char* kernel, const char* what) {
 // surface at the next synchronising call, which is how CUDA reports asynchronous errors.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel, "kernel launch"); }
 
+// Dynamic shared memory above 48 KiB must be allowed per kernel before launching.
+template <typename K> void allow_smem(K kernel, size_t bytes, const char* name) {
+  if (bytes > 48 * 1024)
+    check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)), name,
+               "cudaFuncSetAttribute");
+}
+
 constexpr int kBlockThreads = 256;
 
 // Blocks for a grid-stride loop over n elements. The cap keeps a few waves resident on any GPU we build

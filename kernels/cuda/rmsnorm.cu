@@ -568,8 +568,7 @@ void rmsnorm_backward(const OpArgs& a) {
       if (smem_max < warp_bytes + w_bytes) return false;
       const int warps = static_cast<int>(std::min<size_t>(kRingWarps, (smem_max - w_bytes) / warp_bytes));
       const size_t smem = warps * warp_bytes + w_bytes;
-      check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)), k,
-                 "cudaFuncSetAttribute");
+      allow_smem(kernel, smem, k);
       const int64_t groups = std::min(resident_blocks(k, kernel, 32 * warps, smem), (N + warps - 1) / warps);
       StreamScratch partial(k, static_cast<size_t>(std::max<int64_t>(groups, 1)) * C * sizeof(float), stream);
       if (groups > 0) {
