@@ -13,6 +13,7 @@
 
 #include "async_copy.cuh"
 #include "fused.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
@@ -123,6 +124,7 @@ __global__ void __launch_bounds__(WARPS ? 32 * WARPS * ROWS : kMaxThreads)
                            T* __restrict__ y,         // [N, C]
                            float* __restrict__ rstd,  // [N]
                            int64_t N, int C, double eps) {
+  wait_for_prior_kernels();
   using G = RowGroup<WARPS, ROWS>;
   using P = Pack<T, VEC>;
   const int64_t row = G::row();
@@ -150,6 +152,7 @@ __global__ void rmsnorm_forward_loop_kernel(const T* __restrict__ x,   // [N, C]
                                             T* __restrict__ y,         // [N, C]
                                             float* __restrict__ rstd,  // [N]
                                             int64_t N, int C, double eps) {
+  wait_for_prior_kernels();
   using G = RowGroup<WARPS, ROWS>;
   using P = Pack<T, VEC>;
   const int64_t row = G::row();
@@ -246,6 +249,7 @@ __global__ void __launch_bounds__(32 * kRingWarps, 1)
                                  T* __restrict__ gx,              // [N, C]
                                  float* __restrict__ gw_partial,  // [gridDim.x, C]
                                  int64_t N, int C) {
+  wait_for_prior_kernels();
   using P = Pack<T, VEC>;
   extern __shared__ __align__(128) unsigned char ring_smem[];
   const int warps = blockDim.x >> 5, warp = threadIdx.x >> 5, lane = threadIdx.x & 31, packs = C / VEC;
@@ -318,6 +322,7 @@ __global__ void __launch_bounds__(kBackwardMaxThreads)
                             T* __restrict__ gx,              // [N, C]
                             float* __restrict__ gw_partial,  // [groups, C]
                             int64_t N, int C, int64_t rows_per_group) {
+  wait_for_prior_kernels();
   using P = Pack<T, VEC>;
   const int packs = C / VEC, rank = threadIdx.x, size = blockDim.x;
   P wp[ITEMS];
@@ -376,6 +381,7 @@ __global__ void rmsnorm_backward_loop_kernel(const T* __restrict__ x,         //
                                              T* __restrict__ gx,              // [N, C]
                                              float* __restrict__ gw_partial,  // [groups, C]
                                              int64_t N, int C, int64_t rows_per_group) {
+  wait_for_prior_kernels();
   using P = Pack<T, VEC>;
   const int packs = C / VEC;
   const P* wp = reinterpret_cast<const P*>(w);
@@ -416,6 +422,7 @@ __global__ void __launch_bounds__(kGwCols * kGwRows)
     rmsnorm_gw_kernel(const float* __restrict__ gw_partial,  // [groups, C]
                       T* __restrict__ gw,                    // [C]
                       int64_t groups, int C) {
+  wait_for_prior_kernels();
   __shared__ double sums[kGwRows][kGwCols + 1];
   const int c = blockIdx.x * kGwCols + threadIdx.x;
   double s = 0.0;
@@ -486,7 +493,7 @@ void rmsnorm_forward(const OpArgs& a) {
     using T = typename decltype(tag)::type;
     const auto args = std::make_tuple(x.ptr<T>(), w.ptr<T>(), y.ptr<T>(), rstd.ptr<float>(), N, static_cast<int>(C), eps);
     auto launch = [&](auto kernel, unsigned grid, int threads) {
-      std::apply([&](auto... p) { kernel<<<grid, threads, 0, stream>>>(p...); }, args);
+      std::apply([&](auto... p) { launch_overlapped(k, kernel, grid, threads, 0, stream, p...); }, args);
     };
     auto blocks = [&](int rows) { return static_cast<unsigned>((N + rows - 1) / rows); };
     constexpr int V = kPack16<T>;
@@ -538,8 +545,8 @@ void rmsnorm_backward(const OpArgs& a) {
     using T = typename decltype(tag)::type;
     // gw = the sum of `groups` partial rows, in a fixed order; with no rows the column kernel writes zeros.
     auto sum_partials = [&](const StreamScratch& partial, int64_t groups) {
-      rmsnorm_gw_kernel<T><<<static_cast<unsigned>((C + kGwCols - 1) / kGwCols), dim3(kGwCols, kGwRows), 0, stream>>>(
-          partial.as<float>(), gw.ptr<T>(), groups, static_cast<int>(C));
+      launch_overlapped(k, rmsnorm_gw_kernel<T>, static_cast<unsigned>((C + kGwCols - 1) / kGwCols), dim3(kGwCols, kGwRows),
+                        0, stream, partial.as<float>(), gw.ptr<T>(), groups, static_cast<int>(C));
       check_launch(k);
     };
     // Row-run kernels: as many blocks as the GPU holds at once, each owning a run of rows.
@@ -552,9 +559,9 @@ void rmsnorm_backward(const OpArgs& a) {
       }
       StreamScratch partial(k, static_cast<size_t>(std::max<int64_t>(groups, 1)) * C * sizeof(float), stream);
       if (groups > 0) {
-        kernel<<<static_cast<unsigned>(groups), threads, 0, stream>>>(x.ptr<T>(), w.ptr<T>(), rstd.ptr<float>(), gy.ptr<T>(),
-                                                                      gx.ptr<T>(), partial.as<float>(), N,
-                                                                      static_cast<int>(C), rows_per_group);
+        launch_overlapped(k, kernel, static_cast<unsigned>(groups), threads, 0, stream, x.ptr<T>(), w.ptr<T>(),
+                          rstd.ptr<float>(), gy.ptr<T>(), gx.ptr<T>(), partial.as<float>(), N, static_cast<int>(C),
+                          rows_per_group);
         check_launch(k);
       }
       sum_partials(partial, groups);
@@ -572,9 +579,8 @@ void rmsnorm_backward(const OpArgs& a) {
       const int64_t groups = std::min(resident_blocks(k, kernel, 32 * warps, smem), (N + warps - 1) / warps);
       StreamScratch partial(k, static_cast<size_t>(std::max<int64_t>(groups, 1)) * C * sizeof(float), stream);
       if (groups > 0) {
-        kernel<<<static_cast<unsigned>(groups), 32 * warps, smem, stream>>>(x.ptr<T>(), w.ptr<T>(), rstd.ptr<float>(),
-                                                                           gy.ptr<T>(), gx.ptr<T>(), partial.as<float>(), N,
-                                                                           static_cast<int>(C));
+        launch_overlapped(k, kernel, static_cast<unsigned>(groups), 32 * warps, smem, stream, x.ptr<T>(), w.ptr<T>(),
+                          rstd.ptr<float>(), gy.ptr<T>(), gx.ptr<T>(), partial.as<float>(), N, static_cast<int>(C));
         check_launch(k);
       }
       sum_partials(partial, groups);

@@ -115,6 +115,28 @@ describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_backward", () => {
       }
     });
   }
+  // On sm_90+ these kernels are launched overlapped (kernels/cuda/overlap.cuh): each may start while the one
+  // before it finishes and must wait before touching memory. Chained without a pause, each step reading
+  // the last one's output, the bits must equal the same chain with every step finished before the next.
+  it("back-to-back launches see each other's writes: chained forward and backward equal the synchronised chain", () => {
+    S.tidy(() => {
+      const x = onGpu(floatInput(rng.ref([4096, 2304], -2, 2), "bf16").t);
+      const w = onGpu(floatInput(rng.ref([2304], 0.5, 1.5), "bf16").t);
+      const rstd = onGpu(fromRef(R.roundRef(rstdOf(toRef(x), 1e-5), "f32"), "f32"));
+      const chain = (synchronise: boolean) => {
+        let y = x, g = x, gwSum = S.zeros([2304], { device: "cuda" });
+        for (let i = 0; i < 12; i++) {
+          y = S.rmsNorm(y, w);
+          const [gx, gw] = rmsNormBackward(x, w, rstd, g);
+          g = gx;
+          gwSum = S.add(gwSum, gw);
+          if (synchronise) [y, g, gwSum].forEach((t) => t.dataSync());
+        }
+        return [y, g, gwSum].map((t) => Array.from(t.dataSync()));
+      };
+      expect(chain(false)).toEqual(chain(true));
+    });
+  });
   it("gw is deterministic: two runs give the same bits", () => {
     S.tidy(() => {
       const x = onGpu(floatInput(rng.ref([3000, 2304]), "bf16").t);
