@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fused.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
@@ -14,8 +15,10 @@ namespace {
 // Elements per block of the norm; fixed, so the norm's summation order is too.
 constexpr int64_t kNormChunk = 1 << 16;
 constexpr int kThreads = 512;  // global_norm
-// AdamW: small blocks of 4096 elements (4 quads per thread). Measured on an H200 (500M f32 in 200
-// tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024 threads.
+// AdamW: blocks of 4096 elements, each thread updating its 4 quads one after the other. Measured on an
+// H200 (500M f32 in 200 tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024
+// threads; two quads in flight per thread (64 registers) or 8 blocks per SM forced (32 registers, spills)
+// were no faster or slower.
 constexpr int64_t kAdamwChunk = 1 << 12;
 constexpr int kAdamwThreads = 256;
 
@@ -110,17 +113,9 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
   if (e.packed) {
     // begin is a multiple of kAdamwChunk, hence of 4; the last chunk's ragged end is done element-wise.
     const int64_t end4 = begin + (end - begin) / 4 * 4;
-    const int64_t n4 = end4 / 4, stride = blockDim.x;
-    int64_t i = begin / 4 + threadIdx.x;
-    // Two quads per step, both loaded before either is stored: twice the loads in flight per thread.
-    for (; i + stride < n4; i += 2 * stride) {
-      Quad a = load_quad(e, g, i), b = load_quad(e, g, i + stride);
-      update_quad(a, e, c, i);
-      update_quad(b, e, c, i + stride);
-    }
-    if (i < n4) {
-      Quad a = load_quad(e, g, i);
-      update_quad(a, e, c, i);
+    for (int64_t i = begin / 4 + threadIdx.x; i < end4 / 4; i += blockDim.x) {
+      Quad q = load_quad(e, g, i);
+      update_quad(q, e, c, i);
     }
     begin = end4;
   }
@@ -131,6 +126,7 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
 }
 
 __global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const AdamwEntry* __restrict__ table, int n, AdamwConsts c) {
+  wait_for_prior_kernels();
   const int64_t chunk = blockIdx.x;
   const AdamwEntry e = table[find_entry(table, n, chunk)];
   const int64_t begin = (chunk - e.chunk_begin) * kAdamwChunk;
@@ -160,6 +156,7 @@ __device__ __forceinline__ double chunk_sum_squares(const NormEntry& e, int64_t 
 
 // partial[chunk] = sum of squares of the chunk (f32 per thread, f64 across the block).
 __global__ void norm_partial_kernel(const NormEntry* __restrict__ table, int n, double* __restrict__ partial) {
+  wait_for_prior_kernels();
   const int64_t chunk = blockIdx.x;
   const NormEntry e = table[find_entry(table, n, chunk)];
   const int64_t begin = (chunk - e.chunk_begin) * kNormChunk;
@@ -171,6 +168,7 @@ __global__ void norm_partial_kernel(const NormEntry* __restrict__ table, int n, 
 
 // y = sqrt(sum of partial), each thread summing a fixed strided subset in order, then a fixed tree.
 __global__ void norm_final_kernel(const double* __restrict__ partial, int64_t chunks, float* __restrict__ y) {
+  wait_for_prior_kernels();
   double s = 0.0;
   for (int64_t i = threadIdx.x; i < chunks; i += blockDim.x) s += partial[i];
   s = block_sum(s);
@@ -277,8 +275,8 @@ void adamw_step(const OpArgs& a) {
   // 1 - beta in f64, as torch: 1.0f - 0.999f is off by 1.3e-5 relative.
   const AdamwConsts c{static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
                       static_cast<float>(1.0 - beta2), static_cast<float>(eps), static_cast<float>(grad_scale)};
-  adamw_step_kernel<<<static_cast<unsigned>(chunks), kAdamwThreads, 0, stream>>>(dev.as<AdamwEntry>(),
-                                                                            static_cast<int>(table.size()), c);
+  launch_overlapped(k, adamw_step_kernel, static_cast<unsigned>(chunks), kAdamwThreads, 0, stream, dev.as<AdamwEntry>(),
+                    static_cast<int>(table.size()), c);
   check_launch(k);
 }
 
@@ -308,12 +306,11 @@ void global_norm(const OpArgs& a) {
   if (chunks > 0) {
     StreamScratch dev(k, table.size() * sizeof(NormEntry), stream);
     upload(k, table, dev, stream);
-    norm_partial_kernel<<<static_cast<unsigned>(chunks), kThreads, 0, stream>>>(dev.as<NormEntry>(),
-                                                                                static_cast<int>(table.size()),
-                                                                                partial.as<double>());
+    launch_overlapped(k, norm_partial_kernel, static_cast<unsigned>(chunks), kThreads, 0, stream, dev.as<NormEntry>(),
+                      static_cast<int>(table.size()), partial.as<double>());
     check_launch(k);
   }
-  norm_final_kernel<<<1, kThreads, 0, stream>>>(partial.as<double>(), chunks, y.ptr<float>());
+  launch_overlapped(k, norm_final_kernel, 1, kThreads, 0, stream, partial.as<double>(), chunks, y.ptr<float>());
   check_launch(k);
 }
 

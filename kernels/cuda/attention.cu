@@ -487,24 +487,15 @@ attn_mma::Dims mma_dims(const AttnDims& g, int64_t max_int, const char* kernel) 
   return d;
 }
 
-int sm_count() {
-  int dev = 0, n = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
-    cudaGetLastError();
-    return 108;
-  }
-  return n;
-}
-
 // Key splits for the forward: only when the (b, kv head, row tile) blocks cannot fill the GPU and each
 // split still gets >= kMinSplitKeys keys (decoding: few query rows against a long cache).
-int forward_splits(int64_t blocks, int64_t keys) {
+int forward_splits(int64_t blocks, int64_t keys, const char* name) {
   constexpr int64_t kMinSplitKeys = 256;
   if (const char* env = std::getenv("SLMKIT_ATTENTION_SPLITS")) {
     const long n = std::strtol(env, nullptr, 10);
     if (n >= 1) return int(std::min<long>(n, 1024));
   }
-  const int64_t sms = sm_count();
+  const int64_t sms = device_attribute(name, cudaDevAttrMultiProcessorCount);
   if (blocks >= sms || keys < 2 * kMinSplitKeys) return 1;
   const int64_t want = (2 * sms + blocks - 1) / blocks;
   return int(std::max<int64_t>(1, std::min<int64_t>({want, keys / kMinSplitKeys, 128})));
@@ -521,7 +512,7 @@ void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
   // Keys any block may need: all S (causal rows stop earlier; splits past a block's end are empty).
   const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
-  int splits = forward_splits(int64_t(d.B) * d.Hkv * row_tiles, keys);
+  int splits = forward_splits(int64_t(d.B) * d.Hkv * row_tiles, keys, name);
   if (keys == 0) splits = 1;
   int64_t chunk = (std::max<int64_t>(keys, 1) + splits - 1) / splits;
   chunk = (chunk + kBc - 1) / kBc * kBc;
@@ -558,12 +549,12 @@ bool alt_tiles() { return env_is("SLMKIT_ATTENTION_TILES", "alt"); }
 // The wgmma forward: prefill (more than 64 query rows per kv head) on a GPU that runs it, unless
 // SLMKIT_ATTENTION=mma, and only when the mma.sync launcher would not split the keys (the wgmma kernel
 // has no split-KV path: few long sequences keep the mma.sync kernel and its splits).
-bool use_wgmma(const AttnDims& g) {
+bool use_wgmma(const AttnDims& g, const char* name) {
   // TMA coordinates are int32: q's rows are addressed as one [B*H*T] range.
   if (env_is("SLMKIT_ATTENTION", "mma") || g.B * g.H * g.T > INT32_MAX || !wgmma_available()) return false;
   const int64_t rows = (g.H / g.Hkv) * g.T, blocks = g.B * g.Hkv * ((rows + 127) / 128);
   const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
-  return forward_splits(blocks, keys) == 1;
+  return forward_splits(blocks, keys, name) == 1;
 }
 
 template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
@@ -606,7 +597,7 @@ void attention_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* nam
 // GPU; D 128 keeps two buffers there (three would leave one block per SM: 25% slower, measured).
 void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   const bool small = (g.H / g.Hkv) * g.T <= 64, alt = alt_tiles();
-  if (!small && use_wgmma(g)) {
+  if (!small && use_wgmma(g, name)) {
     attention_forward_wgmma(a, g, name, alt);
     return;
   }

@@ -2,6 +2,7 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
@@ -43,6 +44,7 @@ template <typename Out, typename In> __device__ __forceinline__ Out convert(In x
 // fits, because 64-bit division is many instructions on the GPU.
 template <typename In, typename Out, typename Index>
 __global__ void copy_kernel(const In* x, Out* y, CopyLayout layout, Index n) {
+  wait_for_prior_kernels();
   for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += Index(gridDim.x) * blockDim.x) {
     Index rem = i, xo = 0, yo = 0;
 #pragma unroll
@@ -114,9 +116,11 @@ void copy(const OpArgs& a) {
       const In* xp = x.ptr<In>();
       Out* yp = y.ptr<Out>();
       if (narrow)
-        copy_kernel<In, Out, uint32_t><<<grid_for(n), kBlockThreads, 0, stream>>>(xp, yp, layout, uint32_t(n));
+        launch_overlapped("copy", copy_kernel<In, Out, uint32_t>, grid_for(n), kBlockThreads, 0, stream, xp, yp, layout,
+                          uint32_t(n));
       else
-        copy_kernel<In, Out, uint64_t><<<grid_for(n), kBlockThreads, 0, stream>>>(xp, yp, layout, uint64_t(n));
+        launch_overlapped("copy", copy_kernel<In, Out, uint64_t>, grid_for(n), kBlockThreads, 0, stream, xp, yp, layout,
+                          uint64_t(n));
     });
   });
   check_launch("copy");

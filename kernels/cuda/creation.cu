@@ -4,12 +4,14 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
 
 // y: [n] contiguous
 template <typename T> __global__ void fill_kernel(T* y, T value, int64_t n) {
+  wait_for_prior_kernels();
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     y[i] = value;
 }
@@ -17,6 +19,7 @@ template <typename T> __global__ void fill_kernel(T* y, T value, int64_t n) {
 // y: [n] contiguous. The value is computed in f64 as KERNELS.md asks, then stored: f32 rounds to nearest,
 // bf16 rounds through f32 like every bf16 store, i32 truncates toward zero.
 template <typename T> __global__ void arange_kernel(T* y, double start, double step, int64_t n) {
+  wait_for_prior_kernels();
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     double v = start + static_cast<double>(i) * step;
     if constexpr (std::is_same_v<T, __nv_bfloat16>) y[i] = __float2bfloat16_rn(static_cast<float>(v));
@@ -65,7 +68,7 @@ void fill(const OpArgs& a) {
       check_cuda(cudaMemsetAsync(y.data, byte, n * sizeof(T), stream), "fill", "cudaMemsetAsync");
       return;
     }
-    fill_kernel<T><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), value, n);
+    launch_overlapped("fill", fill_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), value, n);
     check_launch("fill");
   });
 }
@@ -83,7 +86,8 @@ void arange(const OpArgs& a) {
   dispatch_dtype(y.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, uint8_t>)
-      arange_kernel<T><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), a.attrs[0], a.attrs[1], n);
+      launch_overlapped("arange", arange_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), a.attrs[0],
+                        a.attrs[1], n);
   });
   check_launch("arange");
 }

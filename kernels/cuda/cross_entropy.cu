@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "fused.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
@@ -106,6 +107,7 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(cons
                                              float* __restrict__ loss,             // [N]
                                              float* __restrict__ lse,              // [N]
                                              int64_t V, int64_t ignore_index) {
+  wait_for_prior_kernels();
   const int64_t r = blockIdx.x;
   const T* row = logits + r * V;
   MaxSum ms;
@@ -139,6 +141,7 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_backward_kernel(con
                                               const float* __restrict__ gloss,      // [N]
                                               T* __restrict__ glogits,              // [N, V]
                                               int64_t V, int64_t ignore_index, bool same_phase) {
+  wait_for_prior_kernels();
   constexpr int VEC = kPack16<T>;
   const int64_t r = blockIdx.x;
   const T* row = logits + r * V;
@@ -191,8 +194,8 @@ void cross_entropy_forward(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_float(k, logits.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    cross_entropy_forward_kernel<T><<<static_cast<unsigned>(N), row_threads<T>(V), 0, stream>>>(
-        logits.ptr<T>(), targets.ptr<int32_t>(), loss.ptr<float>(), lse.ptr<float>(), V, ignore_index);
+    launch_overlapped(k, cross_entropy_forward_kernel<T>, static_cast<unsigned>(N), row_threads<T>(V), 0, stream,
+                      logits.ptr<T>(), targets.ptr<int32_t>(), loss.ptr<float>(), lse.ptr<float>(), V, ignore_index);
   });
   check_launch(k);
 }
@@ -215,9 +218,9 @@ void cross_entropy_backward(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_float(k, logits.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    cross_entropy_backward_kernel<T><<<static_cast<unsigned>(N), row_threads<T>(V), 0, stream>>>(
-        logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<float>(), gloss.ptr<float>(), glogits.ptr<T>(), V,
-        ignore_index, same_phase);
+    launch_overlapped(k, cross_entropy_backward_kernel<T>, static_cast<unsigned>(N), row_threads<T>(V), 0, stream,
+                      logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<float>(), gloss.ptr<float>(), glogits.ptr<T>(), V,
+                      ignore_index, same_phase);
   });
   check_launch(k);
 }

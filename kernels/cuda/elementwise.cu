@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 #include "slmkit/elementwise_ops.h"
 #include "values.cuh"
 
@@ -92,6 +93,7 @@ __device__ __forceinline__ Out apply(const F& f, const In (&v)[K]) {
 // the tail past the last whole vector is done element by element.
 template <typename Out, typename In, int K, int N, typename F>
 __global__ void elementwise_dense_kernel(Out* y, Inputs<In, K> x, int64_t n, F f) {
+  wait_for_prior_kernels();
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t packs = n / N;
@@ -120,6 +122,7 @@ __global__ void elementwise_dense_kernel(Out* y, Inputs<In, K> x, int64_t n, F f
 // y [n] contiguous = f(x_0, ...) with each x_j any strides over the layout's shape.
 template <typename Out, typename In, int K, typename Index, typename F>
 __global__ void elementwise_strided_kernel(Out* y, Inputs<In, K> x, Layout<K> layout, Index n, F f) {
+  wait_for_prior_kernels();
   for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += Index(gridDim.x) * blockDim.x) {
     Index off[K];
     offsets_of<K, Index>(layout, i, off);
@@ -133,6 +136,7 @@ __global__ void elementwise_strided_kernel(Out* y, Inputs<In, K> x, Layout<K> la
 // y [n] contiguous = cond ? a : b; cond (bool), a, b any strides. Stored values are moved unchanged.
 template <typename T, typename Index>
 __global__ void where_kernel(T* y, const uint8_t* c, const T* a, const T* b, Layout<3> layout, Index n) {
+  wait_for_prior_kernels();
   for (Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += Index(gridDim.x) * blockDim.x) {
     Index off[3];
     offsets_of<3, Index>(layout, i, off);
@@ -158,13 +162,16 @@ void launch_elementwise(const char* kernel, const TensorView& y, const TensorVie
   if (is_dense(layout)) {
     constexpr int N = 16 / sizeof(In);
     if (aligned)
-      elementwise_dense_kernel<Out, In, K, N><<<grid_for((n + N - 1) / N), kBlockThreads, 0, stream>>>(yp, x, n, f);
+      launch_overlapped(kernel, elementwise_dense_kernel<Out, In, K, N, F>, grid_for((n + N - 1) / N), kBlockThreads, 0, stream,
+                        yp, x, n, f);
     else
-      elementwise_dense_kernel<Out, In, K, 1><<<grid_for(n), kBlockThreads, 0, stream>>>(yp, x, n, f);
+      launch_overlapped(kernel, elementwise_dense_kernel<Out, In, K, 1, F>, grid_for(n), kBlockThreads, 0, stream, yp, x, n, f);
   } else if (fits32(layout, n)) {
-    elementwise_strided_kernel<Out, In, K, uint32_t><<<grid_for(n), kBlockThreads, 0, stream>>>(yp, x, layout, uint32_t(n), f);
+    launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint32_t, F>, grid_for(n), kBlockThreads, 0, stream, yp, x,
+                      layout, uint32_t(n), f);
   } else {
-    elementwise_strided_kernel<Out, In, K, uint64_t><<<grid_for(n), kBlockThreads, 0, stream>>>(yp, x, layout, uint64_t(n), f);
+    launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint64_t, F>, grid_for(n), kBlockThreads, 0, stream, yp, x,
+                      layout, uint64_t(n), f);
   }
   check_launch(kernel);
 }
@@ -334,9 +341,11 @@ void where(const OpArgs& args) {
     using T = typename decltype(tag)::type;
     const uint8_t* cp = c.ptr<uint8_t>();
     if (fits32(layout, n))
-      where_kernel<T, uint32_t><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(), layout, uint32_t(n));
+      launch_overlapped(k, where_kernel<T, uint32_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(),
+                        layout, uint32_t(n));
     else
-      where_kernel<T, uint64_t><<<grid_for(n), kBlockThreads, 0, stream>>>(y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(), layout, uint64_t(n));
+      launch_overlapped(k, where_kernel<T, uint64_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(),
+                        layout, uint64_t(n));
   });
   check_launch(k);
 }

@@ -20,6 +20,7 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 #include "values.cuh"
 
 namespace slmkit {
@@ -41,6 +42,8 @@ void check_index_range(const char* k, const int32_t* idx, int64_t n, int64_t A, 
   unsigned long long first = kNoBadIndex;
   cudaError_t err = cudaMemsetAsync(bad, 0xff, sizeof(*bad), stream);
   if (err == cudaSuccess) {
+    // The one kernel here launched the ordinary way: it follows the memset above and precedes a host wait,
+    // so it has no kernel to overlap with, and launch_overlapped would throw before `bad` is freed.
     index_check_kernel<<<grid_for(n), kBlockThreads, 0, stream>>>(idx, n, A, bad);
     err = cudaGetLastError();
   }
@@ -57,6 +60,7 @@ void check_index_range(const char* k, const int32_t* idx, int64_t n, int64_t A, 
 
 // x [O, A, I], idx [n] -> y [O, n, I] = x[o, idx[j], i].
 template <typename T> __global__ void index_select_kernel(const T* x, const int32_t* idx, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+  wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, r = e / I, j = r % n, o = r / n;
     y[e] = x[(o * A + idx[j]) * I + i];
@@ -65,6 +69,7 @@ template <typename T> __global__ void index_select_kernel(const T* x, const int3
 
 // positions [n] = 0, 1, ..., n - 1: the payload sorted along with the indices.
 __global__ void iota_kernel(int32_t* positions, int64_t n) {
+  wait_for_prior_kernels();
   for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < n; j += int64_t(gridDim.x) * blockDim.x) positions[j] = int32_t(j);
 }
 
@@ -72,6 +77,7 @@ __global__ void iota_kernel(int32_t* positions, int64_t n) {
 // order). src [O, n, I]; y [O, A, I] in/out. The thread of (o, p, i) where p starts a run of equal
 // destinations adds the run's rows into y[o, sorted[p], i]; other threads have nothing to do.
 template <typename T> __global__ void index_add_kernel(const T* src, const int32_t* sorted, const int32_t* order, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+  wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, r = e / I, p = r % n, o = r / n;
     const int32_t dst = sorted[p];
@@ -85,6 +91,7 @@ template <typename T> __global__ void index_add_kernel(const T* src, const int32
 
 // x [O, A, I], idx [O, n, I] -> y [O, n, I] = x[o, idx[o, j, i], i].
 template <typename T> __global__ void gather_kernel(const T* x, const int32_t* idx, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+  wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, o = e / (n * I);
     y[e] = x[(o * A + idx[e]) * I + i];
@@ -94,6 +101,7 @@ template <typename T> __global__ void gather_kernel(const T* x, const int32_t* i
 // idx [O, n, I] -> dst [O * n * I]: the offset in y [O, A, I] that element e of src scatters to, and
 // pos [O * n * I] = e (the sort's payload).
 __global__ void scatter_destinations_kernel(const int32_t* idx, int64_t* dst, int64_t* pos, int64_t A, int64_t n, int64_t I, int64_t total) {
+  wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, o = e / (n * I);
     dst[e] = (o * A + idx[e]) * I + i;
@@ -105,6 +113,7 @@ __global__ void scatter_destinations_kernel(const int32_t* idx, int64_t* dst, in
 // element order, which for one (o, i) column is index order j). The thread of a run's first position adds
 // the run into y[sorted[p]].
 template <typename T> __global__ void scatter_add_kernel(const T* src, const int64_t* sorted, const int64_t* order, T* y, int64_t total) {
+  wait_for_prior_kernels();
   for (int64_t p = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; p < total; p += int64_t(gridDim.x) * blockDim.x) {
     const int64_t dst = sorted[p];
     if (p > 0 && sorted[p - 1] == dst) continue;
@@ -154,6 +163,7 @@ size_t sort_pairs(const char* k, void* scratch, size_t scratch_bytes, const K* k
 // x [Bt, M, N] -> y [Bt, M, N]: element (i, j) kept where j - i >= k (Upper) or j - i <= k, else zero.
 // Each thread reads and writes only its own element, so y may be x itself.
 template <typename T, bool Upper> __global__ void triangle_kernel(const T* x, T* y, int64_t M, int64_t N, int64_t k, int64_t total) {
+  wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t j = e % N, i = (e / N) % M;
     const bool keep = Upper ? j - i >= k : j - i <= k;
@@ -195,7 +205,8 @@ template <typename KernelOf> void read_indexed(const OpArgs& a, const char* k, i
   check_index_range(k, idx.ptr<int32_t>(), idx.numel(), A, stream);
   dispatch_numeric(x.dtype, true, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    kernel_of(tag)<<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I, total);
+    launch_overlapped(k, kernel_of(tag), grid_for(total), kBlockThreads, 0, stream, x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I,
+                      total);
   });
   check_launch(k);
 }
@@ -219,13 +230,14 @@ void index_add(const OpArgs& a) {
   int32_t* sorted = reinterpret_cast<int32_t*>(scratch.get());
   int32_t* positions = reinterpret_cast<int32_t*>(scratch.get() + array);
   int32_t* order = reinterpret_cast<int32_t*>(scratch.get() + 2 * array);
-  iota_kernel<<<grid_for(n), kBlockThreads, 0, stream>>>(positions, n);
+  launch_overlapped(k, iota_kernel, grid_for(n), kBlockThreads, 0, stream, positions, n);
   check_launch(k);
   sort_pairs(k, scratch.get() + 3 * array, sort_bytes, idx.ptr<int32_t>(), sorted, positions, order, n, A, stream);
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      index_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), sorted, order, y.ptr<T>(), A, n, I, total);
+      launch_overlapped(k, index_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, src.ptr<T>(), sorted, order, y.ptr<T>(), A,
+                        n, I, total);
   });
   check_launch(k);
 }
@@ -250,13 +262,15 @@ void scatter_add(const OpArgs& a) {
   int64_t* positions = reinterpret_cast<int64_t*>(scratch.get() + array);
   int64_t* sorted = reinterpret_cast<int64_t*>(scratch.get() + 2 * array);
   int64_t* order = reinterpret_cast<int64_t*>(scratch.get() + 3 * array);
-  scatter_destinations_kernel<<<grid_for(total), kBlockThreads, 0, stream>>>(idx.ptr<int32_t>(), dst, positions, A, n, I, total);
+  launch_overlapped(k, scatter_destinations_kernel, grid_for(total), kBlockThreads, 0, stream, idx.ptr<int32_t>(), dst, positions,
+                    A, n, I, total);
   check_launch(k);
   sort_pairs(k, scratch.get() + 4 * array, sort_bytes, dst, sorted, positions, order, total, limit, stream);
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)
-      scatter_add_kernel<T><<<grid_for(total), kBlockThreads, 0, stream>>>(src.ptr<T>(), sorted, order, y.ptr<T>(), total);
+      launch_overlapped(k, scatter_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, src.ptr<T>(), sorted, order, y.ptr<T>(),
+                        total);
   });
   check_launch(k);
 }
@@ -279,7 +293,8 @@ template <bool Upper> void triangle(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_dtype(x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    triangle_kernel<T, Upper><<<grid_for(total), kBlockThreads, 0, stream>>>(x.ptr<T>(), y.ptr<T>(), M, N, diag, total);
+    launch_overlapped(k, triangle_kernel<T, Upper>, grid_for(total), kBlockThreads, 0, stream, x.ptr<T>(), y.ptr<T>(), M, N, diag,
+                      total);
   });
   check_launch(k);
 }

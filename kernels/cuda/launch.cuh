@@ -48,6 +48,14 @@ inline void check_cuda(cudaError_t err, const char* kernel, const char* what) {
 // surface at the next synchronising call, which is how CUDA reports asynchronous errors.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel, "kernel launch"); }
 
+// An attribute of the current device (multiprocessors, shared memory, compute capability).
+inline int device_attribute(const char* kernel, cudaDeviceAttr attr) {
+  int device = 0, value = 0;
+  check_cuda(cudaGetDevice(&device), kernel, "cudaGetDevice");
+  check_cuda(cudaDeviceGetAttribute(&value, attr, device), kernel, "cudaDeviceGetAttribute");
+  return value;
+}
+
 // Dynamic shared memory above 48 KiB must be allowed per kernel before launching.
 template <typename K> void allow_smem(K kernel, size_t bytes, const char* name) {
   if (bytes > 48 * 1024)

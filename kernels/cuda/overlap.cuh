@@ -32,11 +32,7 @@ inline bool overlap_supported(const char* kernel) {
     const char* v = std::getenv("SLMKIT_DISABLE_OVERLAP");
     return v != nullptr && std::string(v) == "1";
   }();
-  if (disabled) return false;
-  int device = 0, major = 0;
-  check_cuda(cudaGetDevice(&device), kernel, "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), kernel, "cudaDeviceGetAttribute");
-  return major >= 9;
+  return !disabled && device_attribute(kernel, cudaDevAttrComputeCapabilityMajor) >= 9;
 }
 
 // kernel<<<grid, block, smem, stream>>>(args...), overlapped where the device allows it.

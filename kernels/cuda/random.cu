@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 #include "values.cuh"
 
 namespace slmkit {
@@ -44,6 +45,7 @@ template <typename T> __device__ __forceinline__ T from_double(double v) { retur
 // y [numel] contiguous: thread b draws Philox block offset + b and writes its elements b*4 .. b*4+3.
 template <typename T>
 __global__ void rand_uniform_kernel(T* y, int64_t numel, uint32_t k0, uint32_t k1, uint64_t offset, double low, double range) {
+  wait_for_prior_kernels();
   const int64_t blocks = (numel + 3) / 4;
   for (int64_t b = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; b < blocks; b += int64_t(gridDim.x) * blockDim.x) {
     const PhiloxBlock r = philox4x32_10(offset + static_cast<uint64_t>(b), k0, k1);
@@ -57,6 +59,7 @@ __global__ void rand_uniform_kernel(T* y, int64_t numel, uint32_t k0, uint32_t k
 // logf/cosf here are CUDA's (within 1-2 ulp); the CPU's may differ by as much, as KERNELS.md allows.
 template <typename T>
 __global__ void rand_normal_kernel(T* y, int64_t numel, uint32_t k0, uint32_t k1, uint64_t offset, double mean, double stddev) {
+  wait_for_prior_kernels();
   constexpr float kTwoPi = 6.28318530717958647f;
   const int64_t blocks = (numel + 1) / 2;
   for (int64_t b = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; b < blocks; b += int64_t(gridDim.x) * blockDim.x) {
@@ -74,6 +77,7 @@ __global__ void rand_normal_kernel(T* y, int64_t numel, uint32_t k0, uint32_t k1
 
 // y [numel] contiguous i32: low + (word mod range).
 __global__ void randint_kernel(int32_t* y, int64_t numel, uint32_t k0, uint32_t k1, uint64_t offset, int64_t low, uint64_t range) {
+  wait_for_prior_kernels();
   const int64_t blocks = (numel + 3) / 4;
   for (int64_t b = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; b < blocks; b += int64_t(gridDim.x) * blockDim.x) {
     const PhiloxBlock r = philox4x32_10(offset + static_cast<uint64_t>(b), k0, k1);
@@ -112,9 +116,11 @@ void rand_uniform(const OpArgs& a) {
   if (n == 0) return;
   const double low = a.attrs[2], range = a.attrs[3] - a.attrs[2];
   if (y.dtype == DType::f32)
-    rand_uniform_kernel<float><<<grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a)>>>(y.ptr<float>(), n, k0, k1, offset, low, range);
+    launch_overlapped("rand_uniform", rand_uniform_kernel<float>, grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a),
+                      y.ptr<float>(), n, k0, k1, offset, low, range);
   else
-    rand_uniform_kernel<__nv_bfloat16><<<grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a)>>>(y.ptr<__nv_bfloat16>(), n, k0, k1, offset, low, range);
+    launch_overlapped("rand_uniform", rand_uniform_kernel<__nv_bfloat16>, grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a),
+                      y.ptr<__nv_bfloat16>(), n, k0, k1, offset, low, range);
   check_launch("rand_uniform");
 }
 
@@ -128,9 +134,11 @@ void rand_normal(const OpArgs& a) {
   if (n == 0) return;
   const double mean = a.attrs[2], stddev = a.attrs[3];
   if (y.dtype == DType::f32)
-    rand_normal_kernel<float><<<grid_for((n + 1) / 2), kBlockThreads, 0, stream_of(a)>>>(y.ptr<float>(), n, k0, k1, offset, mean, stddev);
+    launch_overlapped("rand_normal", rand_normal_kernel<float>, grid_for((n + 1) / 2), kBlockThreads, 0, stream_of(a),
+                      y.ptr<float>(), n, k0, k1, offset, mean, stddev);
   else
-    rand_normal_kernel<__nv_bfloat16><<<grid_for((n + 1) / 2), kBlockThreads, 0, stream_of(a)>>>(y.ptr<__nv_bfloat16>(), n, k0, k1, offset, mean, stddev);
+    launch_overlapped("rand_normal", rand_normal_kernel<__nv_bfloat16>, grid_for((n + 1) / 2), kBlockThreads, 0, stream_of(a),
+                      y.ptr<__nv_bfloat16>(), n, k0, k1, offset, mean, stddev);
   check_launch("rand_normal");
 }
 
@@ -148,7 +156,8 @@ void randint(const OpArgs& a) {
   if (n == 0) return;
   const int64_t lo = static_cast<int64_t>(low);
   const uint64_t range = static_cast<uint64_t>(static_cast<int64_t>(high) - lo);
-  randint_kernel<<<grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a)>>>(y.ptr<int32_t>(), n, k0, k1, offset, lo, range);
+  launch_overlapped("randint", randint_kernel, grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a), y.ptr<int32_t>(), n, k0, k1,
+                    offset, lo, range);
   check_launch("randint");
 }
 

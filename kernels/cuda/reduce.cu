@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 #include "values.cuh"
 
 namespace slmkit {
@@ -115,6 +116,7 @@ template <typename T> struct logsumexp_red : logsumexp_kind {
 template <typename T, typename Red>
 __global__ void reduce_rows_kernel(const T* x, int64_t O, int64_t R, int chunks, int lanes, typename Red::out_t* y,
                                    typename Red::acc_t* partial, Red red) {
+  wait_for_prior_kernels();
   using Acc = typename Red::acc_t;
   extern __shared__ __align__(16) unsigned char smem[];
   const int lane = threadIdx.x & (lanes - 1);
@@ -138,6 +140,7 @@ __global__ void reduce_rows_kernel(const T* x, int64_t O, int64_t R, int chunks,
 template <typename T, typename Red>
 __global__ void reduce_columns_kernel(const T* x, int64_t O, int64_t R, int64_t I, int chunks, typename Red::out_t* y,
                                       typename Red::acc_t* partial, Red red) {
+  wait_for_prior_kernels();
   const int64_t cols = O * I, c = blockIdx.y;
   const int64_t r0 = R * c / chunks, r1 = R * (c + 1) / chunks;
   for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < cols; col += int64_t(gridDim.x) * blockDim.x) {
@@ -153,6 +156,7 @@ __global__ void reduce_columns_kernel(const T* x, int64_t O, int64_t R, int64_t 
 // partial [chunks, cols] -> y [cols], merging chunks in order.
 template <typename Red>
 __global__ void reduce_finish_kernel(const typename Red::acc_t* partial, int64_t cols, int chunks, typename Red::out_t* y, Red red) {
+  wait_for_prior_kernels();
   for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < cols; col += int64_t(gridDim.x) * blockDim.x) {
     typename Red::acc_t acc = partial[col];
     for (int c = 1; c < chunks; ++c) red.merge(acc, partial[c * cols + col]);
@@ -186,15 +190,15 @@ template <typename T, typename Red> void reduce_launch(const TensorView& x, cons
                "cudaMallocAsync (partial results)");
   if (I == 1) {
     const int64_t groups = O * chunks, per_block = kBlockThreads / lanes;
-    reduce_rows_kernel<T, Red><<<static_cast<unsigned>(ceil_div(groups, per_block)), kBlockThreads, kBlockThreads * sizeof(Acc), stream>>>(
-        xp, O, R, chunks, lanes, yp, partial, red);
+    launch_overlapped(Red::name, reduce_rows_kernel<T, Red>, static_cast<unsigned>(ceil_div(groups, per_block)), kBlockThreads,
+                      kBlockThreads * sizeof(Acc), stream, xp, O, R, chunks, lanes, yp, partial, red);
   } else {
     dim3 grid(grid_for(cols), chunks);
-    reduce_columns_kernel<T, Red><<<grid, kBlockThreads, 0, stream>>>(xp, O, R, I, chunks, yp, partial, red);
+    launch_overlapped(Red::name, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial, red);
   }
   check_launch(Red::name);
   if (chunks > 1) {
-    reduce_finish_kernel<Red><<<grid_for(cols), kBlockThreads, 0, stream>>>(partial, cols, chunks, yp, red);
+    launch_overlapped(Red::name, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp, red);
     check_launch(Red::name);
     check_cuda(cudaFreeAsync(partial, stream), Red::name, "cudaFreeAsync");
   }

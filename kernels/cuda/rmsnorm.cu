@@ -457,13 +457,6 @@ template <typename T> bool can_pack(int64_t C, std::initializer_list<const void*
 
 int round_up_warps(int64_t threads) { return static_cast<int>(std::max<int64_t>(32, (threads + 31) / 32 * 32)); }
 
-int device_attribute(const char* k, cudaDeviceAttr attr) {
-  int device = 0, value = 0;
-  check_cuda(cudaGetDevice(&device), k, "cudaGetDevice");
-  check_cuda(cudaDeviceGetAttribute(&value, attr, device), k, "cudaDeviceGetAttribute");
-  return value;
-}
-
 // Blocks of `kernel` at `threads` threads and `smem` bytes of dynamic shared memory that are resident on
 // the whole GPU at once.
 template <typename K> int64_t resident_blocks(const char* k, K kernel, int threads, size_t smem = 0) {

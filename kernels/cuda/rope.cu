@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "fused.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 // cs[t, d] = (cos, sign * sin) of (position_offset + t) * theta^(-2d/D), the angle in f64.
 __global__ void rope_table_kernel(float2* __restrict__ cs,  // [T, D/2]
                                   int64_t T_len, int64_t half, double theta, double position_offset, float sign) {
+  wait_for_prior_kernels();
   const int64_t n = T_len * half;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t t = i / half, d = i % half;
@@ -26,6 +28,7 @@ __global__ void rope_apply_kernel(const T* __restrict__ x,      // [B, H, T, D]
                                   T* __restrict__ y,            // [B, H, T, D]
                                   const float2* __restrict__ cs,  // [T, D/2]
                                   int64_t pairs, int64_t T_len, int64_t half) {
+  wait_for_prior_kernels();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < pairs; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t row = i / half, d = i % half;
     const float2 c = cs[(row % T_len) * half + d];
@@ -51,13 +54,13 @@ void rope_run(const OpArgs& a, const char* k, const char* in_name, const char* o
   if (pairs == 0) return;
   cudaStream_t stream = stream_of(a);
   StreamScratch table(k, static_cast<size_t>(T_len * half) * sizeof(float2), stream);
-  rope_table_kernel<<<grid_for(T_len * half), kBlockThreads, 0, stream>>>(table.as<float2>(), T_len, half, theta,
-                                                                          position_offset, sign);
+  launch_overlapped(k, rope_table_kernel, grid_for(T_len * half), kBlockThreads, 0, stream, table.as<float2>(), T_len, half,
+                    theta, position_offset, sign);
   check_launch(k);
   dispatch_float(k, x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    rope_apply_kernel<T><<<grid_for(pairs), kBlockThreads, 0, stream>>>(x.ptr<T>(), y.ptr<T>(), table.as<float2>(),
-                                                                        pairs, T_len, half);
+    launch_overlapped(k, rope_apply_kernel<T>, grid_for(pairs), kBlockThreads, 0, stream, x.ptr<T>(), y.ptr<T>(),
+                      table.as<float2>(), pairs, T_len, half);
   });
   check_launch(k);
 }

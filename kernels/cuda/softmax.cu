@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "launch.cuh"
+#include "overlap.cuh"
 #include "values.cuh"
 
 namespace slmkit {
@@ -53,6 +54,7 @@ __device__ __forceinline__ RowGroup row_group(int lanes) {
 // once for the online max/sum, once to write y (the second read mostly hits L2 for rows that fit).
 template <typename T, bool Log>
 __global__ void softmax_forward_kernel(const T* x, T* y, int64_t N, int64_t V, int lanes) {
+  wait_for_prior_kernels();
   extern __shared__ __align__(16) unsigned char smem[];
   const RowGroup g = row_group(lanes);
   const bool live = g.row < N;
@@ -78,6 +80,7 @@ __global__ void softmax_forward_kernel(const T* x, T* y, int64_t N, int64_t V, i
 //   log_softmax: gx = gy - exp(y) * sum(gy)
 template <typename T, bool Log>
 __global__ void softmax_backward_kernel(const T* y, const T* gy, T* gx, int64_t N, int64_t V, int lanes) {
+  wait_for_prior_kernels();
   extern __shared__ __align__(16) unsigned char smem[];
   const RowGroup g = row_group(lanes);
   const bool live = g.row < N;
@@ -124,8 +127,8 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
   dispatch_numeric(x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      softmax_forward_kernel<T, Log><<<blocks, kBlockThreads, kBlockThreads * sizeof(MaxSum), stream_of(a)>>>(
-          x.ptr<T>(), y.ptr<T>(), N, V, lanes);
+      launch_overlapped(k, softmax_forward_kernel<T, Log>, blocks, kBlockThreads, kBlockThreads * sizeof(MaxSum), stream_of(a),
+                        x.ptr<T>(), y.ptr<T>(), N, V, lanes);
   });
   check_launch(k);
 }
@@ -141,8 +144,8 @@ template <bool Log> void softmax_like_backward(const OpArgs& a) {
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      softmax_backward_kernel<T, Log><<<blocks, kBlockThreads, kBlockThreads * sizeof(float), stream_of(a)>>>(
-          y.ptr<T>(), gy.ptr<T>(), gx.ptr<T>(), N, V, lanes);
+      launch_overlapped(k, softmax_backward_kernel<T, Log>, blocks, kBlockThreads, kBlockThreads * sizeof(float), stream_of(a),
+                        y.ptr<T>(), gy.ptr<T>(), gx.ptr<T>(), N, V, lanes);
   });
   check_launch(k);
 }

@@ -1,6 +1,7 @@
 // SwiGLU gating y = silu(gate) * up (the MiniCPM MLP nonlinearity): forward and backward. Elementwise
 // over [N, F]: 16-byte packs when every operand is 16-byte aligned, one element at a time otherwise.
 #include "fused.cuh"
+#include "overlap.cuh"
 
 namespace slmkit {
 namespace {
@@ -31,6 +32,7 @@ template <int NIN, int NOUT> struct Operands {
 // Element i of every operand through f; VEC elements per step (all operands [n], contiguous).
 template <typename T, int VEC, int NIN, int NOUT, typename F>
 __global__ void swiglu_kernel(Operands<NIN, NOUT> ops, int64_t n, F f) {
+  wait_for_prior_kernels();
   using P = Pack<T, VEC>;
   const int64_t steps = n / VEC;
   for (int64_t s = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; s < steps; s += int64_t(gridDim.x) * blockDim.x) {
@@ -61,13 +63,15 @@ void swiglu_launch(const char* k, DType dtype, const Operands<NIN, NOUT>& ops, i
     using T = typename decltype(tag)::type;
     constexpr int VEC = kPack16<T>;
     const int64_t body = aligned ? n / VEC * VEC : 0;
-    if (body > 0) swiglu_kernel<T, VEC><<<grid_for(body / VEC), kBlockThreads, 0, stream>>>(ops, body, f);
+    if (body > 0)
+      launch_overlapped(k, swiglu_kernel<T, VEC, NIN, NOUT, F>, grid_for(body / VEC), kBlockThreads, 0, stream, ops, body, f);
     if (body < n) {
       // The tail (or everything, when unaligned) one element per step, on shifted operand pointers.
       Operands<NIN, NOUT> rest = ops;
       for (auto& p : rest.in) p = static_cast<const T*>(p) + body;
       for (auto& p : rest.out) p = static_cast<T*>(p) + body;
-      swiglu_kernel<T, 1><<<grid_for(n - body), kBlockThreads, 0, stream>>>(rest, n - body, f);
+      launch_overlapped(k, swiglu_kernel<T, 1, NIN, NOUT, F>, grid_for(n - body), kBlockThreads, 0, stream, rest,
+                        n - body, f);
     }
   });
   check_launch(k);

@@ -142,6 +142,21 @@ describe.skipIf(!gpu.available)("CUDA binary kernels, comparisons and where", ()
     }
   });
 
+  // On sm_90+ elementwise kernels are launched overlapped (kernels/cuda/overlap.cuh): each may start while
+  // the previous one finishes. A chain in which every kernel reads the one before's output, queued with
+  // no pause, must still equal the CPU bit for bit (one f32 rounding per op on both devices).
+  it("a chain of 60 back-to-back kernels, each reading the last one's output, equals the CPU exactly", () => {
+    const x = randn([1 << 22]), a = S.full([1 << 22], 0.75);
+    const r = onBoth([x, a], (x0, scale) => {
+      let y = x0;
+      for (let i = 0; i < 30; i++) y = add(mul(y, scale), x0);
+      return y;
+    });
+    let differing = 0;
+    for (let i = 0; i < r.cpu.data.length; i++) if (!Object.is(r.cuda.data[i], r.cpu.data[i])) differing++;
+    expect(differing).toBe(0);
+  });
+
   it("large dense tensors (more than one grid of blocks) and a sub-16-byte tail", () => {
     for (const dtype of FLOAT_DTYPES) {
       const n = 3 * 1024 * 1024 + 5;
