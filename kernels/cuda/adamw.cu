@@ -1,11 +1,13 @@
 // Multi-tensor AdamW step (torch.optim.AdamW semantics), optionally refreshing bf16 compute copies of the
 // updated parameters in the same pass, and the global L2 norm used for clipping.
-// One launch covers every tensor: a table of per-tensor pointers and constants is uploaded to scratch
-// memory from the stream-ordered pool, and each block finds its tensor and chunk by binary search over
-// the table's running chunk counts.
+// A launch covers many tensors: a table of per-tensor pointers and constants, and each block finds its
+// tensor and chunk by binary search over the table's running chunk counts. AdamW's table travels as a
+// kernel parameter (up to kAdamwTableEntries tensors per launch), the norm's is uploaded to scratch memory.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "async_copy.cuh"
 #include "fused.cuh"
 #include "overlap.cuh"
 
@@ -15,12 +17,17 @@ namespace {
 // Elements per block of the norm; fixed, so the norm's summation order is too.
 constexpr int64_t kNormChunk = 1 << 16;
 constexpr int kThreads = 512;  // global_norm
-// AdamW: blocks of 4096 elements, each thread updating its 4 quads one after the other. Measured on an
-// H200 (500M f32 in 200 tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024
+// AdamW, any GPU: blocks of 4096 elements, each thread updating its 4 quads one after the other. Measured
+// on an H200 (500M f32 in 200 tensors, bench/NOTES-cuda.md): 3% faster than 65536-element blocks of 1024
 // threads; two quads in flight per thread (64 registers) or 8 blocks per SM forced (32 registers, spills)
 // were no faster or slower.
 constexpr int64_t kAdamwChunk = 1 << 12;
 constexpr int kAdamwThreads = 256;
+// AdamW, sm_90+: blocks of 1024 elements of 128 threads, the chunk brought into shared memory by the bulk
+// copy engine. No loads wait in registers, so about twice the blocks fit per multiprocessor: within 1% of
+// a single-tensor kernel on an H200, where the register kernel was 2.3% behind (bench/NOTES-cuda.md).
+constexpr int64_t kBulkChunk = 1 << 10;
+constexpr int kBulkThreads = 128;
 
 struct AdamwEntry {
   float* p;
@@ -40,6 +47,15 @@ struct AdamwEntry {
 struct AdamwConsts {
   float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, grad_scale;
 };
+
+// Tensors per AdamW launch: the table is a kernel parameter, so no upload sits between the step's
+// kernels, and kernel parameters are limited to 32764 bytes.
+constexpr int kAdamwTableEntries = 384;
+struct AdamwTable {
+  AdamwEntry entry[kAdamwTableEntries];
+  int n;
+};
+static_assert(sizeof(AdamwTable) + sizeof(AdamwConsts) <= 32764, "AdamW launch parameters over CUDA's limit");
 
 struct NormEntry {
   const void* t;
@@ -107,6 +123,16 @@ __device__ __forceinline__ void update_quad(Quad& q, const AdamwEntry& e, const 
   }
 }
 
+// Elements [begin, end) of a tensor one at a time: the ragged end of a chunk, or a tensor not in packs.
+template <typename G>
+__device__ __forceinline__ void adamw_elements(const AdamwEntry& e, const AdamwConsts& c, int64_t begin, int64_t end) {
+  const G* g = static_cast<const G*>(e.g);
+  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    adamw_element(e.p[i], e.m[i], e.v[i], load(g[i]), e, c);
+    if (e.c) e.c[i] = store<__nv_bfloat16>(e.p[i]);
+  }
+}
+
 template <typename G>
 __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwConsts& c, int64_t begin, int64_t end) {
   const G* g = static_cast<const G*>(e.g);
@@ -119,20 +145,70 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
     }
     begin = end4;
   }
-  for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
-    adamw_element(e.p[i], e.m[i], e.v[i], load(g[i]), e, c);
-    if (e.c) e.c[i] = store<__nv_bfloat16>(e.p[i]);
-  }
+  adamw_elements<G>(e, c, begin, end);
 }
 
-__global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const AdamwEntry* __restrict__ table, int n, AdamwConsts c) {
+__global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
   wait_for_prior_kernels();
   const int64_t chunk = blockIdx.x;
-  const AdamwEntry e = table[find_entry(table, n, chunk)];
+  const AdamwEntry e = t.entry[find_entry(t.entry, t.n, chunk)];
   const int64_t begin = (chunk - e.chunk_begin) * kAdamwChunk;
   const int64_t end = begin + kAdamwChunk < e.numel ? begin + kAdamwChunk : e.numel;
   if (e.g_bf16) adamw_chunk<__nv_bfloat16>(e, c, begin, end);
   else adamw_chunk<float>(e, c, begin, end);
+}
+
+// Shared memory of the bulk kernel: p, m, v and g of one chunk (g in f32 at most).
+constexpr size_t kBulkSmem = 4 * kBulkChunk * sizeof(float);
+
+// One chunk through shared memory: thread 0 has the copy engine bring p, m, v and g (in 16-byte
+// multiples: 8 elements, for a bf16 g) on one mbarrier, then every thread updates its quads there and
+// stores them to global memory; the chunk's last few elements go element by element.
+template <typename G>
+__device__ __forceinline__ void adamw_bulk_chunk(const AdamwEntry& e, const AdamwConsts& c, int64_t begin, int64_t end) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  extern __shared__ __align__(128) float4 chunk_smem[];
+  __shared__ __align__(8) uint64_t landed;
+  float4 *ps = chunk_smem, *ms = ps + kBulkChunk / 4, *vs = ms + kBulkChunk / 4;
+  float4* gs = vs + kBulkChunk / 4;
+  const int64_t n = (end - begin) / 8 * 8;
+  if (n > 0) {
+    const uint32_t bar = smem_addr(&landed), bytes = static_cast<uint32_t>(n * sizeof(float));
+    const uint32_t g_bytes = static_cast<uint32_t>(n * sizeof(G));
+    if (threadIdx.x == 0) {
+      mbar_init(bar, 1);
+      mbar_init_fence();
+      mbar_expect(bar, 3 * bytes + g_bytes);
+      bulk_copy_to_shared(ps, e.p + begin, bytes, bar);
+      bulk_copy_to_shared(ms, e.m + begin, bytes, bar);
+      bulk_copy_to_shared(vs, e.v + begin, bytes, bar);
+      bulk_copy_to_shared(gs, static_cast<const G*>(e.g) + begin, g_bytes, bar);
+    }
+    __syncthreads();  // the mbarrier is initialised before anyone waits on it
+    mbar_wait(bar, 0);
+    for (int64_t q = threadIdx.x; q < n / 4; q += blockDim.x) {
+      Quad quad{ps[q], ms[q], vs[q], load4(reinterpret_cast<const G*>(gs), q)};
+      update_quad(quad, e, c, begin / 4 + q);
+    }
+  }
+  adamw_elements<G>(e, c, begin + n, end);
+#endif
+}
+
+__global__ void __launch_bounds__(kBulkThreads) adamw_step_bulk_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
+  wait_for_prior_kernels();
+  const int64_t chunk = blockIdx.x;
+  const AdamwEntry e = t.entry[find_entry(t.entry, t.n, chunk)];
+  const int64_t begin = (chunk - e.chunk_begin) * kBulkChunk;
+  const int64_t end = begin + kBulkChunk < e.numel ? begin + kBulkChunk : e.numel;
+  if (!e.packed) {
+    if (e.g_bf16) adamw_elements<__nv_bfloat16>(e, c, begin, end);
+    else adamw_elements<float>(e, c, begin, end);
+  } else if (e.g_bf16) {
+    adamw_bulk_chunk<__nv_bfloat16>(e, c, begin, end);
+  } else {
+    adamw_bulk_chunk<float>(e, c, begin, end);
+  }
 }
 
 template <typename T>
@@ -240,9 +316,12 @@ void adamw_step(const OpArgs& a) {
   require(step >= 1, k, "step counts from 1, got " + std::to_string(step));
   // Bias corrections are shared by every tensor of the call (one step count).
   const double bc1 = 1.0 - std::pow(beta1, step), bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
-  std::vector<AdamwEntry> table;
-  table.reserve(n);
-  int64_t chunks = 0;
+  // sm_90+ takes the bulk-copy kernel and its smaller chunks.
+  const bool bulk = device_attribute(k, cudaDevAttrComputeCapabilityMajor) >= 9;
+  const int64_t chunk_elems = bulk ? kBulkChunk : kAdamwChunk;
+  // Every slot is checked before the first launch, so a bad one leaves every tensor as it was.
+  std::vector<AdamwEntry> entries;
+  entries.reserve(n);
   for (int32_t i = 0; i < n; ++i) {
     const TensorView& g = a.inputs[i];
     const TensorView* copy = with_copies && a.outputs[3 * n + i].numel() != 0 ? &a.outputs[3 * n + i] : nullptr;
@@ -257,27 +336,33 @@ void adamw_step(const OpArgs& a) {
     e.g = g.data;
     e.c = copy ? copy->ptr<__nv_bfloat16>() : nullptr;
     e.numel = numel;
-    e.chunk_begin = chunks;
     e.decay = static_cast<float>(1.0 - lr * wd);
     e.step_size = static_cast<float>(lr / bc1);
     e.bc2_sqrt = static_cast<float>(bc2_sqrt);
     e.g_bf16 = g.dtype == DType::bf16;
-    e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) &&
-               (reinterpret_cast<uintptr_t>(e.g) & (e.g_bf16 ? 7 : 15)) == 0 && (reinterpret_cast<uintptr_t>(e.c) & 7) == 0;
-    table.push_back(e);
-    chunks += chunks_of(numel, kAdamwChunk);
+    // The bulk copies need 16-byte alignment of g as well; the vector stores of c need 8.
+    e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) && aligned16(e.g) && (reinterpret_cast<uintptr_t>(e.c) & 7) == 0;
+    entries.push_back(e);
   }
-  if (chunks == 0) return;
-  require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks");
   cudaStream_t stream = stream_of(a);
-  StreamScratch dev(k, table.size() * sizeof(AdamwEntry), stream);
-  upload(k, table, dev, stream);
   // 1 - beta in f64, as torch: 1.0f - 0.999f is off by 1.3e-5 relative.
   const AdamwConsts c{static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
                       static_cast<float>(1.0 - beta2), static_cast<float>(eps), static_cast<float>(grad_scale)};
-  launch_overlapped(k, adamw_step_kernel, static_cast<unsigned>(chunks), kAdamwThreads, 0, stream, dev.as<AdamwEntry>(),
-                    static_cast<int>(table.size()), c);
-  check_launch(k);
+  // One launch per kAdamwTableEntries tensors, each with its own running chunk counts.
+  for (size_t first = 0; first < entries.size(); first += kAdamwTableEntries) {
+    AdamwTable t{};
+    t.n = static_cast<int>(std::min<size_t>(kAdamwTableEntries, entries.size() - first));
+    int64_t chunks = 0;
+    for (int j = 0; j < t.n; ++j) {
+      t.entry[j] = entries[first + j];
+      t.entry[j].chunk_begin = chunks;
+      chunks += chunks_of(t.entry[j].numel, chunk_elems);
+    }
+    require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks in one launch");
+    if (bulk) launch_overlapped(k, adamw_step_bulk_kernel, static_cast<unsigned>(chunks), kBulkThreads, kBulkSmem, stream, t, c);
+    else launch_overlapped(k, adamw_step_kernel, static_cast<unsigned>(chunks), kAdamwThreads, 0, stream, t, c);
+    check_launch(k);
+  }
 }
 
 // inputs: t_0..t_{n-1} (f32 or bf16, contiguous); outputs: y [1] f32; attrs: none.

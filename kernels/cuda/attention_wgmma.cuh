@@ -31,6 +31,7 @@
 #pragma once
 #include <cuda.h>  // CUtensorMap (a type only: the launcher finds the driver function at run time)
 
+#include "async_copy.cuh"
 #include "attention_mma.cuh"
 
 // The wgmma code exists only in the sm_90a device pass; elsewhere the kernel is an empty stub that the
@@ -55,22 +56,6 @@ __device__ int has_wgmma = 0;
 
 #ifdef SLMKIT_WGMMA
 
-__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
-}
-// This thread's arrival on bar, announcing `bytes` more to come from the copy engine.
-__device__ __forceinline__ void mbar_expect(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
-}
-// Waits for the completion of phase `parity` (0, 1, 0, ... for the buffer's 1st, 2nd, 3rd fill).
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
-  asm volatile(
-      "{\n.reg .pred done;\nWAIT:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra WAIT;\n}\n" ::"r"(bar),
-      "r"(parity)
-      : "memory");
-}
 // One TMA box (64 columns x the map's box rows) at coordinates (column c0, row c1, matrix c2) into
 // shared memory at dst, completing on bar.
 __device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap& map, int c0, int c1, int c2, uint32_t bar) {
@@ -244,7 +229,7 @@ __device__ __forceinline__ void store_row(bf16* dst, const float (&acc)[D / 2], 
 __device__ __forceinline__ void init_barriers(uint32_t bar, int n) {
   if (threadIdx.x == 0) {
     for (int i = 0; i < n; ++i) mbar_init(bar + 8 * i, 1);
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    mbar_init_fence();
   }
   __syncthreads();
 }

@@ -25,6 +25,28 @@ function grad(shape: number[], dtype: "f32" | "bf16"): S.Tensor<"f32" | "bf16"> 
   return onGpu(fromRef(R.roundRef(rng.ref(shape, -0.5, 0.5), dtype), dtype));
 }
 
+type Options = { beta1: number; beta2: number; eps: number; gradScale: number };
+
+/** One step over `groups` on the GPU against the float64 reference of each tensor. */
+function stepAndCheck(groups: Group[], lrs: number[], wds: number[], o: Options, step: number): void {
+  const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
+  S.adamwStep({ params: groups.map((g) => g.p), grads: groups.map((g) => g.g), expAvg: groups.map((g) => g.m), expAvgSq: groups.map((g) => g.v), lr: lrs, weightDecay: wds, step, ...o });
+  // Same tolerances as test/ops/adamw.test.ts: a few ulps of each result plus the f32 rounding of
+  // the coefficients (1 - beta) and of the update.
+  groups.forEach((g, i) => {
+    const b = before[i]!;
+    const want = R.adamwStep(b.p, b.g, b.m, b.v, { lr: lrs[i]!, weightDecay: wds[i]!, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step, gradScale: o.gradScale });
+    const gs = o.gradScale;
+    expectClose(g.p, want.p, R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lrs[i]! * 40 * U), `p ${i} step ${step}`);
+    expectClose(g.m, want.m, R.ref(want.m.shape, (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12), `m ${i} step ${step}`);
+    expectClose(g.v, want.v, R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15), `v ${i} step ${step}`);
+  });
+}
+
+function disposeGroups(groups: Group[]): void {
+  for (const g of groups) for (const t of [g.p, g.g, g.m, g.v]) t.dispose();
+}
+
 describe.skipIf(!gpuStatus.available)("CUDA adamw_step", () => {
   it("three steps over many odd-sized tensors, mixed grad dtypes, per-tensor lr/wd, grad scale", () => {
     const groups: Group[] = SIZES.map((shape, i) => ({
@@ -41,20 +63,24 @@ describe.skipIf(!gpuStatus.available)("CUDA adamw_step", () => {
         g.g.dispose();
         g.g = grad([...g.p.shape], i % 2 ? "bf16" : "f32");
       });
-      const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
-      S.adamwStep({ params: groups.map((g) => g.p), grads: groups.map((g) => g.g), expAvg: groups.map((g) => g.m), expAvgSq: groups.map((g) => g.v), lr: lrs, weightDecay: wds, step, ...o });
-      // Same tolerances as test/ops/adamw.test.ts: a few ulps of each result plus the f32 rounding of
-      // the coefficients (1 - beta) and of the update.
-      groups.forEach((g, i) => {
-        const b = before[i]!;
-        const want = R.adamwStep(b.p, b.g, b.m, b.v, { lr: lrs[i]!, weightDecay: wds[i]!, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step, gradScale: o.gradScale });
-        const gs = o.gradScale;
-        expectClose(g.p, want.p, R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lrs[i]! * 40 * U), `p ${i} step ${step}`);
-        expectClose(g.m, want.m, R.ref(want.m.shape, (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12), `m ${i} step ${step}`);
-        expectClose(g.v, want.v, R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15), `v ${i} step ${step}`);
-      });
+      stepAndCheck(groups, lrs, wds, o, step);
     }
-    for (const g of groups) for (const t of [g.p, g.g, g.m, g.v]) t.dispose();
+    disposeGroups(groups);
+  });
+
+  // A launch's table holds 384 tensors (kernels/cuda/adamw.cu), so 900 take three launches. Every 7th
+  // gradient is a view one element into a larger tensor: not 16-byte aligned, so updated element by element.
+  it("more tensors than one launch holds, some gradients off a 16-byte boundary", () => {
+    const sizes = Array.from({ length: 900 }, (_, i) => [1, 5, 33, 1030, 2049][i % 5]!);
+    const groups: Group[] = sizes.map((n, i) => {
+      const dtype = i % 2 ? "bf16" : "f32";
+      const g = i % 7 === 0 ? S.tidy(() => S.narrow(grad([n + 1], dtype), 0, 1, n)) : grad([n], dtype);
+      return { p: onGpu(fromRef(R.roundRef(rng.ref([n]), "f32"), "f32")), g, m: S.zeros([n], { device: "cuda" }), v: S.zeros([n], { device: "cuda" }) };
+    });
+    const lrs = sizes.map((_, i) => 1e-3 * (1 + (i % 4)));
+    const wds = sizes.map((_, i) => (i % 3) * 0.05);
+    stepAndCheck(groups, lrs, wds, { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 1 }, 1);
+    disposeGroups(groups);
   });
 });
 
