@@ -316,8 +316,8 @@ void adamw_step(const OpArgs& a) {
   require(step >= 1, k, "step counts from 1, got " + std::to_string(step));
   // Bias corrections are shared by every tensor of the call (one step count).
   const double bc1 = 1.0 - std::pow(beta1, step), bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
-  // sm_90+ takes the bulk-copy kernel and its smaller chunks.
-  const bool bulk = device_attribute(k, cudaDevAttrComputeCapabilityMajor) >= 9;
+  // sm_90+ takes the bulk-copy kernel and its smaller chunks, unless SLMKIT_ADAMW=registers.
+  const bool bulk = device_attribute(k, cudaDevAttrComputeCapabilityMajor) >= 9 && !env_is("SLMKIT_ADAMW", "registers");
   const int64_t chunk_elems = bulk ? kBulkChunk : kAdamwChunk;
   // Every slot is checked before the first launch, so a bad one leaves every tensor as it was.
   std::vector<AdamwEntry> entries;

@@ -407,12 +407,6 @@ unsigned blocks_for(int64_t n, const char* kernel) {
 
 // --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
 
-// Whether environment variable var is set to value (the variant switches of this file's header).
-bool env_is(const char* var, const char* value) {
-  const char* env = std::getenv(var);
-  return env && std::strcmp(env, value) == 0;
-}
-
 bool use_mma(const TensorView& q, const AttnDims& g) {
   if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
   return !env_is("SLMKIT_ATTENTION", "simt");

@@ -4,6 +4,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "slmkit/op_args.h"
@@ -47,6 +49,13 @@ inline void check_cuda(cudaError_t err, const char* kernel, const char* what) {
 // Launch errors (bad configuration, no kernel image for this GPU) surface here; faults inside the kernel
 // surface at the next synchronising call, which is how CUDA reports asynchronous errors.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel, "kernel launch"); }
+
+// Whether environment variable var is set to value: the kernel-variant switches (SLMKIT_ATTENTION=mma,
+// SLMKIT_ADAMW=registers, ...), read at each call so that tests can run every variant in one process.
+inline bool env_is(const char* var, const char* value) {
+  const char* env = std::getenv(var);
+  return env && std::strcmp(env, value) == 0;
+}
 
 // An attribute of the current device (multiprocessors, shared memory, compute capability).
 inline int device_attribute(const char* kernel, cudaDeviceAttr attr) {

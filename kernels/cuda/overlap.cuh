@@ -7,9 +7,6 @@
 #pragma once
 #include <cuda_runtime.h>
 
-#include <cstdlib>
-#include <string>
-
 #include "launch.cuh"
 
 namespace slmkit {
@@ -28,10 +25,7 @@ __device__ __forceinline__ void wait_for_prior_kernels() {
 // environment sets SLMKIT_DISABLE_OVERLAP=1 (read once per process), which rules overlap out when chasing
 // a race and lets bench/ time both ways.
 inline bool overlap_supported(const char* kernel) {
-  static const bool disabled = [] {
-    const char* v = std::getenv("SLMKIT_DISABLE_OVERLAP");
-    return v != nullptr && std::string(v) == "1";
-  }();
+  static const bool disabled = env_is("SLMKIT_DISABLE_OVERLAP", "1");
   return !disabled && device_attribute(kernel, cudaDevAttrComputeCapabilityMajor) >= 9;
 }
 

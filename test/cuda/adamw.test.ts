@@ -2,7 +2,7 @@
 // chunk) with mixed f32/bf16 gradients, per-tensor lr and weight decay and a grad scale, each step
 // against the float64 torch.optim.AdamW reference; the bf16 copy outputs (test/optim/adamw_copy_cases.ts);
 // the norm against a float64 sum and for determinism.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { expectClose } from "../helpers/expect.js";
 import { adamwCopyCases } from "../optim/adamw_copy_cases.js";
@@ -47,44 +47,55 @@ function disposeGroups(groups: Group[]): void {
   for (const g of groups) for (const t of [g.p, g.g, g.m, g.v]) t.dispose();
 }
 
-describe.skipIf(!gpuStatus.available)("CUDA adamw_step", () => {
-  it("three steps over many odd-sized tensors, mixed grad dtypes, per-tensor lr/wd, grad scale", () => {
-    const groups: Group[] = SIZES.map((shape, i) => ({
-      p: onGpu(fromRef(R.roundRef(rng.ref(shape), "f32"), "f32")),
-      g: grad(shape, i % 2 ? "bf16" : "f32"),
-      m: S.zeros(shape, { device: "cuda" }),
-      v: S.zeros(shape, { device: "cuda" }),
-    }));
-    const lrs = SIZES.map((_, i) => 1e-3 * (i + 1));
-    const wds = SIZES.map((_, i) => (i % 3) * 0.05);
-    const o = { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 0.7 };
-    for (let step = 1; step <= 3; step++) {
-      groups.forEach((g, i) => {
-        g.g.dispose();
-        g.g = grad([...g.p.shape], i % 2 ? "bf16" : "f32");
-      });
-      stepAndCheck(groups, lrs, wds, o, step);
-    }
-    disposeGroups(groups);
-  });
-
-  // A launch's table holds 384 tensors (kernels/cuda/adamw.cu), so 900 take three launches. Every 7th
-  // gradient is a view one element into a larger tensor: not 16-byte aligned, so updated element by element.
-  it("more tensors than one launch holds, some gradients off a 16-byte boundary", () => {
-    const sizes = Array.from({ length: 900 }, (_, i) => [1, 5, 33, 1030, 2049][i % 5]!);
-    const groups: Group[] = sizes.map((n, i) => {
-      const dtype = i % 2 ? "bf16" : "f32";
-      const g = i % 7 === 0 ? S.tidy(() => S.narrow(grad([n + 1], dtype), 0, 1, n)) : grad([n], dtype);
-      return { p: onGpu(fromRef(R.roundRef(rng.ref([n]), "f32"), "f32")), g, m: S.zeros([n], { device: "cuda" }), v: S.zeros([n], { device: "cuda" }) };
+// On sm_90+ the step runs the bulk-copy kernel; SLMKIT_ADAMW=registers selects the kernel other GPUs run.
+for (const variant of ["default", "registers"] as const) {
+  describe.skipIf(!gpuStatus.available)(`CUDA adamw_step (${variant} kernel)`, () => {
+    const saved = process.env.SLMKIT_ADAMW;
+    beforeAll(() => {
+      if (variant === "registers") process.env.SLMKIT_ADAMW = "registers";
+      else delete process.env.SLMKIT_ADAMW;
     });
-    const lrs = sizes.map((_, i) => 1e-3 * (1 + (i % 4)));
-    const wds = sizes.map((_, i) => (i % 3) * 0.05);
-    stepAndCheck(groups, lrs, wds, { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 1 }, 1);
-    disposeGroups(groups);
-  });
-});
+    afterAll(() => {
+      if (saved === undefined) delete process.env.SLMKIT_ADAMW;
+      else process.env.SLMKIT_ADAMW = saved;
+    });
+    it("three steps over many odd-sized tensors, mixed grad dtypes, per-tensor lr/wd, grad scale", () => {
+      const groups: Group[] = SIZES.map((shape, i) => ({
+        p: onGpu(fromRef(R.roundRef(rng.ref(shape), "f32"), "f32")),
+        g: grad(shape, i % 2 ? "bf16" : "f32"),
+        m: S.zeros(shape, { device: "cuda" }),
+        v: S.zeros(shape, { device: "cuda" }),
+      }));
+      const lrs = SIZES.map((_, i) => 1e-3 * (i + 1));
+      const wds = SIZES.map((_, i) => (i % 3) * 0.05);
+      const o = { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 0.7 };
+      for (let step = 1; step <= 3; step++) {
+        groups.forEach((g, i) => {
+          g.g.dispose();
+          g.g = grad([...g.p.shape], i % 2 ? "bf16" : "f32");
+        });
+        stepAndCheck(groups, lrs, wds, o, step);
+      }
+      disposeGroups(groups);
+    });
 
-describe.skipIf(!gpuStatus.available)("CUDA adamw_step bf16 copies", () => adamwCopyCases("cuda"));
+    // A launch's table holds 384 tensors (kernels/cuda/adamw.cu), so 900 take three launches. Every 7th
+    // gradient is a view one element into a larger tensor: not 16-byte aligned, so updated element by element.
+    it("more tensors than one launch holds, some gradients off a 16-byte boundary", () => {
+      const sizes = Array.from({ length: 900 }, (_, i) => [1, 5, 33, 1030, 2049][i % 5]!);
+      const groups: Group[] = sizes.map((n, i) => {
+        const dtype = i % 2 ? "bf16" : "f32";
+        const g = i % 7 === 0 ? S.tidy(() => S.narrow(grad([n + 1], dtype), 0, 1, n)) : grad([n], dtype);
+        return { p: onGpu(fromRef(R.roundRef(rng.ref([n]), "f32"), "f32")), g, m: S.zeros([n], { device: "cuda" }), v: S.zeros([n], { device: "cuda" }) };
+      });
+      const lrs = sizes.map((_, i) => 1e-3 * (1 + (i % 4)));
+      const wds = sizes.map((_, i) => (i % 3) * 0.05);
+      stepAndCheck(groups, lrs, wds, { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 1 }, 1);
+      disposeGroups(groups);
+    });
+    describe("bf16 copies", () => adamwCopyCases("cuda"));
+  });
+}
 
 describe.skipIf(!gpuStatus.available)("CUDA global_norm", () => {
   it("many tensors of mixed dtypes: the float64 norm, and the same bits on every call", () => {
