@@ -148,12 +148,21 @@ __device__ __forceinline__ void adamw_chunk(const AdamwEntry& e, const AdamwCons
   adamw_elements<G>(e, c, begin, end);
 }
 
-__global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
-  wait_for_prior_kernels();
+// This block's chunk: its tensor's entry and the elements [begin, end) of it, for chunks of `elems`.
+struct BlockChunk {
+  AdamwEntry e;
+  int64_t begin, end;
+};
+__device__ __forceinline__ BlockChunk block_chunk(const AdamwTable& t, int64_t elems) {
   const int64_t chunk = blockIdx.x;
   const AdamwEntry e = t.entry[find_entry(t.entry, t.n, chunk)];
-  const int64_t begin = (chunk - e.chunk_begin) * kAdamwChunk;
-  const int64_t end = begin + kAdamwChunk < e.numel ? begin + kAdamwChunk : e.numel;
+  const int64_t begin = (chunk - e.chunk_begin) * elems;
+  return {e, begin, begin + elems < e.numel ? begin + elems : e.numel};
+}
+
+__global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
+  wait_for_prior_kernels();
+  const auto [e, begin, end] = block_chunk(t, kAdamwChunk);
   if (e.g_bf16) adamw_chunk<__nv_bfloat16>(e, c, begin, end);
   else adamw_chunk<float>(e, c, begin, end);
 }
@@ -197,10 +206,7 @@ __device__ __forceinline__ void adamw_bulk_chunk(const AdamwEntry& e, const Adam
 
 __global__ void __launch_bounds__(kBulkThreads) adamw_step_bulk_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
   wait_for_prior_kernels();
-  const int64_t chunk = blockIdx.x;
-  const AdamwEntry e = t.entry[find_entry(t.entry, t.n, chunk)];
-  const int64_t begin = (chunk - e.chunk_begin) * kBulkChunk;
-  const int64_t end = begin + kBulkChunk < e.numel ? begin + kBulkChunk : e.numel;
+  const auto [e, begin, end] = block_chunk(t, kBulkChunk);
   if (!e.packed) {
     if (e.g_bf16) adamw_elements<__nv_bfloat16>(e, c, begin, end);
     else adamw_elements<float>(e, c, begin, end);
