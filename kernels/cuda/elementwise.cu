@@ -173,7 +173,6 @@ void launch_elementwise(const char* kernel, const TensorView& y, const TensorVie
     launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint64_t, F>, grid_for(n), kBlockThreads, 0, stream, yp, x,
                       layout, uint64_t(n), f);
   }
-  check_launch(kernel);
 }
 
 // ---- checks -------------------------------------------------------------------------------------
@@ -347,7 +346,6 @@ void where(const OpArgs& args) {
       launch_overlapped(k, where_kernel<T, uint64_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(),
                         layout, uint64_t(n));
   });
-  check_launch(k);
 }
 
 }  // namespace

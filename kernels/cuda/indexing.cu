@@ -208,7 +208,6 @@ template <typename KernelOf> void read_indexed(const OpArgs& a, const char* k, i
     launch_overlapped(k, kernel_of(tag), grid_for(total), kBlockThreads, 0, stream, x.ptr<T>(), idx.ptr<int32_t>(), y.ptr<T>(), A, n, I,
                       total);
   });
-  check_launch(k);
 }
 
 void index_select(const OpArgs& a) {
@@ -231,7 +230,6 @@ void index_add(const OpArgs& a) {
   int32_t* positions = reinterpret_cast<int32_t*>(scratch.get() + array);
   int32_t* order = reinterpret_cast<int32_t*>(scratch.get() + 2 * array);
   launch_overlapped(k, iota_kernel, grid_for(n), kBlockThreads, 0, stream, positions, n);
-  check_launch(k);
   sort_pairs(k, scratch.get() + 3 * array, sort_bytes, idx.ptr<int32_t>(), sorted, positions, order, n, A, stream);
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -239,7 +237,6 @@ void index_add(const OpArgs& a) {
       launch_overlapped(k, index_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, src.ptr<T>(), sorted, order, y.ptr<T>(), A,
                         n, I, total);
   });
-  check_launch(k);
 }
 
 void gather(const OpArgs& a) {
@@ -264,7 +261,6 @@ void scatter_add(const OpArgs& a) {
   int64_t* order = reinterpret_cast<int64_t*>(scratch.get() + 3 * array);
   launch_overlapped(k, scatter_destinations_kernel, grid_for(total), kBlockThreads, 0, stream, idx.ptr<int32_t>(), dst, positions,
                     A, n, I, total);
-  check_launch(k);
   sort_pairs(k, scratch.get() + 4 * array, sort_bytes, dst, sorted, positions, order, total, limit, stream);
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -272,7 +268,6 @@ void scatter_add(const OpArgs& a) {
       launch_overlapped(k, scatter_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, src.ptr<T>(), sorted, order, y.ptr<T>(),
                         total);
   });
-  check_launch(k);
 }
 
 // inputs: x [Bt, M, N] contiguous, any dtype; outputs: y (same); attrs: k (truncated toward zero).
@@ -296,7 +291,6 @@ template <bool Upper> void triangle(const OpArgs& a) {
     launch_overlapped(k, triangle_kernel<T, Upper>, grid_for(total), kBlockThreads, 0, stream, x.ptr<T>(), y.ptr<T>(), M, N, diag,
                       total);
   });
-  check_launch(k);
 }
 
 }  // namespace

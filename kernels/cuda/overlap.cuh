@@ -29,7 +29,8 @@ inline bool overlap_supported(const char* kernel) {
   return !disabled && device_attribute(kernel, cudaDevAttrComputeCapabilityMajor) >= 9;
 }
 
-// kernel<<<grid, block, smem, stream>>>(args...), overlapped where the device allows it.
+// kernel<<<grid, block, smem, stream>>>(args...), overlapped where the device allows it. A failed launch
+// throws a KernelError naming `name` here, so callers need no check_launch() after it.
 template <typename... Params, typename... Args>
 void launch_overlapped(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
                        cudaStream_t stream, Args... args) {

@@ -121,7 +121,6 @@ void rand_uniform(const OpArgs& a) {
   else
     launch_overlapped("rand_uniform", rand_uniform_kernel<__nv_bfloat16>, grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a),
                       y.ptr<__nv_bfloat16>(), n, k0, k1, offset, low, range);
-  check_launch("rand_uniform");
 }
 
 // outputs: y (contiguous float); attrs: seed, offset, mean, std.
@@ -139,7 +138,6 @@ void rand_normal(const OpArgs& a) {
   else
     launch_overlapped("rand_normal", rand_normal_kernel<__nv_bfloat16>, grid_for((n + 1) / 2), kBlockThreads, 0, stream_of(a),
                       y.ptr<__nv_bfloat16>(), n, k0, k1, offset, mean, stddev);
-  check_launch("rand_normal");
 }
 
 // outputs: y (contiguous i32); attrs: seed, offset, low, high (whole, low < high, inside the i32 range).
@@ -158,7 +156,6 @@ void randint(const OpArgs& a) {
   const uint64_t range = static_cast<uint64_t>(static_cast<int64_t>(high) - lo);
   launch_overlapped("randint", randint_kernel, grid_for((n + 3) / 4), kBlockThreads, 0, stream_of(a), y.ptr<int32_t>(), n, k0, k1,
                     offset, lo, range);
-  check_launch("randint");
 }
 
 }  // namespace

@@ -196,10 +196,8 @@ template <typename T, typename Red> void reduce_launch(const TensorView& x, cons
     dim3 grid(grid_for(cols), chunks);
     launch_overlapped(Red::name, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial, red);
   }
-  check_launch(Red::name);
   if (chunks > 1) {
     launch_overlapped(Red::name, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp, red);
-    check_launch(Red::name);
     check_cuda(cudaFreeAsync(partial, stream), Red::name, "cudaFreeAsync");
   }
 }

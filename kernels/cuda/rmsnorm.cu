@@ -513,7 +513,6 @@ void rmsnorm_forward(const OpArgs& a) {
       launch(rmsnorm_forward_loop_kernel<T, 1, 0, 1>, blocks(1), kLoopThreads);
     }
   });
-  check_launch(k);
 }
 
 // inputs: x [N, C] float, w [C], rstd [N] f32, gy [N, C]; outputs: gx [N, C], gw [C]; attrs: none.
@@ -540,7 +539,6 @@ void rmsnorm_backward(const OpArgs& a) {
     auto sum_partials = [&](const StreamScratch& partial, int64_t groups) {
       launch_overlapped(k, rmsnorm_gw_kernel<T>, static_cast<unsigned>((C + kGwCols - 1) / kGwCols), dim3(kGwCols, kGwRows),
                         0, stream, partial.as<float>(), gw.ptr<T>(), groups, static_cast<int>(C));
-      check_launch(k);
     };
     // Row-run kernels: as many blocks as the GPU holds at once, each owning a run of rows.
     auto run_row_runs = [&](auto kernel, int threads) {
@@ -555,7 +553,6 @@ void rmsnorm_backward(const OpArgs& a) {
         launch_overlapped(k, kernel, static_cast<unsigned>(groups), threads, 0, stream, x.ptr<T>(), w.ptr<T>(),
                           rstd.ptr<float>(), gy.ptr<T>(), gx.ptr<T>(), partial.as<float>(), N, static_cast<int>(C),
                           rows_per_group);
-        check_launch(k);
       }
       sum_partials(partial, groups);
     };
@@ -574,7 +571,6 @@ void rmsnorm_backward(const OpArgs& a) {
       if (groups > 0) {
         launch_overlapped(k, kernel, static_cast<unsigned>(groups), 32 * warps, smem, stream, x.ptr<T>(), w.ptr<T>(),
                           rstd.ptr<float>(), gy.ptr<T>(), gx.ptr<T>(), partial.as<float>(), N, static_cast<int>(C));
-        check_launch(k);
       }
       sum_partials(partial, groups);
       return true;

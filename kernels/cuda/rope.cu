@@ -56,13 +56,11 @@ void rope_run(const OpArgs& a, const char* k, const char* in_name, const char* o
   StreamScratch table(k, static_cast<size_t>(T_len * half) * sizeof(float2), stream);
   launch_overlapped(k, rope_table_kernel, grid_for(T_len * half), kBlockThreads, 0, stream, table.as<float2>(), T_len, half,
                     theta, position_offset, sign);
-  check_launch(k);
   dispatch_float(k, x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_overlapped(k, rope_apply_kernel<T>, grid_for(pairs), kBlockThreads, 0, stream, x.ptr<T>(), y.ptr<T>(),
                       table.as<float2>(), pairs, T_len, half);
   });
-  check_launch(k);
 }
 
 }  // namespace
