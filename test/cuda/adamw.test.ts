@@ -113,4 +113,19 @@ describe.skipIf(!gpuStatus.available)("CUDA global_norm", () => {
       expect(S.globalNorm([S.zeros([0], { device: "cuda" })]).item()).toBe(0);
     });
   });
+
+  it("more tensors than one launch holds (2,500: three launches), some off a 16-byte boundary", () => {
+    S.tidy(() => {
+      const tensors = Array.from({ length: 2500 }, (_, i) => {
+        const n = [1, 6, 33, 5000][i % 4]!, dtype = i % 3 ? "bf16" : "f32";
+        return i % 5 === 0 ? S.narrow(grad([n + 1], dtype), 0, 1, n) : grad([n], dtype);
+      });
+      let sq = 0;
+      for (const t of tensors) for (const v of toRef(t).data) sq += v * v;
+      const want = Math.sqrt(sq);
+      const got = S.globalNorm(tensors).item();
+      expect(Math.abs(got - want)).toBeLessThanOrEqual(want * (2 * U + 8 * U * Math.sqrt(65536)));
+      expect(S.globalNorm(tensors).item()).toBe(got);
+    });
+  });
 });
