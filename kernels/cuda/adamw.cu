@@ -1,9 +1,8 @@
 // Multi-tensor AdamW step (torch.optim.AdamW semantics), optionally refreshing bf16 compute copies of the
 // updated parameters in the same pass, and the global L2 norm used for clipping.
 // A launch covers many tensors: a table of per-tensor pointers and constants, and each block finds its
-// tensor and chunk by binary search over the table's running chunk counts. The table travels as a kernel
-// parameter, so no upload sits between the step's kernels; more tensors than one table holds take
-// several launches.
+// tensor and chunk by binary search over the table's running chunk counts. AdamW's table travels as a
+// kernel parameter (up to kAdamwTableEntries tensors per launch), the norm's is uploaded to scratch memory.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -49,16 +48,13 @@ struct AdamwConsts {
   float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, grad_scale;
 };
 
-// The entries of one launch, passed by value as a kernel parameter (`__grid_constant__`, so it is read in
-// place); chunk_begin counts from 0 in each launch.
-template <typename E, int N> struct LaunchTable {
-  static constexpr int kEntries = N;
-  E entry[N];
+// Tensors per AdamW launch: the table is a kernel parameter, so no upload sits between the step's
+// kernels, and kernel parameters are limited to 32764 bytes.
+constexpr int kAdamwTableEntries = 384;
+struct AdamwTable {
+  AdamwEntry entry[kAdamwTableEntries];
   int n;
 };
-
-// Kernel parameters are limited to 32764 bytes, the table's and the other arguments' together.
-using AdamwTable = LaunchTable<AdamwEntry, 384>;
 static_assert(sizeof(AdamwTable) + sizeof(AdamwConsts) <= 32764, "AdamW launch parameters over CUDA's limit");
 
 struct NormEntry {
@@ -68,8 +64,6 @@ struct NormEntry {
   int32_t bf16;
   int32_t packed;
 };
-using NormTable = LaunchTable<NormEntry, 1000>;
-static_assert(sizeof(NormTable) + 2 * sizeof(void*) <= 32764, "norm launch parameters over CUDA's limit");
 
 // The entry whose chunk range holds chunk c (entries sorted by chunk_begin; empty tensors own none).
 template <typename E> __device__ __forceinline__ int find_entry(const E* table, int n, int64_t c) {
@@ -243,10 +237,10 @@ __device__ __forceinline__ double chunk_sum_squares(const NormEntry& e, int64_t 
 }
 
 // partial[chunk] = sum of squares of the chunk (f32 per thread, f64 across the block).
-__global__ void norm_partial_kernel(const __grid_constant__ NormTable t, double* __restrict__ partial) {
+__global__ void norm_partial_kernel(const NormEntry* __restrict__ table, int n, double* __restrict__ partial) {
   wait_for_prior_kernels();
   const int64_t chunk = blockIdx.x;
-  const NormEntry e = t.entry[find_entry(t.entry, t.n, chunk)];
+  const NormEntry e = table[find_entry(table, n, chunk)];
   const int64_t begin = (chunk - e.chunk_begin) * kNormChunk;
   const int64_t end = begin + kNormChunk < e.numel ? begin + kNormChunk : e.numel;
   const double s = e.bf16 ? chunk_sum_squares<__nv_bfloat16>(e, begin, end) : chunk_sum_squares<float>(e, begin, end);
@@ -265,25 +259,11 @@ __global__ void norm_final_kernel(const double* __restrict__ partial, int64_t ch
 
 int64_t chunks_of(int64_t numel, int64_t chunk) { return (numel + chunk - 1) / chunk; }
 
-// Splits entries into tables of up to Table::kEntries, each entry's chunk_begin counting the chunks (of
-// chunk_elems elements) before it in its table, and calls launch(table, chunks, chunks_before) for each:
-// the table's chunk count and those of the tables before it.
-template <typename Table, typename E, typename Launch>
-void launch_tables(const char* k, const std::vector<E>& entries, int64_t chunk_elems, Launch launch) {
-  int64_t chunks_before = 0;
-  for (size_t first = 0; first < entries.size(); first += Table::kEntries) {
-    Table t{};
-    t.n = static_cast<int>(std::min<size_t>(Table::kEntries, entries.size() - first));
-    int64_t chunks = 0;
-    for (int j = 0; j < t.n; ++j) {
-      t.entry[j] = entries[first + j];
-      t.entry[j].chunk_begin = chunks;
-      chunks += chunks_of(t.entry[j].numel, chunk_elems);
-    }
-    require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks in one launch");
-    launch(t, static_cast<unsigned>(chunks), chunks_before);
-    chunks_before += chunks;
-  }
+// Uploads a host table into scratch memory in stream order. The copy is from pageable memory, which CUDA
+// stages before returning, so the host vector may go away right after.
+template <typename E> void upload(const char* k, const std::vector<E>& host, const StreamScratch& dev, cudaStream_t s) {
+  check_cuda(cudaMemcpyAsync(dev.as<E>(), host.data(), host.size() * sizeof(E), cudaMemcpyHostToDevice, s), k,
+             "cudaMemcpyAsync (table)");
 }
 
 // The per-tensor checks below build their messages only on failure: the launcher runs for every
@@ -374,10 +354,20 @@ void adamw_step(const OpArgs& a) {
   // 1 - beta in f64, as torch: 1.0f - 0.999f is off by 1.3e-5 relative.
   const AdamwConsts c{static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
                       static_cast<float>(1.0 - beta2), static_cast<float>(eps), static_cast<float>(grad_scale)};
-  launch_tables<AdamwTable>(k, entries, chunk_elems, [&](const AdamwTable& t, unsigned chunks, int64_t) {
-    if (bulk) launch_overlapped(k, adamw_step_bulk_kernel, chunks, kBulkThreads, kBulkSmem, stream, t, c);
-    else launch_overlapped(k, adamw_step_kernel, chunks, kAdamwThreads, 0, stream, t, c);
-  });
+  // One launch per kAdamwTableEntries tensors, each with its own running chunk counts.
+  for (size_t first = 0; first < entries.size(); first += kAdamwTableEntries) {
+    AdamwTable t{};
+    t.n = static_cast<int>(std::min<size_t>(kAdamwTableEntries, entries.size() - first));
+    int64_t chunks = 0;
+    for (int j = 0; j < t.n; ++j) {
+      t.entry[j] = entries[first + j];
+      t.entry[j].chunk_begin = chunks;
+      chunks += chunks_of(t.entry[j].numel, chunk_elems);
+    }
+    require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks in one launch");
+    if (bulk) launch_overlapped(k, adamw_step_bulk_kernel, static_cast<unsigned>(chunks), kBulkThreads, kBulkSmem, stream, t, c);
+    else launch_overlapped(k, adamw_step_kernel, static_cast<unsigned>(chunks), kAdamwThreads, 0, stream, t, c);
+  }
 }
 
 // inputs: t_0..t_{n-1} (f32 or bf16, contiguous); outputs: y [1] f32; attrs: none.
@@ -388,7 +378,7 @@ void global_norm(const OpArgs& a) {
               std::to_string(a.num_attrs) + " attrs");
   const TensorView& y = a.outputs[0];
   require(y.numel() == 1 && y.dtype == DType::f32, k, "y must be f32 [1], got " + std::string(dtype_name(y.dtype)) + " " + shape_str(y));
-  std::vector<NormEntry> entries;
+  std::vector<NormEntry> table;
   int64_t chunks = 0;
   for (int32_t i = 0; i < a.num_inputs; ++i) {
     const TensorView& t = a.inputs[i];
@@ -397,15 +387,18 @@ void global_norm(const OpArgs& a) {
                 shape_str(t));
     if (t.numel() == 0) continue;
     const bool bf16 = t.dtype == DType::bf16;
-    entries.push_back({t.data, t.numel(), 0, bf16, (reinterpret_cast<uintptr_t>(t.data) & (bf16 ? 7 : 15)) == 0});
+    table.push_back({t.data, t.numel(), chunks, bf16, (reinterpret_cast<uintptr_t>(t.data) & (bf16 ? 7 : 15)) == 0});
     chunks += chunks_of(t.numel(), kNormChunk);
   }
   cudaStream_t stream = stream_of(a);
+  require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks");
   StreamScratch partial(k, static_cast<size_t>(chunks ? chunks : 1) * sizeof(double), stream);
-  // Each launch writes the partial sums of its own chunks, after those of the launches before it.
-  launch_tables<NormTable>(k, entries, kNormChunk, [&](const NormTable& t, unsigned table_chunks, int64_t before) {
-    launch_overlapped(k, norm_partial_kernel, table_chunks, kThreads, 0, stream, t, partial.as<double>() + before);
-  });
+  if (chunks > 0) {
+    StreamScratch dev(k, table.size() * sizeof(NormEntry), stream);
+    upload(k, table, dev, stream);
+    launch_overlapped(k, norm_partial_kernel, static_cast<unsigned>(chunks), kThreads, 0, stream, dev.as<NormEntry>(),
+                      static_cast<int>(table.size()), partial.as<double>());
+  }
   launch_overlapped(k, norm_final_kernel, 1, kThreads, 0, stream, partial.as<double>(), chunks, y.ptr<float>());
 }
 

@@ -114,7 +114,7 @@ describe.skipIf(!gpuStatus.available)("CUDA global_norm", () => {
     });
   });
 
-  it("more tensors than one launch holds (2,500: three launches), some off a 16-byte boundary", () => {
+  it("2,500 tensors of mixed dtypes, some off a 16-byte boundary", () => {
     S.tidy(() => {
       const tensors = Array.from({ length: 2500 }, (_, i) => {
         const n = [1, 6, 33, 5000][i % 4]!, dtype = i % 3 ? "bf16" : "f32";
