@@ -214,6 +214,26 @@ void export_functions(Napi::Env env, Napi::Object exports,
     for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
     return out;
   }));
+  // { name: { inputs, outputs, attrs } } for every registered kernel: the test that holds the op table and
+  // the contract headers to the same names and order reads this.
+  exports.Set("kernelSignatures", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto names = [&](const std::vector<const char*>& list) {
+      auto out = Napi::Array::New(env, list.size());
+      for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), list[i]);
+      return out;
+    };
+    auto out = Napi::Object::New(env);
+    for (int i = 0; i < kernel_count(); ++i) {
+      const KernelSignature& s = kernel_signature(i);
+      auto entry = Napi::Object::New(env);
+      entry.Set("inputs", names(s.inputs));
+      entry.Set("outputs", names(s.outputs));
+      entry.Set("attrs", names(s.attrs));
+      out.Set(s.name, entry);
+    }
+    return out;
+  }));
   exports.Set("kernelId", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     if (info.Length() != 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "kernelId(name): name must be a string");
     return Napi::Number::New(info.Env(), find_kernel(info[0].As<Napi::String>().Utf8Value()));

@@ -7,31 +7,41 @@
 namespace slmkit {
 namespace {
 
-std::vector<std::pair<std::string, KernelFn>>& table() {
-  static std::vector<std::pair<std::string, KernelFn>> kernels;
+struct Entry {
+  std::string name;
+  const KernelSignature* signature;
+  KernelFn fn;
+};
+
+std::vector<Entry>& table() {
+  static std::vector<Entry> kernels;
   return kernels;
 }
 
 }  // namespace
 
-void register_kernel(const char* name, KernelFn fn) { table().emplace_back(name, fn); }
+void register_kernel(const KernelSignature* signature, KernelFn fn) {
+  table().push_back(Entry{signature->name, signature, fn});
+}
 
 int find_kernel(const std::string& name) {
   auto& t = table();
   for (size_t i = 0; i < t.size(); ++i)
-    if (t[i].first == name) return static_cast<int>(i);
+    if (t[i].name == name) return static_cast<int>(i);
   return -1;
 }
 
 int kernel_count() { return static_cast<int>(table().size()); }
 
-KernelFn kernel_at(int index) { return table()[index].second; }
+KernelFn kernel_at(int index) { return table()[index].fn; }
 
-const std::string& kernel_name(int index) { return table()[index].first; }
+const std::string& kernel_name(int index) { return table()[index].name; }
+
+const KernelSignature& kernel_signature(int index) { return *table()[index].signature; }
 
 std::vector<std::string> kernel_names() {
   std::vector<std::string> names;
-  for (auto& k : table()) names.push_back(k.first);
+  for (auto& k : table()) names.push_back(k.name);
   std::sort(names.begin(), names.end());
   return names;
 }

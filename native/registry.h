@@ -12,6 +12,7 @@ int find_kernel(const std::string& name);
 int kernel_count();
 KernelFn kernel_at(int index);
 const std::string& kernel_name(int index);
+const KernelSignature& kernel_signature(int index);
 std::vector<std::string> kernel_names();
 
 }  // namespace slmkit

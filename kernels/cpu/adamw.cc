@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "parallel.h"
 #include "vec_math.h"
+#include "slmkit/adamw.h"
 
 namespace slmkit {
 namespace {
@@ -187,6 +188,6 @@ void global_norm(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"adamw_step", adamw_step}, {"global_norm", global_norm}});
+SLMKIT_REGISTER_KERNELS({{&kAdamwStep, adamw_step}, {&kGlobalNorm, global_norm}});
 
 }  // namespace slmkit

@@ -7,9 +7,10 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "parallel.h"
 #include "vec_math.h"
+#include "slmkit/attention.h"
 
 namespace slmkit {
 namespace {
@@ -297,6 +298,6 @@ void attention_backward(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"attention_forward", attention_forward}, {"attention_backward", attention_backward}});
+SLMKIT_REGISTER_KERNELS({{&kAttentionForward, attention_forward}, {&kAttentionBackward, attention_backward}});
 
 }  // namespace slmkit

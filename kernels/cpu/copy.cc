@@ -2,8 +2,9 @@
 #include <cstring>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
+#include "slmkit/copy.h"
 
 namespace slmkit {
 namespace {
@@ -44,6 +45,6 @@ void copy(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"copy", copy}});
+SLMKIT_REGISTER_KERNELS({{&kCopy, copy}});
 
 }  // namespace slmkit

@@ -1,7 +1,8 @@
 // Creation kernels: `fill` (every element one value) and `arange` (start + i*step).
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
+#include "slmkit/creation.h"
 
 namespace slmkit {
 namespace {
@@ -44,6 +45,6 @@ void arange(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"fill", fill}, {"arange", arange}});
+SLMKIT_REGISTER_KERNELS({{&kFill, fill}, {&kArange, arange}});
 
 }  // namespace slmkit

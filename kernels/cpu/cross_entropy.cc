@@ -6,9 +6,10 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "parallel.h"
 #include "vec_math.h"
+#include "slmkit/cross_entropy.h"
 
 namespace slmkit {
 namespace {
@@ -145,7 +146,7 @@ void cross_entropy_backward(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"cross_entropy_forward", cross_entropy_forward},
-                         {"cross_entropy_backward", cross_entropy_backward}});
+SLMKIT_REGISTER_KERNELS({{&kCrossEntropyForward, cross_entropy_forward},
+                         {&kCrossEntropyBackward, cross_entropy_backward}});
 
 }  // namespace slmkit

@@ -5,9 +5,10 @@
 
 #include "dtype_dispatch.h"
 #include "slmkit/elementwise_ops.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
+#include "slmkit/elementwise.h"
 
 namespace slmkit {
 namespace {
@@ -256,21 +257,21 @@ void where(const OpArgs& args) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"neg", unary_kernel<neg_op>},           {"abs", unary_kernel<abs_op>},
-    {"exp", unary_kernel<exp_op>},           {"log", unary_kernel<log_op>},
-    {"sqrt", unary_kernel<sqrt_op>},         {"rsqrt", unary_kernel<rsqrt_op>},
-    {"sin", unary_kernel<sin_op>},           {"cos", unary_kernel<cos_op>},
-    {"tanh", unary_kernel<tanh_op>},         {"sigmoid", unary_kernel<sigmoid_op>},
-    {"relu", unary_kernel<relu_op>},         {"silu", unary_kernel<silu_op>},
-    {"gelu", unary_kernel<gelu_op>},         {"erf", unary_kernel<erf_op>},
-    {"clamp", clamp},                        {"pow_scalar", pow_scalar},
-    {"add", binary_kernel<add_op>},          {"sub", binary_kernel<sub_op>},
-    {"mul", binary_kernel<mul_op>},          {"div", binary_kernel<div_op>},
-    {"pow", binary_kernel<pow_op>},          {"maximum", binary_kernel<maximum_op>},
-    {"minimum", binary_kernel<minimum_op>},  {"eq", compare_kernel<eq_op>},
-    {"ne", compare_kernel<ne_op>},           {"lt", compare_kernel<lt_op>},
-    {"le", compare_kernel<le_op>},           {"gt", compare_kernel<gt_op>},
-    {"ge", compare_kernel<ge_op>},           {"where", where},
+    {&kNeg, unary_kernel<neg_op>},           {&kAbs, unary_kernel<abs_op>},
+    {&kExp, unary_kernel<exp_op>},           {&kLog, unary_kernel<log_op>},
+    {&kSqrt, unary_kernel<sqrt_op>},         {&kRsqrt, unary_kernel<rsqrt_op>},
+    {&kSin, unary_kernel<sin_op>},           {&kCos, unary_kernel<cos_op>},
+    {&kTanh, unary_kernel<tanh_op>},         {&kSigmoid, unary_kernel<sigmoid_op>},
+    {&kRelu, unary_kernel<relu_op>},         {&kSilu, unary_kernel<silu_op>},
+    {&kGelu, unary_kernel<gelu_op>},         {&kErf, unary_kernel<erf_op>},
+    {&kClamp, clamp},                        {&kPowScalar, pow_scalar},
+    {&kAdd, binary_kernel<add_op>},          {&kSub, binary_kernel<sub_op>},
+    {&kMul, binary_kernel<mul_op>},          {&kDiv, binary_kernel<div_op>},
+    {&kPow, binary_kernel<pow_op>},          {&kMaximum, binary_kernel<maximum_op>},
+    {&kMinimum, binary_kernel<minimum_op>},  {&kEq, compare_kernel<eq_op>},
+    {&kNe, compare_kernel<ne_op>},           {&kLt, compare_kernel<lt_op>},
+    {&kLe, compare_kernel<le_op>},           {&kGt, compare_kernel<gt_op>},
+    {&kGe, compare_kernel<ge_op>},           {&kWhere, where},
 });
 
 }  // namespace slmkit

@@ -4,8 +4,9 @@
 #include <cstring>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
+#include "slmkit/indexing.h"
 
 namespace slmkit {
 namespace {
@@ -187,12 +188,12 @@ template <bool Upper> void triangle(const OpArgs& a) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"index_select", index_select},
-    {"index_add", index_add},
-    {"gather", gather},
-    {"scatter_add", scatter_add},
-    {"triu", triangle<true>},
-    {"tril", triangle<false>},
+    {&kIndexSelect, index_select},
+    {&kIndexAdd, index_add},
+    {&kGather, gather},
+    {&kScatterAdd, scatter_add},
+    {&kTriu, triangle<true>},
+    {&kTril, triangle<false>},
 });
 
 }  // namespace slmkit

@@ -16,9 +16,10 @@
 
 #include "cpu_features.h"
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "matmul.h"
 #include "parallel.h"
+#include "slmkit/matmul.h"
 
 namespace slmkit {
 namespace {
@@ -372,6 +373,6 @@ void matmul(const OpArgs& args) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"matmul", matmul}});
+SLMKIT_REGISTER_KERNELS({{&kMatmul, matmul}});
 
 }  // namespace slmkit

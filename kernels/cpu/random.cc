@@ -12,9 +12,10 @@
 #include <cmath>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
+#include "slmkit/random.h"
 
 namespace slmkit {
 namespace {
@@ -159,6 +160,6 @@ void randint(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"rand_uniform", rand_uniform}, {"rand_normal", rand_normal}, {"randint", randint}});
+SLMKIT_REGISTER_KERNELS({{&kRandUniform, rand_uniform}, {&kRandNormal, rand_normal}, {&kRandint, randint}});
 
 }  // namespace slmkit

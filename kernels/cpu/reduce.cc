@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
+#include "slmkit/reduce.h"
 
 namespace slmkit {
 namespace {
@@ -262,12 +263,12 @@ template <template <class> class Red> void reduce_kernel(const OpArgs& a) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"sum", reduce_kernel<sum_red>},
-    {"max", reduce_kernel<max_red>},
-    {"min", reduce_kernel<min_red>},
-    {"argmax", reduce_kernel<argmax_red>},
-    {"argmin", reduce_kernel<argmin_red>},
-    {"logsumexp", reduce_kernel<logsumexp_red>},
+    {&kSum, reduce_kernel<sum_red>},
+    {&kMax, reduce_kernel<max_red>},
+    {&kMin, reduce_kernel<min_red>},
+    {&kArgmax, reduce_kernel<argmax_red>},
+    {&kArgmin, reduce_kernel<argmin_red>},
+    {&kLogsumexp, reduce_kernel<logsumexp_red>},
 });
 
 }  // namespace slmkit

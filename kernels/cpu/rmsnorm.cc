@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
 #include "parallel.h"
+#include "slmkit/rmsnorm.h"
 #include "vec_math.h"
 
 namespace slmkit {
@@ -85,42 +85,18 @@ void rmsnorm_backward_typed(const TensorView& x,     // [N, C]
 }
 
 void rmsnorm_forward(const OpArgs& a) {
-  const char* k = "rmsnorm_forward";
-  check_counts(a, k, 2, 2);
-  check_attrs(a, k, 1);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0], &rstd = a.outputs[1];
-  check_dense(k, "x", x, 2);
-  check_float(k, "x", x);
-  const int64_t N = x.shape[0], C = x.shape[1];
-  check_shape(k, "w", w, {C});
-  check_dtype(k, "w", w, x.dtype);
-  check_like(k, "y", y, "x", x);
-  check_shape(k, "rstd", rstd, {N}, DType::f32);
-  const double eps = finite_attr(a, k, 0, "eps");
-  if (eps < 0) kernel_fail(k, "eps must be >= 0, got " + std::to_string(eps));
-  dispatch_float(x.dtype, [&](auto tag) { rmsnorm_forward_typed<decltype(tag)>(x, w, y, rstd, eps); });
+  const RmsnormForwardArgs r = decode_rmsnorm_forward(a);
+  dispatch_float(r.x.dtype, [&](auto tag) { rmsnorm_forward_typed<decltype(tag)>(r.x, r.w, r.y, r.rstd, r.eps); });
 }
 
 void rmsnorm_backward(const OpArgs& a) {
-  const char* k = "rmsnorm_backward";
-  check_counts(a, k, 4, 2);
-  check_attrs(a, k, 0);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &rstd = a.inputs[2], &gy = a.inputs[3];
-  const TensorView &gx = a.outputs[0], &gw = a.outputs[1];
-  check_dense(k, "x", x, 2);
-  check_float(k, "x", x);
-  const int64_t N = x.shape[0], C = x.shape[1];
-  check_shape(k, "w", w, {C});
-  check_dtype(k, "w", w, x.dtype);
-  check_shape(k, "rstd", rstd, {N}, DType::f32);
-  check_like(k, "gy", gy, "x", x);
-  check_like(k, "gx", gx, "x", x);
-  check_like(k, "gw", gw, "w", w);
-  dispatch_float(x.dtype, [&](auto tag) { rmsnorm_backward_typed<decltype(tag)>(x, w, rstd, gy, gx, gw); });
+  const RmsnormBackwardArgs r = decode_rmsnorm_backward(a);
+  dispatch_float(r.x.dtype,
+                 [&](auto tag) { rmsnorm_backward_typed<decltype(tag)>(r.x, r.w, r.rstd, r.gy, r.gx, r.gw); });
 }
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"rmsnorm_forward", rmsnorm_forward}, {"rmsnorm_backward", rmsnorm_backward}});
+SLMKIT_REGISTER_KERNELS({{&kRmsnormForward, rmsnorm_forward}, {&kRmsnormBackward, rmsnorm_backward}});
 
 }  // namespace slmkit

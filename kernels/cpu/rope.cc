@@ -5,8 +5,9 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "parallel.h"
+#include "slmkit/rope.h"
 
 namespace slmkit {
 namespace {
@@ -76,6 +77,6 @@ void rope_backward(const OpArgs& a) { rope_run(a, "rope_backward", "gy", "gx", -
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"rope_forward", rope_forward}, {"rope_backward", rope_backward}});
+SLMKIT_REGISTER_KERNELS({{&kRopeForward, rope_forward}, {&kRopeBackward, rope_backward}});
 
 }  // namespace slmkit

@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
+#include "slmkit/softmax.h"
 
 namespace slmkit {
 namespace {
@@ -112,10 +113,10 @@ template <bool Log> void softmax_like_backward(const OpArgs& a) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"softmax_forward", softmax_like_forward<false>},
-    {"softmax_backward", softmax_like_backward<false>},
-    {"log_softmax_forward", softmax_like_forward<true>},
-    {"log_softmax_backward", softmax_like_backward<true>},
+    {&kSoftmaxForward, softmax_like_forward<false>},
+    {&kSoftmaxBackward, softmax_like_backward<false>},
+    {&kLogSoftmaxForward, softmax_like_forward<true>},
+    {&kLogSoftmaxBackward, softmax_like_backward<true>},
 });
 
 }  // namespace slmkit

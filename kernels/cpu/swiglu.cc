@@ -2,9 +2,10 @@
 #include <algorithm>
 
 #include "dtype_dispatch.h"
-#include "kernel_checks.h"
+#include "slmkit/checks.h"
 #include "parallel.h"
 #include "vec_math.h"
+#include "slmkit/swiglu.h"
 
 namespace slmkit {
 namespace {
@@ -94,6 +95,6 @@ void swiglu_backward(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"swiglu_forward", swiglu_forward}, {"swiglu_backward", swiglu_backward}});
+SLMKIT_REGISTER_KERNELS({{&kSwigluForward, swiglu_forward}, {&kSwigluBackward, swiglu_backward}});
 
 }  // namespace slmkit

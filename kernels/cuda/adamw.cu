@@ -10,6 +10,7 @@
 #include "async_copy.cuh"
 #include "fused.cuh"
 #include "overlap.cuh"
+#include "slmkit/adamw.h"
 
 namespace slmkit {
 namespace {
@@ -402,6 +403,6 @@ void global_norm(const OpArgs& a) {
   launch_overlapped(k, norm_final_kernel, 1, kThreads, 0, stream, partial.as<double>(), chunks, y.ptr<float>());
 }
 
-SLMKIT_REGISTER_KERNELS({{"adamw_step", adamw_step}, {"global_norm", global_norm}});
+SLMKIT_REGISTER_KERNELS({{&kAdamwStep, adamw_step}, {&kGlobalNorm, global_norm}});
 
 }  // namespace slmkit

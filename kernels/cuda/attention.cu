@@ -27,6 +27,7 @@
 #include "attention_select.h"
 #include "attention_wgmma.cuh"
 #include "launch.cuh"
+#include "slmkit/attention.h"
 
 namespace slmkit {
 namespace {
@@ -344,13 +345,6 @@ __global__ void __launch_bounds__(kWarps * 32)
 }
 
 // --- launchers ----------------------------------------------------------------------------------------
-
-void check_like(const char* kernel, const char* name, const TensorView& t, const char* ref_name,
-                const TensorView& ref) {
-  if (!same_shape(t, ref) || t.dtype != ref.dtype || !t.is_contiguous())
-    throw KernelError(std::string(kernel) + ": " + name + " " + shape_str(t) + " " + dtype_name(t.dtype) +
-                      " must be contiguous and match " + ref_name + " " + shape_str(ref) + " " + dtype_name(ref.dtype));
-}
 
 void check_lse(const char* kernel, const TensorView& lse, const AttnDims& g) {
   if (lse.ndim != 3 || lse.shape[0] != g.B || lse.shape[1] != g.H || lse.shape[2] != g.T ||
@@ -810,6 +804,6 @@ void attention_backward(const OpArgs& a) {
   check_launch(name);
 }
 
-SLMKIT_REGISTER_KERNELS({{"attention_forward", attention_forward}, {"attention_backward", attention_backward}});
+SLMKIT_REGISTER_KERNELS({{&kAttentionForward, attention_forward}, {&kAttentionBackward, attention_backward}});
 
 }  // namespace slmkit

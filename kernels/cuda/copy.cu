@@ -3,6 +3,7 @@
 
 #include "launch.cuh"
 #include "overlap.cuh"
+#include "slmkit/copy.h"
 
 namespace slmkit {
 namespace {
@@ -125,6 +126,6 @@ void copy(const OpArgs& a) {
   });
 }
 
-SLMKIT_REGISTER_KERNELS({{"copy", copy}});
+SLMKIT_REGISTER_KERNELS({{&kCopy, copy}});
 
 }  // namespace slmkit

@@ -5,6 +5,7 @@
 
 #include "launch.cuh"
 #include "overlap.cuh"
+#include "slmkit/creation.h"
 
 namespace slmkit {
 namespace {
@@ -90,6 +91,6 @@ void arange(const OpArgs& a) {
   });
 }
 
-SLMKIT_REGISTER_KERNELS({{"fill", fill}, {"arange", arange}});
+SLMKIT_REGISTER_KERNELS({{&kFill, fill}, {&kArange, arange}});
 
 }  // namespace slmkit

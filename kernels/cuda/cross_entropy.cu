@@ -8,6 +8,7 @@
 
 #include "fused.cuh"
 #include "overlap.cuh"
+#include "slmkit/cross_entropy.h"
 
 namespace slmkit {
 namespace {
@@ -223,7 +224,7 @@ void cross_entropy_backward(const OpArgs& a) {
   });
 }
 
-SLMKIT_REGISTER_KERNELS({{"cross_entropy_forward", cross_entropy_forward},
-                         {"cross_entropy_backward", cross_entropy_backward}});
+SLMKIT_REGISTER_KERNELS({{&kCrossEntropyForward, cross_entropy_forward},
+                         {&kCrossEntropyBackward, cross_entropy_backward}});
 
 }  // namespace slmkit

@@ -54,14 +54,6 @@ inline void check_dense_float(const char* kernel, const char* name, const Tensor
               dtype_name(t.dtype) + " " + shape_str(t) + (t.is_contiguous() ? "" : " (strided)"));
 }
 
-// Same shape and dtype as `ref`, contiguous.
-inline void check_like(const char* kernel, const char* name, const TensorView& t, const char* ref_name,
-                       const TensorView& ref) {
-  require(same_shape(t, ref) && t.dtype == ref.dtype && t.is_contiguous(), kernel,
-          std::string(name) + " " + dtype_name(t.dtype) + " " + shape_str(t) + " must be contiguous and match " +
-              ref_name + " " + dtype_name(ref.dtype) + " " + shape_str(ref));
-}
-
 // Exactly `shape` (1-D), dtype `d`, contiguous.
 inline void check_vector(const char* kernel, const char* name, const TensorView& t, int64_t n, DType d) {
   require(t.ndim == 1 && t.shape[0] == n && t.dtype == d && t.is_contiguous(), kernel,

@@ -22,6 +22,7 @@
 #include "launch.cuh"
 #include "overlap.cuh"
 #include "values.cuh"
+#include "slmkit/indexing.h"
 
 namespace slmkit {
 namespace {
@@ -296,12 +297,12 @@ template <bool Upper> void triangle(const OpArgs& a) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"index_select", index_select},
-    {"index_add", index_add},
-    {"gather", gather},
-    {"scatter_add", scatter_add},
-    {"triu", triangle<true>},
-    {"tril", triangle<false>},
+    {&kIndexSelect, index_select},
+    {&kIndexAdd, index_add},
+    {&kGather, gather},
+    {&kScatterAdd, scatter_add},
+    {&kTriu, triangle<true>},
+    {&kTril, triangle<false>},
 });
 
 }  // namespace slmkit

@@ -8,16 +8,10 @@
 #include <cstring>
 #include <string>
 
+#include "slmkit/checks.h"
 #include "slmkit/op_args.h"
 
 namespace slmkit {
-
-// "[2, 3, 4]": shapes in error messages.
-inline std::string shape_str(const TensorView& t) {
-  std::string s = "[";
-  for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
-  return s + "]";
-}
 
 inline void check_counts(const char* kernel, const OpArgs& a, int inputs, int outputs, int attrs) {
   if (a.num_inputs != inputs || a.num_outputs != outputs || a.num_attrs != attrs)
@@ -25,13 +19,6 @@ inline void check_counts(const char* kernel, const OpArgs& a, int inputs, int ou
                       std::to_string(outputs) + " outputs and " + std::to_string(attrs) + " attrs, got " +
                       std::to_string(a.num_inputs) + ", " + std::to_string(a.num_outputs) + " and " +
                       std::to_string(a.num_attrs));
-}
-
-inline bool same_shape(const TensorView& a, const TensorView& b) {
-  if (a.ndim != b.ndim) return false;
-  for (int i = 0; i < a.ndim; ++i)
-    if (a.shape[i] != b.shape[i]) return false;
-  return true;
 }
 
 inline cudaStream_t stream_of(const OpArgs& a) { return static_cast<cudaStream_t>(a.stream); }

@@ -5,6 +5,7 @@
 #include "async_copy.cuh"
 #include "cublaslt_gemm.h"
 #include "launch.cuh"
+#include "slmkit/matmul.h"
 
 namespace slmkit {
 namespace {
@@ -285,6 +286,6 @@ void matmul(const OpArgs& args) {
   fallback_matmul(a, b, y, g, stream);
 }
 
-SLMKIT_REGISTER_KERNELS({{"matmul", matmul}});
+SLMKIT_REGISTER_KERNELS({{&kMatmul, matmul}});
 
 }  // namespace slmkit

@@ -7,6 +7,7 @@
 #include "launch.cuh"
 #include "overlap.cuh"
 #include "values.cuh"
+#include "slmkit/random.h"
 
 namespace slmkit {
 namespace {
@@ -160,6 +161,6 @@ void randint(const OpArgs& a) {
 
 }  // namespace
 
-SLMKIT_REGISTER_KERNELS({{"rand_uniform", rand_uniform}, {"rand_normal", rand_normal}, {"randint", randint}});
+SLMKIT_REGISTER_KERNELS({{&kRandUniform, rand_uniform}, {&kRandNormal, rand_normal}, {&kRandint, randint}});
 
 }  // namespace slmkit

@@ -7,6 +7,7 @@
 #include "launch.cuh"
 #include "overlap.cuh"
 #include "values.cuh"
+#include "slmkit/reduce.h"
 
 namespace slmkit {
 namespace {
@@ -229,12 +230,12 @@ template <template <typename> class Red> void reduce_kernel(const OpArgs& a) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"sum", reduce_kernel<sum_red>},
-    {"max", reduce_kernel<max_red>},
-    {"min", reduce_kernel<min_red>},
-    {"argmax", reduce_kernel<argmax_red>},
-    {"argmin", reduce_kernel<argmin_red>},
-    {"logsumexp", reduce_kernel<logsumexp_red>},
+    {&kSum, reduce_kernel<sum_red>},
+    {&kMax, reduce_kernel<max_red>},
+    {&kMin, reduce_kernel<min_red>},
+    {&kArgmax, reduce_kernel<argmax_red>},
+    {&kArgmin, reduce_kernel<argmin_red>},
+    {&kLogsumexp, reduce_kernel<logsumexp_red>},
 });
 
 }  // namespace slmkit

@@ -14,6 +14,7 @@
 #include "async_copy.cuh"
 #include "fused.cuh"
 #include "overlap.cuh"
+#include "slmkit/rmsnorm.h"
 
 namespace slmkit {
 namespace {
@@ -467,18 +468,13 @@ template <typename K> int64_t resident_blocks(const char* k, K kernel, int threa
 
 }  // namespace
 
-// inputs: x [N, C] float, w [C] (x's dtype); outputs: y [N, C], rstd [N] f32; attrs: eps.
+// Arguments: slmkit/rmsnorm.h.
 void rmsnorm_forward(const OpArgs& a) {
-  const char* k = "rmsnorm_forward";
-  check_counts(k, a, 2, 2, 1);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0], &rstd = a.outputs[1];
-  check_dense_float(k, "x", x, 2);
-  const int64_t N = x.shape[0], C = x.shape[1];
-  check_vector(k, "w", w, C, x.dtype);
-  check_like(k, "y", y, "x", x);
-  check_vector(k, "rstd", rstd, N, DType::f32);
-  const double eps = a.attrs[0];
-  require(eps >= 0 && eps < INFINITY, k, "eps must be finite and >= 0, got " + std::to_string(eps));
+  const char* k = kRmsnormForward.name;
+  const RmsnormForwardArgs r = decode_rmsnorm_forward(a);
+  const TensorView &x = r.x, &w = r.w, &y = r.y, &rstd = r.rstd;
+  const int64_t N = r.rows, C = r.cols;
+  const double eps = r.eps;
   require(C <= INT32_MAX, k, "rows of more than 2^31 - 1 elements, x " + shape_str(x));
   if (N == 0) return;
   cudaStream_t stream = stream_of(a);
@@ -515,21 +511,14 @@ void rmsnorm_forward(const OpArgs& a) {
   });
 }
 
-// inputs: x [N, C] float, w [C], rstd [N] f32, gy [N, C]; outputs: gx [N, C], gw [C]; attrs: none.
+// Arguments: slmkit/rmsnorm.h.
 // The grid is what the GPU holds at once (a persistent grid), so gw's summation order depends on N, C and the
 // GPU (its multiprocessors and shared memory), never on scheduling: the same inputs give the same bits on one GPU.
 void rmsnorm_backward(const OpArgs& a) {
-  const char* k = "rmsnorm_backward";
-  check_counts(k, a, 4, 2, 0);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &rstd = a.inputs[2], &gy = a.inputs[3];
-  const TensorView &gx = a.outputs[0], &gw = a.outputs[1];
-  check_dense_float(k, "x", x, 2);
-  const int64_t N = x.shape[0], C = x.shape[1];
-  check_vector(k, "w", w, C, x.dtype);
-  check_vector(k, "rstd", rstd, N, DType::f32);
-  check_like(k, "gy", gy, "x", x);
-  check_like(k, "gx", gx, "x", x);
-  check_like(k, "gw", gw, "w", w);
+  const char* k = kRmsnormBackward.name;
+  const RmsnormBackwardArgs r = decode_rmsnorm_backward(a);
+  const TensorView &x = r.x, &w = r.w, &rstd = r.rstd, &gy = r.gy, &gx = r.gx, &gw = r.gw;
+  const int64_t N = r.rows, C = r.cols;
   require(C <= INT32_MAX, k, "rows of more than 2^31 - 1 elements, x " + shape_str(x));
   if (C == 0) return;
   cudaStream_t stream = stream_of(a);
@@ -594,6 +583,6 @@ void rmsnorm_backward(const OpArgs& a) {
   });
 }
 
-SLMKIT_REGISTER_KERNELS({{"rmsnorm_forward", rmsnorm_forward}, {"rmsnorm_backward", rmsnorm_backward}});
+SLMKIT_REGISTER_KERNELS({{&kRmsnormForward, rmsnorm_forward}, {&kRmsnormBackward, rmsnorm_backward}});
 
 }  // namespace slmkit

@@ -5,6 +5,7 @@
 
 #include "fused.cuh"
 #include "overlap.cuh"
+#include "slmkit/rope.h"
 
 namespace slmkit {
 namespace {
@@ -71,6 +72,6 @@ void rope_forward(const OpArgs& a) { rope_run(a, "rope_forward", "x", "y", 1.0f)
 // inputs: gy [B, H, T, D] float; outputs: gx [B, H, T, D]; attrs: theta, position_offset.
 void rope_backward(const OpArgs& a) { rope_run(a, "rope_backward", "gy", "gx", -1.0f); }
 
-SLMKIT_REGISTER_KERNELS({{"rope_forward", rope_forward}, {"rope_backward", rope_backward}});
+SLMKIT_REGISTER_KERNELS({{&kRopeForward, rope_forward}, {&kRopeBackward, rope_backward}});
 
 }  // namespace slmkit

@@ -7,6 +7,7 @@
 #include "launch.cuh"
 #include "overlap.cuh"
 #include "values.cuh"
+#include "slmkit/softmax.h"
 
 namespace slmkit {
 namespace {
@@ -151,10 +152,10 @@ template <bool Log> void softmax_like_backward(const OpArgs& a) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {"softmax_forward", softmax_like_forward<false>},
-    {"softmax_backward", softmax_like_backward<false>},
-    {"log_softmax_forward", softmax_like_forward<true>},
-    {"log_softmax_backward", softmax_like_backward<true>},
+    {&kSoftmaxForward, softmax_like_forward<false>},
+    {&kSoftmaxBackward, softmax_like_backward<false>},
+    {&kLogSoftmaxForward, softmax_like_forward<true>},
+    {&kLogSoftmaxBackward, softmax_like_backward<true>},
 });
 
 }  // namespace slmkit

@@ -2,6 +2,7 @@
 // over [N, F]: 16-byte packs when every operand is 16-byte aligned, one element at a time otherwise.
 #include "fused.cuh"
 #include "overlap.cuh"
+#include "slmkit/swiglu.h"
 
 namespace slmkit {
 namespace {
@@ -105,6 +106,6 @@ void swiglu_backward(const OpArgs& a) {
                 SwigluBackward{}, stream_of(a));
 }
 
-SLMKIT_REGISTER_KERNELS({{"swiglu_forward", swiglu_forward}, {"swiglu_backward", swiglu_backward}});
+SLMKIT_REGISTER_KERNELS({{&kSwigluForward, swiglu_forward}, {&kSwigluBackward, swiglu_backward}});
 
 }  // namespace slmkit

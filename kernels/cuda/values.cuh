@@ -39,7 +39,6 @@ template <typename T> constexpr int kPack16 = 16 / sizeof(T);
 
 inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }
 
 // Calls f(TypeTag<T>) for f32 and bf16, and for i32 when allow_i32; other dtypes were rejected by the caller.
 template <typename F> void dispatch_numeric(DType d, bool allow_i32, F&& f) {

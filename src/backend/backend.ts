@@ -20,6 +20,8 @@ export interface Backend {
   /** Index of a registered kernel, or -1. */
   kernelId(name: string): number;
   kernelNames(): string[];
+  /** Each registered kernel's input, output and attribute names in call order (its contract header's). */
+  kernelSignatures(): Record<string, KernelSignature>;
   /** buffer: [nIn, nOut, nAttrs, ...attrs, per tensor: handle, dtype code, ndim, offset, ...shape, ...strides]. */
   run(kernelId: number, buffer: Float64Array): void;
   /** Waits for all queued work (a no-op on the CPU). */
@@ -37,6 +39,14 @@ export interface NativeAddon {
   synchronize?(): void;
   run(kernelId: number, buffer: Float64Array): void;
   kernelNames(): string[];
+  kernelSignatures(): Record<string, KernelSignature>;
   kernelId(name: string): number;
   info(): Record<string, unknown>;
+}
+
+/** The names a native kernel declares for its arguments; the op table must list the same. */
+export interface KernelSignature {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs: readonly string[];
 }

@@ -1,5 +1,5 @@
 import { DeviceError } from "../errors.js";
-import type { Backend, NativeAddon } from "./backend.js";
+import type { Backend, KernelSignature, NativeAddon } from "./backend.js";
 import { loadAddon } from "./loader.js";
 import { NativeBackend } from "./native_backend.js";
 
@@ -77,4 +77,9 @@ export function cudaBackend(): Backend {
 /** The CUDA addon's kernel names when it loads (even with no GPU), for the op-table agreement test. */
 export function cudaKernelNames(): string[] | undefined {
   return load()?.addon.kernelNames();
+}
+
+/** The CUDA addon's kernel signatures when it loads (even with no GPU), for the same test. */
+export function cudaKernelSignatures(): Record<string, KernelSignature> | undefined {
+  return load()?.addon.kernelSignatures();
 }

@@ -1,5 +1,5 @@
 import { BackendError } from "../errors.js";
-import type { Backend, Device, NativeAddon, StorageHandle } from "./backend.js";
+import type { Backend, Device, KernelSignature, NativeAddon, StorageHandle } from "./backend.js";
 
 /** A Backend over a loaded native addon: forwards calls and turns native errors into BackendErrors. */
 export class NativeBackend implements Backend {
@@ -39,6 +39,9 @@ export class NativeBackend implements Backend {
   }
   kernelNames(): string[] {
     return this.addon.kernelNames();
+  }
+  kernelSignatures(): Record<string, KernelSignature> {
+    return this.addon.kernelSignatures();
   }
   run(kernelId: number, buffer: Float64Array): void {
     // No closure here: this is the hot path of every op.

@@ -1,8 +1,11 @@
 // Plain argument structs shared by the CPU and CUDA kernel families. No N-API types here.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace slmkit {
 
@@ -57,7 +60,8 @@ struct TensorView {
 };
 
 // Everything one kernel call receives. Arrays are owned by the caller for the duration of the call.
-// The meaning of each input, output and attribute is fixed per kernel in native/KERNELS.md.
+// Inputs, outputs and attributes come in the order of the kernel's signature (below), which is the order
+// of its entry in src/ops/table.ts; their meaning is in native/KERNELS.md.
 struct OpArgs {
   const TensorView* inputs;
   int32_t num_inputs;
@@ -73,13 +77,22 @@ struct KernelError : std::runtime_error {
   explicit KernelError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// The names of a kernel's inputs, outputs and attributes, in call order: the native twin of its entry in
+// the TypeScript op table (a test asserts that both agree). A last name ending in "..." stands for a list
+// of any length (adamw_step, global_norm). Each family's contract header defines its signatures once.
+struct KernelSignature {
+  const char* name;
+  std::vector<const char*> inputs, outputs, attrs;
+};
+
 using KernelFn = void (*)(const OpArgs&);
 
-// Kernel registration: each op-family file registers its kernels by name at load time.
-void register_kernel(const char* name, KernelFn fn);
+// Kernel registration: each op-family file registers its kernels with their signatures at load time.
+// The registry keeps the pointer; signatures are namespace-scope constants that outlive it.
+void register_kernel(const KernelSignature* signature, KernelFn fn);
 
 struct KernelRegistrar {
-  KernelRegistrar(std::initializer_list<std::pair<const char*, KernelFn>> kernels) {
+  KernelRegistrar(std::initializer_list<std::pair<const KernelSignature*, KernelFn>> kernels) {
     for (auto& k : kernels) register_kernel(k.first, k.second);
   }
 };
@@ -88,6 +101,6 @@ struct KernelRegistrar {
 
 #define SLMKIT_CONCAT_INNER(a, b) a##b
 #define SLMKIT_CONCAT(a, b) SLMKIT_CONCAT_INNER(a, b)
-// Usage at namespace scope: SLMKIT_REGISTER_KERNELS({{"rmsnorm_forward", rmsnorm_forward}, ...});
+// Usage at namespace scope: SLMKIT_REGISTER_KERNELS({{&kRmsnormForward, rmsnorm_forward}, ...});
 #define SLMKIT_REGISTER_KERNELS(...) \
   static ::slmkit::KernelRegistrar SLMKIT_CONCAT(slmkit_registrar_, __LINE__)(__VA_ARGS__)

@@ -1,5 +1,5 @@
-// Cheap argument re-checks shared by every CPU kernel family; each failure is a KernelError that starts
-// with "<kernel>: " and names the offending tensor (and its shape) or attribute.
+// Cheap argument checks shared by every kernel family on both devices; each failure is a KernelError that
+// starts with "<kernel>: " and names the offending tensor (and its shape) or attribute.
 #pragma once
 #include <cmath>
 #include <cstdint>
