@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { abs, add, cast, clamp, eq, maximum, minimum, mul, ne, neg, pow, randn, relu, sub, tensor, type Tensor, where } from "../../src/index.js";
 import { ref, type Ref } from "../reference/index.js";
-import { expectClose, expectEqualValues } from "../helpers/expect.js";
+import { expectClose } from "../helpers/expect.js";
 import { elementwiseTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES } from "../helpers/tensors.js";
 import { gpuStatus, onBoth } from "./gpu.js";
