@@ -54,7 +54,10 @@ export function trainBpe(texts: Iterable<string>, options: BpeTrainOptions): Tra
       const pair = syms[i]! * base + syms[i + 1]!;
       pairCounts.set(pair, (pairCounts.get(pair) ?? 0) + freqs[w]!);
       let set = pairWords.get(pair);
-      if (set === undefined) pairWords.set(pair, (set = new Set()));
+      if (set === undefined) {
+        set = new Set();
+        pairWords.set(pair, set);
+      }
       set.add(w);
     }
   }
@@ -156,7 +159,10 @@ function mergeInWord(
     delta.set(pair, (delta.get(pair) ?? 0) + d);
     if (d > 0) {
       let set = pairWords.get(pair);
-      if (set === undefined) pairWords.set(pair, (set = new Set()));
+      if (set === undefined) {
+        set = new Set();
+        pairWords.set(pair, set);
+      }
       set.add(w);
     }
   };

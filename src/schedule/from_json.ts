@@ -8,7 +8,7 @@ import { RewarmSchedule } from "./rewarm.js";
 import type { Schedule } from "./schedule.js";
 import { WSD } from "./wsd.js";
 
-// `any`: the options come from JSON and each constructor validates them.
+// biome-ignore lint/suspicious/noExplicitAny: the options come from JSON and each constructor validates them
 const BUILDERS: Record<string, (json: any) => Schedule> = {
   wsd: (j) => new WSD(j),
   cosine: (j) => new CosineSchedule(j),

@@ -102,8 +102,7 @@ describe.skipIf(!gpuStatus.available)("CUDA global_norm", () => {
     S.tidy(() => {
       const tensors = SIZES.map((shape, i) => grad(shape, i % 2 ? "bf16" : "f32"));
       let sq = 0;
-      let n = 0;
-      for (const t of tensors) for (const v of toRef(t).data) (sq += v * v), n++;
+      for (const t of tensors) for (const v of toRef(t).data) sq += v * v;
       const want = Math.sqrt(sq);
       const got = S.globalNorm(tensors);
       expect(got.device).toBe("cuda");

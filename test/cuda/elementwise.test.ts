@@ -4,12 +4,10 @@ import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { abs, add, cast, clamp, eq, maximum, minimum, mul, ne, neg, pow, randn, relu, sub, tensor, type Tensor, where } from "../../src/index.js";
 import { ref, type Ref } from "../reference/index.js";
-import { expectClose, expectEqualValues } from "../helpers/expect.js";
+import { expectClose } from "../helpers/expect.js";
 import { elementwiseTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES } from "../helpers/tensors.js";
-import { gpu, noteIfNoGpu, onBoth } from "./both.js";
-
-noteIfNoGpu("elementwise");
+import { gpuStatus, onBoth } from "./gpu.js";
 
 const UNARY = ["neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "silu", "gelu", "erf"] as const;
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 100, -100, 30, -30, 0.5, -0.5];
@@ -27,7 +25,7 @@ function expectSameFloat(dtype: "f32" | "bf16", got: { cpu: Ref; cuda: Ref }, la
   expectClose(got.cuda, got.cpu, elementwiseTol(dtype, got.cpu, scale), label);
 }
 
-describe.skipIf(!gpu.available)("CUDA unary kernels", () => {
+describe.skipIf(!gpuStatus.available)("CUDA unary kernels", () => {
   for (const dtype of FLOAT_DTYPES) {
     for (const op of UNARY) {
       it(`${op} ${dtype}: contiguous, transposed and unaligned inputs`, () => {
@@ -69,7 +67,7 @@ describe.skipIf(!gpu.available)("CUDA unary kernels", () => {
   });
 });
 
-describe.skipIf(!gpu.available)("CUDA binary kernels, comparisons and where", () => {
+describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and where", () => {
   const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
   for (const dtype of FLOAT_DTYPES) {
     it(`binary ops ${dtype}: dense (vector path + tail), broadcast, transposed, unaligned`, () => {

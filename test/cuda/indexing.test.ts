@@ -6,13 +6,11 @@ import { backward, cast, embedding, gather, indexSelect, mul, randint, randn, su
 import { indexAdd, scatterAdd } from "../../src/ops/indexing.js";
 import { expectSlmkitError } from "../helpers/expect.js";
 import { FLOAT_DTYPES } from "../helpers/tensors.js";
-import { gpu, noteIfNoGpu, onBoth } from "./both.js";
-
-noteIfNoGpu("indexing");
+import { gpuStatus, onBoth } from "./gpu.js";
 
 const DATA_DTYPES = ["f32", "bf16", "i32"] as const;
 
-describe.skipIf(!gpu.available)("CUDA indexing", () => {
+describe.skipIf(!gpuStatus.available)("CUDA indexing", () => {
   for (const dtype of DATA_DTYPES) {
     it(`indexSelect and gather ${dtype} along every dim (exact copies)`, () => {
       const x = cast(randn([5, 7, 3], { std: 10 }), dtype);

@@ -5,9 +5,7 @@ import { manualSeed, rand, randint, randn, type Tensor } from "../../src/index.j
 import { expectClose } from "../helpers/expect.js";
 import { elementwiseTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES, toRef } from "../helpers/tensors.js";
-import { gpu, noteIfNoGpu } from "./both.js";
-
-noteIfNoGpu("random");
+import { gpuStatus } from "./gpu.js";
 
 // The same draws (same seed, same sequence of calls) on the CPU and on CUDA.
 function drawBoth(seed: number, draw: (device: "cpu" | "cuda") => Tensor[]): { cpu: Tensor[]; cuda: Tensor[] } {
@@ -18,7 +16,7 @@ function drawBoth(seed: number, draw: (device: "cpu" | "cuda") => Tensor[]): { c
   return { cpu, cuda };
 }
 
-describe.skipIf(!gpu.available)("CUDA random streams", () => {
+describe.skipIf(!gpuStatus.available)("CUDA random streams", () => {
   for (const dtype of FLOAT_DTYPES) {
     it(`rand ${dtype} is bit-exact with the CPU over odd sizes and successive calls`, () => {
       const r = drawBoth(1234, (device) => [rand([7], { dtype, device }), rand([1000003], { dtype, device, low: -2, high: 5 }), rand([3, 5], { dtype, device })]);

@@ -7,9 +7,7 @@ import { ref } from "../reference/index.js";
 import { expectClose } from "../helpers/expect.js";
 import { accumulationTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES, toRef } from "../helpers/tensors.js";
-import { gpu, noteIfNoGpu, onBoth } from "./both.js";
-
-noteIfNoGpu("reduce");
+import { gpuStatus, onBoth } from "./gpu.js";
 
 // [shape, dim]: rows (I == 1), many short rows, columns, few long rows/columns (split into chunks).
 const CASES: [number[], number | number[] | undefined][] = [
@@ -24,7 +22,7 @@ const CASES: [number[], number | number[] | undefined][] = [
   [[129, 67], 0],
 ];
 
-describe.skipIf(!gpu.available)("CUDA reductions", () => {
+describe.skipIf(!gpuStatus.available)("CUDA reductions", () => {
   for (const dtype of FLOAT_DTYPES) {
     for (const [shape, dim] of CASES) {
       it(`sum and logsumexp ${dtype} [${shape}] dim ${dim}`, () => {

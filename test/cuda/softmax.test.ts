@@ -7,9 +7,7 @@ import { expectClose } from "../helpers/expect.js";
 import { gradTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES, toRef } from "../helpers/tensors.js";
 import { ref, type Ref } from "../reference/index.js";
-import { gpu, noteIfNoGpu, onBoth } from "./both.js";
-
-noteIfNoGpu("softmax");
+import { gpuStatus, onBoth } from "./gpu.js";
 
 const SHAPES = [[1, 1], [3, 7], [5, 1000], [4, 1025], [3, 4099], [2, 122753], [70001, 5]];
 
@@ -21,7 +19,7 @@ function softmaxTol(dtype: "f32" | "bf16", want: Ref, V: number): Ref {
   return ref(want.shape, (i) => 1e-7 + rel * Math.abs(want.data[i]!) + (dtype === "f32" ? 1e-6 : 1e-3) * (want.data[i]! < 0 ? 1 : 0));
 }
 
-describe.skipIf(!gpu.available)("CUDA softmax", () => {
+describe.skipIf(!gpuStatus.available)("CUDA softmax", () => {
   for (const dtype of FLOAT_DTYPES) {
     for (const shape of SHAPES) {
       it(`softmax and logSoftmax ${dtype} [${shape}]: forward and backward kernels`, () => {

@@ -49,7 +49,10 @@ describe("token shards", () => {
   it("round-trips a large random shard and an empty one", () => {
     const tokens = new Uint32Array(300_001);
     let s = 12345;
-    for (let i = 0; i < tokens.length; i++) tokens[i] = (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % 50257;
+    for (let i = 0; i < tokens.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      tokens[i] = s % 50257;
+    }
     writeShard(join(dir, "big.bin"), tokens, { vocabSize: 50257 });
     expect(readShard(join(dir, "big.bin")).tokens).toEqual(Uint16Array.from(tokens));
     writeShard(join(dir, "empty.bin"), [], { vocabSize: 10 });

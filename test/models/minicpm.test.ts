@@ -212,7 +212,10 @@ describe("generate", () => {
     const stopped = model.generate([1, 2], { ...opts, seed: 42, stopTokens: [stop] });
     expect(stopped).toEqual(a.slice(0, a.indexOf(stop)));
     const seen: number[] = [];
-    const early = model.generate([1, 2], { ...opts, seed: 42, onToken: (id) => (seen.push(id), seen.length < 3 ? undefined : false) });
+    const early = model.generate([1, 2], { ...opts, seed: 42, onToken: (id) => {
+      seen.push(id);
+      return seen.length < 3 ? undefined : false;
+    } });
     expect(early).toEqual(a.slice(0, 3));
     expect(seen).toEqual(early);
     expect(model.generate([1, 2], { maxNewTokens: 0 })).toEqual([]);

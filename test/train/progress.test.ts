@@ -26,6 +26,7 @@ describe("ProgressReporter", () => {
     p.log(record(2), 0, 0); // not a validation record: the bar alone shows it
     p.log(record(4, 1.5), 0, 0);
     p.finish();
+    // biome-ignore lint/complexity/noAdjacentSpacesInRegex: the progress line separates its fields by two spaces
     expect(out[0]).toMatch(/^\r\[#{12}-{12}\] step 2\/4  loss 2\.5000  lr 1\.00e-3  500 tok\/s  elapsed 4s  ETA 4s$/);
     expect(out[1]).toMatch(/^\rstep 4\/4 .* val 1\.5000 *\n$/); // padded over the bar
     expect(out.length).toBe(2);

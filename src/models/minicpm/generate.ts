@@ -18,6 +18,7 @@ export interface GenerateOptions extends SamplingOptions {
   /** Token ids that end generation (not included in the result). */
   stopTokens?: readonly number[];
   /** Called with each new token; returning false stops after it. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that return nothing must type-check too
   onToken?: (id: number) => void | false;
 }
 

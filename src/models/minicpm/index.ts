@@ -3,5 +3,5 @@ export { type MiniCPMConfig, type MiniCPMConfigInput, resolveMiniCPMConfig, widt
 export { MINICPM_PRESETS, type MiniCPMPresetName } from "./presets.js";
 export { countMiniCPMParameters, type CountOptions } from "./count.js";
 export { MiniCPMDecoderLayer } from "./decoder_layer.js";
-export { type GenerateOptions } from "./generate.js";
+export type { GenerateOptions } from "./generate.js";
 export { type SamplingOptions, sampleToken } from "./sampling.js";
