@@ -25,7 +25,8 @@ export interface ScalingLawFit {
   residualStdDev: number;
 }
 
-const PARAMETERS = ["cN", "alpha", "cD", "beta", "l0"] as const;
+/** cN, alpha, cD, beta, l0: the order of the parameter vector in the fit. */
+const PARAMETER_COUNT = 5;
 
 /** Exponents tried for a starting point; the law is linear in cN, cD and l0 once alpha and beta are fixed. */
 const EXPONENT_GRID = Array.from({ length: 40 }, (_, i) => 0.05 * (i + 1));
@@ -46,7 +47,7 @@ const EXPONENT_GRID = Array.from({ length: 40 }, (_, i) => 0.05 * (i + 1));
  */
 export function fitScalingLaw(points: readonly ScalingLawPoint[]): ScalingLawFit {
   const fn = "fitScalingLaw";
-  const columns = positiveColumns(fn, points, ["paramsBillions", "tokensBillions", "loss"], PARAMETERS.length);
+  const columns = positiveColumns(fn, points, ["paramsBillions", "tokensBillions", "loss"], PARAMETER_COUNT);
   const n = columns.paramsBillions.map((v, i) => checkParamsBillions(fn, `points[${i}].paramsBillions`, v));
   const d = columns.tokensBillions.map((v, i) => checkTokensBillions(fn, `points[${i}].tokensBillions`, v));
   const loss = columns.loss;
@@ -73,12 +74,13 @@ export function fitScalingLaw(points: readonly ScalingLawPoint[]): ScalingLawFit
     throw new ArgumentError(`${fn}: points do not determine all five constants (the fit's Jacobian is singular); use more model sizes and token counts`);
   }
   const residuals = solution.residuals.map((r) => -r);
+  const [cN, alpha, cD, beta, l0] = estimates as [ParameterEstimate, ParameterEstimate, ParameterEstimate, ParameterEstimate, ParameterEstimate];
   return {
-    law: Object.fromEntries(PARAMETERS.map((p, i) => [p, solution.x[i]!])) as unknown as ScalingLaw,
-    estimates: Object.fromEntries(PARAMETERS.map((p, i) => [p, estimates[i]!])) as Record<keyof ScalingLaw, ParameterEstimate>,
+    law: { cN: cN.value, alpha: alpha.value, cD: cD.value, beta: beta.value, l0: l0.value },
+    estimates: { cN, alpha, cD, beta, l0 },
     residuals,
     rSquared: rSquared(loss, residuals),
-    residualStdDev: Math.sqrt(solution.sse / (loss.length - PARAMETERS.length)),
+    residualStdDev: Math.sqrt(solution.sse / (loss.length - PARAMETER_COUNT)),
   };
 }
 
