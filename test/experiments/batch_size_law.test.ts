@@ -8,7 +8,10 @@ const LOSSES = Array.from({ length: 12 }, (_, i) => 2.2 + 0.12 * i);
 
 function observations(law: S.BatchSizeLaw, logSigma: number, seed: number): S.BatchSizePoint[] {
   const noise = gaussians(seed, "batch-size", LOSSES.length);
-  return LOSSES.map((loss, i) => ({ loss, batchTokens: S.optimalBatchSize(loss, law) * Math.exp(logSigma * noise[i]!) }));
+  return LOSSES.map((loss, i) => ({
+    loss,
+    batchTokens: S.optimalBatchSize(loss, law) * Math.exp(logSigma * noise[i]!),
+  }));
 }
 
 describe("optimalBatchSize", () => {
@@ -64,8 +67,16 @@ describe("fitBatchSizeLaw", () => {
     const good = observations(S.MINICPM_BATCH_SIZE_LAW, 0, 0);
     const fit = (points: unknown) => () => S.fitBatchSizeLaw(points as S.BatchSizePoint[]);
     expectSlmkitError(fit(good.slice(0, 2)), ["fitBatchSizeLaw", "points", "at least 3", "got 2"], S.ArgumentError);
-    expectSlmkitError(fit([...good, { loss: 2.5, batchTokens: 0 }]), ["fitBatchSizeLaw", "points[12].batchTokens", "got 0"], S.ArgumentError);
-    expectSlmkitError(fit([{ loss: NaN, batchTokens: 1e6 }, ...good]), ["fitBatchSizeLaw", "points[0].loss", "got NaN"], S.ArgumentError);
+    expectSlmkitError(
+      fit([...good, { loss: 2.5, batchTokens: 0 }]),
+      ["fitBatchSizeLaw", "points[12].batchTokens", "got 0"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit([{ loss: NaN, batchTokens: 1e6 }, ...good]),
+      ["fitBatchSizeLaw", "points[0].loss", "got NaN"],
+      S.ArgumentError,
+    );
     const sameLoss = [1e6, 2e6, 3e6].map((batchTokens) => ({ loss: 2.5, batchTokens }));
     expectSlmkitError(fit(sameLoss), ["fitBatchSizeLaw", "losses", "too close"], S.ArgumentError);
   });

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { expectSlmkitError } from "../helpers/expect.js";
 
-const CHINCHILLA_IN_BILLIONS: S.ScalingLaw = { cN: 406.4 * 1e9 ** -0.34, alpha: 0.34, cD: 410.7 * 1e9 ** -0.28, beta: 0.28, l0: 1.69 };
+const CHINCHILLA_IN_BILLIONS: S.ScalingLaw = {
+  cN: 406.4 * 1e9 ** -0.34,
+  alpha: 0.34,
+  cD: 410.7 * 1e9 ** -0.28,
+  beta: 0.28,
+  l0: 1.69,
+};
 
 /** N (billions) minimising L(N, M/N) with M = C / 6e18, by golden-section search on ln N (L is convex in it). */
 function minimiseAlongBudget(law: S.ScalingLaw, flops: number): number {
@@ -34,7 +40,9 @@ describe("computeOptimal", () => {
         // PAPERS.md's form: N_opt / D_opt = K²·(C/6)^η with C/6 in billion².
         const { cN, alpha, cD, beta } = law;
         const k = ((alpha * cN) / (beta * cD)) ** (1 / (alpha + beta));
-        expect(opt.paramsBillions / opt.tokensBillions / (k * k * (flops / 6e18) ** ((beta - alpha) / (alpha + beta))) - 1).toBeCloseTo(0, 12);
+        expect(
+          opt.paramsBillions / opt.tokensBillions / (k * k * (flops / 6e18) ** ((beta - alpha) / (alpha + beta))) - 1,
+        ).toBeCloseTo(0, 12);
       }
     }
   });
@@ -53,10 +61,26 @@ describe("computeOptimal", () => {
   });
 
   it("names the function and the argument for bad inputs", () => {
-    expectSlmkitError(() => S.computeOptimal(S.MINICPM_SCALING_LAW, 0), ["computeOptimal", "flops", "got 0"], S.ArgumentError);
-    expectSlmkitError(() => S.computeOptimal({ ...S.MINICPM_SCALING_LAW, cD: -0.3 }, 1e21), ["computeOptimal", "law.cD", "got -0.3"], S.ArgumentError);
-    expectSlmkitError(() => S.computeForTokensPerParam(S.MINICPM_SCALING_LAW, NaN), ["computeForTokensPerParam", "tokensPerParam", "got NaN"], S.ArgumentError);
+    expectSlmkitError(
+      () => S.computeOptimal(S.MINICPM_SCALING_LAW, 0),
+      ["computeOptimal", "flops", "got 0"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => S.computeOptimal({ ...S.MINICPM_SCALING_LAW, cD: -0.3 }, 1e21),
+      ["computeOptimal", "law.cD", "got -0.3"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => S.computeForTokensPerParam(S.MINICPM_SCALING_LAW, NaN),
+      ["computeForTokensPerParam", "tokensPerParam", "got NaN"],
+      S.ArgumentError,
+    );
     const balanced = { ...S.MINICPM_SCALING_LAW, beta: 0.29 };
-    expectSlmkitError(() => S.computeForTokensPerParam(balanced, 20), ["computeForTokensPerParam", "alpha = beta", "every budget"], S.ArgumentError);
+    expectSlmkitError(
+      () => S.computeForTokensPerParam(balanced, 20),
+      ["computeForTokensPerParam", "alpha = beta", "every budget"],
+      S.ArgumentError,
+    );
   });
 });

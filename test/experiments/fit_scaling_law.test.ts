@@ -13,12 +13,21 @@ const GRID = SIZES.flatMap((n) => TOKENS.map((d) => ({ paramsBillions: n, tokens
 
 function runs(law: S.ScalingLaw, sigma: number, seed: number): S.ScalingLawPoint[] {
   const noise = gaussians(seed, "scaling-law", GRID.length);
-  return GRID.map((p, i) => ({ ...p, loss: S.scalingLawLoss(law, p.paramsBillions, p.tokensBillions) + sigma * noise[i]! }));
+  return GRID.map((p, i) => ({
+    ...p,
+    loss: S.scalingLawLoss(law, p.paramsBillions, p.tokensBillions) + sigma * noise[i]!,
+  }));
 }
 
 // Chinchilla's law (Hoffmann et al. 2022) is stated for raw counts: A = 406.4, B = 410.7, E = 1.69.
 // In billions, as ScalingLaw's doc says, cN = A·1e9^−α and cD = B·1e9^−β.
-const CHINCHILLA: S.ScalingLaw = { cN: 406.4 * 1e9 ** -0.34, alpha: 0.34, cD: 410.7 * 1e9 ** -0.28, beta: 0.28, l0: 1.69 };
+const CHINCHILLA: S.ScalingLaw = {
+  cN: 406.4 * 1e9 ** -0.34,
+  alpha: 0.34,
+  cD: 410.7 * 1e9 ** -0.28,
+  beta: 0.28,
+  l0: 1.69,
+};
 
 describe("fitScalingLaw", () => {
   it("recovers the law exactly from noise-free runs", () => {
@@ -52,26 +61,21 @@ describe("fitScalingLaw", () => {
 
   it("reports standard errors that match the spread over 300 seeded datasets, and 95% intervals that cover 95%", () => {
     const repeats = 300;
-    const values: Record<string, number[]> = {};
-    const errors: Record<string, number[]> = {};
-    const covered: Record<string, number> = {};
-    for (let seed = 0; seed < repeats; seed++) {
-      const fit = S.fitScalingLaw(runs(S.MINICPM_SCALING_LAW, 0.002, 1000 + seed));
-      for (const k of KEYS) {
-        (values[k] ??= []).push(fit.law[k]);
-        (errors[k] ??= []).push(fit.estimates[k].standardError);
-        const [lo, hi] = fit.estimates[k].ci95;
-        covered[k] = (covered[k] ?? 0) + (lo <= S.MINICPM_SCALING_LAW[k] && S.MINICPM_SCALING_LAW[k] <= hi ? 1 : 0);
-      }
-    }
+    const fits = Array.from({ length: repeats }, (_, i) =>
+      S.fitScalingLaw(runs(S.MINICPM_SCALING_LAW, 0.002, 1000 + i)),
+    );
     for (const k of KEYS) {
+      const truth = S.MINICPM_SCALING_LAW[k];
       // A standard deviation from 300 samples is itself uncertain by about 4%; allow 20% for that and for the
       // law's nonlinearity, which the linearised SE ignores.
-      const spread = meanAndStdDev(values[k]!);
-      expect(Math.abs(meanAndStdDev(errors[k]!).mean / spread.stdDev - 1), k).toBeLessThan(0.2);
+      const spread = meanAndStdDev(fits.map((f) => f.law[k])).stdDev;
+      const meanError = meanAndStdDev(fits.map((f) => f.estimates[k].standardError)).mean;
+      expect(Math.abs(meanError / spread - 1), k).toBeLessThan(0.2);
       // Coverage of 300 draws at p = 0.95 has sd 0.0126: [0.905, 0.995] is ±3.5 sd.
-      expect(covered[k]! / repeats, k).toBeGreaterThan(0.905);
-      expect(covered[k]! / repeats, k).toBeLessThan(0.995);
+      const coverage =
+        fits.filter((f) => f.estimates[k].ci95[0] <= truth && truth <= f.estimates[k].ci95[1]).length / repeats;
+      expect(coverage, k).toBeGreaterThan(0.905);
+      expect(coverage, k).toBeLessThan(0.995);
     }
   });
 
@@ -81,13 +85,41 @@ describe("fitScalingLaw", () => {
     const withPoint = (i: number, patch: object) => good.map((p, j) => (j === i ? { ...p, ...patch } : p));
     expectSlmkitError(fit(good.slice(0, 5)), ["fitScalingLaw", "points", "at least 6", "got 5"], S.ArgumentError);
     expectSlmkitError(fit("runs.jsonl"), ["fitScalingLaw", "points must be an array"], S.ArgumentError);
-    expectSlmkitError(fit(withPoint(3, { paramsBillions: 0 })), ["fitScalingLaw", "points[3].paramsBillions", "> 0", "got 0"], S.ArgumentError);
-    expectSlmkitError(fit(withPoint(4, { tokensBillions: -2 })), ["fitScalingLaw", "points[4].tokensBillions", "got -2"], S.ArgumentError);
-    expectSlmkitError(fit(withPoint(5, { loss: NaN })), ["fitScalingLaw", "points[5].loss", "got NaN"], S.ArgumentError);
-    expectSlmkitError(fit(withPoint(6, { loss: undefined })), ["fitScalingLaw", "points[6].loss", "got undefined"], S.ArgumentError);
-    expectSlmkitError(fit(withPoint(1, { paramsBillions: 9e6 })), ["fitScalingLaw", "points[1].paramsBillions", "raw count", "1e9"], S.ArgumentError);
-    expectSlmkitError(fit(withPoint(2, { tokensBillions: 2e10 })), ["fitScalingLaw", "points[2].tokensBillions", "raw count"], S.ArgumentError);
-    expectSlmkitError(fit([...good.slice(0, 6), null]), ["fitScalingLaw", "points[6] must be an object"], S.ArgumentError);
+    expectSlmkitError(
+      fit(withPoint(3, { paramsBillions: 0 })),
+      ["fitScalingLaw", "points[3].paramsBillions", "> 0", "got 0"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit(withPoint(4, { tokensBillions: -2 })),
+      ["fitScalingLaw", "points[4].tokensBillions", "got -2"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit(withPoint(5, { loss: NaN })),
+      ["fitScalingLaw", "points[5].loss", "got NaN"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit(withPoint(6, { loss: undefined })),
+      ["fitScalingLaw", "points[6].loss", "got undefined"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit(withPoint(1, { paramsBillions: 9e6 })),
+      ["fitScalingLaw", "points[1].paramsBillions", "raw count", "1e9"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit(withPoint(2, { tokensBillions: 2e10 })),
+      ["fitScalingLaw", "points[2].tokensBillions", "raw count"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      fit([...good.slice(0, 6), null]),
+      ["fitScalingLaw", "points[6] must be an object"],
+      S.ArgumentError,
+    );
     const oneSize = good.map((p) => ({ ...p, paramsBillions: 0.1 }));
     expectSlmkitError(fit(oneSize), ["fitScalingLaw", "2 distinct paramsBillions"], S.ArgumentError);
   });
@@ -95,7 +127,10 @@ describe("fitScalingLaw", () => {
   it("says when the points cannot determine all five constants", () => {
     // Two sizes and two token counts: the loss has 3 free values, not enough for 5 constants.
     const corners = [0.01, 0.1].flatMap((n) => [1, 10].map((d) => ({ paramsBillions: n, tokensBillions: d })));
-    const points = [...corners, ...corners].map((p) => ({ ...p, loss: S.scalingLawLoss(S.MINICPM_SCALING_LAW, p.paramsBillions, p.tokensBillions) }));
+    const points = [...corners, ...corners].map((p) => ({
+      ...p,
+      loss: S.scalingLawLoss(S.MINICPM_SCALING_LAW, p.paramsBillions, p.tokensBillions),
+    }));
     expectSlmkitError(() => S.fitScalingLaw(points), ["fitScalingLaw", "do not determine"], S.ArgumentError);
   });
 });
@@ -103,8 +138,19 @@ describe("fitScalingLaw", () => {
 describe("scalingLawLoss", () => {
   it("evaluates the law in billions and refuses raw counts", () => {
     const { cN, alpha, cD, beta, l0 } = S.MINICPM_SCALING_LAW;
-    expect(S.scalingLawLoss(S.MINICPM_SCALING_LAW, 1.2, 200)).toBeCloseTo(cN * 1.2 ** -alpha + cD * 200 ** -beta + l0, 14);
-    expectSlmkitError(() => S.scalingLawLoss(S.MINICPM_SCALING_LAW, 1.2e9, 200), ["scalingLawLoss", "paramsBillions", "raw count"], S.ArgumentError);
-    expectSlmkitError(() => S.scalingLawLoss(S.MINICPM_SCALING_LAW, 1.2, 0), ["scalingLawLoss", "tokensBillions", "got 0"], S.ArgumentError);
+    expect(S.scalingLawLoss(S.MINICPM_SCALING_LAW, 1.2, 200)).toBeCloseTo(
+      cN * 1.2 ** -alpha + cD * 200 ** -beta + l0,
+      14,
+    );
+    expectSlmkitError(
+      () => S.scalingLawLoss(S.MINICPM_SCALING_LAW, 1.2e9, 200),
+      ["scalingLawLoss", "paramsBillions", "raw count"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => S.scalingLawLoss(S.MINICPM_SCALING_LAW, 1.2, 0),
+      ["scalingLawLoss", "tokensBillions", "got 0"],
+      S.ArgumentError,
+    );
   });
 });

@@ -31,7 +31,11 @@ const sumOfSquares = (r: readonly number[]): number => r.reduce((s, v) => s + v 
  * Minimises Σ r_i(x)² from `start`. The damping is Marquardt's (μ times the diagonal of JᵀJ), so the steps do
  * not depend on the parameters' units; μ follows Nielsen's update from the gain ratio.
  */
-export function levenbergMarquardt(problem: LeastSquaresProblem, start: readonly number[], options: LevenbergMarquardtOptions = {}): LeastSquaresSolution {
+export function levenbergMarquardt(
+  problem: LeastSquaresProblem,
+  start: readonly number[],
+  options: LevenbergMarquardtOptions = {},
+): LeastSquaresSolution {
   const maxIterations = options.maxIterations ?? 500;
   const relativeStep = options.relativeStep ?? 1e-12;
   let x = [...start];
@@ -44,7 +48,8 @@ export function levenbergMarquardt(problem: LeastSquaresProblem, start: readonly
     if (sse === 0) return { x, residuals: r, jacobian, sse, converged: true };
     const { jtj, jtr } = normalEquations(jacobian, r);
     const damped = jtj.map((row, i) => row.map((v, j) => (i === j ? v * (1 + mu) : v)));
-    const step = solveSymmetricPositive(damped, jtr.map((g) => -g));
+    const descent = jtr.map((g) => -g);
+    const step = solveSymmetricPositive(damped, descent);
     // A step that cannot be computed: damping already dominates, x is as good as working precision allows.
     if (step === undefined) return { x, residuals: r, jacobian, sse, converged: true };
     const tiny = step.every((h, j) => Math.abs(h) <= relativeStep * (Math.abs(x[j]!) + relativeStep));

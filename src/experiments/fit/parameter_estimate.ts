@@ -15,7 +15,11 @@ export interface ParameterEstimate {
  * value ± t(0.975, n − p)·SE: exact for models linear in their parameters with Gaussian noise, first-order
  * accurate otherwise. Undefined when JᵀJ is singular (the data do not determine every parameter).
  */
-export function parameterEstimates(values: readonly number[], jacobian: readonly (readonly number[])[], sse: number): ParameterEstimate[] | undefined {
+export function parameterEstimates(
+  values: readonly number[],
+  jacobian: readonly (readonly number[])[],
+  sse: number,
+): ParameterEstimate[] | undefined {
   const dof = jacobian.length - values.length;
   const { jtj } = normalEquations(jacobian, new Array<number>(jacobian.length).fill(0));
   const inverse = invertSymmetricPositive(jtj);

@@ -60,7 +60,8 @@ export function solveSymmetricPositive(a: Matrix, b: readonly number[]): number[
   if (chol === undefined) return undefined;
   const { factor, scale } = chol;
   // A = S⁻¹·B·S⁻¹ with B = S·A·S, so x = S·B⁻¹·(S·b).
-  return choleskySubstitute(factor, b.map((v, i) => v * scale[i]!)).map((v, i) => v * scale[i]!);
+  const scaledB = b.map((v, i) => v * scale[i]!);
+  return choleskySubstitute(factor, scaledB).map((v, i) => v * scale[i]!);
 }
 
 /** A⁻¹ for symmetric positive definite A; undefined when A is singular to working precision. */
@@ -69,12 +70,18 @@ export function invertSymmetricPositive(a: Matrix): Matrix | undefined {
   if (chol === undefined) return undefined;
   const { factor, scale } = chol;
   const n = a.length;
-  const columns = a.map((_, j) => choleskySubstitute(factor, a.map((_, i) => (i === j ? 1 : 0))));
-  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => columns[j]![i]! * scale[i]! * scale[j]!));
+  const unit = (j: number): number[] => a.map((_, i) => (i === j ? 1 : 0));
+  const columns = a.map((_, j) => choleskySubstitute(factor, unit(j)));
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => columns[j]![i]! * scale[i]! * scale[j]!),
+  );
 }
 
 /** JᵀJ and Jᵀr: the normal equations of a linearised least-squares problem (J has one row per point). */
-export function normalEquations(jacobian: readonly (readonly number[])[], residuals: readonly number[]): { jtj: Matrix; jtr: number[] } {
+export function normalEquations(
+  jacobian: readonly (readonly number[])[],
+  residuals: readonly number[],
+): { jtj: Matrix; jtr: number[] } {
   const p = jacobian[0]?.length ?? 0;
   const jtj: Matrix = Array.from({ length: p }, () => new Array<number>(p).fill(0));
   const jtr = new Array<number>(p).fill(0);

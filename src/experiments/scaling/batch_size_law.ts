@@ -78,18 +78,29 @@ export function fitBatchSizeLaw(points: readonly BatchSizePoint[]): BatchSizeLaw
   const logA = meanY - slope * meanX;
   const residuals = y.map((v, i) => v - (logA + slope * x[i]!));
   const sse = residuals.reduce((s, v) => s + v * v, 0);
-  // Residuals r = y − (c + m·x) have Jacobian −[1, x] in (c, m); the sign does not enter the covariance.
-  const estimates = parameterEstimates([logA, slope], x.map((v) => [1, v]), sse);
+  // Residuals y − (ln a + m·x) have Jacobian −[1, x] in (ln a, m); the sign does not enter the covariance.
+  const jacobian = x.map((v) => [1, v]);
+  const estimates = parameterEstimates([logA, slope], jacobian, sse);
   if (estimates === undefined) {
-    throw new ArgumentError(`${fn}: the losses in points are too close together to determine b; spread them out (e.g. 2.6 to 3.4)`);
+    throw new ArgumentError(
+      `${fn}: the losses in points are too close together to determine b; spread them (e.g. 2.6 to 3.4)`,
+    );
   }
   const [logAEstimate, slopeEstimate] = estimates as [ParameterEstimate, ParameterEstimate];
   const a = Math.exp(logA);
   return {
     law: { a, b: -slope },
     estimates: {
-      a: { value: a, standardError: a * logAEstimate.standardError, ci95: [Math.exp(logAEstimate.ci95[0]), Math.exp(logAEstimate.ci95[1])] },
-      b: { value: -slope, standardError: slopeEstimate.standardError, ci95: [-slopeEstimate.ci95[1], -slopeEstimate.ci95[0]] },
+      a: {
+        value: a,
+        standardError: a * logAEstimate.standardError,
+        ci95: [Math.exp(logAEstimate.ci95[0]), Math.exp(logAEstimate.ci95[1])],
+      },
+      b: {
+        value: -slope,
+        standardError: slopeEstimate.standardError,
+        ci95: [-slopeEstimate.ci95[1], -slopeEstimate.ci95[0]],
+      },
     },
     residuals,
     rSquared: rSquared(y, residuals),

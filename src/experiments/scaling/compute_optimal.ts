@@ -63,6 +63,7 @@ export function computeForTokensPerParam(law: ScalingLaw, tokensPerParam: number
   const fn = "computeForTokensPerParam";
   const { k, eta } = closedForm(fn, law);
   checkPositive(fn, "tokensPerParam", tokensPerParam);
-  if (eta === 0) throw new ArgumentError(`${fn}: law has alpha = beta, so every budget gives ${1 / (k * k)} tokens per parameter`);
+  if (eta === 0)
+    throw new ArgumentError(`${fn}: law has alpha = beta, so every budget gives ${1 / (k * k)} tokens per parameter`);
   return FLOPS_PER_BILLION_SQUARED * (tokensPerParam * k * k) ** (-1 / eta);
 }

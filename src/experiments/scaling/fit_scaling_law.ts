@@ -28,6 +28,8 @@ export interface ScalingLawFit {
 /** cN, alpha, cD, beta, l0: the order of the parameter vector in the fit. */
 const PARAMETER_COUNT = 5;
 
+const MORE_POINTS = "use more model sizes and token counts (MiniCPM: 6 × 6)";
+
 /** Exponents tried for a starting point; the law is linear in cN, cD and l0 once alpha and beta are fixed. */
 const EXPONENT_GRID = Array.from({ length: 40 }, (_, i) => 0.05 * (i + 1));
 
@@ -51,14 +53,14 @@ export function fitScalingLaw(points: readonly ScalingLawPoint[]): ScalingLawFit
   const n = columns.paramsBillions.map((v, i) => checkParamsBillions(fn, `points[${i}].paramsBillions`, v));
   const d = columns.tokensBillions.map((v, i) => checkTokensBillions(fn, `points[${i}].tokensBillions`, v));
   const loss = columns.loss;
-  for (const [name, values] of [["paramsBillions", n], ["tokensBillions", d]] as const) {
-    if (new Set(values).size < 2) throw new ArgumentError(`${fn}: points need at least 2 distinct ${name} to fit its exponent, got only ${values[0]}`);
-  }
+  checkDistinct(fn, "paramsBillions", n);
+  checkDistinct(fn, "tokensBillions", d);
   const lnN = n.map(Math.log);
   const lnD = d.map(Math.log);
   const solution = levenbergMarquardt(
     {
-      residuals: ([cN, alpha, cD, beta, l0]) => loss.map((y, i) => cN! * Math.exp(-alpha! * lnN[i]!) + cD! * Math.exp(-beta! * lnD[i]!) + l0! - y),
+      residuals: ([cN, alpha, cD, beta, l0]) =>
+        loss.map((y, i) => cN! * Math.exp(-alpha! * lnN[i]!) + cD! * Math.exp(-beta! * lnD[i]!) + l0! - y),
       jacobian: ([cN, alpha, cD, beta]) =>
         loss.map((_, i) => {
           const termN = Math.exp(-alpha! * lnN[i]!);
@@ -68,16 +70,18 @@ export function fitScalingLaw(points: readonly ScalingLawPoint[]): ScalingLawFit
     },
     gridStart(lnN, lnD, loss),
   );
-  if (!solution.converged) throw new SlmkitError(`${fn}: Levenberg–Marquardt did not converge; check that points follow a power law in N and D`);
+  if (!solution.converged) {
+    throw new SlmkitError(`${fn}: Levenberg–Marquardt did not converge; do points follow a power law in N and D?`);
+  }
   const estimates = parameterEstimates(solution.x, solution.jacobian, solution.sse);
   if (estimates === undefined) {
-    throw new ArgumentError(`${fn}: points do not determine all five constants (the fit's Jacobian is singular); use more model sizes and token counts`);
+    throw new ArgumentError(`${fn}: points do not determine all five constants; ${MORE_POINTS}`);
   }
   const residuals = solution.residuals.map((r) => -r);
-  const [cN, alpha, cD, beta, l0] = estimates as [ParameterEstimate, ParameterEstimate, ParameterEstimate, ParameterEstimate, ParameterEstimate];
+  const [cN, alpha, cD, beta, l0] = estimates;
   return {
-    law: { cN: cN.value, alpha: alpha.value, cD: cD.value, beta: beta.value, l0: l0.value },
-    estimates: { cN, alpha, cD, beta, l0 },
+    law: { cN: cN!.value, alpha: alpha!.value, cD: cD!.value, beta: beta!.value, l0: l0!.value },
+    estimates: { cN: cN!, alpha: alpha!, cD: cD!, beta: beta!, l0: l0! },
     residuals,
     rSquared: rSquared(loss, residuals),
     residualStdDev: Math.sqrt(solution.sse / (loss.length - PARAMETER_COUNT)),
@@ -105,6 +109,15 @@ function gridStart(lnN: readonly number[], lnD: readonly number[], loss: readonl
     }
   }
   // Only when every grid system is singular, i.e. N or D columns collinear with the constant.
-  if (best === undefined) throw new ArgumentError("fitScalingLaw: points do not determine the law at any exponent; use more model sizes and token counts");
+  if (best === undefined) throw new ArgumentError(`fitScalingLaw: points fit no law at any exponent; ${MORE_POINTS}`);
   return best.x;
+}
+
+/** An exponent needs at least two distinct values of its variable. */
+function checkDistinct(fn: string, name: string, values: readonly number[]): void {
+  if (new Set(values).size < 2) {
+    throw new ArgumentError(
+      `${fn}: points need at least 2 distinct ${name} to fit its exponent, got only ${values[0]}`,
+    );
+  }
 }

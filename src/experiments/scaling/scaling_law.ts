@@ -16,7 +16,13 @@ export interface ScalingLaw {
 }
 
 /** MiniCPM's averaged fit (Hu et al. 2024): L = 0.0715·N^−0.29 + 0.300·D^−0.23 + 0.31, N and D in billions. */
-export const MINICPM_SCALING_LAW: ScalingLaw = Object.freeze({ cN: 0.0715, alpha: 0.29, cD: 0.3, beta: 0.23, l0: 0.31 });
+export const MINICPM_SCALING_LAW: ScalingLaw = Object.freeze({
+  cN: 0.0715,
+  alpha: 0.29,
+  cD: 0.3,
+  beta: 0.23,
+  l0: 0.31,
+});
 
 /**
  * Above these, a count "in billions" is surely a raw count (1e14 parameters, 1e15 tokens): refusing it
@@ -29,7 +35,9 @@ const MAX_TOKENS_BILLIONS = 1e6;
 export function checkParamsBillions(fn: string, name: string, value: unknown): number {
   const v = checkPositive(fn, name, value);
   if (v >= MAX_PARAMS_BILLIONS) {
-    throw new ArgumentError(`${fn}: ${name} is in billions of parameters, got ${v}, which looks like a raw count; divide it by 1e9`);
+    throw new ArgumentError(
+      `${fn}: ${name} is in billions of parameters, got ${v}, which looks like a raw count; divide it by 1e9`,
+    );
   }
   return v;
 }
@@ -38,7 +46,9 @@ export function checkParamsBillions(fn: string, name: string, value: unknown): n
 export function checkTokensBillions(fn: string, name: string, value: unknown): number {
   const v = checkPositive(fn, name, value);
   if (v >= MAX_TOKENS_BILLIONS) {
-    throw new ArgumentError(`${fn}: ${name} is in billions of tokens, got ${v}, which looks like a raw count; divide it by 1e9`);
+    throw new ArgumentError(
+      `${fn}: ${name} is in billions of tokens, got ${v}, which looks like a raw count; divide it by 1e9`,
+    );
   }
   return v;
 }
