@@ -1,0 +1,14 @@
+// The papers' methods as tools. Scaling laws: MiniCPM's batch-size law and its WSD data–model law.
+export {
+  optimalBatchSize,
+  lossForBatchSize,
+  fitBatchSizeLaw,
+  MINICPM_BATCH_SIZE_LAW,
+  type BatchSizeLaw,
+  type BatchSizePoint,
+  type BatchSizeLawFit,
+} from "./scaling/batch_size_law.js";
+export { scalingLawLoss, MINICPM_SCALING_LAW, type ScalingLaw } from "./scaling/scaling_law.js";
+export { fitScalingLaw, type ScalingLawPoint, type ScalingLawFit } from "./scaling/fit_scaling_law.js";
+export { computeOptimal, computeForTokensPerParam, type ComputeOptimal } from "./scaling/compute_optimal.js";
+export type { ParameterEstimate } from "./fit/parameter_estimate.js";
