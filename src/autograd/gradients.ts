@@ -10,6 +10,7 @@ import { sum } from "../ops/reduce.js";
 import { rmsNormBackward } from "../ops/rmsnorm.js";
 import { ropeBackward } from "../ops/rope.js";
 import { swigluBackward } from "../ops/swiglu.js";
+import type { KernelAttrs } from "../ops/table.js";
 import { expand, permute, reshape, slice, transpose, unslice, unsqueeze } from "../ops/views.js";
 import type { Device } from "../backend/backend.js";
 import type { FloatDType } from "../tensor/dtype.js";
@@ -243,9 +244,9 @@ const fusedRules: Record<string, GradRule> = {
   rmsNorm: { saves: { inputs: [0, 1], extras: [0] }, backward: (c, g) => rmsNormBackward(c.input(0), c.input(1), c.extra(0) as Tensor<"f32">, g) },
   attention: {
     saves: { inputs: [0, 1, 2], outputs: [0], extras: [0] },
-    backward: (c, g) => attentionBackward(c.input(0), c.input(1), c.input(2), c.output(), c.extra(0) as Tensor<"f32">, g, c.attrs.attrs as number[]),
+    backward: (c, g) => attentionBackward(c.input(0), c.input(1), c.input(2), c.output(), c.extra(0) as Tensor<"f32">, g, c.attrs as KernelAttrs<"attention_backward">),
   },
-  rope: { backward: (c, g) => [ropeBackward(g, c.attrs.attrs as number[])] },
+  rope: { backward: (c, g) => [ropeBackward(g, c.attrs as KernelAttrs<"rope_backward">)] },
   swiglu: { saves: bothInputs, backward: (c, g) => swigluBackward(c.input(0), c.input(1), g) },
   crossEntropy: {
     saves: { inputs: [0], extras: [0, 1, 2] },

@@ -45,7 +45,7 @@ export function crossEntropy(logits: Tensor<FloatDType>, targets: Tensor<"i32">,
     const rows = emptyTensor(targets.shape, "f32", logits.device);
     const lse = emptyTensor([N], "f32", logits.device);
     const { c, release } = contiguousInputs([logits, targets]);
-    runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], [ignoreIndex]);
+    runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], { ignore_index: ignoreIndex });
     release();
     const { loss, count } = noGrad(() => reduce(rows, targets, ignoreIndex, reduction));
     record("crossEntropy", [logits], loss, { ignoreIndex, reduction }, [lse, targets, ...(count ? [count] : [])]);
@@ -78,7 +78,7 @@ export function crossEntropyBackward(logits: Tensor<FloatDType>, targets: Tensor
   const spread = noGrad(() => contiguous(expand(reshape(perRow, reduction === "none" ? [N] : [1]), [N])));
   const glogits = emptyTensor(logits.shape, logits.dtype, logits.device);
   const { c, release } = contiguousInputs([logits, targets]);
-  runKernel("crossEntropy backward", "cross_entropy_backward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N]), lse, spread], [contiguousAs(glogits, [N, V])], [ignoreIndex]);
+  runKernel("crossEntropy backward", "cross_entropy_backward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N]), lse, spread], [contiguousAs(glogits, [N, V])], { ignore_index: ignoreIndex });
   release();
   if (perRow !== g) perRow.dispose();
   spread.dispose();

@@ -67,7 +67,7 @@ export function operands(op: string, values: readonly TensorLike[], names: reado
         throw new DTypeError(`${op}: ${names[i]} = ${v} is not an integer but the tensor operand is ${dtype}; cast it to f32 first`);
       }
       const t = emptyTensor([], dtype, device);
-      runKernel(op, "fill", [], [t], [v]);
+      runKernel(op, "fill", [], [t], { value: v });
       temps.push(t);
       return t;
     }

@@ -36,7 +36,7 @@ function resultShape(x: Tensor, axes: readonly number[], keepdim: boolean): numb
  */
 function reduceOp(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
   expectTensor(op, "x", x);
-  expectDType(op, "x", x.dtype, KERNELS[kernel]!.dtypes);
+  expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
   const axes = reduceAxes(op, x, opts?.dim);
   const keepdim = opts?.keepdim ?? false;
   const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);

@@ -24,7 +24,7 @@ export function rmsNorm<D extends FloatDType>(x: Tensor<D>, weight: Tensor<D>, e
   const y = emptyTensor(x.shape, x.dtype, x.device);
   const rstd = emptyTensor([N], "f32", x.device);
   const { c, release } = contiguousInputs([x, weight]);
-  runKernel("rmsNorm", "rmsnorm_forward", [contiguousAs(c[0]!, [N, C!]), c[1]!], [contiguousAs(y, [N, C!]), rstd], [eps]);
+  runKernel("rmsNorm", "rmsnorm_forward", [contiguousAs(c[0]!, [N, C!]), c[1]!], [contiguousAs(y, [N, C!]), rstd], { eps });
   release();
   record("rmsNorm", [x, weight], y, { eps }, [rstd]);
   rstd.dispose();

@@ -33,7 +33,7 @@ export function alongLastDim<D extends FloatDType>(op: string, x: Tensor<D>, dim
   });
 }
 
-function rowwise<D extends FloatDType>(op: string, kernel: string, x: Tensor<D>, dim: number): Tensor<D> {
+function rowwise<D extends FloatDType>(op: string, kernel: "softmax_forward" | "log_softmax_forward", x: Tensor<D>, dim: number): Tensor<D> {
   const y = alongLastDim(op, x, dim, (rows, out, n, v) => runKernel(op, kernel, [contiguousAs(rows, [n, v])], [contiguousAs(out, [n, v])]));
   record(op, [x], y, { dim: normAxis(op, dim, x.ndim) });
   return y;

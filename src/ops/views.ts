@@ -324,7 +324,7 @@ export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): T
  */
 export function unslice<D extends DType>(g: Tensor<D>, shape: readonly number[], dim: number, start: number, step: number): Tensor<D> {
   const y = emptyTensor(shape, g.dtype, g.device);
-  runKernel("slice backward", "fill", [], [y], [0]);
+  runKernel("slice backward", "fill", [], [y], { value: 0 });
   const strides = contiguousStrides(shape);
   const part: ViewArg = {
     tensor: y,
