@@ -1,13 +1,14 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { cleanupOnError } from "../tensor/scope.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { div, ne } from "./elementwise.js";
 import { checkFloatArgs, contiguousInputs } from "./fused_util.js";
+import { record } from "./record.js";
 import { contiguous, expand, reshape } from "./views.js";
 import { cast } from "./operands.js";
 import { sum } from "./reduce.js";

@@ -1,11 +1,11 @@
 import { DTypeError } from "../errors.js";
 import type { DType, FloatDType, NumericDType, Promote } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { full } from "./creation.js";
 import { emptyTensor, runKernel, type KernelAttrsArg } from "./dispatch.js";
 import { broadcastAll, broadcastView, disposeAll, operands, type TensorLike } from "./operands.js";
+import { record } from "./record.js";
 import { KERNELS, type BinaryKernel, type CompareKernel, type UnaryKernel } from "./table.js";
 
 /** Runs a one-input kernel; its attributes are also what its gradient rule reads. */

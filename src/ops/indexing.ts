@@ -2,7 +2,7 @@ import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { cleanupOnError } from "../tensor/scope.js";
 import { formatShape, normAxis } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -11,6 +11,7 @@ import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.j
 import { eq } from "./elementwise.js";
 import { cast } from "./operands.js";
 import { item } from "./readback.js";
+import { record } from "./record.js";
 import { max, min } from "./reduce.js";
 import { contiguous, reshape, unsqueeze } from "./views.js";
 

@@ -1,10 +1,10 @@
 import { ArgumentError, ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { checkFloatArgs, contiguousInputs } from "./fused_util.js";
+import { record } from "./record.js";
 
 /**
  * RMSNorm over the last dim: x / sqrt(mean(x²) + eps) * weight, statistics in f32. Fused forward and

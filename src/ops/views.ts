@@ -1,9 +1,9 @@
 import { ArgumentError, ShapeError } from "../errors.js";
 import type { DType } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { checkShape, contiguousStrides, formatShape, normAxis, numelOf } from "../tensor/shape.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
+import { record } from "./record.js";
 
 /** A contiguous copy of `x` (x itself when it is already contiguous). */
 export function contiguous<D extends DType>(x: Tensor<D>): Tensor<D> {
