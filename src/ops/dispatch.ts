@@ -4,7 +4,7 @@ import { BackendError, DeviceError } from "../errors.js";
 import { DTYPE_CODES, type DType } from "../tensor/dtype.js";
 import { contiguousStrides, formatShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { attrLength, writeAttrs } from "./kernel_attrs.js";
+import { attrLayout, type AttrValues } from "./kernel_attrs.js";
 import type { KernelAttrs, KernelName } from "./table.js";
 
 /** A tensor seen through a different shape/strides/offset (broadcast, permuted) without a Tensor object. */
@@ -52,7 +52,9 @@ export type KernelAttrsArg<K extends KernelName> = {} extends KernelAttrs<K> ? [
  * @example
  * runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], { eps: 1e-5 });
  */
-export function runKernel<K extends KernelName>(op: string, kernel: K, inputs: readonly KernelArg[], outputs: readonly KernelArg[], ...[attrs]: KernelAttrsArg<K>): void {
+export function runKernel<K extends KernelName>(op: string, kernel: K, inputs: readonly KernelArg[], outputs: readonly KernelArg[], ...attrs: KernelAttrsArg<K>): void;
+// A plain optional parameter, not the rest tuple above: no arguments array on every kernel call.
+export function runKernel(op: string, kernel: KernelName, inputs: readonly KernelArg[], outputs: readonly KernelArg[], attrs?: AttrValues): void {
   const first = (inputs[0] ?? outputs[0])!;
   const device = (first instanceof Tensor ? first : first.tensor).device;
   const backend = backendFor(device);
@@ -61,7 +63,8 @@ export function runKernel<K extends KernelName>(op: string, kernel: K, inputs: r
     const dtype = (first instanceof Tensor ? first : first.tensor).dtype;
     throw new BackendError(`${op}: no ${device === "cuda" ? "CUDA" : "CPU"} kernel ${kernel} (for ${dtype}) in this build`);
   }
-  const nAttrs = attrLength(op, kernel, attrs);
+  const layout = attrLayout(op, kernel);
+  const nAttrs = layout.wireLength(op, attrs);
   let size = 3 + nAttrs;
   for (const a of inputs) size += 4 + 2 * a.shape.length;
   for (const a of outputs) size += 4 + 2 * a.shape.length;
@@ -70,7 +73,7 @@ export function runKernel<K extends KernelName>(op: string, kernel: K, inputs: r
   buf[0] = inputs.length;
   buf[1] = outputs.length;
   buf[2] = nAttrs;
-  let p = writeAttrs(kernel, attrs, buf, 3);
+  let p = layout.write(op, attrs, buf, 3);
   for (let i = 0; i < inputs.length + outputs.length; i++) {
     const arg = i < inputs.length ? inputs[i]! : outputs[i - inputs.length]!;
     const v = arg instanceof Tensor ? arg : arg.tensor;

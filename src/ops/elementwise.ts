@@ -6,15 +6,19 @@ import { full } from "./creation.js";
 import { emptyTensor, runKernel, type KernelAttrsArg } from "./dispatch.js";
 import { broadcastAll, broadcastView, disposeAll, operands, type TensorLike } from "./operands.js";
 import { record } from "./record.js";
-import { KERNELS, type BinaryKernel, type CompareKernel, type UnaryKernel } from "./table.js";
+import { KERNELS, type BinaryKernel, type CompareKernel, type KernelAttrs, type UnaryKernel } from "./table.js";
+
+type OneInputKernel = UnaryKernel | "clamp" | "pow_scalar";
 
 /** Runs a one-input kernel; its attributes are also what its gradient rule reads. */
-function unary<D extends DType, K extends UnaryKernel | "clamp" | "pow_scalar">(op: string, kernel: K, x: Tensor<D>, ...attrs: KernelAttrsArg<K>): Tensor<D> {
+function unary<D extends DType, K extends OneInputKernel>(op: string, kernel: K, x: Tensor<D>, ...attrs: KernelAttrsArg<K>): Tensor<D>;
+// A plain optional parameter, not the rest tuple above: no arguments array on every call.
+function unary(op: string, kernel: OneInputKernel, x: Tensor, attrs?: KernelAttrs<OneInputKernel>): Tensor {
   expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
   const y = emptyTensor(x.shape, x.dtype, x.device);
-  runKernel(op, kernel, [x], [y], ...attrs);
-  if (isFloat(x.dtype)) record(kernel, [x], y, attrs[0]);
+  runKernel(op, kernel, [x], [y], attrs);
+  if (isFloat(x.dtype)) record(kernel, [x], y, attrs);
   return y;
 }
 

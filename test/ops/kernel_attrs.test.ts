@@ -3,12 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { ArgumentError } from "../../src/errors.js";
 import { emptyTensor, runKernel } from "../../src/ops/dispatch.js";
-import { attrLength, writeAttrs, type AttrValues } from "../../src/ops/kernel_attrs.js";
+import { attrLayout, type AttrValues } from "../../src/ops/kernel_attrs.js";
+import type { KernelName } from "../../src/ops/table.js";
 import { expectSlmkitError } from "../helpers/expect.js";
 
-function encode(kernel: Parameters<typeof attrLength>[1], attrs: AttrValues | undefined): number[] {
-  const buf = new Float64Array(attrLength("test", kernel, attrs));
-  expect(writeAttrs(kernel, attrs, buf, 0)).toBe(buf.length);
+function encode(kernel: KernelName, attrs: AttrValues | undefined, op = "test"): number[] {
+  const layout = attrLayout(op, kernel);
+  const buf = new Float64Array(layout.wireLength(op, attrs));
+  expect(layout.write(op, attrs, buf, 0)).toBe(buf.length);
   return Array.from(buf);
 }
 
@@ -26,15 +28,15 @@ describe("kernel attributes by name", () => {
   });
 
   it("a missing attribute names the op, the kernel and the attribute", () => {
-    expectSlmkitError(() => attrLength("rmsNorm", "rmsnorm_forward", {}), ["rmsNorm:", "rmsnorm_forward", "needs attribute eps", "its attributes are eps"], ArgumentError);
-    expectSlmkitError(() => attrLength("attention", "attention_forward", { scale: 1, causal: false }), ["attention_forward", "kv_offset"], ArgumentError);
-    expectSlmkitError(() => attrLength("adamwStep", "adamw_step", { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1 }), ["adamw_step", "lr_wd (a list of numbers)"], ArgumentError);
+    expectSlmkitError(() => encode("rmsnorm_forward", {}, "rmsNorm"), ["rmsNorm:", "rmsnorm_forward", "needs attribute eps", "its attributes are eps"], ArgumentError);
+    expectSlmkitError(() => encode("attention_forward", { scale: 1, causal: false }, "attention"), ["attention_forward", "kv_offset"], ArgumentError);
+    expectSlmkitError(() => encode("adamw_step", { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1 }, "adamwStep"), ["adamw_step", "lr_wd (a list of numbers)"], ArgumentError);
   });
 
   it("an unknown or non-numeric attribute is an error too", () => {
-    expectSlmkitError(() => attrLength("rmsNorm", "rmsnorm_forward", { eps: 1e-5, epsilon: 1e-5 }), ["rmsnorm_forward", "has no attribute epsilon"], ArgumentError);
-    expectSlmkitError(() => attrLength("matmul", "matmul", { alpha: 1 }), ["matmul", "has no attribute alpha", "takes no attributes"], ArgumentError);
-    expectSlmkitError(() => attrLength("rmsNorm", "rmsnorm_forward", { eps: "1e-5" } as never), ["rmsnorm_forward", "eps (a number), got 1e-5"], ArgumentError);
+    expectSlmkitError(() => encode("rmsnorm_forward", { eps: 1e-5, epsilon: 1e-5 }, "rmsNorm"), ["rmsNorm:", "rmsnorm_forward", "has no attribute epsilon"], ArgumentError);
+    expectSlmkitError(() => encode("matmul", { alpha: 1 }, "matmul"), ["matmul", "has no attribute alpha", "takes no attributes"], ArgumentError);
+    expectSlmkitError(() => encode("rmsnorm_forward", { eps: "1e-5" } as never, "rmsNorm"), ["rmsnorm_forward", "eps (a number), got 1e-5"], ArgumentError);
   });
 
   it("runKernel checks them before the addon sees anything", () => {
