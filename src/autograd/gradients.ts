@@ -5,8 +5,8 @@ import { add, cos, div, eq, erf, exp, ge, gt, le, log, lt, mul, neg, pow, sigmoi
 import { indexAdd, scatterAdd, tril, triu } from "../ops/indexing.js";
 import { matmul } from "../ops/matmul.js";
 import { cast } from "../ops/operands.js";
-import { type DifferentiableOp, setSaveSpecs } from "../ops/record.js";
 import { toDevice } from "../ops/readback.js";
+import { type DifferentiableOp, setSaveSpecs } from "../ops/record.js";
 import { sum } from "../ops/reduce.js";
 import { rmsNormBackward } from "../ops/rmsnorm.js";
 import { ropeBackward } from "../ops/rope.js";
