@@ -64,7 +64,7 @@ function rmsNormRows(): Row[] {
     rows.push({ op: "copy bf16 16384×2304 (reference)", seconds: time(() => runKernel("copy", "copy", [x], [y]), 50), bytes: 2 * bytes });
     // The public add (output allocated by the caching allocator each call): elementwise ops' bandwidth.
     rows.push({ op: "add bf16 16384×2304", seconds: time(() => S.add(x, gy).dispose(), 50), bytes: 3 * bytes });
-    const fwd = () => runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], [1e-5]);
+    const fwd = () => runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], { eps: 1e-5 });
     rows.push({ op: "RMSNorm fwd bf16 16384×2304", seconds: time(fwd, 50), bytes: 2 * bytes + 4 * N, target: 1.25 });
     const fwdBwd = () => {
       fwd();
@@ -87,7 +87,7 @@ function memoryBound(): Row[] {
     const gloss = S.full([N], 1 / N, { device: "cuda" });
     const loss = emptyTensor([N], "f32", "cuda"), lse = emptyTensor([N], "f32", "cuda");
     const seconds = time(() => {
-      runKernel("crossEntropy", "cross_entropy_forward", [logits, targets], [loss, lse], [-100]);
+      runKernel("crossEntropy", "cross_entropy_forward", [logits, targets], [loss, lse], { ignore_index: -100 });
       crossEntropyBackward(logits, targets, lse, gloss, undefined, -100, "none").dispose();
     }, 5);
     rows.push({ op: "cross-entropy fwd+bwd bf16 8192×122753", seconds, bytes: 3 * N * V * 2, target: 1.5 });

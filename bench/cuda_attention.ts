@@ -67,7 +67,7 @@ function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
 for (const [name, B, H, Hkv, T, S_, D] of CASES) {
   const q = randn([B, H, T, D]), k = randn([B, Hkv, S_, D]), v = randn([B, Hkv, S_, D]), go = randn([B, H, T, D]);
   const o = emptyTensor([B, H, T, D], "bf16", "cuda"), lse = emptyTensor([B, H, T], "f32", "cuda");
-  const attrs = [1 / Math.sqrt(D), 1, S_ - T];
+  const attrs = { scale: 1 / Math.sqrt(D), causal: true, kv_offset: S_ - T };
   const fwd = () => runKernel("attention", "attention_forward", [q, k, v], [o, lse], attrs);
   const fwdbwd = () => {
     fwd();

@@ -28,7 +28,7 @@ export { rope, type RopeOptions } from "./ops/rope.js";
 export { swiglu } from "./ops/swiglu.js";
 export { adamwStep, globalNorm, type AdamWStepArgs } from "./ops/adamw.js";
 export { data, dataSync, item, toArray, to } from "./ops/readback.js";
-export { KERNELS, kernelNamesFor, type KernelSpec } from "./ops/table.js";
+export { KERNELS, kernelNamesFor, type KernelAttrs, type KernelName, type KernelSpec } from "./ops/table.js";
 // Learning-rate schedules and the AdamW optimiser.
 export type { Schedule, PhaseStart } from "./schedule/schedule.js";
 export { WSD, type WSDOptions, type WsdDecay, type WsdPhase } from "./schedule/wsd.js";

@@ -2,6 +2,9 @@
 // `tsc --noEmit` over test/ makes every @ts-expect-error line a real check: it fails if the line compiles.
 import { describe, expectTypeOf, it } from "vitest";
 import * as S from "../src/index.js";
+import { GRADIENTS } from "../src/autograd/gradients.js";
+import { runKernel } from "../src/ops/dispatch.js";
+import { record, type DifferentiableOp } from "../src/ops/record.js";
 
 declare const f32: S.Tensor<"f32">;
 declare const bf16: S.Tensor<"bf16">;
@@ -52,7 +55,38 @@ describe("dtypes flow through the types", () => {
   });
 });
 
+describe("the kernel contract comes from the op table", () => {
+  it("kernel names, attribute objects and recorded op names", () => {
+    expectTypeOf<"rmsnorm_forward">().toExtend<S.KernelName>();
+    expectTypeOf<S.KernelAttrs<"rmsnorm_forward">>().toEqualTypeOf<{ readonly eps: number | boolean }>();
+    expectTypeOf<keyof S.KernelAttrs<"attention_forward">>().toEqualTypeOf<"scale" | "causal" | "kv_offset">();
+    expectTypeOf<S.KernelAttrs<"adamw_step">["lr_wd"]>().toEqualTypeOf<ArrayLike<number>>();
+    expectTypeOf<S.KernelAttrs<"matmul">>().toEqualTypeOf<{}>();
+    expectTypeOf<keyof typeof GRADIENTS>().toEqualTypeOf<DifferentiableOp>();
+  });
+});
+
 describe("mistakes that must not compile", () => {
+  it("kernel names, kernel attributes and recorded op names are checked", () => {
+    // @ts-expect-error a misspelt kernel name
+    runKernel("rmsNorm", "rms_norm_forward", [f32, f32], [f32, f32], { eps: 1e-5 });
+    // @ts-expect-error a misspelt kernel looked up in the table
+    void S.KERNELS.rmsnorm_froward;
+    // @ts-expect-error eps is missing
+    runKernel("rmsNorm", "rmsnorm_forward", [f32, f32], [f32, f32], {});
+    // @ts-expect-error a kernel with attributes needs them
+    runKernel("rmsNorm", "rmsnorm_forward", [f32, f32], [f32, f32]);
+    // @ts-expect-error kv_offset is missing
+    runKernel("attention", "attention_forward", [f32, f32, f32], [f32, f32], { scale: 1, causal: true });
+    // @ts-expect-error an attribute the kernel does not take
+    runKernel("rmsNorm", "rmsnorm_forward", [f32, f32], [f32, f32], { eps: 1e-5, epsilon: 1e-5 });
+    // @ts-expect-error attributes go by name, not by position
+    runKernel("attention", "attention_forward", [f32, f32, f32], [f32, f32], [1, 1, 0]);
+    // @ts-expect-error a variable-length attribute is a list
+    runKernel("adamwStep", "adamw_step", [f32], [f32, f32, f32], { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1, lr_wd: 1e-3 });
+    // @ts-expect-error an op name with no gradient rule
+    record("rmsnorm", [f32], f32);
+  });
   it("index arguments must be i32 tensors", () => {
     // @ts-expect-error a float index
     S.gather(f32, 1, f32);

@@ -6,14 +6,16 @@ import { indexAdd, scatterAdd, tril, triu } from "../ops/indexing.js";
 import { matmul } from "../ops/matmul.js";
 import { cast } from "../ops/operands.js";
 import { toDevice } from "../ops/readback.js";
+import { type DifferentiableOp, setSaveSpecs } from "../ops/record.js";
 import { sum } from "../ops/reduce.js";
 import { rmsNormBackward } from "../ops/rmsnorm.js";
 import { ropeBackward } from "../ops/rope.js";
 import { swigluBackward } from "../ops/swiglu.js";
+import type { KernelAttrs } from "../ops/table.js";
 import { expand, permute, reshape, slice, transpose, unslice, unsqueeze } from "../ops/views.js";
 import type { Device } from "../backend/backend.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { type GradNode, type SaveSpec, setSaveSpecs } from "../tensor/graph.js";
+import type { GradNode, SaveSpec } from "../tensor/graph.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { broadcastShapes } from "../tensor/shape.js";
 
@@ -45,13 +47,16 @@ export function sumTo(g: T, shape: readonly number[]): T {
   return reshape(s, shape);
 }
 
+/** A part of the gradient table: a misspelt op name is an excess property, so it does not compile. */
+type Rules = Partial<Record<DifferentiableOp, GradRule>>;
+
 const same = (g: T, shape: readonly number[]): T => sumTo(g, shape);
 const onlyInput: SaveSpec = { inputs: [0] };
 const onlyOutput: SaveSpec = { outputs: [0] };
 const bothInputs: SaveSpec = { inputs: [0, 1] };
 const asFloat = (t: Tensor, like: T): T => cast(t, like.dtype) as T;
 
-const unaryRules: Record<string, GradRule> = {
+const unaryRules = {
   neg: { backward: (_, g) => [neg(g)] },
   abs: { saves: onlyInput, backward: (c, g) => [mul(g, sub(asFloat(gt(c.input(0), 0), g), asFloat(lt(c.input(0), 0), g)))] },
   exp: { saves: onlyOutput, backward: (c, g) => [mul(g, c.output())] },
@@ -97,9 +102,9 @@ const unaryRules: Record<string, GradRule> = {
     },
   },
   cast: { backward: (c, g) => [cast(g, c.inputDtypes[0]!) as T] },
-};
+} satisfies Rules;
 
-const binaryRules: Record<string, GradRule> = {
+const binaryRules = {
   add: { backward: (c, g) => [same(g, c.inputShapes[0]!), same(g, c.inputShapes[1]!)] },
   sub: { backward: (c, g) => [same(g, c.inputShapes[0]!), same(neg(g), c.inputShapes[1]!)] },
   mul: { saves: bothInputs, backward: (c, g) => [same(mul(g, c.input(1)), c.inputShapes[0]!), same(mul(g, c.input(0)), c.inputShapes[1]!)] },
@@ -126,7 +131,7 @@ const binaryRules: Record<string, GradRule> = {
       return [same(where(cond, g, 0) as T, c.inputShapes[0]!), same(where(cond, 0, g) as T, c.inputShapes[1]!)];
     },
   },
-};
+} satisfies Rules;
 
 /** maximum/minimum: the winner gets the gradient; ties split it evenly, as PyTorch does. */
 function minMaxGrads(c: GradContext, g: T, wins: typeof gt): T[] {
@@ -141,7 +146,7 @@ function keepdimShape(shape: readonly number[], axes: readonly number[]): number
   return shape.map((s, i) => (axes.includes(i) ? 1 : s));
 }
 
-const reduceRules: Record<string, GradRule> = {
+const reduceRules = {
   sum: {
     backward: (c, g) => {
       const { axes } = c.attrs as { axes: number[] };
@@ -158,7 +163,7 @@ const reduceRules: Record<string, GradRule> = {
   },
   max: { saves: { inputs: [0], outputs: [0] }, backward: (c, g) => [extremumGrad(c, g)] },
   min: { saves: { inputs: [0], outputs: [0] }, backward: (c, g) => [extremumGrad(c, g)] },
-};
+} satisfies Rules;
 
 /** max/min over axes: the gradient is shared evenly by every element equal to the extremum. */
 function extremumGrad(c: GradContext, g: T): T {
@@ -169,7 +174,7 @@ function extremumGrad(c: GradContext, g: T): T {
   return mul(hits, div(reshape(g, shape), count));
 }
 
-const viewRules: Record<string, GradRule> = {
+const viewRules = {
   contiguous: { backward: (_, g) => [g] },
   reshape: { backward: (c, g) => [reshape(g, c.inputShapes[0]!)] },
   permute: {
@@ -198,9 +203,9 @@ const viewRules: Record<string, GradRule> = {
     },
   },
   toDevice: { backward: (c, g) => [toDevice(g, c.attrs.from as Device)] },
-};
+} satisfies Rules;
 
-const matmulRules: Record<string, GradRule> = {
+const matmulRules = {
   matmul: {
     saves: bothInputs,
     backward: (c, g) => {
@@ -230,22 +235,22 @@ const matmulRules: Record<string, GradRule> = {
       return [sub(g, mul(exp(c.output()), sum(g, { dim, keepdim: true })))];
     },
   },
-};
+} satisfies Rules;
 
-const indexRules: Record<string, GradRule> = {
+const indexRules = {
   indexSelect: { saves: { extras: [0] }, backward: (c, g) => [indexAdd(g, c.inputShapes[0]!, c.attrs.dim as number, c.extra(0) as Tensor<"i32">)] },
   gather: { saves: { extras: [0] }, backward: (c, g) => [scatterAdd(g, c.inputShapes[0]!, c.attrs.dim as number, c.extra(0) as Tensor<"i32">)] },
   triu: { backward: (c, g) => [triu(g, c.attrs.diagonal as number)] },
   tril: { backward: (c, g) => [tril(g, c.attrs.diagonal as number)] },
-};
+} satisfies Rules;
 
-const fusedRules: Record<string, GradRule> = {
+const fusedRules = {
   rmsNorm: { saves: { inputs: [0, 1], extras: [0] }, backward: (c, g) => rmsNormBackward(c.input(0), c.input(1), c.extra(0) as Tensor<"f32">, g) },
   attention: {
     saves: { inputs: [0, 1, 2], outputs: [0], extras: [0] },
-    backward: (c, g) => attentionBackward(c.input(0), c.input(1), c.input(2), c.output(), c.extra(0) as Tensor<"f32">, g, c.attrs.attrs as number[]),
+    backward: (c, g) => attentionBackward(c.input(0), c.input(1), c.input(2), c.output(), c.extra(0) as Tensor<"f32">, g, c.attrs as KernelAttrs<"attention_backward">),
   },
-  rope: { backward: (c, g) => [ropeBackward(g, c.attrs.attrs as number[])] },
+  rope: { backward: (c, g) => [ropeBackward(g, c.attrs as KernelAttrs<"rope_backward">)] },
   swiglu: { saves: bothInputs, backward: (c, g) => swigluBackward(c.input(0), c.input(1), g) },
   crossEntropy: {
     saves: { inputs: [0], extras: [0, 1, 2] },
@@ -255,10 +260,10 @@ const fusedRules: Record<string, GradRule> = {
       return [crossEntropyBackward(c.input(0), c.extra(1) as Tensor<"i32">, c.extra(0) as Tensor<"f32">, g as Tensor<"f32">, count, ignoreIndex, reduction) as T];
     },
   },
-};
+} satisfies Rules;
 
-/** The gradient-rule table, keyed by the op name ops pass to record(). */
-export const GRADIENTS: Readonly<Record<string, GradRule>> = {
+/** The gradient-rule table, keyed by the op name ops pass to record(): one rule for every such op. */
+export const GRADIENTS: Readonly<Record<DifferentiableOp, GradRule>> = {
   ...unaryRules,
   ...binaryRules,
   ...reduceRules,
@@ -268,11 +273,12 @@ export const GRADIENTS: Readonly<Record<string, GradRule>> = {
   ...fusedRules,
 };
 
-setSaveSpecs((op) => GRADIENTS[op]?.saves);
+setSaveSpecs((op) => GRADIENTS[op].saves);
 
 /** The rule for a node, or an AutogradError naming the op. */
 export function ruleFor(node: GradNode): GradRule {
-  const rule = GRADIENTS[node.op];
+  // Nodes carry the op's name as a plain string (src/tensor knows no op names).
+  const rule: GradRule | undefined = GRADIENTS[node.op as DifferentiableOp];
   if (!rule) throw new AutogradError(`backward: no gradient rule for op ${node.op}`);
   return rule;
 }

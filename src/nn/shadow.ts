@@ -1,7 +1,8 @@
 import { ArgumentError } from "../errors.js";
 import { cast } from "../ops/operands.js";
+import { record } from "../ops/record.js";
 import { detach } from "../ops/views.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { keep } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { copyInto } from "./copy.js";

@@ -65,7 +65,8 @@ export function adamwStep(args: AdamWStepArgs): void {
   if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`adamwStep: step counts from 1, got ${step}`);
   const lrs = perTensor("lr", args.lr, n);
   const wds = perTensor("weightDecay", args.weightDecay, n);
-  const attrs = [beta1, beta2, eps, step, gradScale, ...lrs.flatMap((lr, i) => [lr, wds[i]!])];
+  // lr_wd: each tensor's (learning rate, weight decay) pair in turn.
+  const attrs = { beta1, beta2, eps, step, grad_scale: gradScale, lr_wd: lrs.flatMap((lr, i) => [lr, wds[i]!]) };
   const { c, release } = contiguousInputs(grads);
   // A parameter without a copy gets an empty c_i, which the kernel reads as "no copy".
   const none = copies?.some((t) => t === undefined) ? emptyTensor([0], "bf16", params[0]!.device) : undefined;

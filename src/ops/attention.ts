@@ -1,10 +1,11 @@
 import { ArgumentError, ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { emptyTensor, runKernel } from "./dispatch.js";
 import { checkFloatArgs, contiguousInputs } from "./fused_util.js";
+import { record } from "./record.js";
+import type { KernelAttrs } from "./table.js";
 
 /** Options of attention(). */
 export interface AttentionOptions {
@@ -39,17 +40,18 @@ export function attention<D extends FloatDType>(q: Tensor<D>, k: Tensor<D>, v: T
   if (!Number.isInteger(kvOffset) || kvOffset < 0) throw new ArgumentError(`attention: kvOffset must be a whole number >= 0, got ${String(kvOffset)}`);
   const o = emptyTensor([B, H, T, D], q.dtype, q.device);
   const lse = emptyTensor([B, H, T], "f32", q.device);
-  const attrs = [scale, causal ? 1 : 0, kvOffset];
+  const attrs = { scale, causal, kv_offset: kvOffset };
   const { c, release } = contiguousInputs([q, k, v]);
   runKernel("attention", "attention_forward", c, [o, lse], attrs);
   release();
-  record("attention", [q, k, v], o, { attrs }, [lse]);
+  // The backward kernel takes the same attributes: the node keeps them for it.
+  record("attention", [q, k, v], o, attrs, [lse]);
   lse.dispose();
   return o;
 }
 
 /** dq, dk, dv of attention from the saved inputs, output and log-sum-exp (the fused backward kernel). */
-export function attentionBackward<D extends FloatDType>(q: Tensor<D>, k: Tensor<D>, v: Tensor<D>, o: Tensor<D>, lse: Tensor<"f32">, go: Tensor<D>, attrs: readonly number[]): [Tensor<D>, Tensor<D>, Tensor<D>] {
+export function attentionBackward<D extends FloatDType>(q: Tensor<D>, k: Tensor<D>, v: Tensor<D>, o: Tensor<D>, lse: Tensor<"f32">, go: Tensor<D>, attrs: KernelAttrs<"attention_backward">): [Tensor<D>, Tensor<D>, Tensor<D>] {
   const gq = emptyTensor(q.shape, q.dtype, q.device);
   const gk = emptyTensor(k.shape, k.dtype, k.device);
   const gv = emptyTensor(v.shape, v.dtype, v.device);

@@ -126,7 +126,7 @@ function filled<D extends DType>(op: string, shape: readonly number[], value: nu
   if (typeof value !== "number" && typeof value !== "boolean") throw new ArgumentError(`${op}: value must be a number, got ${typeof value}`);
   const { dtype, device } = resolve(op, opts, typeof value === "boolean" ? "bool" : "f32");
   const t = emptyTensor(s, dtype, device);
-  runKernel(op, "fill", [], [t], [Number(value)]);
+  runKernel(op, "fill", [], [t], { value });
   return finish(t, opts);
 }
 
@@ -178,16 +178,19 @@ export function arange<D extends DType = "i32">(startOrEnd: number, end?: number
   const { dtype, device } = resolve("arange", opts, integral ? "i32" : "f32");
   if (dtype === "bool") throw new DTypeError("arange: dtype bool is not supported");
   const t = emptyTensor(checkShape("arange", "size", [n]), dtype, device);
-  runKernel("arange", "arange", [], [t], [start, step]);
+  runKernel("arange", "arange", [], [t], { start, step });
   return finish(t, opts);
 }
 
-function randomTensor<D extends DType>(op: string, kernel: string, shape: readonly number[], opts: CreateOptions<D> | undefined, fallback: DType, perCounter: number, a: number, b: number): Tensor<D> {
+/** A random kernel's attributes besides its stream position (seed, offset), which randomTensor adds. */
+type Distribution = { low: number; high: number } | { mean: number; std: number };
+
+function randomTensor<D extends DType>(op: string, kernel: "rand_uniform" | "rand_normal" | "randint", shape: readonly number[], opts: CreateOptions<D> | undefined, fallback: DType, perCounter: number, distribution: Distribution): Tensor<D> {
   const s = checkShape(op, "shape", shape);
   const { dtype, device } = resolve(op, opts, fallback);
   const t = emptyTensor(s, dtype, device);
   const [seed, offset] = nextRandom(Math.ceil(t.numel / perCounter));
-  runKernel(op, kernel, [], [t], [seed, offset, a, b]);
+  runKernel(op, kernel, [], [t], { seed, offset, ...distribution });
   return finish(t, opts);
 }
 
@@ -203,7 +206,7 @@ function expectFloat(op: string, dtype: DType | undefined): void {
  */
 export function rand<D extends FloatDType = "f32">(shape: readonly number[], opts?: CreateOptions<D> & { low?: number; high?: number }): Tensor<D> {
   expectFloat("rand", opts?.dtype);
-  return randomTensor("rand", "rand_uniform", shape, opts, "f32", 4, opts?.low ?? 0, opts?.high ?? 1);
+  return randomTensor("rand", "rand_uniform", shape, opts, "f32", 4, { low: opts?.low ?? 0, high: opts?.high ?? 1 });
 }
 
 /**
@@ -214,7 +217,7 @@ export function rand<D extends FloatDType = "f32">(shape: readonly number[], opt
  */
 export function randn<D extends FloatDType = "f32">(shape: readonly number[], opts?: CreateOptions<D> & { mean?: number; std?: number }): Tensor<D> {
   expectFloat("randn", opts?.dtype);
-  return randomTensor("randn", "rand_normal", shape, opts, "f32", 2, opts?.mean ?? 0, opts?.std ?? 1);
+  return randomTensor("randn", "rand_normal", shape, opts, "f32", 2, { mean: opts?.mean ?? 0, std: opts?.std ?? 1 });
 }
 
 /**
@@ -227,7 +230,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 2 ** 32) {
     throw new ArgumentError(`randint: need integers low < high (range at most 2^32), got low=${low}, high=${high}`);
   }
-  return randomTensor("randint", "randint", shape, { dtype: "i32", device: opts?.device }, "i32", 4, low, high);
+  return randomTensor("randint", "randint", shape, { dtype: "i32", device: opts?.device }, "i32", 4, { low, high });
 }
 
 /**
@@ -239,8 +242,8 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 export function eye<D extends DType = "f32">(n: number, m: number = n, opts?: CreateOptions<D>): Tensor<D> {
   const ones_ = full([n, m], 1, opts);
   const upper = emptyTensor(ones_.shape, ones_.dtype, ones_.device);
-  runKernel("eye", "triu", [contiguousAs(ones_, [1, n, m])], [contiguousAs(upper, [1, n, m])], [0]);
-  runKernel("eye", "tril", [contiguousAs(upper, [1, n, m])], [contiguousAs(ones_, [1, n, m])], [0]);
+  runKernel("eye", "triu", [contiguousAs(ones_, [1, n, m])], [contiguousAs(upper, [1, n, m])], { k: 0 });
+  runKernel("eye", "tril", [contiguousAs(upper, [1, n, m])], [contiguousAs(ones_, [1, n, m])], { k: 0 });
   upper.dispose();
   return ones_;
 }

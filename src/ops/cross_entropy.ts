@@ -1,13 +1,14 @@
 import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { cleanupOnError } from "../tensor/scope.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { div, ne } from "./elementwise.js";
 import { checkFloatArgs, contiguousInputs } from "./fused_util.js";
+import { record } from "./record.js";
 import { contiguous, expand, reshape } from "./views.js";
 import { cast } from "./operands.js";
 import { sum } from "./reduce.js";
@@ -45,7 +46,7 @@ export function crossEntropy(logits: Tensor<FloatDType>, targets: Tensor<"i32">,
     const rows = emptyTensor(targets.shape, "f32", logits.device);
     const lse = emptyTensor([N], "f32", logits.device);
     const { c, release } = contiguousInputs([logits, targets]);
-    runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], [ignoreIndex]);
+    runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], { ignore_index: ignoreIndex });
     release();
     const { loss, count } = noGrad(() => reduce(rows, targets, ignoreIndex, reduction));
     record("crossEntropy", [logits], loss, { ignoreIndex, reduction }, [lse, targets, ...(count ? [count] : [])]);
@@ -78,7 +79,7 @@ export function crossEntropyBackward(logits: Tensor<FloatDType>, targets: Tensor
   const spread = noGrad(() => contiguous(expand(reshape(perRow, reduction === "none" ? [N] : [1]), [N])));
   const glogits = emptyTensor(logits.shape, logits.dtype, logits.device);
   const { c, release } = contiguousInputs([logits, targets]);
-  runKernel("crossEntropy backward", "cross_entropy_backward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N]), lse, spread], [contiguousAs(glogits, [N, V])], [ignoreIndex]);
+  runKernel("crossEntropy backward", "cross_entropy_backward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N]), lse, spread], [contiguousAs(glogits, [N, V])], { ignore_index: ignoreIndex });
   release();
   if (perRow !== g) perRow.dispose();
   spread.dispose();

@@ -4,6 +4,8 @@ import { BackendError, DeviceError } from "../errors.js";
 import { DTYPE_CODES, type DType } from "../tensor/dtype.js";
 import { contiguousStrides, formatShape } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
+import { attrLayout, type AttrValues } from "./kernel_attrs.js";
+import type { KernelAttrs, KernelName } from "./table.js";
 
 /** A tensor seen through a different shape/strides/offset (broadcast, permuted) without a Tensor object. */
 export interface ViewArg {
@@ -39,11 +41,20 @@ export function emptyTensor<D extends DType>(shape: readonly number[], dtype: D,
 // One scratch buffer reused by every call (JS is single-threaded and the addon reads it synchronously).
 let scratch = new Float64Array(1024);
 
+/** runKernel's last argument: a kernel's attributes by name, required when it has any. */
+export type KernelAttrsArg<K extends KernelName> = {} extends KernelAttrs<K> ? [attrs?: KernelAttrs<K>] : [attrs: KernelAttrs<K>];
+
 /**
  * Runs one native kernel. Outputs are tensors the caller allocated (or owns, for in/out kernels).
+ * Attributes go by name (`{ eps }`) and reach the addon in the op table's order.
  * A kernel the backend does not register is a loud error naming the op and device.
+ *
+ * @example
+ * runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], { eps: 1e-5 });
  */
-export function runKernel(op: string, kernel: string, inputs: readonly KernelArg[], outputs: readonly KernelArg[], attrs: readonly number[] = []): void {
+export function runKernel<K extends KernelName>(op: string, kernel: K, inputs: readonly KernelArg[], outputs: readonly KernelArg[], ...attrs: KernelAttrsArg<K>): void;
+// A plain optional parameter, not the rest tuple above: no arguments array on every kernel call.
+export function runKernel(op: string, kernel: KernelName, inputs: readonly KernelArg[], outputs: readonly KernelArg[], attrs?: AttrValues): void {
   const first = (inputs[0] ?? outputs[0])!;
   const device = (first instanceof Tensor ? first : first.tensor).device;
   const backend = backendFor(device);
@@ -52,16 +63,17 @@ export function runKernel(op: string, kernel: string, inputs: readonly KernelArg
     const dtype = (first instanceof Tensor ? first : first.tensor).dtype;
     throw new BackendError(`${op}: no ${device === "cuda" ? "CUDA" : "CPU"} kernel ${kernel} (for ${dtype}) in this build`);
   }
-  let size = 3 + attrs.length;
+  const layout = attrLayout(op, kernel);
+  const nAttrs = layout.wireLength(op, attrs);
+  let size = 3 + nAttrs;
   for (const a of inputs) size += 4 + 2 * a.shape.length;
   for (const a of outputs) size += 4 + 2 * a.shape.length;
   if (size > scratch.length) scratch = new Float64Array(Math.max(size, 2 * scratch.length));
   const buf = scratch;
   buf[0] = inputs.length;
   buf[1] = outputs.length;
-  buf[2] = attrs.length;
-  let p = 3;
-  for (const a of attrs) buf[p++] = a;
+  buf[2] = nAttrs;
+  let p = layout.write(op, attrs, buf, 3);
   for (let i = 0; i < inputs.length + outputs.length; i++) {
     const arg = i < inputs.length ? inputs[i]! : outputs[i - inputs.length]!;
     const v = arg instanceof Tensor ? arg : arg.tensor;

@@ -1,19 +1,24 @@
 import { DTypeError } from "../errors.js";
 import type { DType, FloatDType, NumericDType, Promote } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { full } from "./creation.js";
-import { emptyTensor, runKernel } from "./dispatch.js";
+import { emptyTensor, runKernel, type KernelAttrsArg } from "./dispatch.js";
 import { broadcastAll, broadcastView, disposeAll, operands, type TensorLike } from "./operands.js";
-import { KERNELS, type BinaryKernel, type CompareKernel, type UnaryKernel } from "./table.js";
+import { record } from "./record.js";
+import { KERNELS, type BinaryKernel, type CompareKernel, type KernelAttrs, type UnaryKernel } from "./table.js";
 
-function unary<D extends DType>(op: string, kernel: string, x: Tensor<D>, attrs: number[] = [], gradAttrs: Record<string, unknown> = {}): Tensor<D> {
+type OneInputKernel = UnaryKernel | "clamp" | "pow_scalar";
+
+/** Runs a one-input kernel; its attributes are also what its gradient rule reads. */
+function unary<D extends DType, K extends OneInputKernel>(op: string, kernel: K, x: Tensor<D>, ...attrs: KernelAttrsArg<K>): Tensor<D>;
+// A plain optional parameter, not the rest tuple above: no arguments array on every call.
+function unary(op: string, kernel: OneInputKernel, x: Tensor, attrs?: KernelAttrs<OneInputKernel>): Tensor {
   expectTensor(op, "x", x);
-  expectDType(op, "x", x.dtype, KERNELS[kernel]!.dtypes);
+  expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
   const y = emptyTensor(x.shape, x.dtype, x.device);
   runKernel(op, kernel, [x], [y], attrs);
-  if (isFloat(x.dtype)) record(kernel, [x], y, gradAttrs);
+  if (isFloat(x.dtype)) record(kernel, [x], y, attrs);
   return y;
 }
 
@@ -60,12 +65,12 @@ export function clamp<D extends NumericDType>(x: Tensor<D>, bounds: { min?: numb
   if (typeof min !== "number" || typeof max !== "number" || Number.isNaN(min) || Number.isNaN(max)) {
     throw new DTypeError(`clamp: min and max must be numbers, got ${String(bounds?.min)} and ${String(bounds?.max)}`);
   }
-  return unary("clamp", "clamp", x, [min, max], { min, max });
+  return unary("clamp", "clamp", x, { min, max });
 }
 
 function binary<A extends DType, B extends DType>(kernel: BinaryKernel, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
   const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
-  expectDType(kernel, "operands", dtype, KERNELS[kernel]!.dtypes);
+  expectDType(kernel, "operands", dtype, KERNELS[kernel].dtypes);
   const [ta, tb] = tensors as [Tensor, Tensor];
   const shape = broadcastAll(kernel, [ta, tb]);
   const y = emptyTensor(shape, dtype, ta.device);
@@ -110,14 +115,14 @@ export const minimum = binaryOp("minimum");
 export function pow<D extends FloatDType>(a: TensorLike<D>, b: TensorLike<D>): Tensor<D> {
   if (typeof b === "number" && typeof a !== "number") {
     if (!isFloat(a.dtype)) throw new DTypeError(`pow: x must have dtype f32 or bf16, got ${a.dtype}`);
-    return unary("pow", "pow_scalar", a, [b], { exponent: b });
+    return unary("pow", "pow_scalar", a, { exponent: b });
   }
   return binary("pow", a, b) as Tensor<D>;
 }
 
 function compare(kernel: CompareKernel, a: TensorLike, b: TensorLike): Tensor<"bool"> {
   const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
-  expectDType(kernel, "operands", dtype, KERNELS[kernel]!.dtypes);
+  expectDType(kernel, "operands", dtype, KERNELS[kernel].dtypes);
   const [ta, tb] = tensors as [Tensor, Tensor];
   const shape = broadcastAll(kernel, [ta, tb]);
   const y = emptyTensor(shape, "bool", ta.device);

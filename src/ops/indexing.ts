@@ -2,7 +2,7 @@ import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { cleanupOnError } from "../tensor/scope.js";
 import { formatShape, normAxis } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -11,6 +11,7 @@ import { commonDevice, contiguousAs, emptyTensor, runKernel } from "./dispatch.j
 import { eq } from "./elementwise.js";
 import { cast } from "./operands.js";
 import { item } from "./readback.js";
+import { record } from "./record.js";
 import { max, min } from "./reduce.js";
 import { contiguous, reshape, unsqueeze } from "./views.js";
 
@@ -146,7 +147,7 @@ function triangle<D extends DType>(op: "triu" | "tril", x: Tensor<D>, diagonal: 
   const N = x.shape[x.ndim - 1]!;
   const bt = x.numel / Math.max(1, M * N) || 0;
   const y = emptyTensor(x.shape, x.dtype, x.device);
-  withContiguous([x], ([cx]) => runKernel(op, op, [contiguousAs(cx!, [bt, M, N])], [contiguousAs(y, [bt, M, N])], [diagonal]));
+  withContiguous([x], ([cx]) => runKernel(op, op, [contiguousAs(cx!, [bt, M, N])], [contiguousAs(y, [bt, M, N])], { k: diagonal }));
   if (isFloat(x.dtype)) record(op, [x], y, { diagonal });
   return y;
 }
@@ -166,7 +167,7 @@ export function indexAdd<D extends FloatDType>(src: Tensor<D>, shape: readonly n
   const [O, A, I] = split3(shape, dim);
   const n = index.shape[0]!;
   const y = emptyTensor(shape, src.dtype, src.device);
-  runKernel("indexSelect backward", "fill", [], [y], [0]);
+  runKernel("indexSelect backward", "fill", [], [y], { value: 0 });
   withContiguous([src, index], ([cs, ci]) => runKernel("indexSelect backward", "index_add", [contiguousAs(cs!, [O, n, I]), ci!], [contiguousAs(y, [O, A, I])]));
   return y;
 }
@@ -176,7 +177,7 @@ export function scatterAdd<D extends FloatDType>(src: Tensor<D>, shape: readonly
   const [O, A, I] = split3(shape, dim);
   const n = index.shape[dim] ?? 1;
   const y = emptyTensor(shape, src.dtype, src.device);
-  runKernel("gather backward", "fill", [], [y], [0]);
+  runKernel("gather backward", "fill", [], [y], { value: 0 });
   withContiguous([src, index], ([cs, ci]) => runKernel("gather backward", "scatter_add", [contiguousAs(cs!, [O, n, I]), contiguousAs(ci!, [O, n, I])], [contiguousAs(y, [O, A, I])]));
   return y;
 }

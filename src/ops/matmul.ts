@@ -2,10 +2,11 @@ import { ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { expectDType } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { broadcastShapes, formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
+import { record } from "./record.js";
 import { contiguous, expand, unsqueeze } from "./views.js";
 
 /**

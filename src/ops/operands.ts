@@ -1,9 +1,9 @@
 import { ArgumentError, DTypeError } from "../errors.js";
 import { type DType, expectDType, isFloat, promoteTypes } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { broadcastShapes, formatShape, sameShape } from "../tensor/shape.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
+import { record } from "./record.js";
 
 /** A tensor, or a number standing for a tensor of the other operand's dtype. */
 export type TensorLike<D extends DType = DType> = Tensor<D> | number;
@@ -67,7 +67,7 @@ export function operands(op: string, values: readonly TensorLike[], names: reado
         throw new DTypeError(`${op}: ${names[i]} = ${v} is not an integer but the tensor operand is ${dtype}; cast it to f32 first`);
       }
       const t = emptyTensor([], dtype, device);
-      runKernel(op, "fill", [], [t], [v]);
+      runKernel(op, "fill", [], [t], { value: v });
       temps.push(t);
       return t;
     }

@@ -2,11 +2,12 @@ import type { Device } from "../backend/backend.js";
 import { backendFor, checkDevice } from "../backend/registry.js";
 import { ArgumentError } from "../errors.js";
 import { type ArrayFor, bf16ToF32, DTYPE_BYTES, type DType, isDType } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
 import { Storage } from "../tensor/storage.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { cast } from "./operands.js";
+import { record } from "./record.js";
 import { contiguous } from "./views.js";
 
 export type NestedNumbers = number | NestedNumbers[];

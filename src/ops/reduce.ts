@@ -2,11 +2,12 @@ import { ArgumentError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { formatShape, normAxis } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { abs, mul, pow, sqrt, sub } from "./elementwise.js";
+import { record } from "./record.js";
 import { contiguous, permute } from "./views.js";
 import { KERNELS, type ReduceKernel } from "./table.js";
 
@@ -36,7 +37,7 @@ function resultShape(x: Tensor, axes: readonly number[], keepdim: boolean): numb
  */
 function reduceOp(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
   expectTensor(op, "x", x);
-  expectDType(op, "x", x.dtype, KERNELS[kernel]!.dtypes);
+  expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
   const axes = reduceAxes(op, x, opts?.dim);
   const keepdim = opts?.keepdim ?? false;
   const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
@@ -57,7 +58,8 @@ function reduceOp(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptio
   runKernel(op, kernel, [contiguousAs(c, [O, R, I])], [contiguousAs(y, [O, I])]);
   if (c !== x) c.dispose();
   if (src !== x && src !== c) src.dispose();
-  if (isFloat(y.dtype)) record(op, [x], y, { axes, keepdim });
+  // argmax and argmin give indices, which carry no gradient.
+  if (kernel !== "argmax" && kernel !== "argmin" && isFloat(y.dtype)) record(kernel, [x], y, { axes, keepdim });
   return y;
 }
 

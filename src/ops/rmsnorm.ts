@@ -1,10 +1,10 @@
 import { ArgumentError, ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { checkFloatArgs, contiguousInputs } from "./fused_util.js";
+import { record } from "./record.js";
 
 /**
  * RMSNorm over the last dim: x / sqrt(mean(x²) + eps) * weight, statistics in f32. Fused forward and
@@ -24,7 +24,7 @@ export function rmsNorm<D extends FloatDType>(x: Tensor<D>, weight: Tensor<D>, e
   const y = emptyTensor(x.shape, x.dtype, x.device);
   const rstd = emptyTensor([N], "f32", x.device);
   const { c, release } = contiguousInputs([x, weight]);
-  runKernel("rmsNorm", "rmsnorm_forward", [contiguousAs(c[0]!, [N, C!]), c[1]!], [contiguousAs(y, [N, C!]), rstd], [eps]);
+  runKernel("rmsNorm", "rmsnorm_forward", [contiguousAs(c[0]!, [N, C!]), c[1]!], [contiguousAs(y, [N, C!]), rstd], { eps });
   release();
   record("rmsNorm", [x, weight], y, { eps }, [rstd]);
   rstd.dispose();

@@ -1,10 +1,11 @@
 import type { FloatDType } from "../tensor/dtype.js";
 import { expectTensor } from "../tensor/tensor.js";
 import { expectDType } from "../tensor/dtype.js";
-import { noGrad, record } from "../tensor/graph.js";
+import { noGrad } from "../tensor/graph.js";
 import { normAxis } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
+import { record } from "./record.js";
 import { contiguous, transpose } from "./views.js";
 
 /**
@@ -33,7 +34,7 @@ export function alongLastDim<D extends FloatDType>(op: string, x: Tensor<D>, dim
   });
 }
 
-function rowwise<D extends FloatDType>(op: string, kernel: string, x: Tensor<D>, dim: number): Tensor<D> {
+function rowwise<D extends FloatDType>(op: "softmax" | "logSoftmax", kernel: "softmax_forward" | "log_softmax_forward", x: Tensor<D>, dim: number): Tensor<D> {
   const y = alongLastDim(op, x, dim, (rows, out, n, v) => runKernel(op, kernel, [contiguousAs(rows, [n, v])], [contiguousAs(out, [n, v])]));
   record(op, [x], y, { dim: normAxis(op, dim, x.ndim) });
   return y;

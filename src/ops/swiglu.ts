@@ -1,10 +1,10 @@
 import { ShapeError } from "../errors.js";
 import type { FloatDType } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
 import { checkFloatArgs, contiguousInputs } from "./fused_util.js";
+import { record } from "./record.js";
 
 /**
  * SwiGLU gating: silu(gate) * up, fused (the MLP of Llama and MiniCPM).

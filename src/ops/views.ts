@@ -1,9 +1,9 @@
 import { ArgumentError, ShapeError } from "../errors.js";
 import type { DType } from "../tensor/dtype.js";
-import { record } from "../tensor/graph.js";
 import { checkShape, contiguousStrides, formatShape, normAxis, numelOf } from "../tensor/shape.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { commonDevice, emptyTensor, runKernel, type ViewArg } from "./dispatch.js";
+import { record } from "./record.js";
 
 /** A contiguous copy of `x` (x itself when it is already contiguous). */
 export function contiguous<D extends DType>(x: Tensor<D>): Tensor<D> {
@@ -324,7 +324,7 @@ export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): T
  */
 export function unslice<D extends DType>(g: Tensor<D>, shape: readonly number[], dim: number, start: number, step: number): Tensor<D> {
   const y = emptyTensor(shape, g.dtype, g.device);
-  runKernel("slice backward", "fill", [], [y], [0]);
+  runKernel("slice backward", "fill", [], [y], { value: 0 });
   const strides = contiguousStrides(shape);
   const part: ViewArg = {
     tensor: y,

@@ -1,6 +1,6 @@
 import { ArgumentError } from "../errors.js";
-import { untrack } from "./scope.js";
-import { Tensor } from "./tensor.js";
+// Type only: tensor.ts imports this module at run time, and nothing here needs the Tensor class.
+import type { Tensor } from "./tensor.js";
 
 /** Which tensors a gradient rule needs kept alive until backward: input, output and extra indices. */
 export interface SaveSpec {
@@ -10,9 +10,10 @@ export interface SaveSpec {
 }
 
 /**
- * One recorded op in the autograd graph. The rule that differentiates it is looked up by `op` in the
- * gradient table (src/autograd/gradients.ts), which also declares what the node saves. Saved tensors
- * hold their own storage references until backward has run through the node (or it is collected).
+ * One recorded op in the autograd graph (src/ops/record.ts records it). The rule that differentiates it is
+ * looked up by `op` in the gradient table (src/autograd/gradients.ts), which also declares what the node
+ * saves. Saved tensors hold their own storage references until backward has run through the node (or it
+ * is collected).
  */
 export interface GradNode {
   readonly op: string;
@@ -31,12 +32,6 @@ export interface GradNode {
 }
 
 let gradEnabled = true;
-let saveSpecs: (op: string) => SaveSpec | undefined = () => undefined;
-
-/** Installs the lookup of what each op saves (the gradient table registers itself at load). */
-export function setSaveSpecs(lookup: (op: string) => SaveSpec | undefined): void {
-  saveSpecs = lookup;
-}
 
 /** True unless inside noGrad(). */
 export function isGradEnabled(): boolean {
@@ -64,27 +59,11 @@ function allSaved(node: GradNode): Tensor[] {
   return [...node.saved.inputs, node.saved.output, ...node.saved.extras].filter((t): t is Tensor => t !== undefined);
 }
 
-/** A reference to `t`'s data that outlives the caller's dispose() of `t`, for a gradient rule. */
-function saveForBackward(t: Tensor): Tensor {
-  const saved = Tensor.view(t, t.shape, t.strides, t.offset, "autograd");
-  untrack(saved);
-  return saved;
-}
-
 /**
- * Records `output = op(inputs)` when grad mode is on and some input requires grad, saving what the op's
- * gradient rule declares. `extras` are side results of a fused kernel (e.g. RMSNorm's rstd) that the
- * rule may save; the caller disposes its own references to them afterwards.
+ * Makes `output` the result of a new node of `op` over `inputs`, holding what the op saved for its rule
+ * (src/ops/record.ts decides that); the node holds a reference on each unreleased node upstream.
  */
-export function record(op: string, inputs: readonly Tensor[], output: Tensor, attrs: Record<string, unknown> = {}, extras: readonly Tensor[] = []): void {
-  if (!gradEnabled) return;
-  const needsGrad = inputs.map((t) => t.requiresGrad);
-  if (!needsGrad.some(Boolean)) return;
-  const spec = saveSpecs(op) ?? {};
-  const savedInputs: (Tensor | undefined)[] = [];
-  for (const i of spec.inputs ?? []) savedInputs[i] = saveForBackward(inputs[i]!);
-  const savedExtras: (Tensor | undefined)[] = [];
-  for (const i of spec.extras ?? []) if (extras[i]) savedExtras[i] = saveForBackward(extras[i]);
+export function attachNode(op: string, inputs: readonly Tensor[], needsGrad: readonly boolean[], output: Tensor, attrs: Readonly<Record<string, unknown>>, saved: GradNode["saved"]): void {
   const node: GradNode = {
     op,
     inputs: inputs.slice(),
@@ -93,7 +72,7 @@ export function record(op: string, inputs: readonly Tensor[], output: Tensor, at
     outputShape: output.shape,
     outputDtype: output.dtype,
     attrs,
-    saved: { inputs: savedInputs, output: spec.outputs?.includes(0) ? saveForBackward(output) : undefined, extras: savedExtras },
+    saved,
     refs: 1,
     released: false,
   };

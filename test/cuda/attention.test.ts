@@ -50,7 +50,7 @@ const FORWARD: Case[] = [
 function forwardWithLse(q: S.Tensor, k: S.Tensor, v: S.Tensor, c: Case): { o: S.Tensor; lse: S.Tensor } {
   const o = emptyTensor(q.shape, q.dtype, q.device);
   const lse = emptyTensor([c.B, c.H, c.T], "f32", q.device);
-  runKernel("attention", "attention_forward", [q, k, v], [o, lse], [c.scale ?? 1 / Math.sqrt(c.D), c.causal ? 1 : 0, c.kvOffset ?? 0]);
+  runKernel("attention", "attention_forward", [q, k, v], [o, lse], { scale: c.scale ?? 1 / Math.sqrt(c.D), causal: c.causal ?? false, kv_offset: c.kvOffset ?? 0 });
   return { o, lse };
 }
 

@@ -104,7 +104,7 @@ function runOurs(x: Record<"q" | "k" | "v" | "go", R.Ref>, c: Case): Record<"o" 
   return S.tidy(() => {
     const dev = (r: R.Ref) => S.tensor(Float32Array.from(r.data), { shape: r.shape, dtype: "bf16" }).to("cuda");
     const q = dev(x.q), k = dev(x.k), v = dev(x.v), go = dev(x.go);
-    const attrs = [1 / Math.sqrt(c.D), c.causal ? 1 : 0, c.kvOffset];
+    const attrs = { scale: 1 / Math.sqrt(c.D), causal: c.causal, kv_offset: c.kvOffset };
     const o = S.full(q.shape, NaN, { dtype: "bf16", device: "cuda" });
     const lse = S.full([c.B, c.H, c.T], NaN, { dtype: "f32", device: "cuda" });
     runKernel("attention", "attention_forward", [q, k, v], [o, lse], attrs);

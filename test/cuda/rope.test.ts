@@ -26,7 +26,7 @@ describe.skipIf(!gpuStatus.available)("CUDA rope", () => {
             const want = R.rope(x.r, opts);
             // Two products and a sum of values up to |x|: tolerance on the row's scale.
             expectClose(y, want, elementwiseTol(dtype, R.ref(want.shape, () => 4), 2), `rope ${dtype} [${shape}]`);
-            const attrs = [opts.theta ?? 10000, opts.positionOffset ?? 0];
+            const attrs = { theta: opts.theta ?? 10000, position_offset: opts.positionOffset ?? 0 };
             const gx = ropeBackward(onGpu(x.t), attrs);
             const wantGx = toRef(ropeBackward(x.t, attrs));
             expectClose(gx, wantGx, elementwiseTol(dtype, R.ref(wantGx.shape, () => 4), 2), `rope backward ${dtype} [${shape}]`);
@@ -38,7 +38,7 @@ describe.skipIf(!gpuStatus.available)("CUDA rope", () => {
   it("the backward undoes the forward (f32)", () => {
     S.tidy(() => {
       const x = floatInput(rng.ref([2, 2, 33, 64]), "f32");
-      const back = ropeBackward(S.rope(onGpu(x.t), { positionOffset: 17 }), [10000, 17]);
+      const back = ropeBackward(S.rope(onGpu(x.t), { positionOffset: 17 }), { theta: 10000, position_offset: 17 });
       expectClose(back, x.r, 1e-5);
     });
   });
