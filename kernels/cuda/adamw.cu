@@ -9,6 +9,7 @@
 
 #include "async_copy.cuh"
 #include "fused.cuh"
+#include "kernel_choice.cuh"
 #include "overlap.cuh"
 #include "slmkit/adamw.h"
 
@@ -276,8 +277,8 @@ template <typename E> void upload(const char* k, const std::vector<E>& host, con
 void adamw_step(const OpArgs& a) {
   const char* k = kAdamwStep.name;
   const AdamwStepArgs r = decode_adamw_step(a);
-  // sm_90+ takes the bulk-copy kernel and its smaller chunks, unless SLMKIT_ADAMW=registers.
-  const bool bulk = device_attribute(k, cudaDevAttrComputeCapabilityMajor) >= 9 && !env_is("SLMKIT_ADAMW", "registers");
+  // Hopper takes the bulk-copy kernel and its smaller chunks; other GPUs the register kernel.
+  const bool bulk = hopper_kernels(k);
   const int64_t chunk_elems = bulk ? kBulkChunk : kAdamwChunk;
   std::vector<AdamwEntry> entries;
   entries.reserve(r.slots.size());
