@@ -9,6 +9,7 @@
 
 #include "async_copy.cuh"
 #include "fused.cuh"
+#include "kernel_choice.cuh"
 #include "overlap.cuh"
 #include "slmkit/adamw.h"
 
@@ -161,7 +162,8 @@ __device__ __forceinline__ BlockChunk block_chunk(const AdamwTable& t, int64_t e
   return {e, begin, begin + elems < e.numel ? begin + elems : e.numel};
 }
 
-__global__ void __launch_bounds__(kAdamwThreads) adamw_step_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
+__global__ void __launch_bounds__(kAdamwThreads)
+    adamw_step_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
   wait_for_prior_kernels();
   const auto [e, begin, end] = block_chunk(t, kAdamwChunk);
   if (e.g_bf16) adamw_chunk<__nv_bfloat16>(e, c, begin, end);
@@ -175,7 +177,8 @@ constexpr size_t kBulkSmem = 4 * kBulkChunk * sizeof(float);
 // multiples: 8 elements, for a bf16 g) on one mbarrier, then every thread updates its quads there and
 // stores them to global memory; the chunk's last few elements go element by element.
 template <typename G>
-__device__ __forceinline__ void adamw_bulk_chunk(const AdamwEntry& e, const AdamwConsts& c, int64_t begin, int64_t end) {
+__device__ __forceinline__ void adamw_bulk_chunk(const AdamwEntry& e, const AdamwConsts& c, int64_t begin,
+                                                 int64_t end) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(128) float4 chunk_smem[];
   __shared__ __align__(8) uint64_t landed;
@@ -205,7 +208,8 @@ __device__ __forceinline__ void adamw_bulk_chunk(const AdamwEntry& e, const Adam
 #endif
 }
 
-__global__ void __launch_bounds__(kBulkThreads) adamw_step_bulk_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
+__global__ void __launch_bounds__(kBulkThreads)
+    adamw_step_bulk_kernel(const __grid_constant__ AdamwTable t, AdamwConsts c) {
   wait_for_prior_kernels();
   const auto [e, begin, end] = block_chunk(t, kBulkChunk);
   if (!e.packed) {
@@ -267,94 +271,37 @@ template <typename E> void upload(const char* k, const std::vector<E>& host, con
              "cudaMemcpyAsync (table)");
 }
 
-// The per-tensor checks below build their messages only on failure: the launcher runs for every
-// optimiser step over hundreds of tensors, so its host time is part of the step.
-double attr(const OpArgs& a, const char* k, int i, const char* name) {
-  const double v = a.attrs[i];
-  if (!std::isfinite(v)) throw KernelError(std::string(k) + ": " + name + " must be finite, got " + std::to_string(v));
-  return v;
-}
-
-// g_i contiguous f32/bf16; p_i, m_i, v_i contiguous f32 of its shape; c_i (if present) contiguous bf16 of it.
-void check_slot(const OpArgs& a, const char* k, int32_t i, int32_t n, const TensorView* copy) {
-  const TensorView& g = a.inputs[i];
-  const std::string idx = std::to_string(i);
-  if (!is_float(g.dtype) || !g.is_contiguous())
-    throw KernelError(std::string(k) + ": g_" + idx + " must be a contiguous f32 or bf16 tensor, got " + dtype_name(g.dtype) + " " + shape_str(g));
-  const char* names[3] = {"p_", "m_", "v_"};
-  for (int j = 0; j < 3; ++j) {
-    const TensorView& t = a.outputs[j * n + i];
-    if (!same_shape(t, g) || t.dtype != DType::f32 || !t.is_contiguous())
-      throw KernelError(std::string(k) + ": " + names[j] + idx + " must be a contiguous f32 tensor of g_" + idx + "'s shape " +
-                        shape_str(g) + ", got " + dtype_name(t.dtype) + " " + shape_str(t));
-  }
-  if (copy && (!same_shape(*copy, g) || copy->dtype != DType::bf16 || !copy->is_contiguous()))
-    throw KernelError(std::string(k) + ": c_" + idx + " must be empty (no copy) or a contiguous bf16 tensor of g_" + idx +
-                      "'s shape " + shape_str(g) + ", got " + dtype_name(copy->dtype) + " " + shape_str(*copy));
-}
-
-bool slot_ok(const OpArgs& a, int32_t i, int32_t n, const TensorView* copy) {
-  const TensorView& g = a.inputs[i];
-  if (!is_float(g.dtype) || !g.is_contiguous()) return false;
-  for (int j = 0; j < 3; ++j) {
-    const TensorView& t = a.outputs[j * n + i];
-    if (!same_shape(t, g) || t.dtype != DType::f32 || !t.is_contiguous()) return false;
-  }
-  return !copy || (same_shape(*copy, g) && copy->dtype == DType::bf16 && copy->is_contiguous());
-}
-
 }  // namespace
 
-// inputs: g_0..g_{n-1} (f32 or bf16, contiguous); outputs: p_0..p_{n-1}, m_0..m_{n-1}, v_0..v_{n-1} (f32,
-// g_i's shape, updated in place), optionally c_0..c_{n-1} (bf16 copies of the updated p_i, or empty for
-// none); attrs: beta1, beta2, eps, step, grad_scale, then lr_i, wd_i per tensor.
+// Arguments: slmkit/adamw.h.
 void adamw_step(const OpArgs& a) {
-  const char* k = "adamw_step";
-  const int32_t n = a.num_inputs;
-  const bool with_copies = a.num_outputs == 4 * n && n > 0;
-  require((a.num_outputs == 3 * n || with_copies) && a.num_attrs == 5 + 2 * n, k,
-          "expected n gradients, 3n outputs (p, m, v) or 4n (p, m, v, bf16 copies) and 5 + 2n attrs, got " +
-              std::to_string(n) + " inputs, " + std::to_string(a.num_outputs) + " outputs and " +
-              std::to_string(a.num_attrs) + " attrs");
-  const double beta1 = attr(a, k, 0, "beta1"), beta2 = attr(a, k, 1, "beta2"), eps = attr(a, k, 2, "eps");
-  const double step = attr(a, k, 3, "step"), grad_scale = attr(a, k, 4, "grad_scale");
-  require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, k,
-          "betas must be in [0, 1), got " + std::to_string(beta1) + ", " + std::to_string(beta2));
-  require(step >= 1, k, "step counts from 1, got " + std::to_string(step));
-  // Bias corrections are shared by every tensor of the call (one step count).
-  const double bc1 = 1.0 - std::pow(beta1, step), bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, step));
-  // sm_90+ takes the bulk-copy kernel and its smaller chunks, unless SLMKIT_ADAMW=registers.
-  const bool bulk = device_attribute(k, cudaDevAttrComputeCapabilityMajor) >= 9 && !env_is("SLMKIT_ADAMW", "registers");
+  const char* k = kAdamwStep.name;
+  const AdamwStepArgs r = decode_adamw_step(a);
+  // Hopper takes the bulk-copy kernel and its smaller chunks; other GPUs the register kernel.
+  const bool bulk = hopper_kernels(k);
   const int64_t chunk_elems = bulk ? kBulkChunk : kAdamwChunk;
-  // Every slot is checked before the first launch, so a bad one leaves every tensor as it was.
   std::vector<AdamwEntry> entries;
-  entries.reserve(n);
-  for (int32_t i = 0; i < n; ++i) {
-    const TensorView& g = a.inputs[i];
-    const TensorView* copy = with_copies && a.outputs[3 * n + i].numel() != 0 ? &a.outputs[3 * n + i] : nullptr;
-    if (!slot_ok(a, i, n, copy)) check_slot(a, k, i, n, copy);
-    const double lr = attr(a, k, 5 + 2 * i, "lr"), wd = attr(a, k, 6 + 2 * i, "wd");
-    const int64_t numel = g.numel();
-    if (numel == 0) continue;
+  entries.reserve(r.slots.size());
+  for (const AdamwSlot& s : r.slots) {
+    if (s.numel == 0) continue;
     AdamwEntry e{};
-    e.p = a.outputs[i].ptr<float>();
-    e.m = a.outputs[n + i].ptr<float>();
-    e.v = a.outputs[2 * n + i].ptr<float>();
-    e.g = g.data;
-    e.c = copy ? copy->ptr<__nv_bfloat16>() : nullptr;
-    e.numel = numel;
-    e.decay = static_cast<float>(1.0 - lr * wd);
-    e.step_size = static_cast<float>(lr / bc1);
-    e.bc2_sqrt = static_cast<float>(bc2_sqrt);
-    e.g_bf16 = g.dtype == DType::bf16;
+    e.p = s.p->ptr<float>();
+    e.m = s.m->ptr<float>();
+    e.v = s.v->ptr<float>();
+    e.g = s.g->data;
+    e.c = s.c ? s.c->ptr<__nv_bfloat16>() : nullptr;
+    e.numel = s.numel;
+    e.decay = s.decay;
+    e.step_size = s.step_size;
+    e.bc2_sqrt = r.bc2_sqrt;
+    e.g_bf16 = s.g->dtype == DType::bf16;
     // The bulk copies need 16-byte alignment of g as well; the vector stores of c need 8.
-    e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) && aligned16(e.g) && (reinterpret_cast<uintptr_t>(e.c) & 7) == 0;
+    e.packed = aligned16(e.p) && aligned16(e.m) && aligned16(e.v) && aligned16(e.g) &&
+               (reinterpret_cast<uintptr_t>(e.c) & 7) == 0;
     entries.push_back(e);
   }
   cudaStream_t stream = stream_of(a);
-  // 1 - beta in f64, as torch: 1.0f - 0.999f is off by 1.3e-5 relative.
-  const AdamwConsts c{static_cast<float>(beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta1),
-                      static_cast<float>(1.0 - beta2), static_cast<float>(eps), static_cast<float>(grad_scale)};
+  const AdamwConsts c{r.beta1, r.beta2, r.one_minus_beta1, r.one_minus_beta2, r.eps, r.grad_scale};
   // One launch per kAdamwTableEntries tensors, each with its own running chunk counts.
   for (size_t first = 0; first < entries.size(); first += kAdamwTableEntries) {
     AdamwTable t{};
@@ -366,26 +313,20 @@ void adamw_step(const OpArgs& a) {
       chunks += chunks_of(t.entry[j].numel, chunk_elems);
     }
     require(chunks <= INT32_MAX, k, "too many elements: " + std::to_string(chunks) + " chunks in one launch");
-    if (bulk) launch_overlapped(k, adamw_step_bulk_kernel, static_cast<unsigned>(chunks), kBulkThreads, kBulkSmem, stream, t, c);
-    else launch_overlapped(k, adamw_step_kernel, static_cast<unsigned>(chunks), kAdamwThreads, 0, stream, t, c);
+    const unsigned grid = static_cast<unsigned>(chunks);
+    if (bulk) launch_overlapped(k, adamw_step_bulk_kernel, grid, kBulkThreads, kBulkSmem, stream, t, c);
+    else launch_overlapped(k, adamw_step_kernel, grid, kAdamwThreads, 0, stream, t, c);
   }
 }
 
-// inputs: t_0..t_{n-1} (f32 or bf16, contiguous); outputs: y [1] f32; attrs: none.
+// Arguments: slmkit/adamw.h.
 void global_norm(const OpArgs& a) {
-  const char* k = "global_norm";
-  require(a.num_outputs == 1 && a.num_attrs == 0, k,
-          "expected 1 output and no attrs, got " + std::to_string(a.num_outputs) + " outputs and " +
-              std::to_string(a.num_attrs) + " attrs");
-  const TensorView& y = a.outputs[0];
-  require(y.numel() == 1 && y.dtype == DType::f32, k, "y must be f32 [1], got " + std::string(dtype_name(y.dtype)) + " " + shape_str(y));
+  const char* k = kGlobalNorm.name;
+  const GlobalNormArgs r = decode_global_norm(a);
   std::vector<NormEntry> table;
   int64_t chunks = 0;
-  for (int32_t i = 0; i < a.num_inputs; ++i) {
-    const TensorView& t = a.inputs[i];
-    require(is_float(t.dtype) && t.is_contiguous(), k,
-            "t_" + std::to_string(i) + " must be a contiguous f32 or bf16 tensor, got " + dtype_name(t.dtype) + " " +
-                shape_str(t));
+  for (int32_t i = 0; i < r.count; ++i) {
+    const TensorView& t = r.tensors[i];
     if (t.numel() == 0) continue;
     const bool bf16 = t.dtype == DType::bf16;
     table.push_back({t.data, t.numel(), chunks, bf16, (reinterpret_cast<uintptr_t>(t.data) & (bf16 ? 7 : 15)) == 0});
@@ -400,7 +341,7 @@ void global_norm(const OpArgs& a) {
     launch_overlapped(k, norm_partial_kernel, static_cast<unsigned>(chunks), kThreads, 0, stream, dev.as<NormEntry>(),
                       static_cast<int>(table.size()), partial.as<double>());
   }
-  launch_overlapped(k, norm_final_kernel, 1, kThreads, 0, stream, partial.as<double>(), chunks, y.ptr<float>());
+  launch_overlapped(k, norm_final_kernel, 1, kThreads, 0, stream, partial.as<double>(), chunks, r.norm.ptr<float>());
 }
 
 SLMKIT_REGISTER_KERNELS({{&kAdamwStep, adamw_step}, {&kGlobalNorm, global_norm}});

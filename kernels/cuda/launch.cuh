@@ -38,7 +38,7 @@ inline void check_cuda(cudaError_t err, const char* kernel, const char* what) {
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel, "kernel launch"); }
 
 // Whether environment variable var is set to value: the kernel-variant switches (SLMKIT_ATTENTION=mma,
-// SLMKIT_ADAMW=registers, ...), read at each call so that tests can run every variant in one process.
+// ...), read at each call so that tests can run every variant in one process.
 inline bool env_is(const char* var, const char* value) {
   const char* env = std::getenv(var);
   return env && std::strcmp(env, value) == 0;

@@ -7,6 +7,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include "kernel_choice.cuh"
 #include "launch.cuh"
 
 namespace slmkit {
@@ -21,12 +22,13 @@ __device__ __forceinline__ void wait_for_prior_kernels() {
 #endif
 }
 
-// Whether launches on the current device may overlap: compute capability 9.0 or later, unless the
-// environment sets SLMKIT_DISABLE_OVERLAP=1 (read once per process), which rules overlap out when chasing
-// a race and lets bench/ time both ways.
+// Whether launches may overlap: compute capability 9.0 or later, unless the environment sets
+// SLMKIT_DISABLE_OVERLAP=1, which rules overlap out when chasing a race and lets bench/ time both ways.
+// Decided once per process (one device per process, gpu_info()), not per launch. It is a property of the
+// GPU, not a kernel choice: SLMKIT_CUDA_PRE_HOPPER=1 leaves it on.
 inline bool overlap_supported(const char* kernel) {
-  static const bool disabled = env_is("SLMKIT_DISABLE_OVERLAP", "1");
-  return !disabled && device_attribute(kernel, cudaDevAttrComputeCapabilityMajor) >= 9;
+  static const bool supported = !env_is("SLMKIT_DISABLE_OVERLAP", "1") && gpu_info(kernel).major >= 9;
+  return supported;
 }
 
 // kernel<<<grid, block, smem, stream>>>(args...), overlapped where the device allows it. A failed launch

@@ -14,8 +14,8 @@ namespace slmkit {
 
 class KernelCall {
  public:
-  // Checks the counts against the signature: exact for fixed lists; a list ending in "name..." takes any
-  // number of tensors (its contract header checks how they pair up).
+  // Checks the counts against the signature: exact without lists; each "name..." list (after the fixed
+  // names) takes any number of tensors or attributes, and its contract header checks how they pair up.
   KernelCall(const OpArgs& args, const KernelSignature& signature) : a_(args), s_(signature) {
     check_count("inputs", a_.num_inputs, s_.inputs);
     check_count("outputs", a_.num_outputs, s_.outputs);
@@ -79,8 +79,9 @@ class KernelCall {
   }
 
   void check_count(const char* what, int32_t got, const std::vector<const char*>& names) const {
-    const bool open = !names.empty() && variadic(names.back());
-    const int32_t fixed = static_cast<int32_t>(names.size()) - (open ? 1 : 0);
+    int32_t fixed = 0;
+    for (const char* name : names) fixed += variadic(name) ? 0 : 1;
+    const bool open = fixed < static_cast<int32_t>(names.size());
     if (open ? got >= fixed : got == fixed) return;
     fail("expected " + std::string(open ? "at least " : "") + std::to_string(fixed) + " " + what + ", got " +
          std::to_string(got));

@@ -78,8 +78,9 @@ struct KernelError : std::runtime_error {
 };
 
 // The names of a kernel's inputs, outputs and attributes, in call order: the native twin of its entry in
-// the TypeScript op table (a test asserts that both agree). A last name ending in "..." stands for a list
-// of any length (adamw_step, global_norm). Each family's contract header defines its signatures once.
+// the TypeScript op table (a test asserts that both agree). Names ending in "...", after the fixed ones,
+// stand for lists of any length (adamw_step, global_norm). Each family's contract header defines its
+// signatures once.
 struct KernelSignature {
   const char* name;
   std::vector<const char*> inputs, outputs, attrs;
