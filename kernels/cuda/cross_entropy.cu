@@ -104,11 +104,12 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(const T* __restrict__ logits,       // [N, V]
-                                             const int32_t* __restrict__ targets,  // [N]
-                                             float* __restrict__ loss,             // [N]
-                                             float* __restrict__ lse,              // [N]
-                                             int64_t V, int64_t ignore_index) {
+__global__ void __launch_bounds__(kRowThreads)
+    cross_entropy_forward_kernel(const T* __restrict__ logits,         // [N, V]
+                                 const int32_t* __restrict__ targets,  // [N]
+                                 float* __restrict__ loss,             // [N]
+                                 float* __restrict__ lse,              // [N]
+                                 int64_t V, int64_t ignore_index) {
   wait_for_prior_kernels();
   const int64_t r = blockIdx.x;
   const T* row = logits + r * V;
@@ -137,12 +138,13 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(cons
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kRowThreads) cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
-                                              const int32_t* __restrict__ targets,  // [N]
-                                              const float* __restrict__ lse,        // [N]
-                                              const float* __restrict__ gloss,      // [N]
-                                              T* __restrict__ glogits,              // [N, V]
-                                              int64_t V, int64_t ignore_index, bool same_phase) {
+__global__ void __launch_bounds__(kRowThreads)
+    cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
+                                  const int32_t* __restrict__ targets,  // [N]
+                                  const float* __restrict__ lse,        // [N]
+                                  const float* __restrict__ gloss,      // [N]
+                                  T* __restrict__ glogits,              // [N, V]
+                                  int64_t V, int64_t ignore_index, bool same_phase) {
   wait_for_prior_kernels();
   constexpr int VEC = kPack16<T>;
   const int64_t r = blockIdx.x;

@@ -57,7 +57,11 @@ void check_device_index_range(const char* k, const int32_t* idx, int64_t n, int6
 }
 
 // x [O, A, I], idx [n] -> y [O, n, I] = x[o, idx[j], i].
-template <typename T> __global__ void index_select_kernel(const T* x, const int32_t* idx, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+template <typename T>
+__global__ void index_select_kernel(const T* x,          // [O, A, I]
+                                    const int32_t* idx,  // [n]
+                                    T* y,                // [O, n, I]
+                                    int64_t A, int64_t n, int64_t I, int64_t total) {
   wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, r = e / I, j = r % n, o = r / n;
@@ -68,13 +72,19 @@ template <typename T> __global__ void index_select_kernel(const T* x, const int3
 // positions [n] = 0, 1, ..., n - 1: the payload sorted along with the indices.
 __global__ void iota_kernel(int32_t* positions, int64_t n) {
   wait_for_prior_kernels();
-  for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < n; j += int64_t(gridDim.x) * blockDim.x) positions[j] = int32_t(j);
+  for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < n; j += int64_t(gridDim.x) * blockDim.x)
+    positions[j] = int32_t(j);
 }
 
 // sorted [n] ascending destinations, order [n]: the source row of each (equal destinations keep index
 // order). src [O, n, I]; y [O, A, I] in/out. The thread of (o, p, i) where p starts a run of equal
 // destinations adds the run's rows into y[o, sorted[p], i]; other threads have nothing to do.
-template <typename T> __global__ void index_add_kernel(const T* src, const int32_t* sorted, const int32_t* order, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+template <typename T>
+__global__ void index_add_kernel(const T* src,           // [O, n, I]
+                                 const int32_t* sorted,  // [n]
+                                 const int32_t* order,   // [n]
+                                 T* y,                   // [O, A, I]
+                                 int64_t A, int64_t n, int64_t I, int64_t total) {
   wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, r = e / I, p = r % n, o = r / n;
@@ -82,13 +92,18 @@ template <typename T> __global__ void index_add_kernel(const T* src, const int32
     if (p > 0 && sorted[p - 1] == dst) continue;
     T* d = y + (o * A + dst) * I + i;
     T acc = *d;
-    for (int64_t q = p; q < n && sorted[q] == dst; ++q) acc = store<T>(load(acc) + load(src[(o * n + order[q]) * I + i]));
+    for (int64_t q = p; q < n && sorted[q] == dst; ++q)
+      acc = store<T>(load(acc) + load(src[(o * n + order[q]) * I + i]));
     *d = acc;
   }
 }
 
 // x [O, A, I], idx [O, n, I] -> y [O, n, I] = x[o, idx[o, j, i], i].
-template <typename T> __global__ void gather_kernel(const T* x, const int32_t* idx, T* y, int64_t A, int64_t n, int64_t I, int64_t total) {
+template <typename T>
+__global__ void gather_kernel(const T* x,          // [O, A, I]
+                              const int32_t* idx,  // [O, n, I]
+                              T* y,                // [O, n, I]
+                              int64_t A, int64_t n, int64_t I, int64_t total) {
   wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, o = e / (n * I);
@@ -98,7 +113,10 @@ template <typename T> __global__ void gather_kernel(const T* x, const int32_t* i
 
 // idx [O, n, I] -> dst [O * n * I]: the offset in y [O, A, I] that element e of src scatters to, and
 // pos [O * n * I] = e (the sort's payload).
-__global__ void scatter_destinations_kernel(const int32_t* idx, int64_t* dst, int64_t* pos, int64_t A, int64_t n, int64_t I, int64_t total) {
+__global__ void scatter_destinations_kernel(const int32_t* idx,  // [O, n, I]
+                                            int64_t* dst,        // [O * n * I]
+                                            int64_t* pos,        // [O * n * I]
+                                            int64_t A, int64_t n, int64_t I, int64_t total) {
   wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e % I, o = e / (n * I);
@@ -110,7 +128,12 @@ __global__ void scatter_destinations_kernel(const int32_t* idx, int64_t* dst, in
 // sorted [total] ascending offsets into y, order [total]: the src element of each (equal offsets keep
 // element order, which for one (o, i) column is index order j). The thread of a run's first position adds
 // the run into y[sorted[p]].
-template <typename T> __global__ void scatter_add_kernel(const T* src, const int64_t* sorted, const int64_t* order, T* y, int64_t total) {
+template <typename T>
+__global__ void scatter_add_kernel(const T* src,           // [O, n, I]
+                                   const int64_t* sorted,  // [total]
+                                   const int64_t* order,   // [total]
+                                   T* y,                   // [O, A, I]
+                                   int64_t total) {
   wait_for_prior_kernels();
   for (int64_t p = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; p < total; p += int64_t(gridDim.x) * blockDim.x) {
     const int64_t dst = sorted[p];
@@ -134,16 +157,20 @@ int key_bits(int64_t limit) {
 // arrays of n elements; `scratch` receives cub's temporary storage. Returns the scratch size when
 // scratch is null (cub's two-call protocol).
 template <typename K, typename V>
-size_t sort_pairs(const char* k, void* scratch, size_t scratch_bytes, const K* keys_in, K* keys_out, const V* vals_in, V* vals_out, int64_t n,
-                  int64_t limit, cudaStream_t stream) {
-  check_cuda(cub::DeviceRadixSort::SortPairs(scratch, scratch_bytes, keys_in, keys_out, vals_in, vals_out, n, 0, key_bits(limit), stream), k,
-             "radix sort");
+size_t sort_pairs(const char* k, void* scratch, size_t scratch_bytes, const K* keys_in, K* keys_out, const V* vals_in,
+                  V* vals_out, int64_t n, int64_t limit, cudaStream_t stream) {
+  check_cuda(cub::DeviceRadixSort::SortPairs(scratch, scratch_bytes, keys_in, keys_out, vals_in, vals_out, n, 0,
+                                             key_bits(limit), stream),
+             k, "radix sort");
   return scratch_bytes;
 }
 
 // x [Bt, M, N] -> y [Bt, M, N]: element (i, j) kept where j - i >= k (Upper) or j - i <= k, else zero.
 // Each thread reads and writes only its own element, so y may be x itself.
-template <typename T, bool Upper> __global__ void triangle_kernel(const T* x, T* y, int64_t M, int64_t N, int64_t k, int64_t total) {
+template <typename T, bool Upper>
+__global__ void triangle_kernel(const T* x,  // [Bt, M, N]
+                                T* y,        // [Bt, M, N]
+                                int64_t M, int64_t N, int64_t k, int64_t total) {
   wait_for_prior_kernels();
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t j = e % N, i = (e / N) % M;
@@ -182,7 +209,8 @@ void index_add(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   check_device_index_range(k, r.idx.ptr<int32_t>(), n, A, stream);
   const size_t array = align_up(size_t(n) * sizeof(int32_t));
-  const size_t sort_bytes = sort_pairs<int32_t, int32_t>(k, nullptr, 0, nullptr, nullptr, nullptr, nullptr, n, A, stream);
+  const size_t sort_bytes =
+      sort_pairs<int32_t, int32_t>(k, nullptr, 0, nullptr, nullptr, nullptr, nullptr, n, A, stream);
   StreamScratch scratch(k, 3 * array + sort_bytes, stream);
   char* base = scratch.as<char>();
   int32_t* sorted = reinterpret_cast<int32_t*>(base);
@@ -193,8 +221,8 @@ void index_add(const OpArgs& a) {
   dispatch_numeric(r.y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      launch_overlapped(k, index_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, r.src.ptr<T>(), sorted, order,
-                        r.y.ptr<T>(), A, n, I, total);
+      launch_overlapped(k, index_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, r.src.ptr<T>(), sorted,
+                        order, r.y.ptr<T>(), A, n, I, total);
   });
 }
 
@@ -212,21 +240,22 @@ void scatter_add(const OpArgs& a) {
   check_device_index_range(k, r.idx.ptr<int32_t>(), total, A, stream);
   const size_t array = align_up(size_t(total) * sizeof(int64_t));
   const int64_t limit = r.y.numel();
-  const size_t sort_bytes = sort_pairs<int64_t, int64_t>(k, nullptr, 0, nullptr, nullptr, nullptr, nullptr, total, limit, stream);
+  const size_t sort_bytes =
+      sort_pairs<int64_t, int64_t>(k, nullptr, 0, nullptr, nullptr, nullptr, nullptr, total, limit, stream);
   StreamScratch scratch(k, 4 * array + sort_bytes, stream);
   char* base = scratch.as<char>();
   int64_t* dst = reinterpret_cast<int64_t*>(base);
   int64_t* positions = reinterpret_cast<int64_t*>(base + array);
   int64_t* sorted = reinterpret_cast<int64_t*>(base + 2 * array);
   int64_t* order = reinterpret_cast<int64_t*>(base + 3 * array);
-  launch_overlapped(k, scatter_destinations_kernel, grid_for(total), kBlockThreads, 0, stream, r.idx.ptr<int32_t>(), dst,
-                    positions, A, n, I, total);
+  launch_overlapped(k, scatter_destinations_kernel, grid_for(total), kBlockThreads, 0, stream, r.idx.ptr<int32_t>(),
+                    dst, positions, A, n, I, total);
   sort_pairs(k, base + 4 * array, sort_bytes, dst, sorted, positions, order, total, limit, stream);
   dispatch_numeric(r.y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)
-      launch_overlapped(k, scatter_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, r.src.ptr<T>(), sorted, order,
-                        r.y.ptr<T>(), total);
+      launch_overlapped(k, scatter_add_kernel<T>, grid_for(total), kBlockThreads, 0, stream, r.src.ptr<T>(), sorted,
+                        order, r.y.ptr<T>(), total);
   });
 }
 
@@ -238,8 +267,8 @@ template <bool Upper> void triangle(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_dtype(t.x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_overlapped(k, triangle_kernel<T, Upper>, grid_for(total), kBlockThreads, 0, stream, t.x.ptr<T>(), t.y.ptr<T>(),
-                      t.rows, t.cols, t.diagonal, total);
+    launch_overlapped(k, triangle_kernel<T, Upper>, grid_for(total), kBlockThreads, 0, stream, t.x.ptr<T>(),
+                      t.y.ptr<T>(), t.rows, t.cols, t.diagonal, total);
   });
 }
 

@@ -65,7 +65,8 @@ void swiglu_launch(const char* k, DType dtype, const Operands<NIN, NOUT>& ops, i
     constexpr int VEC = kPack16<T>;
     const int64_t body = aligned ? n / VEC * VEC : 0;
     if (body > 0)
-      launch_overlapped(k, swiglu_kernel<T, VEC, NIN, NOUT, F>, grid_for(body / VEC), kBlockThreads, 0, stream, ops, body, f);
+      launch_overlapped(k, swiglu_kernel<T, VEC, NIN, NOUT, F>, grid_for(body / VEC), kBlockThreads, 0, stream, ops,
+                        body, f);
     if (body < n) {
       // The tail (or everything, when unaligned) one element per step, on shifted operand pointers.
       Operands<NIN, NOUT> rest = ops;
