@@ -2,14 +2,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <string>
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "parallel.h"
-#include "vec_math.h"
 #include "slmkit/cross_entropy.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -17,17 +15,6 @@ namespace {
 // Vocabulary rows (up to ~130k) are walked in chunks that stay in L1 while they are reused.
 constexpr int64_t kChunk = 2048;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-// Every target must be a class index or ignore_index; checked before anything is written.
-void check_targets(const char* k, const TensorView& targets, int64_t V, int64_t ignore_index) {
-  const int32_t* tp = targets.ptr<int32_t>();
-  for (int64_t i = 0; i < targets.shape[0]; ++i) {
-    const int64_t t = tp[i];
-    if (t != ignore_index && (t < 0 || t >= V))
-      kernel_fail(k, "target " + std::to_string(t) + " at row " + std::to_string(i) + " is outside [0, " +
-                        std::to_string(V) + ") and is not ignore_index " + std::to_string(ignore_index));
-  }
-}
 
 template <typename T>
 void cross_entropy_forward_typed(const TensorView& logits,   // [N, V]
@@ -104,43 +91,20 @@ void cross_entropy_backward_typed(const TensorView& logits,   // [N, V]
   });
 }
 
-// Checks shared by forward and backward: logits [N, V] float, targets [N] i32, each a class index or
-// ignore_index (the attribute, returned).
-int64_t check_cross_entropy(const char* k, const OpArgs& a) {
-  const TensorView &logits = a.inputs[0], &targets = a.inputs[1];
-  check_dense(k, "logits", logits, 2);
-  check_float(k, "logits", logits);
-  check_shape(k, "targets", targets, {logits.shape[0]}, DType::i32);
-  const int64_t ignore_index = int_attr(a, k, 0, "ignore_index");
-  check_targets(k, targets, logits.shape[1], ignore_index);
-  return ignore_index;
-}
-
+// Arguments: slmkit/cross_entropy.h.
 void cross_entropy_forward(const OpArgs& a) {
-  const char* k = "cross_entropy_forward";
-  check_counts(a, k, 2, 2);
-  check_attrs(a, k, 1);
-  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &loss = a.outputs[0], &lse = a.outputs[1];
-  const int64_t ignore_index = check_cross_entropy(k, a);
-  check_shape(k, "loss", loss, {logits.shape[0]}, DType::f32);
-  check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
-  dispatch_float(logits.dtype, [&](auto tag) {
-    cross_entropy_forward_typed<decltype(tag)>(logits, targets, loss, lse, ignore_index);
+  const CrossEntropyForwardArgs r = decode_cross_entropy_forward(a);
+  check_cross_entropy_targets(kCrossEntropyForward.name, r.targets, r.vocab, r.ignore_index);
+  dispatch_float(r.logits.dtype, [&](auto tag) {
+    cross_entropy_forward_typed<decltype(tag)>(r.logits, r.targets, r.loss, r.lse, r.ignore_index);
   });
 }
 
 void cross_entropy_backward(const OpArgs& a) {
-  const char* k = "cross_entropy_backward";
-  check_counts(a, k, 4, 1);
-  check_attrs(a, k, 1);
-  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &lse = a.inputs[2], &gloss = a.inputs[3];
-  const TensorView& glogits = a.outputs[0];
-  const int64_t ignore_index = check_cross_entropy(k, a);
-  check_shape(k, "lse", lse, {logits.shape[0]}, DType::f32);
-  check_shape(k, "gloss", gloss, {logits.shape[0]}, DType::f32);
-  check_like(k, "glogits", glogits, "logits", logits);
-  dispatch_float(logits.dtype, [&](auto tag) {
-    cross_entropy_backward_typed<decltype(tag)>(logits, targets, lse, gloss, glogits, ignore_index);
+  const CrossEntropyBackwardArgs r = decode_cross_entropy_backward(a);
+  check_cross_entropy_targets(kCrossEntropyBackward.name, r.targets, r.vocab, r.ignore_index);
+  dispatch_float(r.logits.dtype, [&](auto tag) {
+    cross_entropy_backward_typed<decltype(tag)>(r.logits, r.targets, r.lse, r.gloss, r.glogits, r.ignore_index);
   });
 }
 

@@ -1,4 +1,5 @@
-// matmul on the CPU: validation, ISA dispatch, and a packed, blocked, multi-threaded GEMM driver.
+// matmul on the CPU (arguments: slmkit/matmul.h): ISA dispatch and a packed, blocked, multi-threaded GEMM
+// driver.
 //
 // Loop nest (GotoBLAS/BLIS): for each NC-wide column panel of B and each KC-deep slice of K, B's slice is
 // packed once into NR-wide micro-panels shared by all threads; then threads take (MC-row block,
@@ -11,12 +12,10 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <string>
 #include <type_traits>
 
 #include "cpu_features.h"
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "matmul.h"
 #include "parallel.h"
 #include "slmkit/matmul.h"
@@ -312,9 +311,10 @@ void gemm_one(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int6
 
 // a [bt, m, k], b [bt, k, n] (any strides) -> y [bt, m, n] contiguous.
 template <class G, typename T>
-void matmul_typed(const TensorView& av, const TensorView& bv, const TensorView& yv) {
-  const int64_t bt = av.shape[0], m = av.shape[1], k = av.shape[2], n = bv.shape[2];
-  T* y = yv.ptr<T>();
+void matmul_typed(const MatmulArgs& g) {
+  const TensorView &av = g.a, &bv = g.b;
+  const int64_t bt = g.batch, m = g.m, k = g.k, n = g.n;
+  T* y = g.y.ptr<T>();
   if (bt == 0 || m == 0 || n == 0) return;
   if (k == 0) {
     std::memset(static_cast<void*>(y), 0, static_cast<size_t>(bt * m * n) * sizeof(T));
@@ -340,33 +340,15 @@ void matmul_typed(const TensorView& av, const TensorView& bv, const TensorView& 
   }
 }
 
-// inputs: a [Bt, M, K], b [Bt, K, N] (f32 or bf16, same dtype, any non-negative strides);
-// output: y [Bt, M, N] contiguous, same dtype, fully overwritten.
+// Arguments: slmkit/matmul.h.
 void matmul(const OpArgs& args) {
-  const char* k = "matmul";
-  check_counts(args, k, 2, 1);
-  const TensorView& a = args.inputs[0];
-  const TensorView& b = args.inputs[1];
-  const TensorView& y = args.outputs[0];
-  const std::string shapes = "a " + shape_str(a) + ", b " + shape_str(b) + ", y " + shape_str(y);
-  if (a.ndim != 3 || b.ndim != 3 || y.ndim != 3)
-    kernel_fail(k, "expected a [Bt, M, K], b [Bt, K, N], y [Bt, M, N], got " + shapes);
-  for (const TensorView* t : {&a, &b, &y})
-    for (int i = 0; i < 3; ++i)
-      if (t->shape[i] < 0 || t->strides[i] < 0) kernel_fail(k, "negative size or stride in " + shapes);
-  if (b.shape[0] != a.shape[0] || b.shape[1] != a.shape[2] || y.shape[0] != a.shape[0] ||
-      y.shape[1] != a.shape[1] || y.shape[2] != b.shape[2])
-    kernel_fail(k, "shapes do not match (need a [Bt, M, K], b [Bt, K, N], y [Bt, M, N]), got " + shapes);
-  if (a.dtype != b.dtype || y.dtype != a.dtype || !is_float(a.dtype))
-    kernel_fail(k, "a, b and y must share one float dtype (f32 or bf16), got " + shapes);
-  check_contiguous(k, "output y", y);
-
-  dispatch_float(a.dtype, [&](auto t) {
+  const MatmulArgs m = decode_matmul(args);
+  dispatch_float(m.a.dtype, [&](auto t) {
     using T = decltype(t);
     switch (active_isa()) {
-      case Isa::avx512: return matmul_typed<Avx512Gemm, T>(a, b, y);
-      case Isa::avx2: return matmul_typed<Avx2Gemm, T>(a, b, y);
-      default: return matmul_typed<BaselineGemm, T>(a, b, y);
+      case Isa::avx512: return matmul_typed<Avx512Gemm, T>(m);
+      case Isa::avx2: return matmul_typed<Avx2Gemm, T>(m);
+      default: return matmul_typed<BaselineGemm, T>(m);
     }
   });
 }

@@ -2,10 +2,9 @@
 #include <algorithm>
 
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "parallel.h"
-#include "vec_math.h"
 #include "slmkit/swiglu.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -64,32 +63,16 @@ void swiglu_backward_typed(const TensorView& gate,     // [N, F]
   });
 }
 
+// Arguments: slmkit/swiglu.h.
 void swiglu_forward(const OpArgs& a) {
-  const char* k = "swiglu_forward";
-  check_counts(a, k, 2, 1);
-  check_attrs(a, k, 0);
-  const TensorView &gate = a.inputs[0], &up = a.inputs[1], &y = a.outputs[0];
-  check_dense(k, "gate", gate, 2);
-  check_float(k, "gate", gate);
-  check_like(k, "up", up, "gate", gate);
-  check_like(k, "y", y, "gate", gate);
-  dispatch_float(gate.dtype, [&](auto tag) { swiglu_forward_typed<decltype(tag)>(gate, up, y); });
+  const SwigluForwardArgs r = decode_swiglu_forward(a);
+  dispatch_float(r.gate.dtype, [&](auto tag) { swiglu_forward_typed<decltype(tag)>(r.gate, r.up, r.y); });
 }
 
 void swiglu_backward(const OpArgs& a) {
-  const char* k = "swiglu_backward";
-  check_counts(a, k, 3, 2);
-  check_attrs(a, k, 0);
-  const TensorView &gate = a.inputs[0], &up = a.inputs[1], &gy = a.inputs[2];
-  const TensorView &ggate = a.outputs[0], &gup = a.outputs[1];
-  check_dense(k, "gate", gate, 2);
-  check_float(k, "gate", gate);
-  check_like(k, "up", up, "gate", gate);
-  check_like(k, "gy", gy, "gate", gate);
-  check_like(k, "ggate", ggate, "gate", gate);
-  check_like(k, "gup", gup, "gate", gate);
-  dispatch_float(gate.dtype, [&](auto tag) {
-    swiglu_backward_typed<decltype(tag)>(gate, up, gy, ggate, gup);
+  const SwigluBackwardArgs r = decode_swiglu_backward(a);
+  dispatch_float(r.gate.dtype, [&](auto tag) {
+    swiglu_backward_typed<decltype(tag)>(r.gate, r.up, r.gy, r.ggate, r.gup);
   });
 }
 

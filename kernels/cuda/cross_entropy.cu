@@ -5,6 +5,7 @@
 // call): its row's loss and gradient are NaN instead (native/KERNELS.md, CUDA notes).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "fused.cuh"
 #include "overlap.cuh"
@@ -103,11 +104,12 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(const T* __restrict__ logits,       // [N, V]
-                                             const int32_t* __restrict__ targets,  // [N]
-                                             float* __restrict__ loss,             // [N]
-                                             float* __restrict__ lse,              // [N]
-                                             int64_t V, int64_t ignore_index) {
+__global__ void __launch_bounds__(kRowThreads)
+    cross_entropy_forward_kernel(const T* __restrict__ logits,         // [N, V]
+                                 const int32_t* __restrict__ targets,  // [N]
+                                 float* __restrict__ loss,             // [N]
+                                 float* __restrict__ lse,              // [N]
+                                 int64_t V, int64_t ignore_index) {
   wait_for_prior_kernels();
   const int64_t r = blockIdx.x;
   const T* row = logits + r * V;
@@ -136,12 +138,13 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(cons
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kRowThreads) cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
-                                              const int32_t* __restrict__ targets,  // [N]
-                                              const float* __restrict__ lse,        // [N]
-                                              const float* __restrict__ gloss,      // [N]
-                                              T* __restrict__ glogits,              // [N, V]
-                                              int64_t V, int64_t ignore_index, bool same_phase) {
+__global__ void __launch_bounds__(kRowThreads)
+    cross_entropy_backward_kernel(const T* __restrict__ logits,         // [N, V]
+                                  const int32_t* __restrict__ targets,  // [N]
+                                  const float* __restrict__ lse,        // [N]
+                                  const float* __restrict__ gloss,      // [N]
+                                  T* __restrict__ glogits,              // [N, V]
+                                  int64_t V, int64_t ignore_index, bool same_phase) {
   wait_for_prior_kernels();
   constexpr int VEC = kPack16<T>;
   const int64_t r = blockIdx.x;
@@ -169,58 +172,42 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_backward_kernel(con
   });
 }
 
-// Checks shared by forward and backward; returns ignore_index.
-int64_t check_cross_entropy(const char* k, const OpArgs& a) {
-  const TensorView &logits = a.inputs[0], &targets = a.inputs[1];
-  check_dense_float(k, "logits", logits, 2);
-  check_vector(k, "targets", targets, logits.shape[0], DType::i32);
-  const double ii = a.attrs[0];
-  require(std::isfinite(ii) && ii == std::floor(ii), k, "ignore_index must be a whole number, got " + std::to_string(ii));
+// One block per row: the grid's x dimension holds at most 2^31 - 1 blocks.
+void check_rows(const char* k, const TensorView& logits) {
   require(logits.shape[0] <= INT32_MAX, k, "at most 2^31 - 1 rows, logits " + shape_str(logits));
-  return static_cast<int64_t>(ii);
 }
 
 }  // namespace
 
-// inputs: logits [N, V] float, targets [N] i32; outputs: loss [N] f32, lse [N] f32; attrs: ignore_index.
+// Arguments: slmkit/cross_entropy.h. Targets are not read on the host (see the file header).
 void cross_entropy_forward(const OpArgs& a) {
-  const char* k = "cross_entropy_forward";
-  check_counts(k, a, 2, 2, 1);
-  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &loss = a.outputs[0], &lse = a.outputs[1];
-  const int64_t ignore_index = check_cross_entropy(k, a);
-  const int64_t N = logits.shape[0], V = logits.shape[1];
-  check_vector(k, "loss", loss, N, DType::f32);
-  check_vector(k, "lse", lse, N, DType::f32);
-  if (N == 0) return;
+  const char* k = kCrossEntropyForward.name;
+  const CrossEntropyForwardArgs r = decode_cross_entropy_forward(a);
+  check_rows(k, r.logits);
+  if (r.rows == 0) return;
   cudaStream_t stream = stream_of(a);
-  dispatch_float(k, logits.dtype, [&](auto tag) {
+  dispatch_float(k, r.logits.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_overlapped(k, cross_entropy_forward_kernel<T>, static_cast<unsigned>(N), row_threads<T>(V), 0, stream,
-                      logits.ptr<T>(), targets.ptr<int32_t>(), loss.ptr<float>(), lse.ptr<float>(), V, ignore_index);
+    launch_overlapped(k, cross_entropy_forward_kernel<T>, static_cast<unsigned>(r.rows), row_threads<T>(r.vocab), 0,
+                      stream, r.logits.ptr<T>(), r.targets.ptr<int32_t>(), r.loss.ptr<float>(), r.lse.ptr<float>(),
+                      r.vocab, r.ignore_index);
   });
 }
 
-// inputs: logits [N, V] float, targets [N] i32, lse [N] f32, gloss [N] f32; outputs: glogits [N, V];
-// attrs: ignore_index.
 void cross_entropy_backward(const OpArgs& a) {
-  const char* k = "cross_entropy_backward";
-  check_counts(k, a, 4, 1, 1);
-  const TensorView &logits = a.inputs[0], &targets = a.inputs[1], &lse = a.inputs[2], &gloss = a.inputs[3];
-  const TensorView& glogits = a.outputs[0];
-  const int64_t ignore_index = check_cross_entropy(k, a);
-  const int64_t N = logits.shape[0], V = logits.shape[1];
-  check_vector(k, "lse", lse, N, DType::f32);
-  check_vector(k, "gloss", gloss, N, DType::f32);
-  check_like(k, "glogits", glogits, "logits", logits);
-  if (N == 0 || V == 0) return;
+  const char* k = kCrossEntropyBackward.name;
+  const CrossEntropyBackwardArgs r = decode_cross_entropy_backward(a);
+  check_rows(k, r.logits);
+  if (r.rows == 0 || r.vocab == 0) return;
   // The pack split follows the logits row; packed stores need glogits at the same 16-byte phase.
-  const bool same_phase = ((reinterpret_cast<uintptr_t>(logits.data) ^ reinterpret_cast<uintptr_t>(glogits.data)) & 15) == 0;
+  const bool same_phase =
+      ((reinterpret_cast<uintptr_t>(r.logits.data) ^ reinterpret_cast<uintptr_t>(r.glogits.data)) & 15) == 0;
   cudaStream_t stream = stream_of(a);
-  dispatch_float(k, logits.dtype, [&](auto tag) {
+  dispatch_float(k, r.logits.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_overlapped(k, cross_entropy_backward_kernel<T>, static_cast<unsigned>(N), row_threads<T>(V), 0, stream,
-                      logits.ptr<T>(), targets.ptr<int32_t>(), lse.ptr<float>(), gloss.ptr<float>(), glogits.ptr<T>(), V,
-                      ignore_index, same_phase);
+    launch_overlapped(k, cross_entropy_backward_kernel<T>, static_cast<unsigned>(r.rows), row_threads<T>(r.vocab), 0,
+                      stream, r.logits.ptr<T>(), r.targets.ptr<int32_t>(), r.lse.ptr<float>(), r.gloss.ptr<float>(),
+                      r.glogits.ptr<T>(), r.vocab, r.ignore_index, same_phase);
   });
 }
 

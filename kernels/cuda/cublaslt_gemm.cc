@@ -117,10 +117,11 @@ Plan make_plan(const CublasLt& lt, cublaslt::Handle handle, cudaDataType_t type,
 
 }  // namespace
 
-bool cublaslt_matmul(const TensorView& a, const TensorView& b, const TensorView& y, cudaStream_t stream) {
+bool cublaslt_matmul(const MatmulArgs& m, cudaStream_t stream) {
   const CublasLt& lt = cublaslt_library();
   if (!lt.loaded) return false;
-  const int64_t batch = y.shape[0], M = y.shape[1], N = y.shape[2], K = a.shape[2];
+  const TensorView &a = m.a, &b = m.b, &y = m.y;
+  const int64_t batch = m.batch, M = m.m, N = m.n, K = m.k;
   if (batch > INT32_MAX) return false;
   // cuBLASLt's A is b^T (N x K: element (n, k) at n*sn + k*sk); its B is a^T (K x M).
   std::optional<LtOperand> bo = as_operand(N, K, b.strides[2], b.strides[1], b.strides[0]);

@@ -1,6 +1,5 @@
 // matmul: batched strided GEMM (native/KERNELS.md) through cuBLASLt, or hand-written kernels without it.
 #include <cstdint>
-#include <string>
 
 #include "async_copy.cuh"
 #include "cublaslt_gemm.h"
@@ -259,30 +258,19 @@ void fallback_matmul(const TensorView& a, const TensorView& b, const TensorView&
 
 }  // namespace
 
-// inputs: a [Bt, M, K], b [Bt, K, N] (float, same dtype, strided; batch strides may be 0);
-// outputs: y [Bt, M, N] contiguous, same dtype; attrs: none.
+// Arguments: slmkit/matmul.h.
 void matmul(const OpArgs& args) {
-  check_counts("matmul", args, 2, 1, 0);
-  const TensorView& a = args.inputs[0];
-  const TensorView& b = args.inputs[1];
-  const TensorView& y = args.outputs[0];
-  if (a.ndim != 3 || b.ndim != 3 || y.ndim != 3 || a.shape[0] != b.shape[0] || a.shape[2] != b.shape[1] ||
-      y.shape[0] != a.shape[0] || y.shape[1] != a.shape[1] || y.shape[2] != b.shape[2])
-    throw KernelError("matmul: expected a [Bt, M, K], b [Bt, K, N], y [Bt, M, N], got a " + shape_str(a) + ", b " +
-                      shape_str(b) + ", y " + shape_str(y));
-  if (a.dtype != b.dtype || a.dtype != y.dtype || (a.dtype != DType::f32 && a.dtype != DType::bf16))
-    throw KernelError(std::string("matmul: a, b and y must share a float dtype, got ") + dtype_name(a.dtype) + ", " +
-                      dtype_name(b.dtype) + " and " + dtype_name(y.dtype));
-  if (!y.is_contiguous()) throw KernelError("matmul: y " + shape_str(y) + " must be contiguous");
+  const MatmulArgs m = decode_matmul(args);
+  const TensorView &a = m.a, &b = m.b, &y = m.y;
   if (y.numel() == 0) return;
   cudaStream_t stream = stream_of(args);
-  const GemmDims g{y.shape[0], y.shape[1], y.shape[2], a.shape[2], a.strides[0], a.strides[1],
-                   a.strides[2],  b.strides[0], b.strides[1], b.strides[2]};
-  if (g.K == 0) {  // an empty sum
-    check_cuda(cudaMemsetAsync(y.data, 0, y.numel() * dtype_size(y.dtype), stream), "matmul", "cudaMemsetAsync");
+  if (m.k == 0) {  // an empty sum
+    check_cuda(cudaMemsetAsync(y.data, 0, y.numel() * dtype_size(y.dtype), stream), kMatmul.name, "cudaMemsetAsync");
     return;
   }
-  if (cublaslt_matmul(a, b, y, stream)) return;
+  if (cublaslt_matmul(m, stream)) return;
+  const GemmDims g{m.batch, m.m, m.n, m.k, a.strides[0], a.strides[1], a.strides[2],
+                   b.strides[0], b.strides[1], b.strides[2]};
   fallback_matmul(a, b, y, g, stream);
 }
 

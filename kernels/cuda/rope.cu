@@ -2,6 +2,7 @@
 // A first kernel tabulates cos/sin per (t, d) from f64 angles, as the CPU does; the second rotates every
 // pair of every row, reading its position's table row.
 #include <cmath>
+#include <cstdint>
 
 #include "fused.cuh"
 #include "overlap.cuh"
@@ -41,36 +42,26 @@ __global__ void rope_apply_kernel(const T* __restrict__ x,      // [B, H, T, D]
 }
 
 // Forward (x -> y) and backward (gy -> gx) are one rotation with opposite signs.
-void rope_run(const OpArgs& a, const char* k, const char* in_name, const char* out_name, float sign) {
-  check_counts(k, a, 1, 1, 2);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_dense_float(k, in_name, x, 4);
-  check_like(k, out_name, y, in_name, x);
-  require(x.shape[3] % 2 == 0, k, std::string("head dim D must be even, got ") + in_name + " " + shape_str(x));
-  const double theta = a.attrs[0], position_offset = a.attrs[1];
-  require(std::isfinite(theta) && theta > 0, k, "theta must be finite and > 0, got " + std::to_string(theta));
-  require(std::isfinite(position_offset), k, "position_offset must be finite, got " + std::to_string(position_offset));
-  const int64_t T_len = x.shape[2], half = x.shape[3] / 2;
-  const int64_t pairs = x.numel() / 2;
+void rope_run(const char* k, const RopeArgs& r, cudaStream_t stream) {
+  const int64_t T_len = r.seq, half = r.head_dim / 2;
+  const int64_t pairs = r.in.numel() / 2;
   if (pairs == 0) return;
-  cudaStream_t stream = stream_of(a);
   StreamScratch table(k, static_cast<size_t>(T_len * half) * sizeof(float2), stream);
-  launch_overlapped(k, rope_table_kernel, grid_for(T_len * half), kBlockThreads, 0, stream, table.as<float2>(), T_len, half,
-                    theta, position_offset, sign);
-  dispatch_float(k, x.dtype, [&](auto tag) {
+  launch_overlapped(k, rope_table_kernel, grid_for(T_len * half), kBlockThreads, 0, stream, table.as<float2>(), T_len,
+                    half, r.theta, r.position_offset, r.sign);
+  dispatch_float(k, r.in.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_overlapped(k, rope_apply_kernel<T>, grid_for(pairs), kBlockThreads, 0, stream, x.ptr<T>(), y.ptr<T>(),
+    launch_overlapped(k, rope_apply_kernel<T>, grid_for(pairs), kBlockThreads, 0, stream, r.in.ptr<T>(), r.out.ptr<T>(),
                       table.as<float2>(), pairs, T_len, half);
   });
 }
 
 }  // namespace
 
-// inputs: x [B, H, T, D] float; outputs: y [B, H, T, D]; attrs: theta, position_offset.
-void rope_forward(const OpArgs& a) { rope_run(a, "rope_forward", "x", "y", 1.0f); }
+// Arguments: slmkit/rope.h.
+void rope_forward(const OpArgs& a) { rope_run(kRopeForward.name, decode_rope_forward(a), stream_of(a)); }
 
-// inputs: gy [B, H, T, D] float; outputs: gx [B, H, T, D]; attrs: theta, position_offset.
-void rope_backward(const OpArgs& a) { rope_run(a, "rope_backward", "gy", "gx", -1.0f); }
+void rope_backward(const OpArgs& a) { rope_run(kRopeBackward.name, decode_rope_backward(a), stream_of(a)); }
 
 SLMKIT_REGISTER_KERNELS({{&kRopeForward, rope_forward}, {&kRopeBackward, rope_backward}});
 

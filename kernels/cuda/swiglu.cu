@@ -65,7 +65,8 @@ void swiglu_launch(const char* k, DType dtype, const Operands<NIN, NOUT>& ops, i
     constexpr int VEC = kPack16<T>;
     const int64_t body = aligned ? n / VEC * VEC : 0;
     if (body > 0)
-      launch_overlapped(k, swiglu_kernel<T, VEC, NIN, NOUT, F>, grid_for(body / VEC), kBlockThreads, 0, stream, ops, body, f);
+      launch_overlapped(k, swiglu_kernel<T, VEC, NIN, NOUT, F>, grid_for(body / VEC), kBlockThreads, 0, stream, ops,
+                        body, f);
     if (body < n) {
       // The tail (or everything, when unaligned) one element per step, on shifted operand pointers.
       Operands<NIN, NOUT> rest = ops;
@@ -79,30 +80,17 @@ void swiglu_launch(const char* k, DType dtype, const Operands<NIN, NOUT>& ops, i
 
 }  // namespace
 
-// inputs: gate [N, F] float, up [N, F]; outputs: y [N, F]; attrs: none.
+// Arguments: slmkit/swiglu.h.
 void swiglu_forward(const OpArgs& a) {
-  const char* k = "swiglu_forward";
-  check_counts(k, a, 2, 1, 0);
-  const TensorView &gate = a.inputs[0], &up = a.inputs[1], &y = a.outputs[0];
-  check_dense_float(k, "gate", gate, 2);
-  check_like(k, "up", up, "gate", gate);
-  check_like(k, "y", y, "gate", gate);
-  swiglu_launch(k, gate.dtype, Operands<2, 1>{{gate.data, up.data}, {y.data}}, gate.numel(), SwigluForward{},
-                stream_of(a));
+  const SwigluForwardArgs r = decode_swiglu_forward(a);
+  swiglu_launch(kSwigluForward.name, r.gate.dtype, Operands<2, 1>{{r.gate.data, r.up.data}, {r.y.data}}, r.numel,
+                SwigluForward{}, stream_of(a));
 }
 
-// inputs: gate [N, F] float, up [N, F], gy [N, F]; outputs: ggate [N, F], gup [N, F]; attrs: none.
 void swiglu_backward(const OpArgs& a) {
-  const char* k = "swiglu_backward";
-  check_counts(k, a, 3, 2, 0);
-  const TensorView &gate = a.inputs[0], &up = a.inputs[1], &gy = a.inputs[2];
-  const TensorView &ggate = a.outputs[0], &gup = a.outputs[1];
-  check_dense_float(k, "gate", gate, 2);
-  check_like(k, "up", up, "gate", gate);
-  check_like(k, "gy", gy, "gate", gate);
-  check_like(k, "ggate", ggate, "gate", gate);
-  check_like(k, "gup", gup, "gate", gate);
-  swiglu_launch(k, gate.dtype, Operands<3, 2>{{gate.data, up.data, gy.data}, {ggate.data, gup.data}}, gate.numel(),
+  const SwigluBackwardArgs r = decode_swiglu_backward(a);
+  swiglu_launch(kSwigluBackward.name, r.gate.dtype,
+                Operands<3, 2>{{r.gate.data, r.up.data, r.gy.data}, {r.ggate.data, r.gup.data}}, r.numel,
                 SwigluBackward{}, stream_of(a));
 }
 
