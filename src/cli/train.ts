@@ -15,6 +15,7 @@ import { WSD, type WsdDecay } from "../schedule/wsd.js";
 import { noGrad } from "../tensor/graph.js";
 import { Trainer } from "../train/trainer.js";
 import { type CommandSpec, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
+import { slmkitCommand } from "./invocation.js";
 
 export const TRAIN_SPEC: CommandSpec = {
   name: "train",
@@ -173,7 +174,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const onInterrupt = () => {
     if (stop.signal.aborted) process.exit(130);
     stop.abort();
-    console.error(`\nstopping after this step; continue later with: slmkit train --resume --out ${String(values.out)} --name ${String(values.name)}`);
+    console.error(`\nstopping after this step; continue later with: ${slmkitCommand()} train --resume --out ${String(values.out)} --name ${String(values.name)}`);
   };
   process.on("SIGINT", onInterrupt);
   const result = await new Trainer({
@@ -218,7 +219,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.log(
       `done: ${result.step} steps, train loss ${last?.loss.toFixed(3)}${lastValid ? `, validation loss ${lastValid.valLoss!.toFixed(3)}` : ""} in ${last?.elapsed.toFixed(0)} s\n` +
         `outputs in ${runDir}/: tokenizer.json config.json run.json metrics.jsonl loss.svg samples.txt checkpoints/\n` +
-        `try: slmkit generate --run ${runDir} --prompt "The state of the Union"`,
+        `try: ${slmkitCommand()} generate --run ${runDir} --prompt "The state of the Union"`,
     );
   }
   optimizer.dispose();
