@@ -55,10 +55,13 @@ describe("lineChartSvg", () => {
     expect(frames).toHaveLength(2);
     const [[mainTop, mainH], [lowTop, lowH]] = frames as [[number, number], [number, number]];
     expect(lowTop).toBeGreaterThan(mainTop + mainH);
-    const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])]));
+    const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])] as const));
     expect(paths).toHaveLength(2);
     expect(paths[1]!.map((p) => p[0])).toEqual(paths[0]!.map((p) => p[0])); // one x axis
-    for (const [, y] of paths[1]!) expect(y).toBeGreaterThanOrEqual(lowTop - 0.05), expect(y).toBeLessThanOrEqual(lowTop + lowH + 0.05);
+    for (const [, y] of paths[1]!) {
+      expect(y).toBeGreaterThanOrEqual(lowTop - 0.05);
+      expect(y).toBeLessThanOrEqual(lowTop + lowH + 0.05);
+    }
     expect(paths[1]![1]![1]).toBeGreaterThan(paths[1]![0]![1]); // the smaller rate is lower
     expect(svg).toContain(">learning rate<");
     expect(svg).toContain(`y2="${lowTop + lowH}" stroke="#999"`); // the marker spans both panels
