@@ -30,5 +30,8 @@ edit("package-lock.json", (lock) => {
     lock.packages[""].version = version;
     lock.packages[""].optionalDependencies = Object.fromEntries(platformPackages.map((p) => [p.name, version]));
   }
+  // The platform folders are workspaces (a clone links them in place of the unpublished packages), and
+  // `npm ci` refuses a lock whose workspace versions differ from their package.json.
+  for (const p of platformPackages) if (lock.packages?.[p.dir]) lock.packages[p.dir].version = version;
 });
 console.log(`slmkit and ${platformPackages.map((p) => p.name).join(", ")} set to ${version}`);

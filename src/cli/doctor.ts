@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { cpu } from "../backend/cpu.js";
 import { cuda } from "../backend/cuda.js";
 import { type AddonOrigin, addonOrigins, glibcVersion, loadAddon, packageRoot } from "../backend/loader.js";
+import { addonFix } from "./addon_fix.js";
 import { type CommandSpec, helpText, parseFlags } from "./flags.js";
 
 export const DOCTOR_SPEC: CommandSpec = {
@@ -26,6 +27,8 @@ export interface DoctorReport {
   glibc: string | null;
   cpu: {
     addon: AddonOrigin;
+    /** What to do when the addon did not load, for this place (a clone builds it; an install installs it). */
+    fix?: string;
     features?: string[];
     isa?: string;
     bestIsa?: string;
@@ -33,6 +36,7 @@ export interface DoctorReport {
   };
   cuda: {
     addon: AddonOrigin;
+    fix?: string;
     available: boolean;
     reason?: string;
     driverVersion?: string | null;
@@ -80,11 +84,14 @@ export function doctorReport(): DoctorReport {
     const info = cpu().info() as { features: string[]; isa: string; bestIsa: string; threads: number };
     report.cpu = { addon: origin("cpu"), features: info.features, isa: info.isa, bestIsa: info.bestIsa, threads: info.threads };
   } catch {
-    report.cpu = { addon: origin("cpu") };
+    report.cpu = { addon: origin("cpu"), fix: addonFix("cpu") };
   }
   const status = cuda.status();
   report.cuda = { addon: origin("cuda"), ...status };
-  if (report.cuda.addon.error) return report;
+  if (report.cuda.addon.error) {
+    report.cuda.fix = addonFix("cuda");
+    return report;
+  }
   // The addon loaded (cuda.status() did it), so this returns the same module; info() needs no GPU.
   const info = loadAddon("cuda").addon.info() as unknown as CudaInfo;
   report.cuda.driverVersion = info.driverVersion;
@@ -98,8 +105,14 @@ export function doctorReport(): DoctorReport {
   return report;
 }
 
-function describeOrigin(o: AddonOrigin): string {
-  return o.error ? `not loaded: ${o.error}` : `${o.path ?? "?"} (${o.source ?? "?"})`;
+/**
+ * Where an addon came from, or why it did not load. The loader's error ends with its own advice ("To fix:
+ * npm install ..."), which is wrong in a clone; the report's `fix` replaces it, on a line of its own.
+ */
+function describeOrigin(o: AddonOrigin, fix: string | undefined): string {
+  if (!o.error) return `${o.path ?? "?"} (${o.source ?? "?"})`;
+  const cut = fix ? o.error.indexOf(" To fix: ") : -1;
+  return `not loaded: ${cut >= 0 ? o.error.slice(0, cut) : o.error}`;
 }
 
 /** cuBLASLt's version number 130100 as "13.1.0". */
@@ -112,14 +125,16 @@ export function formatDoctorReport(r: DoctorReport): string {
   const rows: [string, string][] = [
     ["slmkit", r.slmkit ?? "unknown version"],
     ["node", `${r.node}, N-API ${r.napi ?? "unknown"}, ${r.platform}${r.glibc ? `, glibc ${r.glibc}` : ""}`],
-    ["cpu addon", describeOrigin(r.cpu.addon)],
+    ["cpu addon", describeOrigin(r.cpu.addon, r.cpu.fix)],
   ];
+  if (r.cpu.fix) rows.push(["to fix", r.cpu.fix]);
   if (r.cpu.isa) {
     rows.push(["cpu features", r.cpu.features?.join(" ") || "none beyond x86-64"]);
     rows.push(["cpu kernels", `${r.cpu.isa} (best this CPU supports: ${r.cpu.bestIsa}; SLMKIT_CPU_ISA lowers it), ${r.cpu.threads} threads`]);
   }
   const c = r.cuda;
-  rows.push(["cuda addon", describeOrigin(c.addon)]);
+  rows.push(["cuda addon", describeOrigin(c.addon, c.fix)]);
+  if (c.fix) rows.push(["to fix", c.fix]);
   if (!c.addon.error) {
     rows.push(["cuda", c.available ? "available" : `unavailable: ${c.reason ?? "unknown reason"}`]);
     rows.push(["cuda driver", c.driverVersion ? `supports CUDA ${c.driverVersion}` : "none found"]);

@@ -7,6 +7,7 @@ import { loadSafetensors } from "../io/safetensors.js";
 import { MiniCPM } from "../models/minicpm/index.js";
 import { noGrad } from "../tensor/graph.js";
 import { latestCheckpoint } from "../train/checkpoint.js";
+import { requireDevice } from "./device_check.js";
 import { type CommandSpec, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
 
 export const GENERATE_SPEC: CommandSpec = {
@@ -34,50 +35,68 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
     return;
   }
   const cmd = "generate";
+  // Every flag is checked before anything is loaded or printed.
   if (!values.run) throw new ArgumentError("slmkit generate: --run <run folder> is required (see slmkit generate --help)");
   const runDir = String(values.run);
+  const maxTokens = numberFlag(cmd, "max-tokens", values["max-tokens"], { integer: true, min: 0 });
+  const temperature = numberFlag(cmd, "temperature", values.temperature, { min: 0 });
+  const topK = numberFlag(cmd, "top-k", values["top-k"], { integer: true, min: 0 });
+  const topP = numberFlag(cmd, "top-p", values["top-p"], { min: 0, exclusiveMin: true, max: 1 });
+  const seed = numberFlag(cmd, "seed", values.seed, { integer: true, min: 0 });
   const device = deviceFlag(cmd, values.device);
   for (const file of ["tokenizer.json", "config.json"]) {
-    if (!fs.existsSync(path.join(runDir, file))) throw new ArgumentError(`slmkit generate: ${path.join(runDir, file)} does not exist; is ${runDir} a folder written by slmkit train?`);
+    if (!fs.existsSync(path.join(runDir, file))) throw new ArgumentError(`slmkit generate: --run ${runDir}: ${path.join(runDir, file)} does not exist; is it a folder written by slmkit train?`);
   }
   const checkpoint = values.checkpoint ? String(values.checkpoint) : latestCheckpoint(runDir);
-  if (!checkpoint) throw new ArgumentError(`slmkit generate: ${runDir} has no checkpoints yet`);
-  const tokenizer = BpeTokenizer.load(path.join(runDir, "tokenizer.json"));
-  const config = JSON.parse(fs.readFileSync(path.join(runDir, "config.json"), "utf8"));
-  const model = new MiniCPM(config, { device });
-  const { tensors } = loadSafetensors(path.join(checkpoint, "model.safetensors"));
-  try {
-    model.loadStateDict(tensors);
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
-  }
+  if (!checkpoint) throw new ArgumentError(`slmkit generate: --run ${runDir} has no checkpoints yet`);
+  if (!fs.existsSync(path.join(checkpoint, "model.safetensors"))) throw new ArgumentError(`slmkit generate: --checkpoint ${checkpoint} holds no model.safetensors`);
   const prompt = String(values.prompt);
+  const tokenizer = BpeTokenizer.load(path.join(runDir, "tokenizer.json"));
   const promptIds = tokenizer.encode(prompt);
   if (promptIds.length === 0) throw new ArgumentError("slmkit generate: --prompt must not be empty");
-  const topK = numberFlag(cmd, "top-k", values["top-k"], { integer: true, min: 0 });
-  write(prompt);
-  // Decode the whole continuation each time and print what is new, so multi-token characters come out whole.
-  const ids: number[] = [];
-  let shown = "";
-  noGrad(() => {
-    model.eval();
-    model.generate(promptIds, {
-      maxNewTokens: numberFlag(cmd, "max-tokens", values["max-tokens"], { integer: true, min: 0 }),
-      temperature: numberFlag(cmd, "temperature", values.temperature, { min: 0 }),
-      topK: topK > 0 ? topK : undefined,
-      topP: numberFlag(cmd, "top-p", values["top-p"], { min: 0, exclusiveMin: true }),
-      seed: numberFlag(cmd, "seed", values.seed, { integer: true, min: 0 }),
-      stopTokens: tokenizer.eosId === null ? [] : [tokenizer.eosId],
-      onToken: (id) => {
-        ids.push(id);
-        const text = tokenizer.decode(ids);
-        if (!text.endsWith("\uFFFD")) {
-          write(text.slice(shown.length));
-          shown = text;
-        }
-      },
+  const config = JSON.parse(fs.readFileSync(path.join(runDir, "config.json"), "utf8"));
+  const room = config.max_position_embeddings - promptIds.length;
+  if (maxTokens > room) {
+    throw new ArgumentError(
+      `slmkit generate: --max-tokens ${maxTokens} with a --prompt of ${promptIds.length} tokens exceeds the model's max_position_embeddings ` +
+        `(${config.max_position_embeddings}); give --max-tokens ${Math.max(0, room)} or less`,
+    );
+  }
+  requireDevice(cmd, device);
+
+  const model = new MiniCPM(config, { device });
+  try {
+    const { tensors } = loadSafetensors(path.join(checkpoint, "model.safetensors"));
+    try {
+      model.loadStateDict(tensors);
+    } finally {
+      for (const t of Object.values(tensors)) t.dispose();
+    }
+    write(prompt);
+    // Decode the whole continuation each time and print what is new, so multi-token characters come out whole.
+    const ids: number[] = [];
+    let shown = "";
+    noGrad(() => {
+      model.eval();
+      model.generate(promptIds, {
+        maxNewTokens: maxTokens,
+        temperature,
+        topK: topK > 0 ? topK : undefined,
+        topP,
+        seed,
+        stopTokens: tokenizer.eosId === null ? [] : [tokenizer.eosId],
+        onToken: (id) => {
+          ids.push(id);
+          const text = tokenizer.decode(ids);
+          if (!text.endsWith("\uFFFD")) {
+            write(text.slice(shown.length));
+            shown = text;
+          }
+        },
+      });
     });
-  });
-  write("\n");
-  model.dispose();
+    write("\n");
+  } finally {
+    model.dispose();
+  }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `slmkit <command>`: a thin front end over the library; each command parses its flags and calls it.
 import { cpuInfo } from "../backend/cpu.js";
+import { ArgumentError } from "../errors.js";
 import { runDemo } from "./demo.js";
 import { DOCTOR_SPEC, doctorCommand } from "./doctor.js";
 import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
@@ -63,6 +64,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
+  // Bad usage is the user's to fix and its message says how (exit code 2); anything else is a failure (1).
+  if (e instanceof ArgumentError) {
+    console.error(e.message);
+    process.exitCode = 2;
+    return;
+  }
   console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   process.exitCode = 1;
 });

@@ -1,10 +1,10 @@
 // `slmkit tokenize`: text files -> token shards, with a given tokenizer or one trained on the inputs.
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { tokenizeFiles } from "../data/tokenize_files.js";
-import { SlmkitError } from "../errors.js";
+import { ArgumentError, SlmkitError } from "../errors.js";
+import { type CommandSpec, numberFlag, parseFlags } from "./flags.js";
 
 const HELP = `slmkit tokenize [options] FILE...
 
@@ -18,70 +18,92 @@ options:
   --shard-tokens N      tokens per shard (default 100000000)
   --help                this text`;
 
+const TOKENIZE_SPEC: CommandSpec = {
+  name: "tokenize",
+  usage: "slmkit tokenize [options] FILE...",
+  description: "Tokenizes UTF-8 text files into token shards.",
+  positionals: "FILE",
+  flags: [
+    { name: "tokenizer", type: "string", value: "PATH", help: "tokenizer.json to use" },
+    { name: "train-tokenizer", type: "boolean", help: "train a byte-level BPE on the input files" },
+    { name: "vocab-size", type: "string", value: "N", default: "8192", help: "vocabulary size when training" },
+    { name: "out", type: "string", value: "DIR", help: "output directory (required)" },
+    { name: "shard-tokens", type: "string", value: "N", default: "100000000", help: "tokens per shard" },
+  ],
+};
+
+/** Every flag and input checked before any work; returns what the command needs. */
+function readOptions(argv: string[]) {
+  const { values, help, positionals: inputs } = parseFlags(TOKENIZE_SPEC, argv);
+  if (help) return null;
+  if (inputs.length === 0) throw new ArgumentError("slmkit tokenize: no input files given (slmkit tokenize [options] FILE...)");
+  for (const file of inputs) {
+    if (!fs.existsSync(file)) throw new ArgumentError(`slmkit tokenize: input ${file}: no such file`);
+    if (!fs.statSync(file).isFile()) throw new ArgumentError(`slmkit tokenize: input ${file}: not a file`);
+  }
+  if (values.out === undefined) throw new ArgumentError("slmkit tokenize: --out DIR is required");
+  const out = String(values.out);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ArgumentError(`slmkit tokenize: --out ${out} is a file, not a folder`);
+  const trainTokenizer = values["train-tokenizer"] === true;
+  if ((values.tokenizer === undefined) === !trainTokenizer) throw new ArgumentError("slmkit tokenize: give exactly one of --tokenizer PATH and --train-tokenizer");
+  const vocabSize = numberFlag("tokenize", "vocab-size", values["vocab-size"], { integer: true, min: 257 });
+  const shardTokens = numberFlag("tokenize", "shard-tokens", values["shard-tokens"], { integer: true, min: 1 });
+  let tokenizer: BpeTokenizer | null = null;
+  if (values.tokenizer !== undefined) {
+    const file = String(values.tokenizer);
+    if (!fs.existsSync(file)) throw new ArgumentError(`slmkit tokenize: --tokenizer ${file}: no such file`);
+    try {
+      tokenizer = BpeTokenizer.load(file);
+    } catch (e) {
+      if (!(e instanceof SlmkitError)) throw e;
+      throw new ArgumentError(`slmkit tokenize: --tokenizer ${file}: ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
+    }
+  }
+  return { inputs, out, tokenizer, vocabSize, shardTokens };
+}
+
 /**
  * Runs `slmkit tokenize` with the arguments after the command name; resolves to the exit code
- * (0 done, 1 failed, 2 bad usage).
+ * (0 done, 1 failed, 2 bad usage). A failed run removes the folder it made.
  *
  * @example
  * process.exitCode = await tokenizeCommand(["--train-tokenizer", "--vocab-size", "4096", "--out", "data", "corpus.txt"]);
  */
 export async function tokenizeCommand(argv: string[]): Promise<number> {
-  let parsed;
+  let options;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        tokenizer: { type: "string" },
-        "train-tokenizer": { type: "boolean", default: false },
-        "vocab-size": { type: "string", default: "8192" },
-        out: { type: "string" },
-        "shard-tokens": { type: "string", default: "100000000" },
-        help: { type: "boolean", default: false },
-      },
-    });
+    options = readOptions(argv);
   } catch (e) {
-    return usage((e as Error).message);
+    if (!(e instanceof ArgumentError)) throw e;
+    console.error(`${e.message}\n\n${HELP}`);
+    return 2;
   }
-  const { values, positionals: inputs } = parsed;
-  if (values.help) {
+  if (options === null) {
     console.log(HELP);
     return 0;
   }
-  if (inputs.length === 0) return usage("no input files given");
-  if (values.out === undefined) return usage("--out DIR is required");
-  if ((values.tokenizer === undefined) === !values["train-tokenizer"]) return usage("give exactly one of --tokenizer PATH and --train-tokenizer");
-  const vocabSize = Number(values["vocab-size"]);
-  const shardTokens = Number(values["shard-tokens"]);
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) return usage(`--vocab-size must be a whole number, got ${values["vocab-size"]}`);
-  if (!Number.isInteger(shardTokens) || shardTokens < 1) return usage(`--shard-tokens must be a whole number, got ${values["shard-tokens"]}`);
-
+  const { inputs, out, vocabSize, shardTokens } = options;
+  const created = !fs.existsSync(out);
   try {
     const started = performance.now();
-    let tokenizer: BpeTokenizer;
-    if (values.tokenizer !== undefined) {
-      tokenizer = BpeTokenizer.load(values.tokenizer);
-    } else {
-      const texts = inputs.map((path) => readFileSync(path, "utf8"));
+    let tokenizer = options.tokenizer;
+    if (!tokenizer) {
+      const texts = inputs.map((file) => fs.readFileSync(file, "utf8"));
       tokenizer = BpeTokenizer.train(texts, { vocabSize });
-      const path = join(values.out, "tokenizer.json");
-      mkdirSync(values.out, { recursive: true });
-      tokenizer.save(path);
-      console.log(`trained a ${tokenizer.vocabSize}-token tokenizer in ${seconds(started)} s -> ${path}`);
+      const file = path.join(out, "tokenizer.json");
+      fs.mkdirSync(out, { recursive: true });
+      tokenizer.save(file);
+      console.log(`trained a ${tokenizer.vocabSize}-token tokenizer in ${seconds(started)} s -> ${file}`);
     }
-    const paths = tokenizeFiles({ inputs, tokenizer, outDir: values.out, shardTokens, log: (line) => console.log(line) });
-    console.log(`${paths.length} shard(s) in ${values.out} (${seconds(started)} s)`);
+    const paths = tokenizeFiles({ inputs, tokenizer, outDir: out, shardTokens, log: (line) => console.log(line) });
+    console.log(`${paths.length} shard(s) in ${out} (${seconds(started)} s)`);
     return 0;
   } catch (e) {
+    if (created) fs.rmSync(out, { recursive: true, force: true });
     if (!(e instanceof SlmkitError) && !isFileError(e)) throw e;
     console.error(`slmkit tokenize: ${(e as Error).message}`);
     return 1;
   }
-}
-
-function usage(problem: string): number {
-  console.error(`slmkit tokenize: ${problem}\n\n${HELP}`);
-  return 2;
 }
 
 function seconds(since: number): string {

@@ -25,9 +25,22 @@ function phaseMarkers(schedule: Schedule, steps: number): Marker[] {
 }
 
 /**
- * The loss curve of a run as an SVG document: training and validation loss against step, with the
- * schedule's phase boundaries marked when it has phases (the WSD decay shows as the extra drop after the
- * "decay" marker).
+ * The scheduled learning rate against steps completed: the update that completes step s + 1 runs at
+ * schedule.at(s), so the rate lines up with the losses logged at that step. At most ~1000 points.
+ */
+function learningRatePoints(schedule: Schedule, steps: number): [number, number][] {
+  const stride = Math.max(1, Math.ceil(steps / 1000));
+  const points: [number, number][] = [];
+  for (let s = 0; s < steps; s += stride) points.push([s + 1, schedule.at(s)]);
+  if (steps > 0 && points.at(-1)![0] !== steps) points.push([steps, schedule.at(steps - 1)]);
+  return points;
+}
+
+/**
+ * The loss curve of a run as an SVG document: training and validation loss against step, the scheduled
+ * learning rate in a panel below on the same steps, and the schedule's phase boundaries marked through
+ * both when it has phases (the WSD decay shows as the extra drop in loss after the "decay" marker, where
+ * the rate falls).
  *
  * @example
  * fs.writeFileSync("loss.svg", lossCurveSvg(metrics, schedule, 1000, "sotu-tiny"));
@@ -40,5 +53,6 @@ export function lossCurveSvg(metrics: readonly MetricsRecord[], schedule: Schedu
     yLabel: "cross-entropy loss",
     series: [{ name: "train", points: metrics.map((r) => [r.step, r.loss] as const) }, ...(valid.length ? [{ name: "validation", points: valid }] : [])],
     markers: phaseMarkers(schedule, steps),
+    lower: { yLabel: "learning rate", series: [{ name: "learning rate", points: learningRatePoints(schedule, steps) }] },
   });
 }

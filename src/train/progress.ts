@@ -33,10 +33,46 @@ export class ProgressReporter {
     private readonly totalSteps: number,
   ) {}
 
-  private line(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number): string {
+  /** The fields of a progress line, most important first where the bar must drop some to fit. */
+  private fields(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number) {
     const done = step - startStep;
     const eta = done > 0 ? ((elapsed - startElapsed) / done) * (this.totalSteps - step) : Number.NaN;
-    return `step ${step}/${this.totalSteps}  loss ${loss.toFixed(4)}  lr ${lr.toExponential(2)}  ${formatRate(tokensPerSec)} tok/s  elapsed ${formatDuration(elapsed)}  ETA ${formatDuration(eta)}`;
+    return {
+      step: `step ${step}/${this.totalSteps}`,
+      loss: `loss ${loss.toFixed(4)}`,
+      lr: `lr ${lr.toExponential(2)}`,
+      rate: `${formatRate(tokensPerSec)} tok/s`,
+      elapsed: `elapsed ${formatDuration(elapsed)}`,
+      eta: `ETA ${formatDuration(eta)}`,
+    };
+  }
+
+  private line(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number): string {
+    const f = this.fields(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
+    return [f.step, f.loss, f.lr, f.rate, f.elapsed, f.eta].join("  ");
+  }
+
+  /**
+   * The bar's text for a terminal `columns` wide. A terminal that reports no width (undefined or 0, as
+   * some pseudo-terminals and IDE consoles do) gets the whole line; a narrow one loses the bar, then
+   * elapsed time, throughput and learning rate, and keeps step, loss and ETA to the end.
+   */
+  private barText(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number): string {
+    const f = this.fields(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
+    const cells = 24;
+    const filled = Math.round((cells * step) / this.totalSteps);
+    const bar = `[${"#".repeat(filled)}${"-".repeat(cells - filled)}]`;
+    const columns = this.stream.columns;
+    const room = columns !== undefined && columns > 0 ? columns - 1 : Infinity; // the last column would wrap
+    const candidates = [
+      [bar, f.step, f.loss, f.lr, f.rate, f.elapsed, f.eta],
+      [f.step, f.loss, f.lr, f.rate, f.elapsed, f.eta],
+      [f.step, f.loss, f.lr, f.rate, f.eta],
+      [f.step, f.loss, f.lr, f.eta],
+      [f.step, f.loss, f.eta],
+    ];
+    const fits = candidates.map((c) => c.join("  ").replace(/^(\[[#-]+\])  /, "$1 ")).find((text) => text.length <= room);
+    return fits ?? `${f.step} ${f.loss} ${f.eta}`.slice(0, Math.max(1, room));
   }
 
   /** Redraws the bar (terminals only, throttled). */
@@ -45,10 +81,7 @@ export class ProgressReporter {
     const now = performance.now();
     if (now - this.lastDraw < 100 && step !== this.totalSteps) return;
     this.lastDraw = now;
-    const width = 24;
-    const filled = Math.round((width * step) / this.totalSteps);
-    const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] `;
-    const text = (bar + this.line(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed)).slice(0, Math.max(20, (this.stream.columns ?? 120) - 1));
+    const text = this.barText(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
     this.stream.write(`\r${text.padEnd(this.lastLine.length)}`);
     this.lastLine = text;
   }

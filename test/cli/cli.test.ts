@@ -72,7 +72,7 @@ describe("slmkit CLI", () => {
     expect(fs.readFileSync(path.join(run, "samples.txt"), "utf8")).toMatch(/sample 1 .*\nThe state of the Union/);
     expect(fs.readFileSync(path.join(run, "loss.svg"), "utf8")).toContain(">decay<");
 
-    await expect(trainCommand([...flags, "--steps", "8"])).rejects.toThrow(/already holds a run; pass --resume/);
+    await expect(trainCommand([...flags, "--steps", "8"])).rejects.toThrow(/already holds a run made with other options \(--steps 6 there, 8 now\); pass --resume/);
     await trainCommand(["--out", out, "--name", "t", "--resume", "--steps", "8", "--quiet"]);
     expect(metrics().map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(fs.readFileSync(path.join(run, "checkpoints", "latest"), "utf8").trim()).toBe("step-0000008");

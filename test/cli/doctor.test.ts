@@ -33,6 +33,8 @@ describe("slmkit doctor", () => {
     if (c.addon.error) {
       expect(c.available).toBe(false);
       expect(c.reason).toBe(c.addon.error);
+      // This is a clone: the fix is a build, never an npm install of a package that may not be published.
+      expect(c.fix).toMatch(/npm run build:cuda/);
       return;
     }
     expect(c.architectures).toMatch(/sm_\d+/);
@@ -81,6 +83,13 @@ describe("slmkit doctor", () => {
 
     const noAddon = formatDoctorReport({ ...base, cuda: { addon: { kind: "cuda", error: "no cuda addon could be loaded" }, available: false } });
     expect(noAddon).toMatch(/^cuda addon +not loaded: no cuda addon could be loaded$/m);
+
+    // The loader's advice (npm install of a package a clone's version may not have) gives way to the fix.
+    const loaderError = "slmkit: no cuda addon could be loaded (@slmkit/linux-x64-cuda: not installed). To fix: install the prebuilt package: npm install @slmkit/linux-x64-cuda@0.1.0";
+    const fixed = formatDoctorReport({ ...base, cuda: { addon: { kind: "cuda", error: loaderError }, fix: "build it in /c: npm run build:cuda", available: false } });
+    expect(fixed).toMatch(/^cuda addon +not loaded: slmkit: no cuda addon could be loaded \(@slmkit\/linux-x64-cuda: not installed\)\.$/m);
+    expect(fixed).toMatch(/^to fix +build it in \/c: npm run build:cuda$/m);
+    expect(fixed).not.toContain("npm install");
   });
 
   it("`slmkit doctor --json` honours SLMKIT_CPU_ISA and the text form says the same", () => {

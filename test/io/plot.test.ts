@@ -29,4 +29,43 @@ describe("lineChartSvg", () => {
       expect(ys[1]!).toBeLessThan(ys[0]!);
     }
   });
+
+  it("puts the legend under the x-axis label, clear of the plot and the marker labels", () => {
+    const svg = lineChartSvg({
+      title: "t", xLabel: "step", yLabel: "loss", width: 800, height: 450,
+      series: [{ name: "train", points: [[0, 4], [100, 2]] }, { name: "validation", points: [[50, 3], [100, 2.5]] }],
+      markers: [{ x: 95, label: "decay" }], // near the right edge, where the legend used to be
+    });
+    const frame = /<rect x="70" y="40" width="710" height="(\d+)" fill="none"/.exec(svg)!;
+    const plotBottom = 40 + Number(frame[1]);
+    const legendYs = [...svg.matchAll(/<line class="legend" x1="[\d.]+" y1="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(legendYs).toHaveLength(2);
+    for (const y of legendYs) expect(y).toBeGreaterThan(plotBottom + 34); // below the x-axis label too
+    expect(svg).toMatch(/<text x="[\d.]+" y="52" fill="#666">decay<\/text>/);
+  });
+
+  it("draws a lower panel on the same x axis, its series in the legend and the markers through both", () => {
+    const svg = lineChartSvg({
+      title: "t", xLabel: "step", yLabel: "loss", width: 800,
+      series: [{ name: "train", points: [[0, 4], [100, 2]] }],
+      lower: { yLabel: "learning rate", series: [{ name: "lr", points: [[0, 0.01], [100, 0.001]] }] },
+      markers: [{ x: 50, label: "decay" }],
+    });
+    const frames = [...svg.matchAll(/<rect x="70" y="([\d.]+)" width="710" height="([\d.]+)" fill="none"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(frames).toHaveLength(2);
+    const [[mainTop, mainH], [lowTop, lowH]] = frames as [[number, number], [number, number]];
+    expect(lowTop).toBeGreaterThan(mainTop + mainH);
+    const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])] as const));
+    expect(paths).toHaveLength(2);
+    expect(paths[1]!.map((p) => p[0])).toEqual(paths[0]!.map((p) => p[0])); // one x axis
+    for (const [, y] of paths[1]!) {
+      expect(y).toBeGreaterThanOrEqual(lowTop - 0.05);
+      expect(y).toBeLessThanOrEqual(lowTop + lowH + 0.05);
+    }
+    expect(paths[1]![1]![1]).toBeGreaterThan(paths[1]![0]![1]); // the smaller rate is lower
+    expect(svg).toContain(">learning rate<");
+    expect(svg).toContain(`y2="${lowTop + lowH}" stroke="#999"`); // the marker spans both panels
+    expect([...svg.matchAll(/class="legend"/g)]).toHaveLength(2);
+  });
 });
+

@@ -56,10 +56,10 @@ describe("scheduleCommand", () => {
     expect(log.mock.calls[0]![0]).toContain("--kind");
     expect(await scheduleCommand(["--kind", "wsd"])).toBe(2);
     expect(await scheduleCommand(["--bogus"])).toBe(2);
-    expect(await scheduleCommand(["--kind", "cosine", "--peak-lr", "x", "--out", join(dir, "x.svg")])).toBe(1);
+    expect(await scheduleCommand(["--kind", "cosine", "--peak-lr", "x", "--out", join(dir, "x.svg")])).toBe(2);
     expect(err.mock.calls.at(-1)![0]).toContain("--peak-lr must be a number");
-    expect(await scheduleCommand(["--kind", "cosine", "--peak-lr", "1", "--total-steps=-4", "--out", join(dir, "x.svg")])).toBe(1);
-    expect(err.mock.calls.at(-1)![0]).toContain("totalSteps");
+    expect(await scheduleCommand(["--kind", "cosine", "--peak-lr", "1", "--total-steps=-4", "--out", join(dir, "x.svg")])).toBe(2);
+    expect(err.mock.calls.at(-1)![0]).toContain("--total-steps must be a whole number >= 0, got -4"); // the flag, not totalSteps
     log.mockRestore();
     err.mockRestore();
   });

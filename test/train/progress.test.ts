@@ -31,4 +31,21 @@ describe("ProgressReporter", () => {
     expect(out[1]).toMatch(/^\rstep 4\/4 .* val 1\.5000 *\n$/); // padded over the bar
     expect(out.length).toBe(2);
   });
+
+  it("keeps loss and ETA when the terminal reports no width, and when it is narrow", () => {
+    const draw = (columns: number | undefined): string => {
+      const out: string[] = [];
+      new ProgressReporter({ write: (t: string) => out.push(t), isTTY: true, columns }, 100).update(10, 2.5, 0.001, 12345, 20, 0, 0);
+      return out[0]!.slice(1); // after the \r
+    };
+    const full = "[##----------------------] step 10/100  loss 2.5000  lr 1.00e-3  12.3k tok/s  elapsed 20s  ETA 3m00s";
+    expect(draw(undefined)).toBe(full);
+    expect(draw(0)).toBe(full); // a width of 0 means unknown, not zero columns
+    expect(draw(200)).toBe(full);
+    expect(draw(65)).toBe("step 10/100  loss 2.5000  lr 1.00e-3  12.3k tok/s  ETA 3m00s"); // bar and elapsed dropped
+    expect(draw(40)).toBe("step 10/100  loss 2.5000  ETA 3m00s");
+    expect(draw(20)).toBe("step 10/100 loss 2."); // too narrow for anything more
+    for (const columns of [undefined, 0, 65, 40]) expect(draw(columns)).toMatch(/loss 2\.5000 .*ETA 3m00s$/);
+  });
 });
+

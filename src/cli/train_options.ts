@@ -1,0 +1,249 @@
+/**
+ * `slmkit train`'s flags and the plan made from them before any work: every flag is read and checked here
+ * (numbers, choices, files, the device, the run folder), so that bad input fails at once with the flag's
+ * name, never after a tokenizer was trained or with a half-made run folder left behind.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Device } from "../backend/backend.js";
+import { BpeTokenizer } from "../data/bpe_tokenizer.js";
+import { ArgumentError, SlmkitError } from "../errors.js";
+import { MiniCPM } from "../models/minicpm/index.js";
+import { requireDevice } from "./device_check.js";
+import { type CommandSpec, choiceFlag, deviceFlag, numberFlag, parseFlags } from "./flags.js";
+import { type FlagValues, optionDifferences, savedRun } from "./run_folder.js";
+
+export const TRAIN_SPEC: CommandSpec = {
+  name: "train",
+  usage: "slmkit train [options]",
+  description: [
+    "Trains a MiniCPM language model. Without options it runs the built-in example: a 2048-token byte-level BPE",
+    "tokenizer and a `tiny` MiniCPM (μP init, WSD schedule, AdamW) trained on the US State of the Union addresses",
+    "on the CPU in a few minutes. Outputs go to <out>/<name>/: tokenizer.json, config.json, run.json,",
+    "checkpoints/, metrics.jsonl, loss.svg and samples.txt. When that folder already holds a run with the same",
+    "options, train continues it from its latest checkpoint (or says it is finished); --resume continues it with",
+    "its saved options, flags given now overriding them; --overwrite deletes it and starts again.",
+  ].join("\n"),
+  flags: [
+    { name: "name", type: "string", value: "NAME", default: "sotu-tiny", help: "run name (the output folder's name)" },
+    { name: "out", type: "string", value: "DIR", default: "runs", help: "folder that holds run folders" },
+    { name: "data", type: "string", value: "PATH", multiple: true, help: "text files (.txt, ...) or token shards (.bin, needs --tokenizer); default: the State of the Union texts" },
+    { name: "tokenizer", type: "string", value: "PATH", help: "an existing tokenizer.json instead of training one" },
+    { name: "vocab-size", type: "string", value: "N", default: "2048", help: "vocabulary of the trained BPE tokenizer" },
+    { name: "valid-fraction", type: "string", value: "X", default: "0.02", help: "share of the token windows held out for validation" },
+    { name: "preset", type: "string", value: "NAME", default: "tiny", help: `MiniCPM shape: ${Object.keys(MiniCPM.presets).join(", ")}` },
+    { name: "init", type: "string", value: "mup|standard", default: "mup", help: "weight initialisation" },
+    { name: "steps", type: "string", value: "N", default: "800", help: "optimiser steps" },
+    { name: "batch-size", type: "string", value: "N", default: "16", help: "sequences per micro-batch" },
+    { name: "seq-len", type: "string", value: "N", default: "128", help: "tokens per sequence (at most the preset's max_position_embeddings)" },
+    { name: "grad-accum", type: "string", value: "N", default: "1", help: "micro-batches per optimiser step" },
+    { name: "lr", type: "string", value: "X", default: "0.01", help: "peak learning rate (μP groups scale it per parameter)" },
+    { name: "warmup", type: "string", value: "N", default: "50", help: "linear warmup steps" },
+    { name: "decay-fraction", type: "string", value: "X", default: "0.2", help: "share of the steps spent in the WSD decay phase" },
+    { name: "decay", type: "string", value: "exponential|cosine|linear|1-sqrt", default: "exponential", help: "shape of the WSD decay (MiniCPM: exponential)" },
+    { name: "half-life", type: "string", value: "N", help: "steps per halving of the exponential decay (default: a quarter of the decay steps)" },
+    { name: "min-lr-ratio", type: "string", value: "X", default: "0.01", help: "floor of the decay, as a share of --lr" },
+    { name: "weight-decay", type: "string", value: "X", default: "0.1", help: "AdamW decoupled weight decay of the matrices" },
+    { name: "clip", type: "string", value: "X", default: "1", help: "gradient-norm clipping threshold (0 disables clipping)" },
+    { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
+    { name: "device", type: "string", value: "cpu|cuda", default: "cpu", help: "where to train (cuda: bf16 compute with fp32 master weights)" },
+    { name: "threads", type: "string", value: "N", help: "CPU threads of the kernels (default: the pool size)" },
+    { name: "eval-every", type: "string", value: "N", default: "50", help: "validate every N steps (and at the end)" },
+    { name: "eval-batches", type: "string", value: "N", default: "8", help: "validation batches per evaluation" },
+    { name: "log-every", type: "string", value: "N", default: "10", help: "write a metrics.jsonl record every N steps" },
+    { name: "checkpoint-every", type: "string", value: "N", default: "200", help: "checkpoint every N steps (and at the end)" },
+    { name: "keep-checkpoints", type: "string", value: "N", default: "3", help: "checkpoints kept on disk" },
+    { name: "samples", type: "string", value: "N", default: "3", help: "text samples generated into samples.txt at the end" },
+    { name: "sample-tokens", type: "string", value: "N", default: "60", help: "tokens per sample" },
+    { name: "resume", type: "boolean", help: "continue <out>/<name> from its latest checkpoint, with its saved options" },
+    { name: "overwrite", type: "boolean", help: "delete the run in <out>/<name> and start again" },
+    { name: "quiet", type: "boolean", help: "no progress output" },
+  ],
+};
+
+/** Sample prompts for samples.txt (State of the Union flavoured; any text works). */
+export const SAMPLE_PROMPTS = ["The state of the Union", "Congress", "Our nation", "The people of", "We must"];
+
+const DECAYS = ["exponential", "cosine", "linear", "1-sqrt"] as const;
+
+/** Every setting of a run, read and checked. */
+export interface TrainSettings {
+  out: string;
+  name: string;
+  runDir: string;
+  /** Text files, or token shards when `shards` is true; empty: the built-in State of the Union texts. */
+  dataFiles: string[];
+  shards: boolean;
+  /** A tokenizer given with --tokenizer (already loaded, so a bad file fails before any work). */
+  tokenizer: BpeTokenizer | null;
+  vocabSize: number;
+  validFraction: number;
+  preset: keyof typeof MiniCPM.presets;
+  init: "mup" | "standard";
+  steps: number;
+  batchSize: number;
+  seqLen: number;
+  gradAccum: number;
+  lr: number;
+  warmup: number;
+  decayFraction: number;
+  decay: (typeof DECAYS)[number];
+  halfLife: number | undefined;
+  minLrRatio: number;
+  weightDecay: number;
+  clip: number;
+  seed: number;
+  device: Device;
+  threads: number | undefined;
+  evalEvery: number;
+  evalBatches: number;
+  logEvery: number;
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  samples: number;
+  sampleTokens: number;
+  quiet: boolean;
+}
+
+/**
+ * What `slmkit train` will do: start a new run (`fresh`, after deleting an old one when `overwrite`), continue
+ * one (`resume`, from checkpoint step `fromStep`), or nothing because the same run already finished.
+ */
+export type TrainPlan =
+  | { kind: "help" }
+  | { kind: "fresh"; settings: TrainSettings; values: FlagValues; overwrite: boolean }
+  | { kind: "resume"; settings: TrainSettings; values: FlagValues; fromStep: number; automatic: boolean }
+  | { kind: "finished"; settings: TrainSettings; step: number };
+
+const CMD = "train";
+
+/** A file flag's path must name a readable file; the error names the flag and the path. */
+function requireFile(flag: string, file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new ArgumentError(`slmkit train: --${flag} ${file}: no such file`);
+  }
+  if (!stat.isFile()) throw new ArgumentError(`slmkit train: --${flag} ${file}: not a file`);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new ArgumentError(`slmkit train: --${flag} ${file}: not readable`);
+  }
+}
+
+/** Reads and checks every flag; touches nothing on disk. */
+export function readSettings(values: FlagValues): TrainSettings {
+  const int = (name: string, min: number, max = Infinity, maxReason?: string) => numberFlag(CMD, name, values[name], { integer: true, min, max, maxReason });
+  const num = (name: string, min: number, { exclusiveMin = false, max = Infinity } = {}) => numberFlag(CMD, name, values[name], { min, exclusiveMin, max });
+
+  const name = String(values.name);
+  if (name === "" || name === "." || name === ".." || /[/\\]/.test(name)) throw new ArgumentError(`slmkit train: --name must be a plain folder name (no / or ..), got ${JSON.stringify(name)}`);
+  const out = String(values.out);
+  if (out === "") throw new ArgumentError("slmkit train: --out must not be empty");
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ArgumentError(`slmkit train: --out ${out} is a file, not a folder`);
+
+  const preset = choiceFlag(CMD, "preset", values.preset, Object.keys(MiniCPM.presets) as (keyof typeof MiniCPM.presets)[]);
+  const maxPositions = MiniCPM.presets[preset].max_position_embeddings;
+  const decay = choiceFlag(CMD, "decay", values.decay, DECAYS);
+  if (values["half-life"] !== undefined && decay !== "exponential") throw new ArgumentError(`slmkit train: --half-life applies to --decay exponential only, not --decay ${decay}`);
+  // Each sample's prompt and new tokens must fit the model's positions; a byte-level BPE prompt has at most one token per byte.
+  const longestPrompt = Math.max(...SAMPLE_PROMPTS.map((p) => Buffer.byteLength(p)));
+
+  const dataFiles = (values.data as string[] | undefined) ?? [];
+  for (const f of dataFiles) requireFile("data", f);
+  const shards = dataFiles.some((f) => f.endsWith(".bin"));
+  if (shards && dataFiles.some((f) => !f.endsWith(".bin"))) throw new ArgumentError("slmkit train: --data takes either token shards (.bin) or text files, not both");
+  let tokenizer: BpeTokenizer | null = null;
+  if (values.tokenizer !== undefined) {
+    const file = String(values.tokenizer);
+    requireFile("tokenizer", file);
+    try {
+      tokenizer = BpeTokenizer.load(file);
+    } catch (e) {
+      if (!(e instanceof SlmkitError)) throw e;
+      throw new ArgumentError(`slmkit train: --tokenizer ${file}: ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
+    }
+  }
+
+  const settings: TrainSettings = {
+    out,
+    name,
+    runDir: path.join(out, name),
+    dataFiles,
+    shards,
+    tokenizer,
+    vocabSize: int("vocab-size", 257),
+    validFraction: num("valid-fraction", 0, { max: 0.9 }),
+    preset,
+    init: choiceFlag(CMD, "init", values.init, ["mup", "standard"] as const),
+    steps: int("steps", 1),
+    batchSize: int("batch-size", 1),
+    seqLen: int("seq-len", 1, maxPositions, `the max_position_embeddings of the ${preset} preset`),
+    gradAccum: int("grad-accum", 1),
+    lr: num("lr", 0, { exclusiveMin: true }),
+    warmup: int("warmup", 0),
+    decayFraction: num("decay-fraction", 0, { max: 1 }),
+    decay,
+    halfLife: values["half-life"] === undefined ? undefined : num("half-life", 0, { exclusiveMin: true }),
+    minLrRatio: num("min-lr-ratio", 0, { max: 1 }),
+    weightDecay: num("weight-decay", 0),
+    clip: num("clip", 0),
+    seed: int("seed", 0),
+    device: deviceFlag(CMD, values.device),
+    threads: values.threads === undefined ? undefined : int("threads", 1, 1024),
+    evalEvery: int("eval-every", 0),
+    evalBatches: int("eval-batches", 1),
+    logEvery: int("log-every", 1),
+    checkpointEvery: int("checkpoint-every", 0),
+    keepCheckpoints: int("keep-checkpoints", 1),
+    samples: int("samples", 0),
+    sampleTokens: int("sample-tokens", 1, maxPositions - longestPrompt, `the ${preset} preset's max_position_embeddings ${maxPositions} less the longest sample prompt`),
+    quiet: values.quiet === true,
+  };
+  if (shards && !tokenizer && !values.resume) throw new ArgumentError("slmkit train: token shards (--data *.bin) need --tokenizer (the tokenizer.json that produced them)");
+  requireDevice(CMD, settings.device);
+  return settings;
+}
+
+const defaults = (): FlagValues => Object.fromEntries(TRAIN_SPEC.flags.map((f) => [f.name, f.type === "boolean" ? false : f.default]));
+
+/**
+ * Parses `argv` and decides what to do with the run folder, reading the earlier run's options where there is
+ * one: flags given now override them on --resume; without --resume or --overwrite, the same options continue
+ * the run and different ones are an error that names them.
+ */
+export function planTraining(argv: string[]): TrainPlan {
+  const parsed = parseFlags(TRAIN_SPEC, argv);
+  if (parsed.help) return { kind: "help" };
+  const { given } = parsed;
+  let values = parsed.values;
+  const resume = values.resume === true;
+  const overwrite = values.overwrite === true;
+  if (resume && overwrite) throw new ArgumentError("slmkit train: --resume continues a run and --overwrite deletes it; give one of them");
+  const runDir = path.join(String(values.out), String(values.name));
+  const saved = savedRun(runDir);
+
+  if (resume) {
+    if (!saved || saved.step === null) throw new ArgumentError(`slmkit train --resume: ${runDir} holds no checkpoint to continue from; start the run without --resume`);
+    if (!saved.options) throw new ArgumentError(`slmkit train --resume: ${path.join(runDir, "run.json")} is missing or unreadable, so the run's options are unknown`);
+    // The saved options, with the flags typed now on top (out and name located the run, so they stay).
+    values = { ...values };
+    for (const [k, v] of Object.entries(saved.options)) if (!given.has(k) && k in values && !["resume", "overwrite", "quiet"].includes(k)) values[k] = v;
+    const settings = readSettings(values);
+    return { kind: "resume", settings, values, fromStep: saved.step, automatic: false };
+  }
+  const settings = readSettings(values);
+  if (!saved || overwrite) return { kind: "fresh", settings, values, overwrite: overwrite && saved !== null };
+  const differences = saved.options ? optionDifferences(saved.options, values, defaults()) : ["run.json is missing or unreadable"];
+  if (differences.length > 0) {
+    throw new ArgumentError(
+      `slmkit train: ${runDir} already holds a run made with other options (${differences.join("; ")}); ` +
+        `pass --resume to continue it with the options given now, --overwrite to delete it and start again, or --name to start another run`,
+    );
+  }
+  if (saved.step === null) return { kind: "fresh", settings, values, overwrite: true }; // it stopped before its first checkpoint
+  if (saved.step >= settings.steps) return { kind: "finished", settings, step: saved.step };
+  return { kind: "resume", settings, values, fromStep: saved.step, automatic: true };
+}
