@@ -70,71 +70,86 @@ function checkWhole(name: string, value: unknown, min: number): number {
   return value;
 }
 
-/**
- * The coordinate check of μP (Yang et al., Tensor Programs V): trains MiniCPM models that differ only in
- * width for a few AdamW steps at one base learning rate and records, on a fixed probe batch, the mean
- * absolute value of every layer's output and how far the updates moved it. Under μP nothing grows with
- * width; under the standard parametrisation Adam moves each coordinate by about lr·fan_in, so hidden states
- * and logits grow with width and the best learning rate shifts. Models are CPU-sized (by default 2 layers,
- * 4 × 16-token batches of random tokens).
- *
- * @example
- * const widths = [64, 128, 256, 512];
- * const mup = coordCheck({ widths, steps: 3, mup: true });
- * const sp = coordCheck({ widths, steps: 3, mup: false });
- * const last = (r: CoordCheckResult, k: number) => r.meanAbs.map((perStep) => perStep.at(-1)![k]!);
- * console.log(last(mup, 2), last(sp, 2)); // layers.1: about 1.3 → 0.8 under μP, 0.9 → 19 standard
- */
-export function coordCheck(options: CoordCheckOptions): CoordCheckResult {
-  const { widths, mup, device } = options;
+/** The options with their defaults, checked. */
+function resolveOptions(options: CoordCheckOptions) {
+  const { widths, mup } = options;
   if (!Array.isArray(widths) || widths.length === 0)
     throw new ArgumentError("coordCheck: widths must be a non-empty array of model widths");
   if (typeof mup !== "boolean") throw new ArgumentError(`coordCheck: mup must be true or false, got ${String(mup)}`);
   const steps = checkWhole("steps", options.steps, 0);
   const seed = checkWhole("seed", options.seed ?? 0, 0);
-  const layers = checkWhole("layers", options.layers ?? 2, 1);
   const headDim = checkWhole("headDim", options.headDim ?? 32, 2);
   const vocabSize = checkWhole("vocabSize", options.vocabSize ?? 256, 2);
   for (const C of widths) {
     if (checkWhole("each width", C, headDim) % headDim !== 0)
       throw new ArgumentError(`coordCheck: each width must be a multiple of headDim (${headDim}), got ${C}`);
   }
-  const baseWidth = checkWhole("baseWidth", options.baseWidth ?? Math.min(...widths), 1);
   const lr = options.lr ?? 0.01;
   if (typeof lr !== "number" || !(lr > 0) || !Number.isFinite(lr))
     throw new ArgumentError(`coordCheck: lr must be a finite number > 0, got ${String(lr)}`);
   const embeddingLrScaled = options.embeddingLrScaled ?? true;
   if (typeof embeddingLrScaled !== "boolean")
     throw new ArgumentError(`coordCheck: embeddingLrScaled must be true or false, got ${String(embeddingLrScaled)}`);
-  const data =
-    options.data ??
-    randomTokens(
-      vocabSize,
-      checkWhole("batchSize", options.batchSize ?? 4, 1),
-      checkWhole("seqLen", options.seqLen ?? 16, 1),
-      steps + 1,
-      seed,
-    );
-  const start = data.state();
+  const batchSize = checkWhole("batchSize", options.batchSize ?? 4, 1);
+  const seqLen = checkWhole("seqLen", options.seqLen ?? 16, 1);
+  return {
+    widths: [...widths],
+    mup,
+    steps,
+    seed,
+    lr,
+    headDim,
+    vocabSize,
+    embeddingLrScaled,
+    layers: checkWhole("layers", options.layers ?? 2, 1),
+    baseWidth: checkWhole("baseWidth", options.baseWidth ?? Math.min(...widths), 1),
+    weightDecay: options.weightDecay ?? 0,
+    device: options.device,
+    data: options.data ?? randomTokens(vocabSize, batchSize, seqLen, steps + 1, seed),
+  };
+}
 
-  const outputs = ["embedding", ...Array.from({ length: layers }, (_, i) => `layers.${i}`), "norm", "logits"];
-  const result: CoordCheckResult = { mup, widths: [...widths], outputs, meanAbs: [], meanAbsChange: [], loss: [] };
-  for (const C of widths) {
-    data.setState(start);
+/**
+ * The coordinate check of μP (Yang et al., Tensor Programs V): trains MiniCPM models that differ only in
+ * width for a few AdamW steps at one base learning rate and records, on a fixed probe batch, the mean
+ * absolute value of every layer's output and how far the updates moved it. Under μP nothing grows with
+ * width; under the standard parametrisation Adam moves each coordinate by about lr·fan_in, so hidden states
+ * and logits grow with width and a learning rate tuned at one width does not carry over to another.
+ * Models are CPU-sized (by default 2 layers, 4 × 16-token batches of random tokens).
+ *
+ * @example
+ * const widths = [64, 128, 256, 512];
+ * const mup = coordCheck({ widths, steps: 3, mup: true });
+ * const sp = coordCheck({ widths, steps: 3, mup: false });
+ * const last = (r: CoordCheckResult, k: number) => r.meanAbs.map((perStep) => perStep.at(-1)![k]!);
+ * console.log(last(mup, 2), last(sp, 2)); // layers.1: about 1.3 → 0.8 under μP, 1.0 → 18 standard
+ */
+export function coordCheck(options: CoordCheckOptions): CoordCheckResult {
+  const o = resolveOptions(options);
+  const start = o.data.state();
+  const outputs = ["embedding", ...Array.from({ length: o.layers }, (_, i) => `layers.${i}`), "norm", "logits"];
+  const result: CoordCheckResult = { mup: o.mup, widths: o.widths, outputs, meanAbs: [], meanAbsChange: [], loss: [] };
+  for (const C of o.widths) {
+    o.data.setState(start);
     const config = {
-      vocab_size: vocabSize,
+      vocab_size: o.vocabSize,
       hidden_size: C,
-      num_hidden_layers: layers,
-      num_attention_heads: C / headDim,
+      num_hidden_layers: o.layers,
+      num_attention_heads: C / o.headDim,
       intermediate_size: Math.round(2.5 * C), // MiniCPM's ffn ratio
-      dim_model_base: baseWidth,
+      dim_model_base: o.baseWidth,
       max_position_embeddings: 1 << 16, // RoPE has no table: only a bound on the sequence length
-      use_mup: mup,
-      mup_embedding_lr_scaled: embeddingLrScaled,
+      use_mup: o.mup,
+      mup_embedding_lr_scaled: o.embeddingLrScaled,
     };
-    const model = new MiniCPM(config, { seed, init: mup ? "mup" : "standard", device, computeDType: "f32" });
+    const model = new MiniCPM(config, {
+      seed: o.seed,
+      init: o.mup ? "mup" : "standard",
+      device: o.device,
+      computeDType: "f32",
+    });
     try {
-      const run = trainAndProbe(model, data, { steps, lr, weightDecay: options.weightDecay ?? 0, device });
+      const run = trainAndProbe(model, o.data, o);
       result.meanAbs.push(run.meanAbs);
       result.meanAbsChange.push(run.meanAbsChange);
       result.loss.push(run.loss);
