@@ -32,6 +32,7 @@ export { KERNELS, kernelNamesFor, type KernelAttrs, type KernelName, type Kernel
 // Learning-rate schedules and the AdamW optimiser.
 export type { Schedule, PhaseStart } from "./schedule/schedule.js";
 export { WSD, type WSDOptions, type WsdDecay, type WsdPhase } from "./schedule/wsd.js";
+export type { WsdConvention } from "./schedule/wsd.js";
 export type { WarmupShape, DecayShape } from "./schedule/shapes.js";
 export { CosineSchedule } from "./schedule/cosine.js";
 export { LinearSchedule } from "./schedule/linear.js";

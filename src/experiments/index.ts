@@ -12,3 +12,6 @@ export { scalingLawLoss, MINICPM_SCALING_LAW, type ScalingLaw } from "./scaling/
 export { fitScalingLaw, type ScalingLawPoint, type ScalingLawFit } from "./scaling/fit_scaling_law.js";
 export { computeOptimal, computeForTokensPerParam, type ComputeOptimal } from "./scaling/compute_optimal.js";
 export type { ParameterEstimate } from "./fit/parameter_estimate.js";
+// μP's coordinate check: activation sizes across widths after a few AdamW steps.
+export { coordCheck, type CoordCheckOptions, type CoordCheckResult } from "./coord_check.js";
+export { coordCheckSvg, type CoordCheckSvgOptions } from "./coord_check_plot.js";

@@ -6,6 +6,19 @@ import { DECAY_SHAPES, type DecayShape, WARMUP_SHAPES, type WarmupShape, decayFa
 export type WsdDecay = DecayShape | "exponential";
 export type WsdPhase = "warmup" | "stable" | "decay" | "done";
 
+/**
+ * Whose edges WSD follows; the stable phase and the decay's progress are the same in both.
+ * - "huggingface": transformers' `get_wsd_schedule`. The warmup starts at the floor (every warmup and decay
+ *   factor f maps to f·(1 − minLrRatio) + minLrRatio), the decay ends at the floor and stays there.
+ * - "minicpm": MiniCPM's own training code (the CPM framework's WarmupStableExp / WarmupStableDrop
+ *   schedulers). The warmup starts at 0 (no floor); the exponential decay peakLr·0.5^(t / halfLife) has no
+ *   floor and keeps halving past decaySteps (MiniCPM set the length of a run by when it stopped, not by the
+ *   schedule); the other decay shapes are floored as in "huggingface" (WarmupStableDrop's linear drop to
+ *   0.1·peakLr is decay "linear" with minLrRatio 0.1).
+ */
+export type WsdConvention = "huggingface" | "minicpm";
+const CONVENTIONS = ["huggingface", "minicpm"] as const satisfies readonly WsdConvention[];
+
 export interface WSDOptions {
   peakLr: number;
   warmupSteps: number;
@@ -17,17 +30,26 @@ export interface WSDOptions {
   decay?: WsdDecay;
   /** Half-life in steps of the exponential decay f(t) = 0.5^(t / halfLife); required for it, unused otherwise. */
   halfLife?: number;
-  /** The floor as a fraction of peakLr; every warmup/decay factor f maps to f·(1 − r) + r. Default 0. */
+  /**
+   * The floor as a fraction of peakLr; every warmup/decay factor f maps to f·(1 − r) + r (under "minicpm" the
+   * decay factors only: its warmup starts at 0, and its exponential decay has no floor, so r must be 0 there).
+   * Default 0.
+   */
   minLrRatio?: number;
+  /** Whose edges to follow (see WsdConvention). Default "huggingface". */
+  convention?: WsdConvention;
 }
 
 /**
- * Warmup–stable–decay (MiniCPM). Equals peakLr × transformers' `get_wsd_schedule` multiplier step for step:
- * warmup for steps [0, W) with progress s/W, peakLr on [W, W+S), decay on [W+S, W+S+D) with progress
- * (s − W − S)/D, then peakLr·minLrRatio. Branch a decay off any stable step with `decayFrom`.
+ * Warmup–stable–decay (MiniCPM): warmup for steps [0, W) with progress s/W, peakLr on [W, W+S), decay on
+ * [W+S, W+S+D) with progress (s − W − S)/D (or t = s − W − S steps for the exponential decay), then the floor
+ * peakLr·minLrRatio. With convention "huggingface" (the default) it equals peakLr × transformers'
+ * `get_wsd_schedule` multiplier step for step; with "minicpm" it follows MiniCPM's training code: warmup from
+ * 0, and an exponential decay that keeps halving past the decay steps (see WsdConvention).
+ * Branch a decay off any stable step with `decayFrom`.
  *
  * @example
- * const wsd = new WSD({ peakLr: 0.01, warmupSteps: 100, stableSteps: 9000, decaySteps: 900, decay: "exponential", halfLife: 200, minLrRatio: 0.1 });
+ * const wsd = new WSD({ peakLr: 0.01, warmupSteps: 100, stableSteps: 9000, decaySteps: 900, decay: "exponential", halfLife: 200, convention: "minicpm" });
  * const branch = wsd.decayFrom(5000, 500); // a finished model at step 5500 from the same stable run
  * optimizer.step(branch.at(step));
  */
@@ -40,9 +62,11 @@ export class WSD implements Schedule {
   readonly decay: WsdDecay;
   readonly halfLife: number | undefined;
   readonly minLrRatio: number;
+  readonly convention: WsdConvention;
 
   constructor(options: WSDOptions) {
-    if (typeof options !== "object" || options === null) throw new ArgumentError("WSD: expected an options object { peakLr, warmupSteps, stableSteps, decaySteps, ... }");
+    if (typeof options !== "object" || options === null)
+      throw new ArgumentError("WSD: expected an options object { peakLr, warmupSteps, stableSteps, decaySteps, ... }");
     this.peakLr = checkOption("WSD", "peakLr", options.peakLr, { min: 0 });
     this.warmupSteps = checkOption("WSD", "warmupSteps", options.warmupSteps, { integer: true, min: 0 });
     this.stableSteps = checkOption("WSD", "stableSteps", options.stableSteps, { integer: true, min: 0 });
@@ -50,11 +74,23 @@ export class WSD implements Schedule {
     this.warmup = checkChoice("WSD", "warmup", options.warmup ?? "linear", WARMUP_SHAPES);
     this.decay = checkChoice("WSD", "decay", options.decay ?? "cosine", [...DECAY_SHAPES, "exponential"] as const);
     this.minLrRatio = checkOption("WSD", "minLrRatio", options.minLrRatio ?? 0, { min: 0, max: 1 });
+    this.convention = checkChoice("WSD", "convention", options.convention ?? "huggingface", CONVENTIONS);
     if (this.decay === "exponential") this.halfLife = checkOption("WSD", "halfLife", options.halfLife, { above: 0 });
-    else if (options.halfLife !== undefined) throw new ArgumentError(`WSD: halfLife applies to decay "exponential" only, got decay "${this.decay}"`);
+    else if (options.halfLife !== undefined)
+      throw new ArgumentError(`WSD: halfLife applies to decay "exponential" only, got decay "${this.decay}"`);
+    if (this.convention === "minicpm" && this.decay === "exponential" && this.minLrRatio !== 0) {
+      throw new ArgumentError(
+        `WSD: MiniCPM's exponential decay has no floor, so minLrRatio must be 0 with convention "minicpm", got ${this.minLrRatio}`,
+      );
+    }
   }
 
-  /** Warmup + stable + decay steps; from this step on the rate is peakLr·minLrRatio. */
+  /** MiniCPM's exponential decay never reaches a floor: it keeps halving after the decay steps. */
+  private get decaysForever(): boolean {
+    return this.convention === "minicpm" && this.decay === "exponential";
+  }
+
+  /** Warmup + stable + decay steps; from this step on the rate is peakLr·minLrRatio (except MiniCPM's exponential decay). */
   get totalSteps(): number {
     return this.warmupSteps + this.stableSteps + this.decaySteps;
   }
@@ -64,11 +100,17 @@ export class WSD implements Schedule {
     const w = this.warmupSteps;
     const decayStart = w + this.stableSteps;
     const floor = (f: number): number => this.peakLr * (f * (1 - this.minLrRatio) + this.minLrRatio);
-    if (step < w) return floor(warmupFactor(this.warmup, step / w));
+    if (step < w) {
+      const f = warmupFactor(this.warmup, step / w);
+      return this.convention === "minicpm" ? this.peakLr * f : floor(f);
+    }
     if (step < decayStart) return this.peakLr;
+    if (this.decaysForever) return this.peakLr * 0.5 ** ((step - decayStart) / this.halfLife!);
     if (step < this.totalSteps) {
       const t = step - decayStart;
-      return floor(this.decay === "exponential" ? 0.5 ** (t / this.halfLife!) : decayFactor(this.decay, t / this.decaySteps));
+      return floor(
+        this.decay === "exponential" ? 0.5 ** (t / this.halfLife!) : decayFactor(this.decay, t / this.decaySteps),
+      );
     }
     return this.peakLr * this.minLrRatio;
   }
@@ -97,7 +139,9 @@ export class WSD implements Schedule {
   decayFrom(step: number, decaySteps: number): WSD {
     const end = this.warmupSteps + this.stableSteps;
     if (!Number.isInteger(step) || step < this.warmupSteps || step > end) {
-      throw new ArgumentError(`WSD.decayFrom: step must be a whole number in the stable phase [${this.warmupSteps}, ${end}], got ${String(step)}`);
+      throw new ArgumentError(
+        `WSD.decayFrom: step must be a whole number in the stable phase [${this.warmupSteps}, ${end}], got ${String(step)}`,
+      );
     }
     return new WSD({ ...this.toJSON(), stableSteps: step - this.warmupSteps, decaySteps });
   }
@@ -112,6 +156,7 @@ export class WSD implements Schedule {
       warmup: this.warmup,
       decay: this.decay,
       minLrRatio: this.minLrRatio,
+      convention: this.convention,
       ...(this.halfLife !== undefined ? { halfLife: this.halfLife } : {}),
     };
   }

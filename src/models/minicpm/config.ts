@@ -1,8 +1,11 @@
 import { ArgumentError } from "../../errors.js";
+import { checkForeignFields } from "./hf_fields.js";
 
 /**
  * A MiniCPM configuration with the field names of Hugging Face's MiniCPM config.json, so a released
- * config can be passed as it is (extra fields are ignored). PAPERS.md section 1 gives the values.
+ * config can be passed as it is. Its metadata (architectures, torch_dtype, token ids, ...) is accepted and
+ * dropped; a field that would change the model and that slmkit does not implement (rope_scaling, another
+ * hidden_act, an unknown field) is an error. PAPERS.md section 1 gives the values.
  */
 export interface MiniCPMConfig {
   readonly vocab_size: number;
@@ -60,7 +63,8 @@ const FLAGS = ["tie_word_embeddings", "use_mup", "mup_embedding_lr_scaled"] as c
 
 /**
  * Fills defaults and validates: sizes are whole numbers > 0, the head dim hidden_size / num_attention_heads
- * is a whole even number, num_key_value_heads divides num_attention_heads. Throws an ArgumentError naming
+ * is a whole even number, num_key_value_heads divides num_attention_heads, other fields are Hugging Face
+ * metadata or switches at the value slmkit implements (see MiniCPMConfig). Throws an ArgumentError naming
  * the field.
  *
  * @example
@@ -102,6 +106,7 @@ export function resolveMiniCPMConfig(input: MiniCPMConfigInput): MiniCPMConfig {
   const { hidden_size: C, num_attention_heads: H, num_key_value_heads: Hkv } = config;
   if (C % H !== 0 || (C / H) % 2 !== 0) throw new ArgumentError(`MiniCPMConfig: hidden_size (${C}) / num_attention_heads (${H}) must be a whole even head dim for RoPE`);
   if (H % Hkv !== 0) throw new ArgumentError(`MiniCPMConfig: num_key_value_heads (${Hkv}) must divide num_attention_heads (${H})`);
+  checkForeignFields(input, new Set(Object.keys(config)), config);
   return Object.freeze(config);
 }
 

@@ -48,6 +48,8 @@ export interface MiniCPMForwardOptions {
   cache?: KVCache;
   /** Position of the first token for RoPE. Default: the cache length, or 0. */
   positionOffset?: number;
+  /** Also return the hidden states (Hugging Face's output_hidden_states), e.g. to watch activation sizes. */
+  outputHiddenStates?: boolean;
 }
 
 /** What MiniCPM.forward() returns. */
@@ -56,6 +58,12 @@ export interface MiniCPMOutput {
   logits: Tensor<"f32">;
   /** Mean cross-entropy over the non-ignored targets (only when targets were given). */
   loss?: Tensor<"f32">;
+  /**
+   * With outputHiddenStates: L + 2 f32 [B, T, C] tensors, as Hugging Face orders them: the embedding output
+   * (after scale_emb), each decoder layer's output, and the final RMSNorm's output (the LM head's input
+   * before μP's division by m).
+   */
+  hiddenStates?: Tensor<"f32">[];
 }
 
 /** The decoder stack under the Hugging Face prefix "model": embed_tokens, layers, norm. */
@@ -66,8 +74,14 @@ class MiniCPMModel extends Module {
 
   constructor(config: MiniCPMConfig, device: Device | undefined) {
     super();
-    this.embedTokens = this.registerModule("embed_tokens", new Embedding(config.vocab_size, config.hidden_size, { device, std: 0 }));
-    this.layers = this.registerModule("layers", new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new MiniCPMDecoderLayer(config, device))));
+    this.embedTokens = this.registerModule(
+      "embed_tokens",
+      new Embedding(config.vocab_size, config.hidden_size, { device, std: 0 }),
+    );
+    this.layers = this.registerModule(
+      "layers",
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new MiniCPMDecoderLayer(config, device))),
+    );
     this.norm = this.registerModule("norm", new RMSNorm(config.hidden_size, { eps: config.rms_norm_eps, device }));
   }
 }
@@ -111,11 +125,18 @@ export class MiniCPM extends Module {
     this.config = configOf(config);
     this.device = opts.device ?? "cpu";
     const init = opts.init ?? "mup";
-    if (init !== "mup" && init !== "standard") throw new ArgumentError(`MiniCPM: init must be "mup" or "standard", got ${String(init)}`);
+    if (init !== "mup" && init !== "standard")
+      throw new ArgumentError(`MiniCPM: init must be "mup" or "standard", got ${String(init)}`);
     this.model = this.registerModule("model", new MiniCPMModel(this.config, this.device));
-    this.lmHead = this.config.tie_word_embeddings ? undefined : this.registerModule("lm_head", new Linear(this.config.hidden_size, this.config.vocab_size, { device: this.device, std: 0 }));
+    this.lmHead = this.config.tie_word_embeddings
+      ? undefined
+      : this.registerModule(
+          "lm_head",
+          new Linear(this.config.hidden_size, this.config.vocab_size, { device: this.device, std: 0 }),
+        );
     const range = this.config.initializer_range;
-    if (init === "mup") initMuP(this, { initializerRange: range, widthMultiplier: widthMultiplier(this.config), seed: opts.seed });
+    if (init === "mup")
+      initMuP(this, { initializerRange: range, widthMultiplier: widthMultiplier(this.config), seed: opts.seed });
     else initStandard(this, { initializerRange: range, seed: opts.seed });
     // Shadows are made from the initialised masters.
     this.setComputeDType(opts.computeDType ?? (this.device === "cuda" ? "bf16" : "f32"));
@@ -137,30 +158,45 @@ export class MiniCPM extends Module {
    * the final hidden state divided by m = hidden_size / dim_model_base before the LM head.
    */
   forward(inputIds: Tensor<"i32">, opts: MiniCPMForwardOptions = {}): MiniCPMOutput {
-    const { targets, cache } = opts;
+    const { targets, cache, outputHiddenStates = false } = opts;
     const positionOffset = this.checkInputs("forward", inputIds, opts);
     return tidy(() => {
-      const logits = this.logitsOf(inputIds, positionOffset, cache);
+      const { logits, hiddenStates } = this.run(inputIds, positionOffset, cache, outputHiddenStates);
       const loss = targets ? this.crossEntropyOf(logits, targets) : undefined;
-      return { logits: cast(logits, "f32"), ...(loss ? { loss } : {}) };
+      return { logits: cast(logits, "f32"), ...(loss ? { loss } : {}), ...(hiddenStates ? { hiddenStates } : {}) };
     });
   }
 
-  /** Logits [B, T, V] in the compute dtype. */
-  private logitsOf(inputIds: Tensor<"i32">, positionOffset: number, cache: KVCache | undefined): Tensor<FloatDType> {
+  /** Logits [B, T, V] in the compute dtype and, when asked, the hidden states (see MiniCPMOutput). */
+  private run(
+    inputIds: Tensor<"i32">,
+    positionOffset: number,
+    cache: KVCache | undefined,
+    withHiddenStates: boolean,
+  ): { logits: Tensor<FloatDType>; hiddenStates?: Tensor<"f32">[] } {
     const { use_mup: mup, scale_emb: scaleEmb } = this.config;
     return tidy(() => {
+      const hiddenStates: Tensor<"f32">[] = [];
       // The residual stream h stays f32: each layer adds a branch scaled by scale_depth / sqrt(L) (0.05 to
       // 0.25), which bf16's 8-bit mantissa would round away against a larger h.
       const embedded = this.model.embedTokens.forward(inputIds);
       let h = mup ? mul(embedded, scaleEmb) : embedded;
+      if (withHiddenStates) hiddenStates.push(h);
       let i = 0;
-      for (const layer of this.model.layers) h = layer.forward(h, { positionOffset, cache: cache?.layers[i++] });
+      for (const layer of this.model.layers) {
+        h = layer.forward(h, { positionOffset, cache: cache?.layers[i++] });
+        if (withHiddenStates) hiddenStates.push(h);
+      }
       const normed = this.model.norm.forward(h);
+      if (withHiddenStates) hiddenStates.push(cast(normed, "f32"));
       const headInput = mup ? div(normed, widthMultiplier(this.config)) : normed;
-      if (this.lmHead) return this.lmHead.forward(headInput);
-      const x = cast(headInput, this.computeDType) as Tensor<FloatDType>;
-      return matmul(x, transpose(computeWeight(this.model.embedTokens.weight), 0, 1));
+      const logits = this.lmHead
+        ? this.lmHead.forward(headInput)
+        : matmul(
+            cast(headInput, this.computeDType) as Tensor<FloatDType>,
+            transpose(computeWeight(this.model.embedTokens.weight), 0, 1),
+          );
+      return { logits, ...(withHiddenStates ? { hiddenStates } : {}) };
     });
   }
 
@@ -184,7 +220,7 @@ export class MiniCPM extends Module {
   loss(inputIds: Tensor<"i32">, targets: Tensor<"i32">): Tensor<"f32"> {
     if (targets === undefined) throw new ArgumentError("MiniCPM.loss: targets are required");
     this.checkInputs("loss", inputIds, { targets });
-    return tidy(() => this.crossEntropyOf(this.logitsOf(inputIds, 0, undefined), targets));
+    return tidy(() => this.crossEntropyOf(this.run(inputIds, 0, undefined, false).logits, targets));
   }
 
   /**
@@ -197,7 +233,10 @@ export class MiniCPM extends Module {
    * // [{ name: "matrices", lrMultiplier: 1/m, weightDecay: 0.1, ... }, { name: "norms", lrMultiplier: 1, weightDecay: 0, ... }]
    */
   parameterGroups({ weightDecay = 0.1 }: { weightDecay?: number } = {}): ParameterGroup[] {
-    if (typeof weightDecay !== "number" || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new ArgumentError(`MiniCPM.parameterGroups: weightDecay must be a finite number >= 0, got ${String(weightDecay)}`);
+    if (typeof weightDecay !== "number" || !(weightDecay >= 0) || !Number.isFinite(weightDecay))
+      throw new ArgumentError(
+        `MiniCPM.parameterGroups: weightDecay must be a finite number >= 0, got ${String(weightDecay)}`,
+      );
     const matrixLr = this.config.use_mup ? 1 / widthMultiplier(this.config) : 1;
     const groups = {
       matrices: { lrMultiplier: matrixLr, weightDecay, params: [] as Tensor<"f32">[], names: [] as string[] },
@@ -206,13 +245,24 @@ export class MiniCPM extends Module {
     };
     for (const [name, p] of this.namedParameters()) {
       const isEmbedding = name === "model.embed_tokens.weight";
-      const group = p.ndim < 2 ? groups.norms : isEmbedding && !this.config.mup_embedding_lr_scaled ? groups.embedding : groups.matrices;
+      const group =
+        p.ndim < 2
+          ? groups.norms
+          : isEmbedding && !this.config.mup_embedding_lr_scaled
+            ? groups.embedding
+            : groups.matrices;
       group.params.push(p);
       group.names.push(name);
     }
     return Object.entries(groups)
       .filter(([, g]) => g.params.length > 0)
-      .map(([name, g]) => ({ name, params: g.params, lrMultiplier: g.lrMultiplier, weightDecay: g.weightDecay, paramNames: g.names }));
+      .map(([name, g]) => ({
+        name,
+        params: g.params,
+        lrMultiplier: g.lrMultiplier,
+        weightDecay: g.weightDecay,
+        paramNames: g.names,
+      }));
   }
 
   /**
@@ -240,19 +290,31 @@ export class MiniCPM extends Module {
   }
 
   /** Validates forward()/loss() arguments and returns the RoPE position offset. */
-  private checkInputs(fn: string, inputIds: Tensor<"i32">, { targets, cache, positionOffset: offset }: MiniCPMForwardOptions): number {
+  private checkInputs(
+    fn: string,
+    inputIds: Tensor<"i32">,
+    { targets, cache, positionOffset: offset }: MiniCPMForwardOptions,
+  ): number {
     const { B, T } = this.checkIds(fn, "inputIds", inputIds);
     if (targets !== undefined) {
       this.checkIds(fn, "targets", targets);
-      if (targets.shape[0] !== B || targets.shape[1] !== T) throw new ShapeError(`MiniCPM.${fn}: targets must match inputIds ${formatShape(inputIds.shape)}, got ${formatShape(targets.shape)}`);
+      if (targets.shape[0] !== B || targets.shape[1] !== T)
+        throw new ShapeError(
+          `MiniCPM.${fn}: targets must match inputIds ${formatShape(inputIds.shape)}, got ${formatShape(targets.shape)}`,
+        );
     }
     if (cache !== undefined && (!(cache instanceof KVCache) || cache.layers.length !== this.config.num_hidden_layers)) {
       throw new ArgumentError(`MiniCPM.${fn}: cache must be a KVCache of ${this.config.num_hidden_layers} layers`);
     }
     const positionOffset = offset ?? cache?.length ?? 0;
-    if (!Number.isInteger(positionOffset) || positionOffset < 0) throw new ArgumentError(`MiniCPM.${fn}: positionOffset must be a whole number >= 0, got ${String(positionOffset)}`);
+    if (!Number.isInteger(positionOffset) || positionOffset < 0)
+      throw new ArgumentError(
+        `MiniCPM.${fn}: positionOffset must be a whole number >= 0, got ${String(positionOffset)}`,
+      );
     if (positionOffset + T > this.config.max_position_embeddings) {
-      throw new ArgumentError(`MiniCPM.${fn}: positions up to ${positionOffset + T} exceed max_position_embeddings (${this.config.max_position_embeddings})`);
+      throw new ArgumentError(
+        `MiniCPM.${fn}: positions up to ${positionOffset + T} exceed max_position_embeddings (${this.config.max_position_embeddings})`,
+      );
     }
     return positionOffset;
   }
@@ -260,7 +322,8 @@ export class MiniCPM extends Module {
   private checkIds(fn: string, arg: string, ids: Tensor<"i32">): { B: number; T: number } {
     expectTensor(`MiniCPM.${fn}`, arg, ids);
     if (ids.dtype !== "i32") throw new DTypeError(`MiniCPM.${fn}: ${arg} must be an i32 tensor, got ${ids.dtype}`);
-    if (ids.ndim !== 2 || ids.shape[1] === 0) throw new ShapeError(`MiniCPM.${fn}: ${arg} must be [B, T] with T >= 1, got ${formatShape(ids.shape)}`);
+    if (ids.ndim !== 2 || ids.shape[1] === 0)
+      throw new ShapeError(`MiniCPM.${fn}: ${arg} must be [B, T] with T >= 1, got ${formatShape(ids.shape)}`);
     return { B: ids.shape[0]!, T: ids.shape[1]! };
   }
 }
@@ -268,7 +331,10 @@ export class MiniCPM extends Module {
 function configOf(config: MiniCPMConfigInput | MiniCPMPresetName): MiniCPMConfig {
   if (typeof config === "string") {
     const preset = (MINICPM_PRESETS as Record<string, MiniCPMConfig>)[config];
-    if (!preset) throw new ArgumentError(`MiniCPM: unknown preset "${config}"; choose one of ${Object.keys(MINICPM_PRESETS).join(", ")}`);
+    if (!preset)
+      throw new ArgumentError(
+        `MiniCPM: unknown preset "${config}"; choose one of ${Object.keys(MINICPM_PRESETS).join(", ")}`,
+      );
     return preset;
   }
   return resolveMiniCPMConfig(config);
