@@ -10,7 +10,7 @@ import { sotuTexts } from "../data/sotu.js";
 import { TokenSampler } from "../data/token_sampler.js";
 import { ArgumentError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
-import { MiniCPM } from "../models/minicpm/index.js";
+import { MiniCPM, miniCPMHFConfig } from "../models/minicpm/index.js";
 import { AdamW } from "../optim/adamw.js";
 import { WSD } from "../schedule/wsd.js";
 import { noGrad } from "../tensor/graph.js";
@@ -132,8 +132,8 @@ async function train(s: TrainSettings, resuming: boolean, values: Record<string,
   const model = new MiniCPM({ ...base, vocab_size: tokenizer.vocabSize }, { device: s.device, seed: s.seed, init: s.init });
   const optimizer = new AdamW(model.parameterGroups({ weightDecay: s.weightDecay }), { betas: [0.9, 0.95], eps: 1e-8 });
   try {
-    // Hugging Face's config.json: the model's fields plus the keys that name the architecture.
-    writeJsonAtomic(path.join(s.runDir, "config.json"), { architectures: ["MiniCPMForCausalLM"], model_type: "minicpm", torch_dtype: "float32", ...model.config });
+    // Hugging Face's config.json, written so that its MiniCPM code computes what this model computes.
+    writeJsonAtomic(path.join(s.runDir, "config.json"), miniCPMHFConfig(model.config));
     const decaySteps = Math.round(s.decayFraction * s.steps);
     const warmupSteps = Math.min(s.warmup, s.steps - decaySteps);
     const schedule = new WSD({
@@ -143,7 +143,9 @@ async function train(s: TrainSettings, resuming: boolean, values: Record<string,
       decaySteps,
       decay: s.decay,
       halfLife: s.decay !== "exponential" ? undefined : (s.halfLife ?? Math.max(1, decaySteps / 4)),
-      minLrRatio: s.minLrRatio,
+      // MiniCPM's exponential decay has no floor; the other shapes decay to the floor as transformers' do.
+      minLrRatio: s.decay === "exponential" ? 0 : s.minLrRatio,
+      convention: "minicpm",
     });
     log(`${s.preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${s.steps} steps of ${s.batchSize}×${s.seqLen} tokens on ${s.device} (${model.computeDType} compute)`);
 

@@ -42,7 +42,7 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: "decay-fraction", type: "string", value: "X", default: "0.2", help: "share of the steps spent in the WSD decay phase" },
     { name: "decay", type: "string", value: "exponential|cosine|linear|1-sqrt", default: "exponential", help: "shape of the WSD decay (MiniCPM: exponential)" },
     { name: "half-life", type: "string", value: "N", help: "steps per halving of the exponential decay (default: a quarter of the decay steps)" },
-    { name: "min-lr-ratio", type: "string", value: "X", default: "0.01", help: "floor of the decay, as a share of --lr" },
+    { name: "min-lr-ratio", type: "string", value: "X", help: "floor of a linear, cosine or 1-sqrt decay, as a share of --lr (default 0.01; the exponential decay has none)" },
     { name: "weight-decay", type: "string", value: "X", default: "0.1", help: "AdamW decoupled weight decay of the matrices" },
     { name: "clip", type: "string", value: "X", default: "1", help: "gradient-norm clipping threshold (0 disables clipping)" },
     { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
@@ -148,6 +148,7 @@ export function readSettings(values: FlagValues): TrainSettings {
   const maxPositions = MiniCPM.presets[preset].max_position_embeddings;
   const decay = choiceFlag(CMD, "decay", values.decay, DECAYS);
   if (values["half-life"] !== undefined && decay !== "exponential") throw new ArgumentError(`slmkit train: --half-life applies to --decay exponential only, not --decay ${decay}`);
+  if (values["min-lr-ratio"] !== undefined && decay === "exponential") throw new ArgumentError("slmkit train: --min-lr-ratio applies to --decay linear, cosine or 1-sqrt; MiniCPM's exponential decay has no floor");
   // Each sample's prompt and new tokens must fit the model's positions; a byte-level BPE prompt has at most one token per byte.
   const longestPrompt = Math.max(...SAMPLE_PROMPTS.map((p) => Buffer.byteLength(p)));
 
@@ -187,7 +188,7 @@ export function readSettings(values: FlagValues): TrainSettings {
     decayFraction: num("decay-fraction", 0, { max: 1 }),
     decay,
     halfLife: values["half-life"] === undefined ? undefined : num("half-life", 0, { exclusiveMin: true }),
-    minLrRatio: num("min-lr-ratio", 0, { max: 1 }),
+    minLrRatio: values["min-lr-ratio"] === undefined ? 0.01 : num("min-lr-ratio", 0, { max: 1 }),
     weightDecay: num("weight-decay", 0),
     clip: num("clip", 0),
     seed: int("seed", 0),

@@ -55,7 +55,8 @@ describe("slmkit train: bad input", () => {
     await fails(["--lr=-0.1"], /^slmkit train: --lr must be a number > 0, got "-0.1"$/);
     await fails(["--samples", "-1"], /--samples must be a whole number >= 0/);
     await fails(["--decay-fraction", "1.5"], /--decay-fraction must be at most 1, got 1.5/);
-    await fails(["--min-lr-ratio", "2"], /--min-lr-ratio must be at most 1/);
+    await fails(["--decay", "cosine", "--min-lr-ratio", "2"], /--min-lr-ratio must be at most 1/);
+    await fails(["--min-lr-ratio", "0.1"], /--min-lr-ratio applies to --decay linear, cosine or 1-sqrt/);
     await fails(["--decay", "step"], /--decay must be one of exponential, cosine, linear, 1-sqrt, got "step"/);
     await fails(["--decay", "cosine", "--half-life", "10"], /--half-life applies to --decay exponential only/);
     await fails(["--preset", "huge"], /--preset must be one of .*tiny/);
