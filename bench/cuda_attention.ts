@@ -6,11 +6,10 @@
 // FLOPs: causal prefill 4·B·H·T²·D/2 forward and 3.5x that for forward + backward (the backward is 2.5x
 // the forward); decoding 4·B·H·T·S·D (the queries are the last T positions: nothing is masked).
 // Timing: median over 10 batches of back-to-back calls (~20 ms each) between device synchronisations,
-// after a warm-up. Rows marked "alt" use SLMKIT_ATTENTION_TILES=alt (the other tile widths), "mma"
-// SLMKIT_ATTENTION=mma (the mma.sync forward and backward instead of wgmma on Hopper), "bwd mma"
-// SLMKIT_ATTENTION_BWD=mma (the mma.sync backward after the default forward), "atomic dQ"
-// SLMKIT_ATTENTION_DQ=atomic (dQ by f32 atomics in the mma.sync dK/dV kernel instead of the deterministic
-// dQ kernel).
+// after a warm-up. The rows run the kernels the product picks (kernels/cuda/attention.cu, "kernel choice").
+// With SLMKIT_CUDA_PRE_HOPPER=1 (bench/attention.sh runs that second, on Hopper GPUs) the prefill rows run
+// the mma.sync kernels of the GPUs before Hopper instead and are marked "pre-Hopper"; decoding runs the
+// same mma.sync kernel either way and is left out there.
 import { readFileSync } from "node:fs";
 import * as S from "../src/index.js";
 import { attentionBackward } from "../src/ops/attention.js";
@@ -47,24 +46,14 @@ function time(fn: () => void, samples = 10, warmup = 2): number {
   return runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
 }
 
+const preHopper = process.env.SLMKIT_CUDA_PRE_HOPPER === "1";
 const randn = (shape: number[]) => S.tidy(() => S.randn(shape, { dtype: "bf16" }).to("cuda"));
 const table: string[][] = [["case", "ours TFLOP/s", "torch TFLOP/s", "ratio", "torch cuDNN"]];
 const fmt = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(1));
 
-function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
 for (const [name, B, H, Hkv, T, S_, D] of CASES) {
+  const decode = T < S_;
+  if (preHopper && decode) continue;
   const q = randn([B, H, T, D]), k = randn([B, Hkv, S_, D]), v = randn([B, Hkv, S_, D]), go = randn([B, H, T, D]);
   const o = emptyTensor([B, H, T, D], "bf16", "cuda"), lse = emptyTensor([B, H, T], "f32", "cuda");
   const attrs = { scale: 1 / Math.sqrt(D), causal: true, kv_offset: S_ - T };
@@ -73,29 +62,18 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
     fwd();
     attentionBackward(q, k, v, o, lse, go, attrs).forEach((g) => g.dispose());
   };
-  const decode = T < S_;
   const flops = decode ? 4 * B * H * T * S_ * D : (4 * B * H * T * T * D) / 2;
   const t = torch[name];
-  const variants = ["default", "alt", "bwd mma", "mma", "atomic dQ"];
-  for (const variant of decode ? ["default"] : variants) {
-    const env: Record<string, string> = {};
-    if (variant.endsWith("alt")) env.SLMKIT_ATTENTION_TILES = "alt";
-    if (variant === "mma") env.SLMKIT_ATTENTION = "mma";
-    if (variant.startsWith("bwd ")) env.SLMKIT_ATTENTION_BWD = variant.slice(4);
-    if (variant.startsWith("atomic")) env.SLMKIT_ATTENTION_DQ = "atomic";
-    const tag = variant === "default" ? "" : ` ${variant}`;
-    if (!variant.startsWith("atomic") && !variant.startsWith("bwd ")) {
-      const ours = flops / withEnv(env, () => time(fwd)) / 1e12;
-      const theirs = t ? flops / t.fwd / 1e12 : undefined;
-      const cudnn = t?.cudnn_fwd ? flops / t.cudnn_fwd / 1e12 : undefined;
-      table.push([`${name} fwd${tag}`, fmt(ours), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : "–", fmt(cudnn)]);
-    }
-    if (!decode) {
-      const oursB = (3.5 * flops) / withEnv(env, () => time(fwdbwd)) / 1e12;
-      const theirsB = t?.fwdbwd ? (3.5 * flops) / t.fwdbwd / 1e12 : undefined;
-      const cudnnB = t?.cudnn_fwdbwd ? (3.5 * flops) / t.cudnn_fwdbwd / 1e12 : undefined;
-      table.push([`${name} fwd+bwd${tag}`, fmt(oursB), fmt(theirsB), theirsB ? (oursB / theirsB).toFixed(2) : "–", fmt(cudnnB)]);
-    }
+  const tag = preHopper ? " pre-Hopper" : "";
+  const ours = flops / time(fwd) / 1e12;
+  const theirs = t ? flops / t.fwd / 1e12 : undefined;
+  const cudnn = t?.cudnn_fwd ? flops / t.cudnn_fwd / 1e12 : undefined;
+  table.push([`${name} fwd${tag}`, fmt(ours), fmt(theirs), theirs ? (ours / theirs).toFixed(2) : "–", fmt(cudnn)]);
+  if (!decode) {
+    const oursB = (3.5 * flops) / time(fwdbwd) / 1e12;
+    const theirsB = t?.fwdbwd ? (3.5 * flops) / t.fwdbwd / 1e12 : undefined;
+    const cudnnB = t?.cudnn_fwdbwd ? (3.5 * flops) / t.cudnn_fwdbwd / 1e12 : undefined;
+    table.push([`${name} fwd+bwd${tag}`, fmt(oursB), fmt(theirsB), theirsB ? (oursB / theirsB).toFixed(2) : "–", fmt(cudnnB)]);
   }
   [q, k, v, go, o, lse].forEach((x) => x.dispose());
 }

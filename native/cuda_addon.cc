@@ -263,7 +263,7 @@ Napi::Value DeviceProperties(const Napi::CallbackInfo& info) {
   const CublasLt& lt = cublaslt_library();
   out.Set("matmulBackend", lt.loaded ? "cublasLt" : "fallback");
   if (!lt.loaded) out.Set("matmulFallbackReason", lt.reason);
-  // Which bf16 prefill attention kernels run here ("wgmma" on Hopper, else "mma.sync"; env switches aside).
+  // Which bf16 prefill attention kernels run here ("wgmma" on Hopper, else "mma.sync", also under SLMKIT_CUDA_PRE_HOPPER=1).
   out.Set("attentionKernels", attention_wgmma_available() ? "wgmma" : "mma.sync");
   return out;
 }

@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <string>
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "parallel.h"
-#include "vec_math.h"
 #include "slmkit/attention.h"
+#include "vec_math.h"
 
 namespace slmkit {
 namespace {
@@ -18,20 +16,6 @@ namespace {
 constexpr int64_t kQueryBlock = 32;  // query rows per forward task / backward inner step
 constexpr int64_t kKeyBlock = 64;    // keys per block: scores of one row for one block stay in registers/L1
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-struct AttnShape {
-  int64_t B, H, Hkv, T, S, D;
-  int64_t group;  // query heads per key/value head (H / Hkv)
-  bool causal;
-  int64_t kv_offset;
-  float scale;
-
-  // Keys visible to query row t: [0, visible(t)). Monotone in t, which the block skipping relies on.
-  int64_t visible(int64_t t) const {
-    if (!causal) return S;
-    return std::min<int64_t>(S, std::max<int64_t>(0, t + kv_offset + 1));
-  }
-};
 
 // Transposes nk rows of length D (row-major) into kt[D][kKeyBlock], so score loops run over keys with
 // unit stride and vectorise without a horizontal reduction.
@@ -70,7 +54,7 @@ inline void rank1_updates(float p, float ds, const float* __restrict go, const f
 }
 
 template <typename T>
-void attention_forward_typed(const AttnShape& sh,
+void attention_forward_typed(const AttentionShape& sh,
                              const TensorView& q,     // [B, H, T, D]
                              const TensorView& k,     // [B, Hkv, S, D]
                              const TensorView& v,     // [B, Hkv, S, D]
@@ -137,7 +121,7 @@ void attention_forward_typed(const AttnShape& sh,
 }
 
 template <typename T>
-void attention_backward_typed(const AttnShape& sh,
+void attention_backward_typed(const AttentionShape& sh,
                               const TensorView& q,    // [B, H, T, D]
                               const TensorView& k,    // [B, Hkv, S, D]
                               const TensorView& v,    // [B, Hkv, S, D]
@@ -236,63 +220,17 @@ void attention_backward_typed(const AttnShape& sh,
   });
 }
 
-// Checks shared by forward and backward; returns the problem's sizes and attributes.
-AttnShape check_attention(const char* k, const OpArgs& a) {
-  check_attrs(a, k, 3);
-  const TensorView &q = a.inputs[0], &kt = a.inputs[1], &v = a.inputs[2];
-  check_dense(k, "q", q, 4);
-  check_float(k, "q", q);
-  check_dense(k, "k", kt, 4);
-  check_dtype(k, "k", kt, q.dtype);
-  check_like(k, "v", v, "k", kt);
-  AttnShape sh{};
-  sh.B = q.shape[0];
-  sh.H = q.shape[1];
-  sh.T = q.shape[2];
-  sh.D = q.shape[3];
-  sh.Hkv = kt.shape[1];
-  sh.S = kt.shape[2];
-  if (kt.shape[0] != sh.B || kt.shape[3] != sh.D)
-    kernel_fail(k, "k must be [B, Hkv, S, D] with q's B and D, got q " + shape_str(q) + " and k " + shape_str(kt));
-  if (sh.Hkv == 0 ? sh.H != 0 : sh.H % sh.Hkv != 0)
-    kernel_fail(k, "query heads H must be a multiple of key/value heads Hkv, got q " + shape_str(q) + " and k " +
-                       shape_str(kt));
-  sh.group = sh.Hkv == 0 ? 1 : sh.H / sh.Hkv;
-  const double scale = finite_attr(a, k, 0, "scale");
-  const double causal = finite_attr(a, k, 1, "causal");
-  if (causal != 0 && causal != 1) kernel_fail(k, "causal must be 0 or 1, got " + std::to_string(causal));
-  sh.scale = static_cast<float>(scale);
-  sh.causal = causal == 1;
-  sh.kv_offset = int_attr(a, k, 2, "kv_offset");
-  return sh;
-}
-
 void attention_forward(const OpArgs& a) {
-  const char* k = "attention_forward";
-  check_counts(a, k, 3, 2);
-  const AttnShape sh = check_attention(k, a);
-  const TensorView &q = a.inputs[0], &o = a.outputs[0], &lse = a.outputs[1];
-  check_like(k, "o", o, "q", q);
-  check_shape(k, "lse", lse, {sh.B, sh.H, sh.T}, DType::f32);
-  dispatch_float(q.dtype, [&](auto tag) {
-    attention_forward_typed<decltype(tag)>(sh, q, a.inputs[1], a.inputs[2], o, lse);
+  const AttentionForwardArgs r = decode_attention_forward(a);
+  dispatch_float(r.q.dtype, [&](auto tag) {
+    attention_forward_typed<decltype(tag)>(r.shape, r.q, r.k, r.v, r.o, r.lse);
   });
 }
 
 void attention_backward(const OpArgs& a) {
-  const char* k = "attention_backward";
-  check_counts(a, k, 6, 3);
-  const AttnShape sh = check_attention(k, a);
-  const TensorView &q = a.inputs[0], &kt = a.inputs[1], &o = a.inputs[3], &lse = a.inputs[4], &go = a.inputs[5];
-  const TensorView &gq = a.outputs[0], &gk = a.outputs[1], &gv = a.outputs[2];
-  check_like(k, "o", o, "q", q);
-  check_like(k, "go", go, "q", q);
-  check_like(k, "gq", gq, "q", q);
-  check_like(k, "gk", gk, "k", kt);
-  check_like(k, "gv", gv, "k", kt);
-  check_shape(k, "lse", lse, {sh.B, sh.H, sh.T}, DType::f32);
-  dispatch_float(q.dtype, [&](auto tag) {
-    attention_backward_typed<decltype(tag)>(sh, q, kt, a.inputs[2], o, lse, go, gq, gk, gv);
+  const AttentionBackwardArgs r = decode_attention_backward(a);
+  dispatch_float(r.q.dtype, [&](auto tag) {
+    attention_backward_typed<decltype(tag)>(r.shape, r.q, r.k, r.v, r.o, r.lse, r.go, r.gq, r.gk, r.gv);
   });
 }
 

@@ -1,23 +1,16 @@
 // Scaled dot-product attention with GQA, causal masking and a key offset: flash-style forward (online
 // softmax, no T×S matrix) and a backward that recomputes probabilities from lse (native/KERNELS.md).
 //
-// bf16 with D = 64 or 128 and scale > 0 runs the tensor-core kernels of attention_mma.cuh
-// (FlashAttention-2 style, split-KV for decoding); on Hopper (sm_90, with the sm_90a code of this build)
-// the prefill forward and the backward run the wgmma + TMA kernels of attention_wgmma.cuh instead. Every
-// other case (f32, other head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows;
-// lane j scores key (or query) j of a 32-row tile held in shared memory, and lane l accumulates output
-// elements d = l + 32c.
-// Variants for tests and benchmarks, read on every call: SLMKIT_ATTENTION=simt forces the SIMT kernels,
-// SLMKIT_ATTENTION=mma the mma.sync kernels (no wgmma), SLMKIT_ATTENTION_BWD=mma the mma.sync backward;
-// SLMKIT_ATTENTION_SPLITS=n forces n key splits in the tensor-core forward; SLMKIT_ATTENTION_TILES=alt
-// picks the other tile shapes of the forward and of the mma.sync backward; SLMKIT_ATTENTION_DQ=atomic
-// accumulates dQ with f32 atomics (mma.sync backward).
-// Deterministic by default: gk and gv are summed over the query heads sharing a kv head inside one block
-// and dQ has its own kernel, no atomics.
+// Kernel choice (forward_kernel and backward_kernel below; native/KERNELS.md has the table): bf16 with
+// D = 64 or 128 and scale > 0 runs the tensor-core kernels, the mma.sync ones of attention_mma.cuh
+// (FlashAttention-2 style, split-KV for decoding) or, on Hopper with this build's sm_90a code, the wgmma +
+// TMA ones of attention_wgmma.cuh for the prefill forward and the backward. Every other case (f32, other
+// head dims) runs the SIMT kernels below: a warp owns a few query (or key) rows; lane j scores key (or
+// query) j of a 32-row tile held in shared memory, and lane l accumulates output elements d = l + 32c.
+// Deterministic: gk and gv are summed over the query heads sharing a kv head inside one block and dQ has
+// its own kernel, no atomics.
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -26,7 +19,7 @@
 #include "attention_mma.cuh"
 #include "attention_select.h"
 #include "attention_wgmma.cuh"
-#include "launch.cuh"
+#include "kernel_choice.cuh"
 #include "slmkit/attention.h"
 
 namespace slmkit {
@@ -38,13 +31,6 @@ constexpr int kBlockRows = kWarps * kRowsPerWarp;
 constexpr int kTile = 32;           // keys (forward, gq) or queries (gk/gv) per shared-memory tile
 constexpr int kMaxD = 128;          // D <= 32 * kChunks, kChunks <= 4
 constexpr float kNegInf = -INFINITY;
-
-struct AttnDims {
-  int64_t B, H, Hkv, T, S, D;
-  float scale;
-  bool causal;
-  int64_t kv_offset;
-};
 
 template <typename T> __device__ __forceinline__ float to_f(T x) {
   if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(x);
@@ -80,13 +66,13 @@ __device__ void load_rows(float* dst, int64_t ld, const T* src, int64_t r0, int 
 }
 
 // Last key (exclusive end) any of queries [t0, t1) may see.
-__device__ __forceinline__ int64_t key_end(const AttnDims& g, int64_t t_last) {
+__device__ __forceinline__ int64_t key_end(const AttentionShape& g, int64_t t_last) {
   if (!g.causal) return g.S;
   const int64_t end = t_last + g.kv_offset + 1;
   return end < 0 ? 0 : (end < g.S ? end : g.S);
 }
 
-__device__ __forceinline__ bool visible(const AttnDims& g, int64_t t, int64_t s) {
+__device__ __forceinline__ bool visible(const AttentionShape& g, int64_t t, int64_t s) {
   return s < g.S && t < g.T && (!g.causal || s <= t + g.kv_offset);
 }
 
@@ -98,7 +84,7 @@ __global__ void __launch_bounds__(kWarps * 32)
                              const T* __restrict__ v,  // [B, Hkv, S, D]
                              T* __restrict__ o,        // [B, H, T, D]
                              float* __restrict__ lse,  // [B, H, T]
-                             AttnDims g) {
+                             AttentionShape g) {
   extern __shared__ float smem[];
   const int64_t D = g.D, kld = padded(D);
   float* q_s = smem;
@@ -195,7 +181,7 @@ __global__ void __launch_bounds__(kWarps * 32)
                                 const float* __restrict__ lse,   // [B, H, T]
                                 const float* __restrict__ delta, // [B, H, T]
                                 T* __restrict__ gq,              // [B, H, T, D]
-                                AttnDims g) {
+                                AttentionShape g) {
   extern __shared__ float smem[];
   const int64_t D = g.D, kld = padded(D);
   float* q_s = smem;
@@ -269,7 +255,7 @@ __global__ void __launch_bounds__(kWarps * 32)
                                  const float* __restrict__ delta,
                                  T* __restrict__ gk,  // [B, Hkv, S, D]
                                  T* __restrict__ gv,  // [B, Hkv, S, D]
-                                 AttnDims g) {
+                                 AttentionShape g) {
   extern __shared__ float smem[];
   const int64_t D = g.D, qld = padded(D);
   float* k_s = smem;
@@ -346,40 +332,11 @@ __global__ void __launch_bounds__(kWarps * 32)
 
 // --- launchers ----------------------------------------------------------------------------------------
 
-void check_lse(const char* kernel, const TensorView& lse, const AttnDims& g) {
-  if (lse.ndim != 3 || lse.shape[0] != g.B || lse.shape[1] != g.H || lse.shape[2] != g.T ||
-      lse.dtype != DType::f32 || !lse.is_contiguous())
-    throw KernelError(std::string(kernel) + ": lse must be a contiguous f32 [B, H, T] = [" + std::to_string(g.B) + ", " +
-                      std::to_string(g.H) + ", " + std::to_string(g.T) + "], got " + shape_str(lse) + " " +
-                      dtype_name(lse.dtype));
-}
-
-// Checks q, k, v and the attrs shared by both kernels; returns the sizes.
-AttnDims check_attention(const char* kernel, const OpArgs& a) {
-  const TensorView &q = a.inputs[0], &k = a.inputs[1], &v = a.inputs[2];
-  if (q.ndim != 4 || k.ndim != 4 || q.shape[0] != k.shape[0] || q.shape[3] != k.shape[3])
-    throw KernelError(std::string(kernel) + ": expected q [B, H, T, D] and k [B, Hkv, S, D], got q " + shape_str(q) +
-                      ", k " + shape_str(k));
-  if (q.dtype != DType::f32 && q.dtype != DType::bf16)
-    throw KernelError(std::string(kernel) + ": q must be f32 or bf16, got " + dtype_name(q.dtype));
-  if (!q.is_contiguous()) throw KernelError(std::string(kernel) + ": q " + shape_str(q) + " must be contiguous");
-  if (k.dtype != q.dtype || !k.is_contiguous())
-    throw KernelError(std::string(kernel) + ": k " + shape_str(k) + " must be contiguous " + dtype_name(q.dtype));
-  check_like(kernel, "v", v, "k", k);
-  AttnDims g{q.shape[0], q.shape[1], k.shape[1], q.shape[2], k.shape[2], q.shape[3], 0.f, false, 0};
-  if (g.Hkv == 0 ? g.H != 0 : g.H % g.Hkv != 0)
-    throw KernelError(std::string(kernel) + ": Hkv = " + std::to_string(g.Hkv) + " must divide H = " +
-                      std::to_string(g.H));
+// The SIMT kernels keep D / 32 <= 4 output elements per lane in registers.
+void check_head_dim(const AttentionShape& g, const char* kernel) {
   if (g.D > kMaxD)
-    throw KernelError(std::string(kernel) + ": head dim D = " + std::to_string(g.D) +
-                      " is not supported on CUDA (at most " + std::to_string(kMaxD) + ")");
-  const double causal = a.attrs[1], offset = a.attrs[2];
-  if (!(offset >= 0) || offset != std::floor(offset))
-    throw KernelError(std::string(kernel) + ": kv_offset must be a whole number >= 0, got " + std::to_string(offset));
-  g.scale = static_cast<float>(a.attrs[0]);
-  g.causal = causal != 0;
-  g.kv_offset = static_cast<int64_t>(offset);
-  return g;
+    kernel_fail(kernel, "head dim D = " + std::to_string(g.D) + " is not supported on CUDA (at most " +
+                            std::to_string(kMaxD) + ")");
 }
 
 // Calls f(TypeTag<T>, std::integral_constant<int, kChunks>) for the dtype and the smallest chunk count
@@ -401,18 +358,14 @@ unsigned blocks_for(int64_t n, const char* kernel) {
 
 // --- tensor-core path (bf16, D 64 or 128) ----------------------------------------------------------------
 
-bool use_mma(const TensorView& q, const AttnDims& g) {
-  if (q.dtype != DType::bf16 || (g.D != 64 && g.D != 128) || !(g.scale > 0.f)) return false;
-  return !env_is("SLMKIT_ATTENTION", "simt");
-}
-
 // The driver's cuTensorMapEncodeTiled (TMA descriptors), found at run time: cudart is linked statically
 // and the driver library is not linked at all. nullptr where the driver lacks it.
 PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
   static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
     void* p = nullptr;
     cudaDriverEntryPointQueryResult found{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) !=
+            cudaSuccess ||
         found != cudaDriverEntryPointSuccess) {
       cudaGetLastError();
       p = nullptr;
@@ -430,9 +383,10 @@ CUtensorMap tile_map(const void* base, int64_t outer, int64_t rows, int64_t D, i
   const cuuint64_t strides[2] = {cuuint64_t(D) * 2, cuuint64_t(rows * D) * 2};  // bytes, of dims 1 and 2
   const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
   const cuuint32_t steps[3] = {1, 1, 1};
-  const CUresult r = tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides,
-                                          box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                          CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  const CUresult r = tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims,
+                                          strides, box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                          CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                          CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     throw KernelError(std::string(name) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) + ")");
   return map;
@@ -461,7 +415,7 @@ bool wgmma_available() {
   return cached[dev] == 1;
 }
 
-attn_mma::Dims mma_dims(const AttnDims& g, int64_t max_int, const char* kernel) {
+attn_mma::Dims mma_dims(const AttentionShape& g, int64_t max_int, const char* kernel) {
   if (g.B * g.H > INT32_MAX || g.T > max_int || g.S > max_int || (g.H / g.Hkv) * g.T > max_int)
     throw KernelError(std::string(kernel) + ": sizes too large for the tensor-core kernels");
   attn_mma::Dims d{};
@@ -475,31 +429,29 @@ attn_mma::Dims mma_dims(const AttnDims& g, int64_t max_int, const char* kernel) 
   return d;
 }
 
+// Keys any forward block may need: all S (causal rows stop earlier; splits past a block's end are empty).
+int64_t forward_keys(const AttentionShape& g) { return g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S; }
+
 // Key splits for the forward: only when the (b, kv head, row tile) blocks cannot fill the GPU and each
 // split still gets >= kMinSplitKeys keys (decoding: few query rows against a long cache).
 int forward_splits(int64_t blocks, int64_t keys, const char* name) {
   constexpr int64_t kMinSplitKeys = 256;
-  if (const char* env = std::getenv("SLMKIT_ATTENTION_SPLITS")) {
-    const long n = std::strtol(env, nullptr, 10);
-    if (n >= 1) return int(std::min<long>(n, 1024));
-  }
-  const int64_t sms = device_attribute(name, cudaDevAttrMultiProcessorCount);
+  const int64_t sms = gpu_info(name).multiprocessors;
   if (blocks >= sms || keys < 2 * kMinSplitKeys) return 1;
   const int64_t want = (2 * sms + blocks - 1) / blocks;
   return int(std::max<int64_t>(1, std::min<int64_t>({want, keys / kMinSplitKeys, 128})));
 }
 
 template <int D, int kWarps, int kMT, int kBc, int kStages>
-void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
+void launch_forward_mma(const AttentionForwardArgs& r, cudaStream_t stream, const char* name) {
   using attn_mma::bf16;
   constexpr int kBr = 16 * kMT * kWarps, kLd = D + 8;
+  const AttentionShape& g = r.shape;
   attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * kBr, name);
-  cudaStream_t stream = stream_of(a);
   const int64_t rows = int64_t(d.group) * d.T;
   const int64_t row_tiles = (rows + kBr - 1) / kBr;
   if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
-  // Keys any block may need: all S (causal rows stop earlier; splits past a block's end are empty).
-  const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
+  const int64_t keys = forward_keys(g);
   int splits = forward_splits(int64_t(d.B) * d.Hkv * row_tiles, keys, name);
   if (keys == 0) splits = 1;
   int64_t chunk = (std::max<int64_t>(keys, 1) + splits - 1) / splits;
@@ -510,9 +462,9 @@ void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * kLd;
   allow_smem(kernel, smem, name);
   const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles), unsigned(splits));
-  const bf16 *q = a.inputs[0].ptr<bf16>(), *k = a.inputs[1].ptr<bf16>(), *v = a.inputs[2].ptr<bf16>();
-  bf16* o = a.outputs[0].ptr<bf16>();
-  float* lse = a.outputs[1].ptr<float>();
+  const bf16 *q = r.q.ptr<bf16>(), *k = r.k.ptr<bf16>(), *v = r.v.ptr<bf16>();
+  bf16* o = r.o.ptr<bf16>();
+  float* lse = r.lse.ptr<float>();
   if (splits == 1) {
     kernel<<<grid, kWarps * 32, smem, stream>>>(q, k, v, o, lse, nullptr, nullptr, d);
     check_launch(name);
@@ -520,8 +472,8 @@ void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   }
   const int64_t out_rows = g.B * g.H * g.T;
   float* part = nullptr;
-  check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&part), sizeof(float) * size_t(splits) * out_rows * (D + 1), stream),
-             name, "cudaMallocAsync");
+  const size_t part_bytes = sizeof(float) * size_t(splits) * out_rows * (D + 1);
+  check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&part), part_bytes, stream), name, "cudaMallocAsync");
   float* lse_part = part + size_t(splits) * out_rows * D;
   kernel<<<grid, kWarps * 32, smem, stream>>>(q, k, v, o, lse, part, lse_part, d);
   check_launch(name);
@@ -531,24 +483,11 @@ void launch_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
   check_cuda(cudaFreeAsync(part, stream), name, "cudaFreeAsync");
 }
 
-// SLMKIT_ATTENTION_TILES=alt selects the other key-tile width of each prefill kernel (benchmarks).
-bool alt_tiles() { return env_is("SLMKIT_ATTENTION_TILES", "alt"); }
-
-// The wgmma forward: prefill (more than 64 query rows per kv head) on a GPU that runs it, unless
-// SLMKIT_ATTENTION=mma, and only when the mma.sync launcher would not split the keys (the wgmma kernel
-// has no split-KV path: few long sequences keep the mma.sync kernel and its splits).
-bool use_wgmma(const AttnDims& g, const char* name) {
-  // TMA coordinates are int32: q's rows are addressed as one [B*H*T] range.
-  if (env_is("SLMKIT_ATTENTION", "mma") || g.B * g.H * g.T > INT32_MAX || !wgmma_available()) return false;
-  const int64_t rows = (g.H / g.Hkv) * g.T, blocks = g.B * g.Hkv * ((rows + 127) / 128);
-  const int64_t keys = g.causal ? std::min<int64_t>(g.S, g.T + g.kv_offset) : g.S;
-  return forward_splits(blocks, keys, name) == 1;
-}
-
 template <int D, int kWG, int kBc, int kStages, int kMinBlocks>
-void launch_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name) {
+void launch_forward_wgmma(const AttentionForwardArgs& r, cudaStream_t stream, const char* name) {
   using attn_mma::bf16;
   constexpr int kBr = 64 * kWG;
+  const AttentionShape& g = r.shape;
   const attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * kBr, name);
   const int64_t row_tiles = (int64_t(d.group) * d.T + kBr - 1) / kBr;
   if (row_tiles > 65535) throw KernelError(std::string(name) + ": too many query rows per kv head");
@@ -556,116 +495,73 @@ void launch_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name) 
   // Tiles, kStages + 1 mbarriers, and slack for aligning the first tile to 1024 bytes.
   const size_t smem = sizeof(bf16) * size_t(kBr + 2 * kStages * kBc) * D + 8 * (kStages + 1) + 1024;
   allow_smem(kernel, smem, name);
-  const CUtensorMap tm_q = tile_map(a.inputs[0].data, 1, g.B * g.H * g.T, D, kBr, name);
-  const CUtensorMap tm_k = tile_map(a.inputs[1].data, g.B * g.Hkv, g.S, D, kBc, name);
-  const CUtensorMap tm_v = tile_map(a.inputs[2].data, g.B * g.Hkv, g.S, D, kBc, name);
+  const CUtensorMap tm_q = tile_map(r.q.data, 1, g.B * g.H * g.T, D, kBr, name);
+  const CUtensorMap tm_k = tile_map(r.k.data, g.B * g.Hkv, g.S, D, kBc, name);
+  const CUtensorMap tm_v = tile_map(r.v.data, g.B * g.Hkv, g.S, D, kBc, name);
   const dim3 grid(blocks_for(int64_t(d.B) * d.Hkv, name), unsigned(row_tiles));
-  kernel<<<grid, kWG * 128, smem, stream_of(a)>>>(tm_q, tm_k, tm_v, a.outputs[0].ptr<bf16>(), a.outputs[1].ptr<float>(), d);
+  kernel<<<grid, kWG * 128, smem, stream>>>(tm_q, tm_k, tm_v, r.o.ptr<bf16>(), r.lse.ptr<float>(), d);
   check_launch(name);
 }
 
-// Two warpgroups (128 query rows) per block, 128-key tiles (measured on the H200,
-// bench/NOTES-cuda-attention.md). D 64: two buffers, two blocks per SM (128 registers, 16 bytes of
-// spill); alt: 64-key tiles, two blocks per SM, 7-10% slower. D 128: two buffers, one block per SM
-// (160 KB of shared memory, 162 registers); alt: three buffers, the same speed within noise.
-void attention_forward_wgmma(const OpArgs& a, const AttnDims& g, const char* name, bool alt) {
-  if (g.D == 64) {
-    if (alt) launch_forward_wgmma<64, 2, 64, 2, 2>(a, g, name);
-    else launch_forward_wgmma<64, 2, 128, 2, 2>(a, g, name);
-  } else {
-    if (alt) launch_forward_wgmma<128, 2, 128, 3, 1>(a, g, name);
-    else launch_forward_wgmma<128, 2, 128, 2, 1>(a, g, name);
-  }
+// Two warpgroups (128 query rows) per block, 128-key tiles, two buffers (measured on the H200,
+// bench/NOTES-cuda-attention.md). D 64: two blocks per SM (128 registers, 16 bytes of spill); D 128: one
+// block per SM (160 KB of shared memory, 162 registers).
+void attention_forward_wgmma(const AttentionForwardArgs& r, cudaStream_t stream, const char* name) {
+  if (r.shape.D == 64) launch_forward_wgmma<64, 2, 128, 2, 2>(r, stream, name);
+  else launch_forward_wgmma<128, 2, 128, 2, 1>(r, stream, name);
 }
 
-// Tiles: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64, double-buffered. For D 128 the
-// 64-key tile spills a few bytes at 255 registers and the 32-key one (alt) does not, yet 64 measured 6%
-// faster on an H200 (bench/NOTES-cuda-attention.md). alt for D 64: three key buffers, which measured no
-// faster. Decoding (all query rows of a kv head fit 64 rows): 64-row tiles and key splits that fill the
-// GPU; D 128 keeps two buffers there (three would leave one block per SM: 25% slower, measured).
-void attention_forward_mma(const OpArgs& a, const AttnDims& g, const char* name) {
-  const bool small = (g.H / g.Hkv) * g.T <= 64, alt = alt_tiles();
-  if (!small && use_wgmma(g, name)) {
-    attention_forward_wgmma(a, g, name, alt);
-    return;
-  }
-  if (g.D == 64) {
-    if (small) launch_forward_mma<64, 4, 1, 64, 3>(a, g, name);
-    else if (alt) launch_forward_mma<64, 4, 2, 64, 3>(a, g, name);
-    else launch_forward_mma<64, 4, 2, 64, 2>(a, g, name);
-  } else {
-    if (small) launch_forward_mma<128, 4, 1, 64, 2>(a, g, name);
-    else if (alt) launch_forward_mma<128, 4, 2, 32, 2>(a, g, name);
-    else launch_forward_mma<128, 4, 2, 64, 2>(a, g, name);
-  }
+// Prefill: 4 warps of 2 x 16 query rows (128 rows), keys in tiles of 64, double-buffered. For D 128 the
+// 64-key tile spills a few bytes at 255 registers and a 32-key one does not, yet 64 measured 6% faster
+// on an H200 (bench/NOTES-cuda-attention.md).
+void attention_forward_mma(const AttentionForwardArgs& r, cudaStream_t stream, const char* name) {
+  if (r.shape.D == 64) launch_forward_mma<64, 4, 2, 64, 2>(r, stream, name);
+  else launch_forward_mma<128, 4, 2, 64, 2>(r, stream, name);
 }
 
-// SLMKIT_ATTENTION_DQ=atomic: dQ accumulated with f32 atomics inside the dK/dV kernel (faster, not
-// bit-reproducible between runs); otherwise the separate deterministic dQ kernel.
-bool atomic_dq() { return env_is("SLMKIT_ATTENTION_DQ", "atomic"); }
+// Decoding (all query rows of a kv head fit 64 rows): 64-row tiles and key splits that fill the GPU.
+// D 64 with three key buffers; D 128 keeps two (three would leave one block per SM: 25% slower, measured).
+void attention_forward_mma_decode(const AttentionForwardArgs& r, cudaStream_t stream, const char* name) {
+  if (r.shape.D == 64) launch_forward_mma<64, 4, 1, 64, 3>(r, stream, name);
+  else launch_forward_mma<128, 4, 1, 64, 2>(r, stream, name);
+}
 
 template <int D, int kWarpsQ, int kMTQ, int kBcQ, int kWarpsKV, int kMTKV, int kBqKV>
-void launch_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
+void launch_backward_mma(const AttentionBackwardArgs& r, const float* delta, cudaStream_t stream, const char* name) {
   using attn_mma::bf16;
   constexpr int kLd = D + 8;
   constexpr int kBr = 16 * kMTQ * kWarpsQ, kBk = 16 * kMTKV * kWarpsKV;
+  const AttentionShape& g = r.shape;
   const attn_mma::Dims d = mma_dims(g, INT32_MAX - 2 * std::max(kBr, kBk), name);
-  cudaStream_t stream = stream_of(a);
   const int64_t q_tiles = (g.T + kBr - 1) / kBr, k_tiles = (g.S + kBk - 1) / kBk;
   if (q_tiles > 65535 || k_tiles > 65535) throw KernelError(std::string(name) + ": sequence too long");
-  const bf16 *q = a.inputs[0].ptr<bf16>(), *k = a.inputs[1].ptr<bf16>(), *v = a.inputs[2].ptr<bf16>();
-  const bf16* go = a.inputs[5].ptr<bf16>();
-  const float* lse = a.inputs[4].ptr<float>();
-  bf16* gq = a.outputs[0].ptr<bf16>();
-  const dim3 kv_grid(blocks_for(g.B * g.Hkv, name), unsigned(k_tiles));
-  const size_t smem_kv = sizeof(bf16) * size_t(2 * kBk + 4 * kBqKV) * kLd + sizeof(float) * 4 * kBqKV;
-  if (atomic_dq()) {
-    const int64_t n = g.B * g.H * g.T * D;
-    float* dq_acc = nullptr;
-    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&dq_acc), sizeof(float) * n, stream), name, "cudaMallocAsync");
-    check_cuda(cudaMemsetAsync(dq_acc, 0, sizeof(float) * n, stream), name, "cudaMemsetAsync");
-    auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, true>;
-    const size_t smem = smem_kv + sizeof(bf16) * size_t(kBk) * (kBqKV + 8);
-    allow_smem(kv_kernel, smem, name);
-    kv_kernel<<<kv_grid, kWarpsKV * 32, smem, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
-                                                         a.outputs[2].ptr<bf16>(), dq_acc, d);
-    check_launch(name);
-    attn_mma::attention_dq_convert_kernel<<<grid_for(n / 4), kBlockThreads, 0, stream>>>(dq_acc, gq, n / 4, g.scale);
-    check_launch(name);
-    check_cuda(cudaFreeAsync(dq_acc, stream), name, "cudaFreeAsync");
-    return;
-  }
+  const bf16 *q = r.q.ptr<bf16>(), *k = r.k.ptr<bf16>(), *v = r.v.ptr<bf16>(), *go = r.go.ptr<bf16>();
+  const float* lse = r.lse.ptr<float>();
   auto dq_kernel = attn_mma::attention_backward_dq_mma_kernel<D, kWarpsQ, kMTQ, kBcQ>;
   const size_t smem_q = sizeof(bf16) * size_t(2 * kBr + 4 * kBcQ) * kLd;
   allow_smem(dq_kernel, smem_q, name);
   dq_kernel<<<dim3(blocks_for(g.B * g.H, name), unsigned(q_tiles)), kWarpsQ * 32, smem_q, stream>>>(
-      q, k, v, go, lse, delta, gq, d);
+      q, k, v, go, lse, delta, r.gq.ptr<bf16>(), d);
   check_launch(name);
-  auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV, false>;
+  auto kv_kernel = attn_mma::attention_backward_dkv_mma_kernel<D, kWarpsKV, kMTKV, kBqKV>;
+  const size_t smem_kv = sizeof(bf16) * size_t(2 * kBk + 4 * kBqKV) * kLd + sizeof(float) * 4 * kBqKV;
   allow_smem(kv_kernel, smem_kv, name);
-  kv_kernel<<<kv_grid, kWarpsKV * 32, smem_kv, stream>>>(q, k, v, go, lse, delta, a.outputs[1].ptr<bf16>(),
-                                                          a.outputs[2].ptr<bf16>(), nullptr, d);
+  kv_kernel<<<dim3(blocks_for(g.B * g.Hkv, name), unsigned(k_tiles)), kWarpsKV * 32, smem_kv, stream>>>(
+      q, k, v, go, lse, delta, r.gk.ptr<bf16>(), r.gv.ptr<bf16>(), d);
   check_launch(name);
-}
-
-// SLMKIT_ATTENTION_BWD=mma (or SLMKIT_ATTENTION=mma, or SLMKIT_ATTENTION_DQ=atomic) keeps the mma.sync
-// backward on Hopper (benchmarks, tests).
-bool use_wgmma_backward(const AttnDims& g) {
-  return !env_is("SLMKIT_ATTENTION", "mma") && !env_is("SLMKIT_ATTENTION_BWD", "mma") && !atomic_dq() &&
-         g.B * g.H * g.T <= INT32_MAX && wgmma_available();
 }
 
 // The wgmma backward (attention_wgmma.cuh): the dQ kernel (128 query rows, kBcQ-key tiles, kStagesQ
 // buffers, kMinQ blocks per SM), then the dK/dV kernel (128 keys, kBqKV-query tiles, kStagesKV buffers).
 template <int D, int kBcQ, int kStagesQ, int kMinQ, int kBqKV, int kStagesKV, int kMinKV>
-void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
+void launch_backward_wgmma(const AttentionBackwardArgs& r, const float* delta, cudaStream_t stream, const char* name) {
   using attn_mma::bf16;
+  const AttentionShape& g = r.shape;
   const attn_mma::Dims d = mma_dims(g, INT32_MAX - 256, name);
-  cudaStream_t stream = stream_of(a);
-  const float* lse = a.inputs[4].ptr<float>();
+  const float* lse = r.lse.ptr<float>();
   const int64_t row_tiles = (int64_t(d.group) * d.T + 127) / 128, key_tiles = (g.S + 127) / 128;
   if (row_tiles > 65535 || key_tiles > 65535) throw KernelError(std::string(name) + ": sequence too long");
-  const void *q = a.inputs[0].data, *k = a.inputs[1].data, *v = a.inputs[2].data, *go = a.inputs[5].data;
+  const void *q = r.q.data, *k = r.k.data, *v = r.v.data, *go = r.go.data;
   {
     auto kernel = attn_wgmma::attention_backward_dq_wgmma_kernel<D, kBcQ, kStagesQ, kMinQ>;
     const size_t smem = sizeof(bf16) * size_t(2 * 128 + 2 * kStagesQ * kBcQ) * D + 8 * (kStagesQ + 1) + 1024;
@@ -675,7 +571,7 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
     const CUtensorMap tm_k = tile_map(k, g.B * g.Hkv, g.S, D, kBcQ, name);
     const CUtensorMap tm_v = tile_map(v, g.B * g.Hkv, g.S, D, kBcQ, name);
     kernel<<<dim3(blocks_for(g.B * g.Hkv, name), unsigned(row_tiles)), 256, smem, stream>>>(
-        tm_q, tm_do, tm_k, tm_v, lse, delta, a.outputs[0].ptr<bf16>(), d);
+        tm_q, tm_do, tm_k, tm_v, lse, delta, r.gq.ptr<bf16>(), d);
     check_launch(name);
   }
   auto kernel = attn_wgmma::attention_backward_dkv_wgmma_kernel<D, kBqKV, kStagesKV, kMinKV>;
@@ -687,79 +583,109 @@ void launch_backward_wgmma(const OpArgs& a, const AttnDims& g, const float* delt
   const CUtensorMap tm_k = tile_map(k, g.B * g.Hkv, g.S, D, 128, name);
   const CUtensorMap tm_v = tile_map(v, g.B * g.Hkv, g.S, D, 128, name);
   kernel<<<dim3(blocks_for(g.B * g.Hkv, name), unsigned(key_tiles)), 256, smem, stream>>>(
-      tm_q, tm_do, tm_k, tm_v, lse, delta, a.outputs[1].ptr<bf16>(), a.outputs[2].ptr<bf16>(), d);
+      tm_q, tm_do, tm_k, tm_v, lse, delta, r.gk.ptr<bf16>(), r.gv.ptr<bf16>(), d);
   check_launch(name);
 }
 
+// D 64: dQ with 64-key tiles at two blocks per SM (122 registers), dK/dV with 128-query tiles (240
+// registers); D 128: 64-key and 64-query tiles, one block per SM (154 and 229 registers). Measured on the
+// H200 (bench/NOTES-cuda-attention.md, version 8): for D 64 7-12% faster forward+backward than 128-key dQ
+// tiles (1 block/SM) with 64-query dK/dV tiles; for D 128, 128-key dQ tiles and three buffers for both
+// kernels were the same within noise.
+void attention_backward_wgmma(const AttentionBackwardArgs& r, const float* delta, cudaStream_t stream,
+                              const char* name) {
+  if (r.shape.D == 64) launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1>(r, delta, stream, name);
+  else launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1>(r, delta, stream, name);
+}
+
 // dQ: 128 query rows x 32 keys (D 64), 64 x 64 (D 128); dK/dV: 128 keys x 32 queries (D 64), 64 x 32
-// (D 128); all within 255 registers without spills. alt: dK/dV with 8 warps of 16 keys (128 keys), so
-// that twice the keys share each Q/dO tile, and for D 128 dQ with 2 x 16 rows per warp (128 x 32), so
-// that each K/V fragment read from shared memory feeds two products.
-void attention_backward_mma(const OpArgs& a, const AttnDims& g, const float* delta, const char* name) {
-  const bool alt = alt_tiles();
-  if (use_wgmma_backward(g)) {
-    // D 64: dQ with 64-key tiles at two blocks per SM (122 registers), dK/dV with 128-query tiles (240
-    // registers); D 128: 64-key and 64-query tiles, one block per SM (154 and 229 registers). Measured on
-    // the H200 (bench/NOTES-cuda-attention.md, version 8): for D 64 7-12% faster forward+backward than
-    // 128-key dQ tiles (1 block/SM) with 64-query dK/dV tiles; for D 128, 128-key dQ tiles and three
-    // buffers for both kernels were the same within noise.
-    if (g.D == 64) launch_backward_wgmma<64, 64, 2, 2, 128, 2, 1>(a, g, delta, name);
-    else launch_backward_wgmma<128, 64, 2, 1, 64, 2, 1>(a, g, delta, name);
-    return;
-  }
-  if (g.D == 64) {
-    if (alt) launch_backward_mma<64, 4, 2, 32, 8, 1, 32>(a, g, delta, name);
-    else launch_backward_mma<64, 4, 2, 32, 4, 2, 32>(a, g, delta, name);
-  } else {
-    if (alt) launch_backward_mma<128, 4, 2, 32, 8, 1, 32>(a, g, delta, name);
-    else launch_backward_mma<128, 4, 1, 64, 4, 1, 32>(a, g, delta, name);
-  }
+// (D 128); all within 255 registers without spills.
+void attention_backward_mma(const AttentionBackwardArgs& r, const float* delta, cudaStream_t stream,
+                            const char* name) {
+  if (r.shape.D == 64) launch_backward_mma<64, 4, 2, 32, 4, 2, 32>(r, delta, stream, name);
+  else launch_backward_mma<128, 4, 1, 64, 4, 1, 32>(r, delta, stream, name);
+}
+
+// --- kernel choice ------------------------------------------------------------------------------------
+// One kernel per (direction, GPU generation, shape class); native/KERNELS.md has the same table.
+
+enum class AttentionKernel {
+  simt,        // f32, head dims other than 64 and 128, scale <= 0
+  mma_decode,  // mma.sync, 64-row tiles, key splits when the blocks cannot fill the GPU (forward only)
+  mma,         // mma.sync, 128-row tiles (forward: key splits likewise)
+  wgmma,       // wgmma + TMA (Hopper)
+};
+
+// The tensor-core kernels take bf16 with head dim 64 or 128, and scale > 0: their softmax takes the row
+// maximum of the raw scores, which is the maximum of the scaled ones only for a positive scale.
+bool tensor_core_shape(const TensorView& q, const AttentionShape& g) {
+  return q.dtype == DType::bf16 && (g.D == 64 || g.D == 128) && g.scale > 0.f;
+}
+
+// The wgmma kernels run where hopper_kernels() says Hopper kernels run and this GPU loaded this build's
+// sm_90a code (with a driver that encodes TMA descriptors), for problems whose query rows TMA can address
+// as one int32 range [B * H * T].
+bool wgmma_kernels(const AttentionShape& g, const char* name) {
+  return g.B * g.H * g.T <= INT32_MAX && hopper_kernels(name) && wgmma_available();
+}
+
+// forward                                   | Hopper                 | other GPUs, SLMKIT_CUDA_PRE_HOPPER=1
+// f32, other D, scale <= 0                  | simt                   | simt
+// decoding: group * T <= 64 query rows      | mma_decode             | mma_decode
+// prefill without key splits                | wgmma                  | mma
+// prefill that needs key splits             | mma (the wgmma kernel has no split-KV path)
+AttentionKernel forward_kernel(const TensorView& q, const AttentionShape& g, const char* name) {
+  if (!tensor_core_shape(q, g)) return AttentionKernel::simt;
+  if (g.group * g.T <= 64) return AttentionKernel::mma_decode;
+  // Both prefill kernels take 128 query rows per block.
+  const int64_t blocks = g.B * g.Hkv * ((g.group * g.T + 127) / 128);
+  if (wgmma_kernels(g, name) && forward_splits(blocks, forward_keys(g), name) == 1) return AttentionKernel::wgmma;
+  return AttentionKernel::mma;
+}
+
+// backward                                  | Hopper                 | other GPUs, SLMKIT_CUDA_PRE_HOPPER=1
+// f32, other D, scale <= 0                  | simt                   | simt
+// bf16, D 64 or 128, scale > 0              | wgmma                  | mma
+AttentionKernel backward_kernel(const TensorView& q, const AttentionShape& g, const char* name) {
+  if (!tensor_core_shape(q, g)) return AttentionKernel::simt;
+  return wgmma_kernels(g, name) ? AttentionKernel::wgmma : AttentionKernel::mma;
 }
 
 }  // namespace
 
-bool attention_wgmma_available() { return wgmma_available(); }
+bool attention_wgmma_available() { return hopper_kernels("attention") && wgmma_available(); }
 
-// inputs: q [B, H, T, D], k [B, Hkv, S, D], v [B, Hkv, S, D] (contiguous, one float dtype);
-// outputs: o [B, H, T, D], lse [B, H, T] f32; attrs: scale, causal (0/1), kv_offset.
 void attention_forward(const OpArgs& a) {
-  const char* name = "attention_forward";
-  check_counts(name, a, 3, 2, 3);
-  const AttnDims g = check_attention(name, a);
-  check_like(name, "o", a.outputs[0], "q", a.inputs[0]);
-  check_lse(name, a.outputs[1], g);
+  const char* name = kAttentionForward.name;
+  const AttentionForwardArgs r = decode_attention_forward(a);
+  const AttentionShape& g = r.shape;
+  check_head_dim(g, name);
   if (g.B * g.H * g.T == 0) return;
-  if (use_mma(a.inputs[0], g)) {
-    attention_forward_mma(a, g, name);
-    return;
+  cudaStream_t stream = stream_of(a);
+  switch (forward_kernel(r.q, g, name)) {
+    case AttentionKernel::wgmma: attention_forward_wgmma(r, stream, name); return;
+    case AttentionKernel::mma: attention_forward_mma(r, stream, name); return;
+    case AttentionKernel::mma_decode: attention_forward_mma_decode(r, stream, name); return;
+    case AttentionKernel::simt: break;
   }
   const int64_t rows = (g.T + kBlockRows - 1) / kBlockRows;
   const unsigned blocks = blocks_for(g.B * g.H * rows, name);
   const size_t smem = sizeof(float) * size_t(kBlockRows * g.D + kTile * padded(g.D) + kTile * g.D);
-  cudaStream_t stream = stream_of(a);
-  dispatch_attention(a.inputs[0].dtype, g.D, [&](auto tag, auto chunks) {
+  dispatch_attention(r.q.dtype, g.D, [&](auto tag, auto chunks) {
     using T = typename decltype(tag)::type;
     auto kernel = attention_forward_kernel<T, decltype(chunks)::value>;
     allow_smem(kernel, smem, name);
-    kernel<<<blocks, kWarps * 32, smem, stream>>>(a.inputs[0].ptr<T>(), a.inputs[1].ptr<T>(), a.inputs[2].ptr<T>(),
-                                                   a.outputs[0].ptr<T>(), a.outputs[1].ptr<float>(), g);
+    kernel<<<blocks, kWarps * 32, smem, stream>>>(r.q.ptr<T>(), r.k.ptr<T>(), r.v.ptr<T>(), r.o.ptr<T>(),
+                                                   r.lse.ptr<float>(), g);
   });
   check_launch(name);
 }
 
-// inputs: q, k, v, o [B, H, T, D], lse [B, H, T] f32, go [B, H, T, D]; outputs: gq [B, H, T, D],
-// gk, gv [B, Hkv, S, D]; attrs: scale, causal, kv_offset.
 void attention_backward(const OpArgs& a) {
-  const char* name = "attention_backward";
-  check_counts(name, a, 6, 3, 3);
-  const AttnDims g = check_attention(name, a);
-  const TensorView &q = a.inputs[0], &k = a.inputs[1], &o = a.inputs[3], &lse = a.inputs[4], &go = a.inputs[5];
-  check_like(name, "o", o, "q", q);
-  check_lse(name, lse, g);
-  check_like(name, "go", go, "q", q);
-  check_like(name, "gq", a.outputs[0], "q", q);
-  check_like(name, "gk", a.outputs[1], "k", k);
-  check_like(name, "gv", a.outputs[2], "k", k);
+  const char* name = kAttentionBackward.name;
+  const AttentionBackwardArgs r = decode_attention_backward(a);
+  const AttentionShape& g = r.shape;
+  check_head_dim(g, name);
   cudaStream_t stream = stream_of(a);
   const int64_t q_rows = g.B * g.H * g.T;
   const int64_t kv_rows = g.B * g.Hkv * g.S;
@@ -768,37 +694,38 @@ void attention_backward(const OpArgs& a) {
     check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&delta), q_rows * sizeof(float), stream), name,
                "cudaMallocAsync");
   }
-  dispatch_attention(q.dtype, g.D, [&](auto tag, auto chunks) {
+  dispatch_attention(r.q.dtype, g.D, [&](auto tag, auto chunks) {
     using T = typename decltype(tag)::type;
     constexpr int kChunks = decltype(chunks)::value;
-    const T *qp = q.ptr<T>(), *kp = k.ptr<T>(), *vp = a.inputs[2].ptr<T>(), *op = o.ptr<T>(), *gop = go.ptr<T>();
+    const T *qp = r.q.ptr<T>(), *kp = r.k.ptr<T>(), *vp = r.v.ptr<T>(), *op = r.o.ptr<T>(), *gop = r.go.ptr<T>();
     if (q_rows > 0 && kv_rows == 0) {  // no keys: o = 0 and no gradient reaches q
-      check_cuda(cudaMemsetAsync(a.outputs[0].data, 0, q_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
+      check_cuda(cudaMemsetAsync(r.gq.data, 0, q_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
       return;
     }
     if (kv_rows > 0 && q_rows == 0) {  // no queries: nothing reaches k or v
-      check_cuda(cudaMemsetAsync(a.outputs[1].data, 0, kv_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
-      check_cuda(cudaMemsetAsync(a.outputs[2].data, 0, kv_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
+      check_cuda(cudaMemsetAsync(r.gk.data, 0, kv_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
+      check_cuda(cudaMemsetAsync(r.gv.data, 0, kv_rows * g.D * sizeof(T), stream), name, "cudaMemsetAsync");
       return;
     }
     if (q_rows == 0) return;
     attention_delta_kernel<T><<<grid_for(q_rows * 32), kBlockThreads, 0, stream>>>(op, gop, delta, q_rows, g.D);
-    if (use_mma(q, g)) {
-      attention_backward_mma(a, g, delta, name);
-      return;
+    switch (backward_kernel(r.q, g, name)) {
+      case AttentionKernel::wgmma: attention_backward_wgmma(r, delta, stream, name); return;
+      case AttentionKernel::mma: attention_backward_mma(r, delta, stream, name); return;
+      case AttentionKernel::mma_decode:  // the backward has no decoding kernel
+      case AttentionKernel::simt: break;
     }
     const size_t smem_q = sizeof(float) * size_t(2 * kBlockRows * g.D + 2 * kTile * padded(g.D));
     auto q_kernel = attention_backward_q_kernel<T, kChunks>;
     allow_smem(q_kernel, smem_q, name);
     const unsigned q_blocks = blocks_for(g.B * g.H * ((g.T + kBlockRows - 1) / kBlockRows), name);
-    q_kernel<<<q_blocks, kWarps * 32, smem_q, stream>>>(qp, kp, vp, gop, lse.ptr<float>(), delta,
-                                                         a.outputs[0].ptr<T>(), g);
+    q_kernel<<<q_blocks, kWarps * 32, smem_q, stream>>>(qp, kp, vp, gop, r.lse.ptr<float>(), delta, r.gq.ptr<T>(), g);
     const size_t smem_kv = sizeof(float) * size_t(2 * kBlockRows * g.D + 2 * kTile * padded(g.D) + 2 * kTile);
     auto kv_kernel = attention_backward_kv_kernel<T, kChunks>;
     allow_smem(kv_kernel, smem_kv, name);
     const unsigned kv_blocks = blocks_for(g.B * g.Hkv * ((g.S + kBlockRows - 1) / kBlockRows), name);
-    kv_kernel<<<kv_blocks, kWarps * 32, smem_kv, stream>>>(qp, kp, vp, gop, lse.ptr<float>(), delta,
-                                                            a.outputs[1].ptr<T>(), a.outputs[2].ptr<T>(), g);
+    kv_kernel<<<kv_blocks, kWarps * 32, smem_kv, stream>>>(qp, kp, vp, gop, r.lse.ptr<float>(), delta, r.gk.ptr<T>(),
+                                                            r.gv.ptr<T>(), g);
   });
   if (delta) cudaFreeAsync(delta, stream);
   check_launch(name);

@@ -493,11 +493,7 @@ __global__ void __launch_bounds__(kWarps * 32)
 // every query head of the group and every query tile of kBq that sees the block (Q, dO, lse, delta
 // double-buffered): S^T = K Q^T, P^T = exp(scale S^T - lse), dV += P^T dO, dP^T = V dO^T,
 // dS^T = P^T (dP^T - delta), dK += dS^T Q. The group's heads are summed inside the block: no atomics.
-// kDqAtomic (the opt-in, non-deterministic variant): the block also adds dS K for its keys into an f32
-// dq_acc [B, H, T, D] with atomics (dS^T goes through shared memory, [kBk][kBq + 8], to be read
-// transposed; the warps split the query tile's rows and columns), so that no separate dQ kernel
-// recomputes S and dP.
-template <int D, int kWarps, int kMT, int kBq, bool kDqAtomic>
+template <int D, int kWarps, int kMT, int kBq>
 __global__ void __launch_bounds__(kWarps * 32)
     attention_backward_dkv_mma_kernel(const bf16* __restrict__ q,       // [B, H, T, D]
                                       const bf16* __restrict__ k,       // [B, Hkv, S, D]
@@ -507,9 +503,8 @@ __global__ void __launch_bounds__(kWarps * 32)
                                       const float* __restrict__ delta,  // [B, H, T]
                                       bf16* __restrict__ gk,            // [B, Hkv, S, D]
                                       bf16* __restrict__ gv,            // [B, Hkv, S, D]
-                                      float* __restrict__ dq_acc,       // [B, H, T, D] (kDqAtomic)
                                       Dims g) {
-  constexpr int kBk = 16 * kMT * kWarps, kLd = D + 8, kThreads = kWarps * 32, kLdS = kBq + 8;
+  constexpr int kBk = 16 * kMT * kWarps, kLd = D + 8, kThreads = kWarps * 32;
   extern __shared__ uint4 smem_raw[];
   bf16* k_s = reinterpret_cast<bf16*>(smem_raw);
   bf16* v_s = k_s + kBk * kLd;
@@ -517,7 +512,6 @@ __global__ void __launch_bounds__(kWarps * 32)
   bf16* do_s = q_s + 2 * kBq * kLd;  // [2][kBq][kLd]
   float* lse_s = reinterpret_cast<float*>(do_s + 2 * kBq * kLd);  // [2][kBq]
   float* delta_s = lse_s + 2 * kBq;                               // [2][kBq]
-  bf16* ds_s = reinterpret_cast<bf16*>(delta_s + 2 * kBq);        // [kBk][kLdS] (kDqAtomic)
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int bhk = blockIdx.x, b = bhk / g.Hkv, hk = bhk % g.Hkv;
   const int s0 = (gridDim.y - 1 - blockIdx.y) * kBk;
@@ -603,65 +597,7 @@ __global__ void __launch_bounds__(kWarps * 32)
           const int tc = n * 8 + 2 * (lane % 4) + (e & 1);
           st[mt][n][e] *= dpt[mt][n][e] - dt[tc];  // dS^T
         }
-    if constexpr (kDqAtomic) {
-#pragma unroll
-      for (int mt = 0; mt < kMT; ++mt)
-#pragma unroll
-        for (int n = 0; n < kBq / 8; ++n)
-#pragma unroll
-          for (int hf = 0; hf < 2; ++hf)
-            *reinterpret_cast<__nv_bfloat162*>(ds_s + (m_base + mt * 16 + lane / 4 + 8 * hf) * kLdS + n * 8 +
-                                               2 * (lane % 4)) =
-                __floats2bfloat162_rn(st[mt][n][2 * hf], st[mt][n][2 * hf + 1]);
-    }
     mma_px<kMT, kBq, D, kLd>(dk, st, qt, lane);
-    if constexpr (kDqAtomic) {
-      __syncthreads();  // dS^T of every warp is in ds_s
-      // dQ tile [kBq][D] += dS [kBq][kBk] K [kBk][D]; A = dS read transposed from ds_s ([k][m] storage:
-      // the B-operand addressing pattern with .trans), B = K read transposed as in mma_px.
-      // Warps as a kWM x kWN grid over the [kBq][D] tile, each 16 * kMq rows x kNW columns.
-      constexpr int kWN = kWarps < D / 16 ? kWarps : D / 16, kWM = kWarps / kWN;
-      constexpr int kNW = D / kWN, kMq = kBq / 16 / kWM;
-      static_assert(kWM * kWN == kWarps && kMq * 16 * kWM == kBq, "dQ tile does not split over the warps");
-      const int wm = warp / kWN, wn = warp % kWN;
-      float acc[kMq][kNW / 8][4];
-      zero(acc);
-#pragma unroll
-      for (int kk = 0; kk < kBk / 16; ++kk) {
-        uint32_t a[kMq][4];
-#pragma unroll
-        for (int mq = 0; mq < kMq; ++mq)
-          ldsm_x4_trans(a[mq], ds_s + (kk * 16 + bt_row(lane)) * kLdS + (wm * kMq + mq) * 16 + bt_col(lane));
-#pragma unroll
-        for (int nb = 0; nb < kNW / 16; ++nb) {
-          uint32_t bb[4];
-          ldsm_x4_trans(bb, k_s + (kk * 16 + a_row(lane)) * kLd + wn * kNW + nb * 16 + a_col(lane));
-#pragma unroll
-          for (int mq = 0; mq < kMq; ++mq) {
-            mma(acc[mq][2 * nb], a[mq], bb[0], bb[1]);
-            mma(acc[mq][2 * nb + 1], a[mq], bb[2], bb[3]);
-          }
-        }
-      }
-      const int64_t row0 = (head0 + i / n_qtiles) * g.T;
-#pragma unroll
-      for (int mq = 0; mq < kMq; ++mq)
-#pragma unroll
-        for (int hf = 0; hf < 2; ++hf) {
-          const int t = t0 + (wm * kMq + mq) * 16 + lane / 4 + 8 * hf;
-          if (t >= g.T) continue;
-#pragma unroll
-          for (int n = 0; n < kNW / 8; ++n) {
-            float* dst = dq_acc + (row0 + t) * D + wn * kNW + n * 8 + 2 * (lane % 4);
-#if __CUDA_ARCH__ >= 900
-            atomicAdd(reinterpret_cast<float2*>(dst), make_float2(acc[mq][n][2 * hf], acc[mq][n][2 * hf + 1]));
-#else
-            atomicAdd(dst, acc[mq][n][2 * hf]);
-            atomicAdd(dst + 1, acc[mq][n][2 * hf + 1]);
-#endif
-          }
-        }
-    }
   }
   cp_async_wait_all();  // with no query tile, the K and V copies are still outstanding
 
@@ -680,17 +616,6 @@ __global__ void __launch_bounds__(kWarps * 32)
             __floats2bfloat162_rn(dv[mt][n][2 * hf], dv[mt][n][2 * hf + 1]);
       }
     }
-}
-
-// gq = scale * dq_acc in bf16 (the atomic dQ variant), 4 elements per thread.
-__global__ void attention_dq_convert_kernel(const float* __restrict__ dq_acc,  // [B, H, T, D]
-                                            bf16* __restrict__ gq,             // [B, H, T, D]
-                                            int64_t n4, float scale) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n4; i += int64_t(gridDim.x) * blockDim.x) {
-    const float4 x = reinterpret_cast<const float4*>(dq_acc)[i];
-    reinterpret_cast<__nv_bfloat162*>(gq)[2 * i] = __floats2bfloat162_rn(x.x * scale, x.y * scale);
-    reinterpret_cast<__nv_bfloat162*>(gq)[2 * i + 1] = __floats2bfloat162_rn(x.z * scale, x.w * scale);
-  }
 }
 
 }  // namespace attn_mma

@@ -4,8 +4,9 @@
 
 namespace slmkit {
 
-// True when the current device runs the wgmma + TMA attention kernels (sm_90 with this build's sm_90a
-// module and a driver that has cuTensorMapEncodeTiled). Environment switches are not considered.
+// True when the bf16 prefill forward and the backward run the wgmma + TMA kernels: an sm_90 device with
+// this build's sm_90a module and a driver that has cuTensorMapEncodeTiled, unless SLMKIT_CUDA_PRE_HOPPER=1
+// (which runs the mma.sync kernels there, as on GPUs before Hopper).
 bool attention_wgmma_available();
 
 }  // namespace slmkit

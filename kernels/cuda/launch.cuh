@@ -37,8 +37,8 @@ inline void check_cuda(cudaError_t err, const char* kernel, const char* what) {
 // surface at the next synchronising call, which is how CUDA reports asynchronous errors.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel, "kernel launch"); }
 
-// Whether environment variable var is set to value: the kernel-variant switches (SLMKIT_ATTENTION=mma,
-// ...), read at each call so that tests can run every variant in one process.
+// Whether environment variable var is set to value (the few documented user controls, such as
+// SLMKIT_DISABLE_OVERLAP=1 and SLMKIT_CUDA_PRE_HOPPER=1).
 inline bool env_is(const char* var, const char* value) {
   const char* env = std::getenv(var);
   return env && std::strcmp(env, value) == 0;

@@ -50,8 +50,8 @@ export const cuda = {
   /**
    * Name, compute capability, memory and SM count of the current GPU, and `matmulBackend`: "cublasLt" or
    * "fallback" (the hand-written GEMM, with `matmulFallbackReason`; SLMKIT_DISABLE_CUBLASLT=1 forces it),
-   * and `attentionKernels`: "wgmma" (Hopper with the sm_90a build) or "mma.sync", the bf16 attention kernels
-   * used unless SLMKIT_ATTENTION overrides them.
+   * and `attentionKernels`: "wgmma" (Hopper with the sm_90a build) or "mma.sync" (other GPUs, and Hopper
+   * under SLMKIT_CUDA_PRE_HOPPER=1), the bf16 prefill attention kernels.
    */
   deviceProperties(): Record<string, unknown> {
     return cudaAddon().deviceProperties();

@@ -1,5 +1,7 @@
 // CUDA attention (forward with lse, backward) against the float64 reference, finite differences and the
 // CPU backend: causal and not, GQA, kv_offset, T and S not multiples of the tiles, D 64, 128 and odd sizes.
+// f32 and odd head dims run the SIMT kernels; bf16 with D 64 or 128 the tensor-core kernels (the kernel
+// choice of kernels/cuda/attention.cu), including a prefill forward whose keys are split.
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { emptyTensor, runKernel } from "../../src/ops/dispatch.js";
@@ -43,6 +45,11 @@ const FORWARD: Case[] = [
   { B: 1, H: 2, Hkv: 2, T: 1, S: 200, D: 128, causal: true, kvOffset: 199 }, // one decoding step
   { B: 2, H: 3, Hkv: 3, T: 33, S: 65, D: 80, scale: 0.05 },
   { B: 1, H: 4, Hkv: 1, T: 40, S: 17, D: 5, causal: true }, // queries past the last key see every key
+  // Prefill (group * T > 64 rows) in one or two blocks against long keys: bf16 splits the keys (4 and 3
+  // splits on a GPU of 4 or more multiprocessors), so it runs the mma.sync prefill forward and its combine
+  // kernel, on Hopper too (the wgmma forward has no key splits).
+  { B: 1, H: 4, Hkv: 1, T: 40, S: 1100, D: 64 },
+  { B: 1, H: 2, Hkv: 1, T: 50, S: 900, D: 128, causal: true, kvOffset: 850 },
   { B: 1, H: 2, Hkv: 1, T: 3, S: 0, D: 64 }, // no keys: o = 0, lse = -inf
 ];
 
@@ -77,6 +84,30 @@ describe.skipIf(!status.available)("CUDA attention forward", () => {
   it("D above 128 is a clear error naming the kernel and D", () => {
     const q = S.zeros([1, 1, 2, 160], { device: "cuda" });
     expectSlmkitError(() => S.attention(q, q, q), ["attention_forward", "D = 160"]);
+  });
+
+  it("a bad argument gets the CPU's message (one contract, kernels/include/slmkit/attention.h)", () => {
+    const message = (device: "cpu" | "cuda", attrs: number[], lseShape: number[]): string =>
+      S.tidy(() => {
+        const q = S.zeros([1, 4, 3, 64], { dtype: "bf16", device }), kv = S.zeros([1, 2, 5, 64], { dtype: "bf16", device });
+        const o = emptyTensor(q.shape, "bf16", device), lse = emptyTensor(lseShape, "f32", device);
+        try {
+          runKernel("attention", "attention_forward", [q, kv, kv], [o, lse], { scale: attrs[0]!, causal: attrs[1]!, kv_offset: attrs[2]! });
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return "no error";
+      });
+    for (const [attrs, lseShape, words] of [
+      [[0.1, 1, -1], [1, 4, 3], "kv_offset must be >= 0"],
+      [[0.1, 2, 0], [1, 4, 3], "causal must be 0 or 1"],
+      [[NaN, 0, 0], [1, 4, 3], "scale must be finite"],
+      [[0.1, 0, 0], [1, 4, 2], "lse must have shape [1, 4, 3]"],
+    ] as [number[], number[], string][]) {
+      const cpu = message("cpu", attrs, lseShape);
+      expect(cpu).toContain(words);
+      expect(message("cuda", attrs, lseShape)).toBe(cpu);
+    }
   });
 });
 
