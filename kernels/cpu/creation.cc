@@ -25,7 +25,8 @@ void arange(const OpArgs& a) {
     using T = decltype(t);
     T* yp = r.y.ptr<T>();
     parallel_chunks(r.y.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) yp[i] = from_double<T>(r.start + static_cast<double>(i) * r.step);
+      for (int64_t i = begin; i < end; ++i)
+        yp[i] = from_double<T>(shift_scale(r.start, r.step, static_cast<double>(i)));
     });
   });
 }

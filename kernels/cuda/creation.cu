@@ -17,12 +17,12 @@ template <typename T> __global__ void fill_kernel(T* y, T value, int64_t n) {
     y[i] = value;
 }
 
-// y: [n] contiguous. The value is computed in f64 as KERNELS.md asks, then stored: f32 rounds to nearest,
-// bf16 rounds through f32 like every bf16 store, i32 as f64_to_i32 converts.
+// y: [n] contiguous. The value is computed in f64 as KERNELS.md asks (unfused, as on the CPU), then stored:
+// f32 rounds to nearest, bf16 rounds through f32 like every bf16 store, i32 as f64_to_i32 converts.
 template <typename T> __global__ void arange_kernel(T* y, double start, double step, int64_t n) {
   wait_for_prior_kernels();
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    double v = start + static_cast<double>(i) * step;
+    const double v = shift_scale(start, step, static_cast<double>(i));
     if constexpr (std::is_same_v<T, __nv_bfloat16>) y[i] = __float2bfloat16_rn(static_cast<float>(v));
     else if constexpr (std::is_same_v<T, int32_t>) y[i] = f64_to_i32(v);
     else y[i] = static_cast<float>(v);

@@ -182,10 +182,12 @@ template <typename T, typename Red> void reduce_launch(const ReduceArgs& r, cuda
                       kBlockThreads * sizeof(Acc), stream, xp, O, R, chunks, lanes, yp, partial, red);
   } else {
     dim3 grid(grid_for(cols), chunks);
-    launch_overlapped(k, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial, red);
+    launch_overlapped(k, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial,
+                      red);
   }
   if (chunks > 1) {
-    launch_overlapped(k, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp, red);
+    launch_overlapped(k, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp,
+                      red);
     check_cuda(cudaFreeAsync(partial, stream), k, "cudaFreeAsync");
   }
 }

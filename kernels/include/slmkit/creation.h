@@ -20,7 +20,7 @@ inline FillArgs decode_fill(const OpArgs& a) {
 }
 
 // y[i] = start + i * step, computed in f64 from the index (no running sum, so no accumulated error and
-// every split of the work agrees), then stored with copy's rules.
+// every split of the work agrees; host_device.h: shift_scale), then stored with copy's rules.
 struct ArangeArgs {
   TensorView y;  // [n] contiguous, f32, bf16 or i32
   double start, step;

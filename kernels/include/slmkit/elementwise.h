@@ -47,13 +47,14 @@ struct UnaryArgs {
   TensorView y;  // x's shape and dtype, contiguous
 };
 
-// x -> y of x's shape and dtype: the unary kernels (signature s), and the tensors of clamp and pow_scalar.
+// x -> y of x's shape and dtype: the tensors of every unary kernel, clamp and pow_scalar included.
 inline UnaryArgs decode_unary(const KernelCall& c, bool allows_i32) {
   if (allows_i32) c.dtype("x", {DType::f32, DType::bf16, DType::i32});
   else c.floating("x");
   c.like("y", "x");
   return {c.in("x"), c.out("y")};
 }
+// neg, abs, exp, ... erf (signature s).
 inline UnaryArgs decode_unary(const OpArgs& a, const KernelSignature& s, bool allows_i32) {
   return decode_unary(KernelCall(a, s), allows_i32);
 }

@@ -77,18 +77,6 @@ SLMKIT_HOST_DEVICE BoxMullerUniforms box_muller_uniforms(const PhiloxBlock& r, i
   return BoxMullerUniforms{unit24_nonzero(r.w[2 * j]), unit24(r.w[2 * j + 1])};
 }
 
-// base + scale * v in f64 (the attributes are f64), one rounding per operation: uniform's low + (high - low) * u
-// and normal's mean + std * z. The caller rounds the result once to the output dtype. On the GPU the
-// intrinsics keep nvcc from fusing it into an FMA, which would round differently; host code is built for the
-// x86-64 baseline, which has no FMA to fuse into.
-SLMKIT_HOST_DEVICE double shift_scale(double base, double scale, float v) {
-#ifdef __CUDA_ARCH__
-  return __dadd_rn(base, __dmul_rn(scale, static_cast<double>(v)));
-#else
-  return base + scale * static_cast<double>(v);
-#endif
-}
-
 // randint: low + (word mod range), range = high - low in [1, 2^32]. The modulo bias is below
 // 2^-32 * range, negligible for the ranges drawn (token ids, shuffles).
 SLMKIT_HOST_DEVICE int32_t randint_value(int64_t low, uint64_t range, uint32_t w) {

@@ -36,7 +36,7 @@ inline const TensorView& rand_float_output(const KernelCall& c) {
   return c.out("y");
 }
 
-// y = low + range * u, u in [0, 1) (philox.h: unit24, shift_scale).
+// y = low + range * u, u in [0, 1) (philox.h: unit24; host_device.h: shift_scale).
 struct RandUniformArgs {
   TensorView y;  // any shape, contiguous, f32 or bf16
   PhiloxStart start;
@@ -51,7 +51,7 @@ inline RandUniformArgs decode_rand_uniform(const OpArgs& a) {
   return {y, start, low, c.attr("high") - low};
 }
 
-// y = mean + stddev * z, z from Box-Muller (philox.h: box_muller_uniforms, shift_scale).
+// y = mean + stddev * z, z from Box-Muller (philox.h: box_muller_uniforms; host_device.h: shift_scale).
 struct RandNormalArgs {
   TensorView y;  // any shape, contiguous, f32 or bf16
   PhiloxStart start;
