@@ -14,7 +14,8 @@ namespace {
 
 // Each reducer over storage type T provides: acc_t; init(); step(acc, value, r) for element r of the
 // axis; row(acc, x, n, r0) for n consecutive elements starting at axis index r0; merge(a, b) where b
-// covers later axis indices than a; finish(acc) -> out_t.
+// covers later axis indices than a; finish(acc) -> out_t. Its traits (dtypes, output) come from its kind in
+// slmkit/reduce.h.
 
 template <class R, class T>
 inline void step_row(const R& red, typename R::acc_t& acc, const T* x, int64_t n, int64_t r0) {

@@ -75,7 +75,7 @@ void arange(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_dtype(y.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (!std::is_same_v<T, uint8_t>)  // never true at run time: the contract excludes bool
+    if constexpr (!std::is_same_v<T, uint8_t>)  // no bool code: the contract excludes it
       launch_overlapped(kArange.name, arange_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), r.start,
                         r.step, n);
   });
