@@ -2,23 +2,17 @@
 #include <cstring>
 
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "strided.h"
 #include "slmkit/copy.h"
 
 namespace slmkit {
 namespace {
 
-// y[...] = convert(x[...]); x: strided, any dtype; y: strided (same shape), any dtype.
+// y[...] = convert(x[...]) with the conversions of dtype_dispatch.h. Arguments: slmkit/copy.h.
 void copy(const OpArgs& a) {
-  const char* k = "copy";
-  check_counts(a, k, 1, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_same_shape(k, "x and y", x, y);
+  const CopyArgs r = decode_copy(a);
+  const TensorView &x = r.x, &y = r.y;
   if (y.numel() == 0) return;
-  // A zero stride in y would make several threads write one element; no legal view of ours does that.
-  for (int d = 0; d < y.ndim; ++d)
-    if (y.shape[d] > 1 && y.strides[d] == 0) kernel_fail(k, "y has a zero stride (broadcast) in dimension " + std::to_string(d));
   StridedWalk<2> walk(y.shape, y.ndim, {x.strides, y.strides});
   const int64_t sx = walk.inner_stride(0), sy = walk.inner_stride(1);
   dispatch_all(x.dtype, [&](auto src_tag) {

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "bf16.h"
+#include "slmkit/elementwise_ops.h"
 #include "slmkit/op_args.h"
 
 namespace slmkit {
@@ -73,12 +74,6 @@ template <class T> inline void store_if_bf16(const float* src, T* dst, int64_t n
   if constexpr (!std::is_same_v<T, float>) store_row(src, dst, n);
 }
 
-// float -> int32 truncates toward zero. NaN and out-of-range values give INT32_MIN, which is what the
-// x86 cvttss2si instruction (and therefore PyTorch on x86) produces; a plain cast would be undefined.
-inline int32_t float_to_i32(double v) {
-  return (v > -2147483649.0 && v < 2147483648.0) ? static_cast<int32_t>(v) : INT32_MIN;
-}
-
 // Converts one value between any two storage types with the `copy` kernel's rules: ->i32 truncates,
 // ->bool is `!= 0` (NaN is true, as in PyTorch), bool->number is 0/1, int->float rounds to nearest.
 template <class Dst, class Src> inline Dst convert(Src s) {
@@ -88,7 +83,7 @@ template <class Dst, class Src> inline Dst convert(Src s) {
     return boolean{static_cast<uint8_t>(load(s) != 0)};
   } else if constexpr (std::is_same_v<Dst, int32_t>) {
     if constexpr (std::is_same_v<Src, boolean>) return static_cast<int32_t>(load(s));
-    else return float_to_i32(load(s));
+    else return f64_to_i32(load(s));
   } else {
     return store<Dst>(static_cast<float>(load(s)));
   }
@@ -96,7 +91,7 @@ template <class Dst, class Src> inline Dst convert(Src s) {
 
 // A double (an attribute such as a fill value) as a value of storage type T.
 template <class T> inline T from_double(double v) {
-  if constexpr (std::is_same_v<T, int32_t>) return float_to_i32(v);
+  if constexpr (std::is_same_v<T, int32_t>) return f64_to_i32(v);
   else if constexpr (std::is_same_v<T, boolean>) return boolean{static_cast<uint8_t>(v != 0)};
   else return store<T>(static_cast<float>(v));
 }

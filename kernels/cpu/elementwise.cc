@@ -4,8 +4,6 @@
 #include <type_traits>
 
 #include "dtype_dispatch.h"
-#include "slmkit/elementwise_ops.h"
-#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
 #include "slmkit/elementwise.h"
@@ -87,12 +85,11 @@ void binary_loop(const TensorView& a, const TensorView& b, const TensorView& y, 
   });
 }
 
-// ---- unary ops (functors over the compute type; neg, abs, relu, clamp and the binary and comparison
-// functors are shared with CUDA in slmkit/elementwise_ops.h) ---------------------------------------
+// ---- unary ops (functors over the compute type; neg, abs, relu, clamp, pow_scalar and the binary and
+// comparison functors are shared with CUDA in slmkit/elementwise_ops.h) ----------------------------
 
 #define SLMKIT_FLOAT_UNARY(name_, expr)                 \
   struct name_##_op {                                   \
-    static constexpr const char* name = #name_;         \
     static constexpr bool allows_i32 = false;           \
     float operator()(float x) const { return (expr); }  \
   };
@@ -105,10 +102,9 @@ SLMKIT_FLOAT_UNARY(cos, std::cos(x))
 
 // Unary maths done by a vec_math.h array routine (vectorised per ISA; its baseline is the scalar std::
 // form, e.g. silu = x / (1 + e^-x) as in PyTorch, so silu(-inf) is NaN there and here).
-#define SLMKIT_VEC_UNARY(name_, fn)                                   \
-  struct name_##_op {                                                 \
-    static constexpr const char* name = #name_;                       \
-    static constexpr bool allows_i32 = false;                         \
+#define SLMKIT_VEC_UNARY(name_, fn)                                     \
+  struct name_##_op {                                                   \
+    static constexpr bool allows_i32 = false;                           \
     static constexpr void (*array)(const float*, float*, int64_t) = fn; \
   };
 
@@ -124,112 +120,64 @@ SLMKIT_VEC_UNARY(erf, vec_erf)
 template <class Op, class = void> struct has_array : std::false_type {};
 template <class Op> struct has_array<Op, std::void_t<decltype(Op::array)>> : std::true_type {};
 
-// Checks shared by every unary kernel: x (float, or also i32) -> y of x's shape and dtype, contiguous.
-void check_unary(const OpArgs& a, const char* kernel, bool allows_i32) {
-  check_counts(a, kernel, 1, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_dtype(kernel, "x", x, allows_i32 ? is_float_or_i32(x.dtype) : is_float(x.dtype),
-              allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
-  check_dtype(kernel, "y", y, y.dtype == x.dtype, "x's dtype");
-  check_same_shape(kernel, "x and y", x, y);
-  check_contiguous(kernel, "y", y);
-}
-
-template <class Op> void unary_kernel(const OpArgs& a) {
-  check_unary(a, Op::name, Op::allows_i32);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  if constexpr (has_array<Op>::value) dispatch_float(x.dtype, [&](auto t) { vec_unary_loop<decltype(t)>(x, y, Op::array); });
-  else if constexpr (Op::allows_i32) dispatch_float_i32(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
-  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, Op{}); });
-}
-
-void clamp(const OpArgs& a) {
-  check_unary(a, "clamp", true);
-  check_attrs(a, "clamp", 2);
-  double lo = a.attrs[0], hi = a.attrs[1];
-  if (std::isnan(lo) || std::isnan(hi)) kernel_fail("clamp", "bounds must not be NaN (use +-Infinity for none)");
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  if (x.dtype == DType::i32) {
-    unary_loop<int32_t>(x, y, clamp_op<int32_t>{int_bound(lo, true), int_bound(hi, false)});
+// Arguments: slmkit/elementwise.h.
+template <const KernelSignature& S, class Op> void unary_kernel(const OpArgs& a) {
+  const UnaryArgs r = decode_unary(a, S, Op::allows_i32);
+  if constexpr (has_array<Op>::value) {
+    dispatch_float(r.x.dtype, [&](auto t) { vec_unary_loop<decltype(t)>(r.x, r.y, Op::array); });
+  } else if constexpr (Op::allows_i32) {
+    dispatch_float_i32(r.x.dtype, [&](auto t) { unary_loop<decltype(t)>(r.x, r.y, Op{}); });
   } else {
-    clamp_op<float> op{static_cast<float>(lo), static_cast<float>(hi)};
-    dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, op); });
+    dispatch_float(r.x.dtype, [&](auto t) { unary_loop<decltype(t)>(r.x, r.y, Op{}); });
   }
 }
 
-// pow_scalar: the exponents that have exact cheap forms skip std::pow (which is ~10x slower), as
-// PyTorch does; the results are the correctly rounded ones either way.
+void clamp(const OpArgs& a) {
+  const ClampArgs r = decode_clamp(a);
+  const TensorView &x = r.io.x, &y = r.io.y;
+  if (x.dtype == DType::i32) unary_loop<int32_t>(x, y, clamp_op<int32_t>{r.min_i32, r.max_i32});
+  else dispatch_float(x.dtype, [&](auto t) { unary_loop<decltype(t)>(x, y, clamp_op<float>{r.min, r.max}); });
+}
+
+// One loop per form, the form a constant in it, so that x*x and 1/x vectorise.
 void pow_scalar(const OpArgs& a) {
-  check_unary(a, "pow_scalar", false);
-  check_attrs(a, "pow_scalar", 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  const double e = a.attrs[0];
-  const float ef = static_cast<float>(e);
-  dispatch_float(x.dtype, [&](auto t) {
-    using T = decltype(t);
-    if (e == 1.0) unary_loop<T>(x, y, [](float v) { return v; });
-    else if (e == 2.0) unary_loop<T>(x, y, [](float v) { return v * v; });
-    else if (e == 0.5) unary_loop<T>(x, y, [](float v) { return std::sqrt(v); });
-    else if (e == -1.0) unary_loop<T>(x, y, [](float v) { return 1.0f / v; });
-    else unary_loop<T>(x, y, [ef](float v) { return std::pow(v, ef); });
-  });
-}
-
-// ---- binary arithmetic -------------------------------------------------------------------------
-
-// Checks shared by arithmetic and comparison kernels: (a, b) -> y of one shape, a and b one dtype.
-void check_binary(const OpArgs& a, const char* kernel, bool dtype_ok, const char* allowed, DType out_dtype) {
-  check_counts(a, kernel, 2, 1);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
-  check_dtype(kernel, "a", x, dtype_ok, allowed);
-  check_dtype(kernel, "b", w, w.dtype == x.dtype, "a's dtype");
-  check_dtype(kernel, "y", y, y.dtype == out_dtype, out_dtype == DType::boolean ? "bool" : "a's dtype");
-  check_same_shape(kernel, "a and y", x, y);
-  check_same_shape(kernel, "b and y", w, y);
-  check_contiguous(kernel, "y", y);
-}
-
-template <class Op> void binary_kernel(const OpArgs& a) {
-  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
-  check_binary(a, Op::name, Op::allows_i32 ? is_float_or_i32(d) : is_float(d),
-               Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16", d);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
-  Op op;
-  auto run = [&](auto t) {
-    using T = decltype(t);
-    binary_loop<T, T>(x, w, y, op);
+  const PowScalarArgs r = decode_pow_scalar(a);
+  auto run = [&](auto form) {
+    auto op = [e = r.exponent](float v) { return pow_by_form(v, e, decltype(form)::value); };
+    dispatch_float(r.io.x.dtype, [&](auto t) { unary_loop<decltype(t)>(r.io.x, r.io.y, op); });
   };
-  if constexpr (Op::allows_i32) dispatch_float_i32(d, run);
-  else dispatch_float(d, run);
+  using F = PowForm;
+  switch (r.form) {
+    case F::identity: return run(std::integral_constant<F, F::identity>{});
+    case F::square: return run(std::integral_constant<F, F::square>{});
+    case F::sqrt: return run(std::integral_constant<F, F::sqrt>{});
+    case F::reciprocal: return run(std::integral_constant<F, F::reciprocal>{});
+    case F::general: return run(std::integral_constant<F, F::general>{});
+  }
 }
 
-// ---- comparisons (-> bool) ---------------------------------------------------------------------
+// ---- binary arithmetic and comparisons ----------------------------------------------------------
 
-template <class Op> void compare_kernel(const OpArgs& a) {
-  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
-  check_binary(a, Op::name, is_float_or_i32(d) || (Op::allows_bool && d == DType::boolean),
-               Op::allows_bool ? "f32, bf16, i32 or bool" : "f32, bf16 or i32", DType::boolean);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
-  Op op;
-  auto run = [&](auto t) { binary_loop<boolean, decltype(t)>(x, w, y, op); };
-  if constexpr (Op::allows_bool) dispatch_all(d, run);
-  else dispatch_float_i32(d, run);
+template <const KernelSignature& S, class Op> void binary_kernel(const OpArgs& a) {
+  const BinaryArgs r = decode_arithmetic(a, S, Op::allows_i32);
+  auto run = [&](auto t) { binary_loop<decltype(t), decltype(t)>(r.a, r.b, r.y, Op{}); };
+  if constexpr (Op::allows_i32) dispatch_float_i32(r.a.dtype, run);
+  else dispatch_float(r.a.dtype, run);
+}
+
+template <const KernelSignature& S, class Op> void compare_kernel(const OpArgs& a) {
+  const BinaryArgs r = decode_compare(a, S, Op::allows_bool);
+  auto run = [&](auto t) { binary_loop<boolean, decltype(t)>(r.a, r.b, r.y, Op{}); };
+  if constexpr (Op::allows_bool) dispatch_all(r.a.dtype, run);
+  else dispatch_float_i32(r.a.dtype, run);
 }
 
 // ---- where -------------------------------------------------------------------------------------
 
-// y = cond ? a : b, moving stored values unchanged (no conversion), so every dtype is one byte copy.
+// Stored values move unchanged, so every dtype is one byte copy.
 void where(const OpArgs& args) {
-  const char* k = "where";
-  check_counts(args, k, 3, 1);
-  const TensorView &c = args.inputs[0], &a = args.inputs[1], &b = args.inputs[2], &y = args.outputs[0];
-  check_dtype(k, "cond", c, c.dtype == DType::boolean, "bool");
-  check_dtype(k, "b", b, b.dtype == a.dtype, "a's dtype");
-  check_dtype(k, "y", y, y.dtype == a.dtype, "a's dtype");
-  check_same_shape(k, "cond and y", c, y);
-  check_same_shape(k, "a and y", a, y);
-  check_same_shape(k, "b and y", b, y);
-  check_contiguous(k, "y", y);
+  const WhereArgs r = decode_where(args);
+  const TensorView &c = r.cond, &a = r.a, &b = r.b, &y = r.y;
   StridedWalk<3> walk(y.shape, y.ndim, {c.strides, a.strides, b.strides});
   const int64_t sc = walk.inner_stride(0), sa = walk.inner_stride(1), sb = walk.inner_stride(2);
   dispatch_all(a.dtype, [&](auto t) {
@@ -257,21 +205,36 @@ void where(const OpArgs& args) {
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {&kNeg, unary_kernel<neg_op>},           {&kAbs, unary_kernel<abs_op>},
-    {&kExp, unary_kernel<exp_op>},           {&kLog, unary_kernel<log_op>},
-    {&kSqrt, unary_kernel<sqrt_op>},         {&kRsqrt, unary_kernel<rsqrt_op>},
-    {&kSin, unary_kernel<sin_op>},           {&kCos, unary_kernel<cos_op>},
-    {&kTanh, unary_kernel<tanh_op>},         {&kSigmoid, unary_kernel<sigmoid_op>},
-    {&kRelu, unary_kernel<relu_op>},         {&kSilu, unary_kernel<silu_op>},
-    {&kGelu, unary_kernel<gelu_op>},         {&kErf, unary_kernel<erf_op>},
-    {&kClamp, clamp},                        {&kPowScalar, pow_scalar},
-    {&kAdd, binary_kernel<add_op>},          {&kSub, binary_kernel<sub_op>},
-    {&kMul, binary_kernel<mul_op>},          {&kDiv, binary_kernel<div_op>},
-    {&kPow, binary_kernel<pow_op>},          {&kMaximum, binary_kernel<maximum_op>},
-    {&kMinimum, binary_kernel<minimum_op>},  {&kEq, compare_kernel<eq_op>},
-    {&kNe, compare_kernel<ne_op>},           {&kLt, compare_kernel<lt_op>},
-    {&kLe, compare_kernel<le_op>},           {&kGt, compare_kernel<gt_op>},
-    {&kGe, compare_kernel<ge_op>},           {&kWhere, where},
+    {&kNeg, unary_kernel<kNeg, neg_op>},
+    {&kAbs, unary_kernel<kAbs, abs_op>},
+    {&kExp, unary_kernel<kExp, exp_op>},
+    {&kLog, unary_kernel<kLog, log_op>},
+    {&kSqrt, unary_kernel<kSqrt, sqrt_op>},
+    {&kRsqrt, unary_kernel<kRsqrt, rsqrt_op>},
+    {&kSin, unary_kernel<kSin, sin_op>},
+    {&kCos, unary_kernel<kCos, cos_op>},
+    {&kTanh, unary_kernel<kTanh, tanh_op>},
+    {&kSigmoid, unary_kernel<kSigmoid, sigmoid_op>},
+    {&kRelu, unary_kernel<kRelu, relu_op>},
+    {&kSilu, unary_kernel<kSilu, silu_op>},
+    {&kGelu, unary_kernel<kGelu, gelu_op>},
+    {&kErf, unary_kernel<kErf, erf_op>},
+    {&kClamp, clamp},
+    {&kPowScalar, pow_scalar},
+    {&kAdd, binary_kernel<kAdd, add_op>},
+    {&kSub, binary_kernel<kSub, sub_op>},
+    {&kMul, binary_kernel<kMul, mul_op>},
+    {&kDiv, binary_kernel<kDiv, div_op>},
+    {&kPow, binary_kernel<kPow, pow_op>},
+    {&kMaximum, binary_kernel<kMaximum, maximum_op>},
+    {&kMinimum, binary_kernel<kMinimum, minimum_op>},
+    {&kEq, compare_kernel<kEq, eq_op>},
+    {&kNe, compare_kernel<kNe, ne_op>},
+    {&kLt, compare_kernel<kLt, lt_op>},
+    {&kLe, compare_kernel<kLe, le_op>},
+    {&kGt, compare_kernel<kGt, gt_op>},
+    {&kGe, compare_kernel<kGe, ge_op>},
+    {&kWhere, where},
 });
 
 }  // namespace slmkit

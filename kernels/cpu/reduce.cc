@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
 #include "slmkit/reduce.h"
@@ -15,16 +14,15 @@ namespace {
 
 // Each reducer over storage type T provides: acc_t; init(); step(acc, value, r) for element r of the
 // axis; row(acc, x, n, r0) for n consecutive elements starting at axis index r0; merge(a, b) where b
-// covers later axis indices than a; finish(acc) -> out_t.
+// covers later axis indices than a; finish(acc) -> out_t. Its traits (dtypes, output) come from its kind in
+// slmkit/reduce.h.
 
 template <class R, class T>
 inline void step_row(const R& red, typename R::acc_t& acc, const T* x, int64_t n, int64_t r0) {
   for (int64_t j = 0; j < n; ++j) red.step(acc, load(x[j]), r0 + j);
 }
 
-template <class T> struct sum_red {
-  static constexpr const char* name = "sum";
-  static constexpr bool float_only = false, index_output = false, empty_is_error = false;
+template <class T> struct sum_red : SumKind {
   // f64 for floats, i64 for i32 (the result wraps to i32 on store, like a cast of PyTorch's i64 sum).
   using acc_t = std::conditional_t<std::is_same_v<T, int32_t>, int64_t, double>;
   using out_t = T;
@@ -56,9 +54,7 @@ template <class T> struct sum_red {
 
 // max/min/argmax/argmin. A NaN beats every number and the first one found stays (so NaN propagates
 // and argmax points at it); among equal extremes the first index stays.
-template <class T, bool IsMax, bool Index> struct extreme_red {
-  static constexpr const char* name = IsMax ? (Index ? "argmax" : "max") : (Index ? "argmin" : "min");
-  static constexpr bool float_only = false, index_output = Index, empty_is_error = true;
+template <class T, bool IsMax, bool Index> struct extreme_red : ExtremeKind<IsMax, Index> {
   using V = compute_t<T>;
   struct acc_t {
     V v;
@@ -115,9 +111,7 @@ template <class T> using argmin_red = extreme_red<T, false, true>;
 // One-pass (online) logsumexp: keeps the running max m and s = sum exp(x - m), rescaling s when m
 // grows, so the input is read once. Infinities are special-cased to avoid inf - inf = NaN: a +inf
 // element makes the result +inf, all -inf (or an empty axis) gives -inf, a NaN gives NaN.
-template <class T> struct logsumexp_red {
-  static constexpr const char* name = "logsumexp";
-  static constexpr bool float_only = true, index_output = false, empty_is_error = false;
+template <class T> struct logsumexp_red : LogsumexpKind {
   static constexpr float kInf = std::numeric_limits<float>::infinity();
   struct acc_t {
     float m;
@@ -234,30 +228,16 @@ template <class T, class Red> void reduce_loop(const TensorView& x, const Tensor
   }
 }
 
+// Arguments: slmkit/reduce.h.
 template <template <class> class Red> void reduce_kernel(const OpArgs& a) {
-  const char* k = Red<float>::name;
-  check_counts(a, k, 1, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  const bool float_only = Red<float>::float_only;
-  check_dtype(k, "x", x, float_only ? is_float(x.dtype) : is_float_or_i32(x.dtype),
-              float_only ? "f32 or bf16" : "f32, bf16 or i32");
-  const bool index_output = Red<float>::index_output;
-  check_dtype(k, "y", y, y.dtype == (index_output ? DType::i32 : x.dtype), index_output ? "i32" : "x's dtype");
-  check_ndim(k, "x (viewed as [O, R, I])", x, 3);
-  check_ndim(k, "y (viewed as [O, I])", y, 2);
-  check_contiguous(k, "x", x);
-  check_contiguous(k, "y", y);
-  if (y.shape[0] != x.shape[0] || y.shape[1] != x.shape[2])
-    kernel_fail(k, "y must be [O, I] for x [O, R, I], got x " + shape_str(x) + " and y " + shape_str(y));
-  if (y.numel() == 0) return;
-  if (x.shape[1] == 0 && Red<float>::empty_is_error)
-    kernel_fail(k, "cannot reduce over an empty axis, got x " + shape_str(x));
+  const ReduceArgs r = decode_reduce<Red<float>>(a);
+  if (r.y.numel() == 0) return;
   auto run = [&](auto t) {
     using T = decltype(t);
-    reduce_loop<T>(x, y, Red<T>{});
+    reduce_loop<T>(r.x, r.y, Red<T>{});
   };
-  if constexpr (Red<float>::float_only) dispatch_float(x.dtype, run);
-  else dispatch_float_i32(x.dtype, run);
+  if constexpr (Red<float>::float_only) dispatch_float(r.x.dtype, run);
+  else dispatch_float_i32(r.x.dtype, run);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
-#include "slmkit/checks.h"
 #include "strided.h"
 #include "vec_math.h"
 #include "slmkit/softmax.h"
@@ -20,26 +19,11 @@ template <class F> void for_rows(int64_t n, int64_t v, F&& body) {
   });
 }
 
-void check_rows(const OpArgs& a, const char* k, int inputs) {
-  check_counts(a, k, inputs, 1);
-  const TensorView& y = a.outputs[0];
-  check_dtype(k, "first input", a.inputs[0], is_float(a.inputs[0].dtype), "f32 or bf16");
-  check_ndim(k, "first input ([N, V])", a.inputs[0], 2);
-  for (int i = 0; i < inputs; ++i) {
-    check_dtype(k, "every input", a.inputs[i], a.inputs[i].dtype == a.inputs[0].dtype, "the first input's dtype");
-    check_same_shape(k, "input and output", a.inputs[i], y);
-    check_contiguous(k, "every input", a.inputs[i]);
-  }
-  check_dtype(k, "output", y, y.dtype == a.inputs[0].dtype, "the inputs' dtype");
-  check_contiguous(k, "output", y);
-}
-
-// x [N, V] -> y [N, V]: softmax (Log = false) or log_softmax (Log = true) of each row.
+// softmax (Log = false) or log_softmax (Log = true) of each row. Arguments: slmkit/softmax.h.
 template <bool Log> void softmax_like_forward(const OpArgs& a) {
-  const char* k = Log ? "log_softmax_forward" : "softmax_forward";
-  check_rows(a, k, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  const int64_t N = x.shape[0], V = x.shape[1];
+  const SoftmaxForwardArgs r = decode_softmax_forward(a, Log);
+  const TensorView &x = r.x, &y = r.y;
+  const int64_t N = r.rows, V = r.cols;
   if (N * V == 0) return;
   dispatch_float(x.dtype, [&](auto t) {
     using T = decltype(t);
@@ -77,14 +61,10 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
   });
 }
 
-// y [N, V] (the forward output), gy [N, V] -> gx [N, V]:
-//   softmax:     gx = y * (gy - sum(gy * y))
-//   log_softmax: gx = gy - exp(y) * sum(gy)
 template <bool Log> void softmax_like_backward(const OpArgs& a) {
-  const char* k = Log ? "log_softmax_backward" : "softmax_backward";
-  check_rows(a, k, 2);
-  const TensorView &y = a.inputs[0], &gy = a.inputs[1], &gx = a.outputs[0];
-  const int64_t N = y.shape[0], V = y.shape[1];
+  const SoftmaxBackwardArgs r = decode_softmax_backward(a, Log);
+  const TensorView &y = r.y, &gy = r.gy, &gx = r.gx;
+  const int64_t N = r.rows, V = r.cols;
   if (N * V == 0) return;
   dispatch_float(y.dtype, [&](auto t) {
     using T = decltype(t);

@@ -3,6 +3,7 @@
 
 #include "launch.cuh"
 #include "overlap.cuh"
+#include "slmkit/elementwise_ops.h"
 #include "slmkit/copy.h"
 
 namespace slmkit {
@@ -28,15 +29,14 @@ template <typename T> __device__ __forceinline__ bool is_nonzero(T x) {
   else return x != T(0);  // NaN != 0, so NaN converts to true
 }
 
-// The conversions of KERNELS.md: ->bool is x != 0, bool->number is 0/1, float->i32 truncates toward zero
-// (__float2int_rz also maps NaN to 0 and saturates out-of-range values instead of being undefined),
-// and bf16 results are rounded to nearest even from f32.
+// The conversions of KERNELS.md: ->bool is x != 0, bool->number is 0/1, float->i32 is the CPU's f64_to_i32
+// (slmkit/elementwise_ops.h), and bf16 results are rounded to nearest even from f32.
 template <typename Out, typename In> __device__ __forceinline__ Out convert(In x) {
   if constexpr (std::is_same_v<Out, uint8_t>) return is_nonzero(x) ? 1 : 0;
   else if constexpr (std::is_same_v<Out, In>) return x;
   else if constexpr (std::is_same_v<Out, int32_t>) {
     if constexpr (std::is_same_v<In, uint8_t>) return x ? 1 : 0;
-    else return __float2int_rz(as_float(x));
+    else return f64_to_i32(as_float(x));
   } else if constexpr (std::is_same_v<Out, float>) return as_float(x);
   else return __float2bfloat16_rn(as_float(x));
 }
@@ -89,13 +89,10 @@ int64_t max_offset(const CopyLayout& l, const int64_t* strides) {
 
 }  // namespace
 
-// inputs: x (any shape, strides, dtype); outputs: y (x's shape, any strides, dtype); attrs: none.
+// Arguments: slmkit/copy.h.
 void copy(const OpArgs& a) {
-  check_counts("copy", a, 1, 1, 0);
-  const TensorView& x = a.inputs[0];
-  const TensorView& y = a.outputs[0];
-  if (!same_shape(x, y))
-    throw KernelError("copy: x " + shape_str(x) + " and y " + shape_str(y) + " must have the same shape");
+  const CopyArgs r = decode_copy(a);
+  const TensorView &x = r.x, &y = r.y;
   int64_t n = x.numel();
   if (n == 0) return;
   CopyLayout layout = coalesce(x, y);

@@ -1,11 +1,11 @@
 // Creation kernels: fill (a constant of any dtype) and arange (start + i*step), per native/KERNELS.md.
-#include <cmath>
 #include <cstring>
 #include <type_traits>
 
 #include "launch.cuh"
 #include "overlap.cuh"
 #include "slmkit/creation.h"
+#include "slmkit/elementwise_ops.h"
 
 namespace slmkit {
 namespace {
@@ -17,14 +17,14 @@ template <typename T> __global__ void fill_kernel(T* y, T value, int64_t n) {
     y[i] = value;
 }
 
-// y: [n] contiguous. The value is computed in f64 as KERNELS.md asks, then stored: f32 rounds to nearest,
-// bf16 rounds through f32 like every bf16 store, i32 truncates toward zero.
+// y: [n] contiguous. The value is computed in f64 as KERNELS.md asks (unfused, as on the CPU), then stored:
+// f32 rounds to nearest, bf16 rounds through f32 like every bf16 store, i32 as f64_to_i32 converts.
 template <typename T> __global__ void arange_kernel(T* y, double start, double step, int64_t n) {
   wait_for_prior_kernels();
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    double v = start + static_cast<double>(i) * step;
+    const double v = shift_scale(start, step, static_cast<double>(i));
     if constexpr (std::is_same_v<T, __nv_bfloat16>) y[i] = __float2bfloat16_rn(static_cast<float>(v));
-    else if constexpr (std::is_same_v<T, int32_t>) y[i] = __double2int_rz(v);
+    else if constexpr (std::is_same_v<T, int32_t>) y[i] = f64_to_i32(v);
     else y[i] = static_cast<float>(v);
   }
 }
@@ -34,12 +34,7 @@ template <typename T> T fill_value(double v) {
   if constexpr (std::is_same_v<T, float>) return static_cast<float>(v);
   else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(static_cast<float>(v));
   else if constexpr (std::is_same_v<T, uint8_t>) return v != 0 ? 1 : 0;
-  else {
-    // Checked here because a host double -> int cast is undefined for NaN and out-of-range values.
-    if (!(std::trunc(v) >= INT32_MIN && std::trunc(v) <= INT32_MAX))
-      throw KernelError("fill: value " + std::to_string(v) + " does not fit in i32");
-    return static_cast<int32_t>(v);
-  }
+  else return f64_to_i32(v);
 }
 
 bool all_zero_bytes(const void* p, size_t n) {
@@ -51,43 +46,38 @@ bool all_zero_bytes(const void* p, size_t n) {
 
 }  // namespace
 
-// outputs: y (any shape, contiguous, any dtype); attrs: value.
+// Arguments: slmkit/creation.h.
 void fill(const OpArgs& a) {
-  check_counts("fill", a, 0, 1, 1);
-  const TensorView& y = a.outputs[0];
-  if (!y.is_contiguous()) throw KernelError("fill: y " + shape_str(y) + " must be contiguous");
+  const FillArgs r = decode_fill(a);
+  const TensorView& y = r.y;
   int64_t n = y.numel();
   if (n == 0) return;
   cudaStream_t stream = stream_of(a);
   dispatch_dtype(y.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    T value = fill_value<T>(a.attrs[0]);
+    T value = fill_value<T>(r.value);
     // zeros() is the common case, and a memset runs at full bandwidth with no kernel of ours.
     if (sizeof(T) == 1 || all_zero_bytes(&value, sizeof(T))) {
       unsigned char byte;
       std::memcpy(&byte, &value, 1);
-      check_cuda(cudaMemsetAsync(y.data, byte, n * sizeof(T), stream), "fill", "cudaMemsetAsync");
+      check_cuda(cudaMemsetAsync(y.data, byte, n * sizeof(T), stream), kFill.name, "cudaMemsetAsync");
       return;
     }
-    launch_overlapped("fill", fill_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), value, n);
+    launch_overlapped(kFill.name, fill_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), value, n);
   });
 }
 
-// outputs: y [n] (contiguous; f32, bf16 or i32); attrs: start, step.
 void arange(const OpArgs& a) {
-  check_counts("arange", a, 0, 1, 2);
-  const TensorView& y = a.outputs[0];
-  if (y.ndim != 1 || !y.is_contiguous())
-    throw KernelError("arange: y " + shape_str(y) + " must be one contiguous dimension");
-  if (y.dtype == DType::boolean) throw KernelError("arange: y must be f32, bf16 or i32, got bool");
+  const ArangeArgs r = decode_arange(a);
+  const TensorView& y = r.y;
   int64_t n = y.numel();
   if (n == 0) return;
   cudaStream_t stream = stream_of(a);
   dispatch_dtype(y.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (!std::is_same_v<T, uint8_t>)
-      launch_overlapped("arange", arange_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), a.attrs[0],
-                        a.attrs[1], n);
+    if constexpr (!std::is_same_v<T, uint8_t>)  // no bool code: the contract excludes it
+      launch_overlapped(kArange.name, arange_kernel<T>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), r.start,
+                        r.step, n);
   });
 }
 

@@ -1,11 +1,9 @@
 // Elementwise kernels on CUDA: unary maths, clamp, pow_scalar, binary arithmetic, comparisons and where
 // (native/KERNELS.md). Inputs are strided (stride 0 for broadcast); outputs are contiguous.
-#include <cmath>
 #include <type_traits>
 
 #include "launch.cuh"
 #include "overlap.cuh"
-#include "slmkit/elementwise_ops.h"
 #include "values.cuh"
 #include "slmkit/elementwise.h"
 
@@ -176,22 +174,12 @@ void launch_elementwise(const char* kernel, const TensorView& y, const TensorVie
   }
 }
 
-// ---- checks -------------------------------------------------------------------------------------
-
-void check_output(const char* k, const TensorView& y, const TensorView& x, const char* x_name) {
-  if (!same_shape(x, y))
-    throw KernelError(std::string(k) + ": " + x_name + " " + shape_str(x) + " and y " + shape_str(y) +
-                      " must have the same shape");
-  if (!y.is_contiguous()) throw KernelError(std::string(k) + ": y " + shape_str(y) + " must be contiguous");
-}
-
-// ---- unary ops (functors over the compute type; neg, abs, relu, clamp and the binary and comparison
-// functors are shared with the CPU in slmkit/elementwise_ops.h) ------------------------------------
+// ---- unary ops (functors over the compute type; neg, abs, relu, clamp, pow_scalar and the binary and
+// comparison functors are shared with the CPU in slmkit/elementwise_ops.h) -------------------------
 
 // The accurate CUDA maths library forms (not the __expf-style intrinsics): within 1-2 ulp, like the CPU's.
 #define SLMKIT_FLOAT_UNARY(name_, expr)                           \
   struct name_##_op {                                             \
-    static constexpr const char* name = #name_;                   \
     static constexpr bool allows_i32 = false;                     \
     __device__ float operator()(float x) const { return (expr); } \
   };
@@ -210,124 +198,77 @@ SLMKIT_FLOAT_UNARY(gelu, 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)))
 SLMKIT_FLOAT_UNARY(erf, erff(x))
 #undef SLMKIT_FLOAT_UNARY
 
-template <typename Op> void unary_kernel(const OpArgs& a) {
-  check_counts(Op::name, a, 1, 1, 0);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_dtype(Op::name, "x", x, is_float(x.dtype) || (Op::allows_i32 && x.dtype == DType::i32),
-              Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16");
-  check_dtype(Op::name, "y", y, y.dtype == x.dtype, "x's dtype");
-  check_output(Op::name, y, x, "x");
-  const TensorView* in[1] = {&x};
-  dispatch_numeric(x.dtype, Op::allows_i32, [&](auto tag) {
+// Arguments: slmkit/elementwise.h.
+template <const KernelSignature& S, typename Op> void unary_kernel(const OpArgs& a) {
+  const UnaryArgs r = decode_unary(a, S, Op::allows_i32);
+  const TensorView* in[1] = {&r.x};
+  dispatch_numeric(r.x.dtype, Op::allows_i32, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
-      launch_elementwise<T, T, 1>(Op::name, y, in, stream_of(a), Op{});
+      launch_elementwise<T, T, 1>(S.name, r.y, in, stream_of(a), Op{});
   });
 }
 
 void clamp(const OpArgs& a) {
-  const char* k = "clamp";
-  check_counts(k, a, 1, 1, 2);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_dtype(k, "x", x, is_float(x.dtype) || x.dtype == DType::i32, "f32, bf16 or i32");
-  check_dtype(k, "y", y, y.dtype == x.dtype, "x's dtype");
-  check_output(k, y, x, "x");
-  const double lo = a.attrs[0], hi = a.attrs[1];
-  if (std::isnan(lo) || std::isnan(hi)) throw KernelError("clamp: bounds must not be NaN (use +-Infinity for none)");
-  const TensorView* in[1] = {&x};
-  if (x.dtype == DType::i32) {
-    launch_elementwise<int32_t, int32_t, 1>(k, y, in, stream_of(a), clamp_op<int32_t>{int_bound(lo, true), int_bound(hi, false)});
+  const ClampArgs r = decode_clamp(a);
+  const char* k = kClamp.name;
+  const TensorView* in[1] = {&r.io.x};
+  if (r.io.x.dtype == DType::i32) {
+    launch_elementwise<int32_t, int32_t, 1>(k, r.io.y, in, stream_of(a), clamp_op<int32_t>{r.min_i32, r.max_i32});
     return;
   }
-  clamp_op<float> op{static_cast<float>(lo), static_cast<float>(hi)};
-  dispatch_numeric(x.dtype, false, [&](auto tag) {
+  dispatch_numeric(r.io.x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (!std::is_same_v<T, int32_t>) launch_elementwise<T, T, 1>(k, y, in, stream_of(a), op);
+    if constexpr (!std::is_same_v<T, int32_t>)
+      launch_elementwise<T, T, 1>(k, r.io.y, in, stream_of(a), clamp_op<float>{r.min, r.max});
   });
 }
 
-// pow_scalar: exponents with exact cheap forms skip powf (as PyTorch and the CPU kernel do).
+// The form is chosen per element at run time: one kernel for every exponent.
 struct pow_scalar_op {
   float e;
-  int form;  // 1: x, 2: x*x, 3: sqrt, 4: 1/x, 0: powf
-  __device__ float operator()(float x) const {
-    switch (form) {
-      case 1: return x;
-      case 2: return x * x;
-      case 3: return sqrtf(x);
-      case 4: return 1.0f / x;
-      default: return powf(x, e);
-    }
-  }
+  PowForm form;
+  __device__ float operator()(float x) const { return pow_by_form(x, e, form); }
 };
 
 void pow_scalar(const OpArgs& a) {
-  const char* k = "pow_scalar";
-  check_counts(k, a, 1, 1, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  check_dtype(k, "x", x, is_float(x.dtype), "f32 or bf16");
-  check_dtype(k, "y", y, y.dtype == x.dtype, "x's dtype");
-  check_output(k, y, x, "x");
-  const double e = a.attrs[0];
-  const int form = e == 1.0 ? 1 : e == 2.0 ? 2 : e == 0.5 ? 3 : e == -1.0 ? 4 : 0;
-  const TensorView* in[1] = {&x};
-  dispatch_numeric(x.dtype, false, [&](auto tag) {
+  const PowScalarArgs r = decode_pow_scalar(a);
+  const TensorView* in[1] = {&r.io.x};
+  dispatch_numeric(r.io.x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)
-      launch_elementwise<T, T, 1>(k, y, in, stream_of(a), pow_scalar_op{static_cast<float>(e), form});
+      launch_elementwise<T, T, 1>(kPowScalar.name, r.io.y, in, stream_of(a), pow_scalar_op{r.exponent, r.form});
   });
 }
 
-// ---- binary arithmetic --------------------------------------------------------------------------
+// ---- binary arithmetic and comparisons -----------------------------------------------------------
 
-void check_binary(const OpArgs& a, const char* k, bool dtype_ok, const char* allowed, DType out) {
-  check_counts(k, a, 2, 1, 0);
-  const TensorView &x = a.inputs[0], &w = a.inputs[1], &y = a.outputs[0];
-  check_dtype(k, "a", x, dtype_ok, allowed);
-  check_dtype(k, "b", w, w.dtype == x.dtype, "a's dtype");
-  check_dtype(k, "y", y, y.dtype == out, out == DType::boolean ? "bool" : "a's dtype");
-  check_output(k, y, x, "a");
-  check_output(k, y, w, "b");
-}
-
-template <typename Op> void binary_kernel(const OpArgs& a) {
-  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
-  check_binary(a, Op::name, is_float(d) || (Op::allows_i32 && d == DType::i32),
-               Op::allows_i32 ? "f32, bf16 or i32" : "f32 or bf16", d);
-  const TensorView* in[2] = {&a.inputs[0], &a.inputs[1]};
-  dispatch_numeric(d, Op::allows_i32, [&](auto tag) {
+template <const KernelSignature& S, typename Op> void binary_kernel(const OpArgs& a) {
+  const BinaryArgs r = decode_arithmetic(a, S, Op::allows_i32);
+  const TensorView* in[2] = {&r.a, &r.b};
+  dispatch_numeric(r.a.dtype, Op::allows_i32, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (Op::allows_i32 || !std::is_same_v<T, int32_t>)  // no i32 code for float-only ops
-      launch_elementwise<T, T, 2>(Op::name, a.outputs[0], in, stream_of(a), Op{});
+      launch_elementwise<T, T, 2>(S.name, r.y, in, stream_of(a), Op{});
   });
 }
 
-// ---- comparisons (-> bool) ----------------------------------------------------------------------
-
-template <typename Op> void compare_kernel(const OpArgs& a) {
-  const DType d = a.num_inputs > 0 ? a.inputs[0].dtype : DType::f32;
-  check_binary(a, Op::name, is_float(d) || d == DType::i32 || (Op::allows_bool && d == DType::boolean),
-               Op::allows_bool ? "f32, bf16, i32 or bool" : "f32, bf16 or i32", DType::boolean);
-  const TensorView* in[2] = {&a.inputs[0], &a.inputs[1]};
-  dispatch_dtype(d, [&](auto tag) {
+template <const KernelSignature& S, typename Op> void compare_kernel(const OpArgs& a) {
+  const BinaryArgs r = decode_compare(a, S, Op::allows_bool);
+  const TensorView* in[2] = {&r.a, &r.b};
+  dispatch_dtype(r.a.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (Op::allows_bool || !std::is_same_v<T, uint8_t>)
-      launch_elementwise<uint8_t, T, 2>(Op::name, a.outputs[0], in, stream_of(a), Op{});
+      launch_elementwise<uint8_t, T, 2>(S.name, r.y, in, stream_of(a), Op{});
   });
 }
 
 // ---- where --------------------------------------------------------------------------------------
 
 void where(const OpArgs& args) {
-  const char* k = "where";
-  check_counts(k, args, 3, 1, 0);
-  const TensorView &c = args.inputs[0], &a = args.inputs[1], &b = args.inputs[2], &y = args.outputs[0];
-  check_dtype(k, "cond", c, c.dtype == DType::boolean, "bool");
-  check_dtype(k, "b", b, b.dtype == a.dtype, "a's dtype");
-  check_dtype(k, "y", y, y.dtype == a.dtype, "a's dtype");
-  check_output(k, y, c, "cond");
-  check_output(k, y, a, "a");
-  check_output(k, y, b, "b");
+  const WhereArgs r = decode_where(args);
+  const char* k = kWhere.name;
+  const TensorView &c = r.cond, &a = r.a, &b = r.b, &y = r.y;
   const int64_t n = y.numel();
   if (n == 0) return;
   const TensorView* in[3] = {&c, &a, &b};
@@ -337,32 +278,47 @@ void where(const OpArgs& args) {
     using T = typename decltype(tag)::type;
     const uint8_t* cp = c.ptr<uint8_t>();
     if (fits32(layout, n))
-      launch_overlapped(k, where_kernel<T, uint32_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(),
-                        layout, uint32_t(n));
+      launch_overlapped(k, where_kernel<T, uint32_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(),
+                        b.ptr<T>(), layout, uint32_t(n));
     else
-      launch_overlapped(k, where_kernel<T, uint64_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(), b.ptr<T>(),
-                        layout, uint64_t(n));
+      launch_overlapped(k, where_kernel<T, uint64_t>, grid_for(n), kBlockThreads, 0, stream, y.ptr<T>(), cp, a.ptr<T>(),
+                        b.ptr<T>(), layout, uint64_t(n));
   });
 }
 
 }  // namespace
 
 SLMKIT_REGISTER_KERNELS({
-    {&kNeg, unary_kernel<neg_op>},           {&kAbs, unary_kernel<abs_op>},
-    {&kExp, unary_kernel<exp_op>},           {&kLog, unary_kernel<log_op>},
-    {&kSqrt, unary_kernel<sqrt_op>},         {&kRsqrt, unary_kernel<rsqrt_op>},
-    {&kSin, unary_kernel<sin_op>},           {&kCos, unary_kernel<cos_op>},
-    {&kTanh, unary_kernel<tanh_op>},         {&kSigmoid, unary_kernel<sigmoid_op>},
-    {&kRelu, unary_kernel<relu_op>},         {&kSilu, unary_kernel<silu_op>},
-    {&kGelu, unary_kernel<gelu_op>},         {&kErf, unary_kernel<erf_op>},
-    {&kClamp, clamp},                        {&kPowScalar, pow_scalar},
-    {&kAdd, binary_kernel<add_op>},          {&kSub, binary_kernel<sub_op>},
-    {&kMul, binary_kernel<mul_op>},          {&kDiv, binary_kernel<div_op>},
-    {&kPow, binary_kernel<pow_op>},          {&kMaximum, binary_kernel<maximum_op>},
-    {&kMinimum, binary_kernel<minimum_op>},  {&kEq, compare_kernel<eq_op>},
-    {&kNe, compare_kernel<ne_op>},           {&kLt, compare_kernel<lt_op>},
-    {&kLe, compare_kernel<le_op>},           {&kGt, compare_kernel<gt_op>},
-    {&kGe, compare_kernel<ge_op>},           {&kWhere, where},
+    {&kNeg, unary_kernel<kNeg, neg_op>},
+    {&kAbs, unary_kernel<kAbs, abs_op>},
+    {&kExp, unary_kernel<kExp, exp_op>},
+    {&kLog, unary_kernel<kLog, log_op>},
+    {&kSqrt, unary_kernel<kSqrt, sqrt_op>},
+    {&kRsqrt, unary_kernel<kRsqrt, rsqrt_op>},
+    {&kSin, unary_kernel<kSin, sin_op>},
+    {&kCos, unary_kernel<kCos, cos_op>},
+    {&kTanh, unary_kernel<kTanh, tanh_op>},
+    {&kSigmoid, unary_kernel<kSigmoid, sigmoid_op>},
+    {&kRelu, unary_kernel<kRelu, relu_op>},
+    {&kSilu, unary_kernel<kSilu, silu_op>},
+    {&kGelu, unary_kernel<kGelu, gelu_op>},
+    {&kErf, unary_kernel<kErf, erf_op>},
+    {&kClamp, clamp},
+    {&kPowScalar, pow_scalar},
+    {&kAdd, binary_kernel<kAdd, add_op>},
+    {&kSub, binary_kernel<kSub, sub_op>},
+    {&kMul, binary_kernel<kMul, mul_op>},
+    {&kDiv, binary_kernel<kDiv, div_op>},
+    {&kPow, binary_kernel<kPow, pow_op>},
+    {&kMaximum, binary_kernel<kMaximum, maximum_op>},
+    {&kMinimum, binary_kernel<kMinimum, minimum_op>},
+    {&kEq, compare_kernel<kEq, eq_op>},
+    {&kNe, compare_kernel<kNe, ne_op>},
+    {&kLt, compare_kernel<kLt, lt_op>},
+    {&kLe, compare_kernel<kLe, le_op>},
+    {&kGt, compare_kernel<kGt, gt_op>},
+    {&kGe, compare_kernel<kGe, ge_op>},
+    {&kWhere, where},
 });
 
 }  // namespace slmkit

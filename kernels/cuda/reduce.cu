@@ -1,7 +1,6 @@
 // Reductions on CUDA over the middle axis of a contiguous [O, R, I] view: sum, max, min, argmax, argmin,
 // logsumexp (native/KERNELS.md). Accumulation is f32 (i64 for i32 sums) in a fixed order per shape, with
 // no atomics, so results repeat exactly from run to run.
-#include <string>
 #include <type_traits>
 
 #include "launch.cuh"
@@ -16,13 +15,8 @@ namespace {
 // accumulators of disjoint parts of the axis (in either order: the result does not depend on which part
 // comes first, so any fixed tree gives the same answer as the CPU up to f32 rounding); finish(acc).
 
-// The host-side traits of each reducer live in a base that does not depend on T, so that they are one
-// set of constants however many storage types instantiate the reducer.
-struct sum_kind {
-  static constexpr const char* name = "sum";
-  static constexpr bool float_only = false, index_output = false, empty_is_error = false;
-};
-template <typename T> struct sum_red : sum_kind {
+// The traits of each reducer (which dtypes, what output) are its kind's in slmkit/reduce.h.
+template <typename T> struct sum_red : SumKind {
   // i32 sums accumulate in i64 and wrap to i32 on store, like a cast of PyTorch's i64 sum.
   using acc_t = std::conditional_t<std::is_same_v<T, int32_t>, long long, float>;
   using out_t = T;
@@ -37,11 +31,7 @@ template <typename T> struct sum_red : sum_kind {
 
 // max/min/argmax/argmin. A NaN beats every number, and among equal values (or NaNs) the lower axis
 // index wins, so argmax returns the first extreme and NaN propagates, as on the CPU.
-template <bool IsMax, bool Index> struct extreme_kind {
-  static constexpr const char* name = IsMax ? (Index ? "argmax" : "max") : (Index ? "argmin" : "min");
-  static constexpr bool float_only = false, index_output = Index, empty_is_error = true;
-};
-template <typename T, bool IsMax, bool Index> struct extreme_red : extreme_kind<IsMax, Index> {
+template <typename T, bool IsMax, bool Index> struct extreme_red : ExtremeKind<IsMax, Index> {
   using V = compute_t<T>;
   struct acc_t {
     V v;
@@ -72,11 +62,7 @@ template <typename T> using argmin_red = extreme_red<T, false, true>;
 
 // Online logsumexp: running max m and s = sum exp(x - m). A +inf element makes the result +inf, all
 // -inf (or an empty axis) gives -inf, any NaN gives NaN; infinities never meet in inf - inf.
-struct logsumexp_kind {
-  static constexpr const char* name = "logsumexp";
-  static constexpr bool float_only = true, index_output = false, empty_is_error = false;
-};
-template <typename T> struct logsumexp_red : logsumexp_kind {
+template <typename T> struct logsumexp_red : LogsumexpKind {
   struct acc_t {
     float m, s;
   };
@@ -170,12 +156,13 @@ int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > h
 
 // Launch shapes: enough independent work to fill the GPU. Few long reductions are cut into R-chunks
 // whose partial accumulators are merged by a second kernel (scratch from the stream-ordered pool).
-template <typename T, typename Red> void reduce_launch(const TensorView& x, const TensorView& y, cudaStream_t stream) {
+template <typename T, typename Red> void reduce_launch(const ReduceArgs& r, cudaStream_t stream) {
   using Acc = typename Red::acc_t;
   using Out = typename Red::out_t;
-  const int64_t O = x.shape[0], R = x.shape[1], I = x.shape[2], cols = O * I;
-  const T* xp = x.ptr<T>();
-  Out* yp = y.ptr<Out>();
+  const char* k = Red::signature.name;
+  const int64_t O = r.outer, R = r.axis, I = r.inner, cols = O * I;
+  const T* xp = r.x.ptr<T>();
+  Out* yp = r.y.ptr<Out>();
   Red red;
   int chunks;
   int lanes = 0;
@@ -187,43 +174,32 @@ template <typename T, typename Red> void reduce_launch(const TensorView& x, cons
   }
   Acc* partial = nullptr;
   if (chunks > 1)
-    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(Acc) * chunks * cols, stream), Red::name,
+    check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(Acc) * chunks * cols, stream), k,
                "cudaMallocAsync (partial results)");
   if (I == 1) {
     const int64_t groups = O * chunks, per_block = kBlockThreads / lanes;
-    launch_overlapped(Red::name, reduce_rows_kernel<T, Red>, static_cast<unsigned>(ceil_div(groups, per_block)), kBlockThreads,
+    launch_overlapped(k, reduce_rows_kernel<T, Red>, static_cast<unsigned>(ceil_div(groups, per_block)), kBlockThreads,
                       kBlockThreads * sizeof(Acc), stream, xp, O, R, chunks, lanes, yp, partial, red);
   } else {
     dim3 grid(grid_for(cols), chunks);
-    launch_overlapped(Red::name, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial, red);
+    launch_overlapped(k, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial,
+                      red);
   }
   if (chunks > 1) {
-    launch_overlapped(Red::name, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp, red);
-    check_cuda(cudaFreeAsync(partial, stream), Red::name, "cudaFreeAsync");
+    launch_overlapped(k, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp,
+                      red);
+    check_cuda(cudaFreeAsync(partial, stream), k, "cudaFreeAsync");
   }
 }
 
-// inputs: x [O, R, I] contiguous; outputs: y [O, I] contiguous (i32 for argmax/argmin, else x's dtype).
+// Arguments: slmkit/reduce.h.
 template <template <typename> class Red> void reduce_kernel(const OpArgs& a) {
-  const std::string k = Red<float>::name;
-  check_counts(k.c_str(), a, 1, 1, 0);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  const bool float_ok = is_float(x.dtype);
-  if (!(float_ok || (!Red<float>::float_only && x.dtype == DType::i32)))
-    throw KernelError(k + ": x must be " + (Red<float>::float_only ? "f32 or bf16" : "f32, bf16 or i32") + ", got " +
-                      dtype_name(x.dtype));
-  const DType want = Red<float>::index_output ? DType::i32 : x.dtype;
-  if (y.dtype != want) throw KernelError(k + ": y must be " + dtype_name(want) + ", got " + dtype_name(y.dtype));
-  if (x.ndim != 3 || y.ndim != 2 || !x.is_contiguous() || !y.is_contiguous() || y.shape[0] != x.shape[0] ||
-      y.shape[1] != x.shape[2])
-    throw KernelError(k + ": need contiguous x [O, R, I] and y [O, I], got x " + shape_str(x) + " and y " + shape_str(y));
-  if (y.numel() == 0) return;
-  if (x.shape[1] == 0 && Red<float>::empty_is_error)
-    throw KernelError(k + ": cannot reduce over an empty axis, got x " + shape_str(x));
-  dispatch_dtype(x.dtype, [&](auto tag) {
+  const ReduceArgs r = decode_reduce<Red<float>>(a);
+  if (r.y.numel() == 0) return;
+  dispatch_dtype(r.x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, uint8_t> && !(Red<float>::float_only && std::is_same_v<T, int32_t>))
-      reduce_launch<T, Red<T>>(x, y, stream_of(a));
+      reduce_launch<T, Red<T>>(r, stream_of(a));
   });
 }
 

@@ -1,7 +1,6 @@
 // Softmax and log-softmax on CUDA over the last dimension of a contiguous [N, V], forward and backward
 // (native/KERNELS.md). One group of threads per row: a warp for rows up to 1024 wide, else a whole block,
 // so rows of any width (a 122,753-wide vocabulary included) stream through with no per-row size limit.
-#include <string>
 #include <type_traits>
 
 #include "launch.cuh"
@@ -100,28 +99,12 @@ __global__ void softmax_backward_kernel(const T* y, const T* gy, T* gx, int64_t 
 // A warp per row up to 1024 wide (eight rows per block); wider rows get the whole block.
 int lanes_for(int64_t V) { return V <= 1024 ? 32 : kBlockThreads; }
 
-void check_rows(const OpArgs& a, const char* k, int inputs) {
-  check_counts(k, a, inputs, 1, 0);
-  const TensorView& y = a.outputs[0];
-  const TensorView& x = a.inputs[0];
-  if (!is_float(x.dtype))
-    throw KernelError(std::string(k) + ": inputs must be f32 or bf16, got " + dtype_name(x.dtype));
-  for (int i = 0; i < inputs; ++i) {
-    const TensorView& t = a.inputs[i];
-    if (t.dtype != x.dtype || t.ndim != 2 || !same_shape(t, y) || !t.is_contiguous())
-      throw KernelError(std::string(k) + ": every input must be a contiguous [N, V] " + dtype_name(x.dtype) +
-                        " tensor of the output's shape, got input " + std::to_string(i) + " " + shape_str(t) + " " +
-                        dtype_name(t.dtype) + " and output " + shape_str(y));
-  }
-  if (y.dtype != x.dtype || !y.is_contiguous())
-    throw KernelError(std::string(k) + ": output must be contiguous " + dtype_name(x.dtype) + ", got " + dtype_name(y.dtype));
-}
-
+// Arguments: slmkit/softmax.h.
 template <bool Log> void softmax_like_forward(const OpArgs& a) {
-  const char* k = Log ? "log_softmax_forward" : "softmax_forward";
-  check_rows(a, k, 1);
-  const TensorView &x = a.inputs[0], &y = a.outputs[0];
-  const int64_t N = x.shape[0], V = x.shape[1];
+  const char* k = (Log ? kLogSoftmaxForward : kSoftmaxForward).name;
+  const SoftmaxForwardArgs r = decode_softmax_forward(a, Log);
+  const TensorView &x = r.x, &y = r.y;
+  const int64_t N = r.rows, V = r.cols;
   if (N * V == 0) return;
   const int lanes = lanes_for(V);
   const unsigned blocks = static_cast<unsigned>((N + kBlockThreads / lanes - 1) / (kBlockThreads / lanes));
@@ -134,10 +117,10 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
 }
 
 template <bool Log> void softmax_like_backward(const OpArgs& a) {
-  const char* k = Log ? "log_softmax_backward" : "softmax_backward";
-  check_rows(a, k, 2);
-  const TensorView &y = a.inputs[0], &gy = a.inputs[1], &gx = a.outputs[0];
-  const int64_t N = y.shape[0], V = y.shape[1];
+  const char* k = (Log ? kLogSoftmaxBackward : kSoftmaxBackward).name;
+  const SoftmaxBackwardArgs r = decode_softmax_backward(a, Log);
+  const TensorView &y = r.y, &gy = r.gy, &gx = r.gx;
+  const int64_t N = r.rows, V = r.cols;
   if (N * V == 0) return;
   const int lanes = lanes_for(V);
   const unsigned blocks = static_cast<unsigned>((N + kBlockThreads / lanes - 1) / (kBlockThreads / lanes));

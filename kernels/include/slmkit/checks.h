@@ -63,6 +63,19 @@ inline void check_dtype(const char* kernel, const char* what, const TensorView& 
   check_dtype(kernel, what, v, v.dtype == want, dtype_name(want));
 }
 
+// v's dtype must be one of `allowed`; the message lists them ("f32, bf16 or i32").
+inline void check_dtype(const char* kernel, const char* what, const TensorView& v, std::initializer_list<DType> allowed) {
+  std::string names;
+  bool ok = false;
+  size_t i = 0;
+  for (DType d : allowed) {
+    ok = ok || v.dtype == d;
+    names += std::string(i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + dtype_name(d);
+    ++i;
+  }
+  check_dtype(kernel, what, v, ok, names.c_str());
+}
+
 // Rank and contiguity: the fused kernels index their tensors as dense row-major arrays.
 inline void check_dense(const char* kernel, const char* what, const TensorView& v, int ndim) {
   check_ndim(kernel, what, v, ndim);
@@ -90,12 +103,26 @@ inline void check_shape(const char* kernel, const char* what, const TensorView& 
   check_dtype(kernel, what, v, want);
 }
 
-// v must be contiguous with ref's shape and dtype (a gradient, an output, a second operand).
-inline void check_like(const char* kernel, const char* what, const TensorView& v, const char* ref_what,
+// v must have ref's shape, any strides (an operand of an elementwise op, the other side of a copy).
+inline void check_shape_of(const char* kernel, const char* what, const TensorView& v, const char* ref_what,
+                           const TensorView& ref) {
+  if (!same_shape(v, ref))
+    kernel_fail(kernel, std::string(what) + " must have " + ref_what + "'s shape, got " + what + " " + shape_str(v) +
+                            " and " + ref_what + " " + shape_str(ref));
+}
+
+// v must have ref's shape and dtype, any strides.
+inline void check_same(const char* kernel, const char* what, const TensorView& v, const char* ref_what,
                        const TensorView& ref) {
   if (!same_shape(v, ref) || v.dtype != ref.dtype)
     kernel_fail(kernel, std::string(what) + " must have " + ref_what + "'s shape and dtype, got " + what + " " +
                             shape_str(v) + " and " + ref_what + " " + shape_str(ref));
+}
+
+// v must be contiguous with ref's shape and dtype (a gradient, an output, a second operand).
+inline void check_like(const char* kernel, const char* what, const TensorView& v, const char* ref_what,
+                       const TensorView& ref) {
+  check_same(kernel, what, v, ref_what, ref);
   check_contiguous(kernel, what, v);
 }
 

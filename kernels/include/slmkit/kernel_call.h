@@ -54,6 +54,10 @@ class KernelCall {
   void dense(const char* name, int ndim) const { check_dense(s_.name, name, in_or_out(name), ndim); }
   void floating(const char* name) const { check_float(s_.name, name, in_or_out(name)); }
   void dtype(const char* name, DType want) const { check_dtype(s_.name, name, in_or_out(name), want); }
+  void dtype(const char* name, std::initializer_list<DType> allowed) const {
+    check_dtype(s_.name, name, in_or_out(name), allowed);
+  }
+  void contiguous(const char* name) const { check_contiguous(s_.name, name, in_or_out(name)); }
   void shape(const char* name, std::initializer_list<int64_t> dims) const {
     check_shape(s_.name, name, in_or_out(name), dims);
   }
@@ -63,6 +67,13 @@ class KernelCall {
   // name: contiguous, with ref's shape and dtype.
   void like(const char* name, const char* ref) const {
     check_like(s_.name, name, in_or_out(name), ref, in_or_out(ref));
+  }
+  // name: ref's shape and dtype (same), or ref's shape (shape_of), any strides.
+  void same(const char* name, const char* ref) const {
+    check_same(s_.name, name, in_or_out(name), ref, in_or_out(ref));
+  }
+  void shape_of(const char* name, const char* ref) const {
+    check_shape_of(s_.name, name, in_or_out(name), ref, in_or_out(ref));
   }
 
  private:
