@@ -67,5 +67,6 @@ export type { TrainableModel, TrainOptimizer, OptimizerState } from "./train/con
 export type { MetricsRecord } from "./train/metrics.js";
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContents } from "./io/safetensors.js";
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from "./io/atomic.js";
+export { readJsonl, writeJsonl } from "./io/jsonl.js";
 // The papers' methods as tools: MiniCPM's scaling-law fits.
 export * from "./experiments/index.js";
