@@ -117,19 +117,19 @@ export type TrainPlan =
 
 const CMD = "train";
 
-/** A file flag's path must name a readable file; the error names the flag and the path. */
-function requireFile(flag: string, file: string): void {
+/** A file flag's path must name a readable file; the error names the command, the flag and the path. */
+export function requireFile(command: string, flag: string, file: string): void {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new ArgumentError(`slmkit train: --${flag} ${file}: no such file`);
+    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: no such file`);
   }
-  if (!stat.isFile()) throw new ArgumentError(`slmkit train: --${flag} ${file}: not a file`);
+  if (!stat.isFile()) throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not a file`);
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch {
-    throw new ArgumentError(`slmkit train: --${flag} ${file}: not readable`);
+    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not readable`);
   }
 }
 
@@ -153,13 +153,13 @@ export function readSettings(values: FlagValues): TrainSettings {
   const longestPrompt = Math.max(...SAMPLE_PROMPTS.map((p) => Buffer.byteLength(p)));
 
   const dataFiles = (values.data as string[] | undefined) ?? [];
-  for (const f of dataFiles) requireFile("data", f);
+  for (const f of dataFiles) requireFile(CMD, "data", f);
   const shards = dataFiles.some((f) => f.endsWith(".bin"));
   if (shards && dataFiles.some((f) => !f.endsWith(".bin"))) throw new ArgumentError("slmkit train: --data takes either token shards (.bin) or text files, not both");
   let tokenizer: BpeTokenizer | null = null;
   if (values.tokenizer !== undefined) {
     const file = String(values.tokenizer);
-    requireFile("tokenizer", file);
+    requireFile(CMD, "tokenizer", file);
     try {
       tokenizer = BpeTokenizer.load(file);
     } catch (e) {
