@@ -23,3 +23,11 @@ export {
   type WindTunnelResult,
 } from "./tunnel/wind_tunnel.js";
 export type { TunnelHyperParameters, TunnelAxis, TunnelSpace, TunnelSearch } from "./tunnel/search_space.js";
+// MiniCPM's WSD scaling-law study: one stable run per size, decay branches, (N, D, loss) and the fit.
+export {
+  scalingStudy,
+  type ScalingStudyOptions,
+  type ScalingStudySize,
+  type ScalingStudyPoint,
+  type ScalingStudyResult,
+} from "./scaling/wsd_study.js";
