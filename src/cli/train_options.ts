@@ -28,6 +28,8 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: "name", type: "string", value: "NAME", default: "sotu-tiny", help: "run name (the output folder's name)" },
     { name: "out", type: "string", value: "DIR", default: "runs", help: "folder that holds run folders" },
     { name: "data", type: "string", value: "PATH", multiple: true, help: "text files (.txt, ...) or token shards (.bin, needs --tokenizer); default: the State of the Union texts" },
+    { name: "decay-data", type: "string", value: "PATH", multiple: true, help: "two-stage pre-training: data mixed into the WSD decay only (texts, or shards like --data)" },
+    { name: "decay-data-weight", type: "string", value: "X", help: "share of the decay's sequences drawn from --decay-data (default 0.3)" },
     { name: "tokenizer", type: "string", value: "PATH", help: "an existing tokenizer.json instead of training one" },
     { name: "vocab-size", type: "string", value: "N", default: "2048", help: "vocabulary of the trained BPE tokenizer" },
     { name: "valid-fraction", type: "string", value: "X", default: "0.02", help: "share of the token windows held out for validation" },
@@ -74,6 +76,9 @@ export interface TrainSettings {
   /** Text files, or token shards when `shards` is true; empty: the built-in State of the Union texts. */
   dataFiles: string[];
   shards: boolean;
+  /** Two-stage pre-training: files whose text is mixed into the decay phase (same kind as dataFiles), and its share. */
+  decayData: string[];
+  decayDataWeight: number;
   /** A tokenizer given with --tokenizer (already loaded, so a bad file fails before any work). */
   tokenizer: BpeTokenizer | null;
   vocabSize: number;
@@ -156,6 +161,11 @@ export function readSettings(values: FlagValues): TrainSettings {
   for (const f of dataFiles) requireFile(CMD, "data", f);
   const shards = dataFiles.some((f) => f.endsWith(".bin"));
   if (shards && dataFiles.some((f) => !f.endsWith(".bin"))) throw new ArgumentError("slmkit train: --data takes either token shards (.bin) or text files, not both");
+  const decayData = (values["decay-data"] as string[] | undefined) ?? [];
+  for (const f of decayData) requireFile(CMD, "decay-data", f);
+  if (decayData.some((f) => f.endsWith(".bin") !== shards)) throw new ArgumentError(`slmkit train: --decay-data must be ${shards ? "token shards (.bin), as --data is" : "text files, as --data is (shards need shards)"}`);
+  if (values["decay-data-weight"] !== undefined && decayData.length === 0) throw new ArgumentError("slmkit train: --decay-data-weight applies to --decay-data, which is not given");
+  const decayDataWeight = values["decay-data-weight"] === undefined ? 0.3 : numberFlag(CMD, "decay-data-weight", values["decay-data-weight"], { min: 0, exclusiveMin: true, max: 1 });
   let tokenizer: BpeTokenizer | null = null;
   if (values.tokenizer !== undefined) {
     const file = String(values.tokenizer);
@@ -174,6 +184,8 @@ export function readSettings(values: FlagValues): TrainSettings {
     runDir: path.join(out, name),
     dataFiles,
     shards,
+    decayData,
+    decayDataWeight,
     tokenizer,
     vocabSize: int("vocab-size", 257),
     validFraction: num("valid-fraction", 0, { max: 0.9 }),
