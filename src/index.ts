@@ -57,6 +57,7 @@ export { tokenizeFiles, type TokenizeFilesOptions } from "./data/tokenize_files.
 export type { Batch, BatchSource, JSONValue } from "./data/batch.js";
 export { TokenSampler, type TokenSamplerOptions } from "./data/token_sampler.js";
 export { MixtureSampler, type MixtureComponent, type MixtureSamplerOptions } from "./data/mixture_sampler.js";
+export { TwoStageSampler, type TwoStageSamplerOptions } from "./data/two_stage_sampler.js";
 export { loadSotu, sotuTexts, type SotuAddress, type SotuOptions } from "./data/sotu.js";
 // Training: the Trainer, its checkpoints, and safetensors / atomic file I/O.
 export { Trainer, type TrainerOptions, type FitOptions, type FitResult } from "./train/trainer.js";
@@ -67,5 +68,6 @@ export type { TrainableModel, TrainOptimizer, OptimizerState } from "./train/con
 export type { MetricsRecord } from "./train/metrics.js";
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContents } from "./io/safetensors.js";
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from "./io/atomic.js";
+export { readJsonl, writeJsonl } from "./io/jsonl.js";
 // The papers' methods as tools: MiniCPM's scaling-law fits.
 export * from "./experiments/index.js";

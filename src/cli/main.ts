@@ -6,9 +6,11 @@ import { runDemo } from "./demo.js";
 import { DOCTOR_SPEC, doctorCommand } from "./doctor.js";
 import { type CommandSpec, helpText, numberFlag, parseFlags } from "./flags.js";
 import { GENERATE_SPEC, generateCommand } from "./generate.js";
+import { scalingCommand } from "./scaling.js";
 import { scheduleCommand } from "./schedule.js";
 import { tokenizeCommand } from "./tokenize.js";
 import { TRAIN_SPEC, trainCommand } from "./train.js";
+import { TUNNEL_SPEC, tunnelCommand } from "./tunnel.js";
 import "../index.js";
 
 const DEMO_SPEC: CommandSpec = {
@@ -22,7 +24,7 @@ const DEMO_SPEC: CommandSpec = {
   ],
 };
 
-const COMMANDS = [TRAIN_SPEC.name, GENERATE_SPEC.name, "tokenize", "schedule", DEMO_SPEC.name, DOCTOR_SPEC.name];
+const COMMANDS = [TRAIN_SPEC.name, GENERATE_SPEC.name, "tokenize", "schedule", TUNNEL_SPEC.name, "scaling", DEMO_SPEC.name, DOCTOR_SPEC.name];
 
 const HELP = `slmkit <command> [options]
 
@@ -31,6 +33,8 @@ commands:
   generate  stream text from a trained run: slmkit generate --run runs/sotu-tiny --prompt "..."
   tokenize  train or load a BPE tokenizer and write token shards
   schedule  plot a learning-rate schedule (WSD, cosine, ...) to an SVG file
+  tunnel    MiniCPM's wind tunnel: search lr, scale_emb, scale_depth, init std on a proxy (--coord-check: μP's check)
+  scaling   fit L(N, D) to (N, D, loss) points (scaling fit), or measure them with WSD decay branches (scaling study)
   demo      train a small character-level model on the CPU and print the loss
   doctor    print Node, N-API, CPU features and kernels, where each addon was loaded from, CUDA driver, GPU and cuBLASLt (--json)
   help      this text
@@ -54,6 +58,8 @@ async function main(argv: string[]): Promise<void> {
   else if (command === "generate") generateCommand(rest);
   else if (command === "tokenize") process.exitCode = await tokenizeCommand(rest);
   else if (command === "schedule") process.exitCode = await scheduleCommand(rest);
+  else if (command === "tunnel") await tunnelCommand(rest);
+  else if (command === "scaling") await scalingCommand(rest);
   else if (command === "demo") demoCommand(rest);
   else if (command === "doctor") doctorCommand(rest);
   else if (command === "help" || command === "--help" || command === "-h") console.log(HELP);

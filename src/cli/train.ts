@@ -7,7 +7,9 @@ import { setNumThreads } from "../backend/cpu.js";
 import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { readShard } from "../data/shard.js";
 import { sotuTexts } from "../data/sotu.js";
+import { MixtureSampler } from "../data/mixture_sampler.js";
 import { TokenSampler } from "../data/token_sampler.js";
+import { TwoStageSampler } from "../data/two_stage_sampler.js";
 import { ArgumentError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
 import { MiniCPM, miniCPMHFConfig } from "../models/minicpm/index.js";
@@ -37,12 +39,35 @@ function prepareData(s: TrainSettings, resuming: boolean, log: (line: string) =>
   }
   tokenizer.save(saved);
   if (s.shards) return { tokenizer, sequences: s.dataFiles.map((f) => Int32Array.from(readShard(f).tokens)) };
-  const eos = tokenizer.eosId;
   const t0 = performance.now();
-  const sequences = texts.map((text) => Int32Array.from(eos === null ? tokenizer.encode(text) : [...tokenizer.encode(text), eos]));
+  const sequences = encodeTexts(tokenizer, texts);
   const total = sequences.reduce((a, q) => a + q.length, 0);
   log(`tokenized ${texts.length} texts into ${total} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return { tokenizer, sequences };
+}
+
+/** Each text's tokens, ended by the end-of-text token when the tokenizer has one. */
+function encodeTexts(tokenizer: BpeTokenizer, texts: string[]): Int32Array[] {
+  const eos = tokenizer.eosId;
+  return texts.map((text) => Int32Array.from(eos === null ? tokenizer.encode(text) : [...tokenizer.encode(text), eos]));
+}
+
+/**
+ * Two-stage pre-training (--decay-data): from the decay's first step on, each sequence comes from --decay-data
+ * with probability --decay-data-weight, else from the main data, which goes on where the stable phase left it
+ * (one sampler serves both stages, and each stage's saved state holds its position).
+ */
+function twoStage(s: TrainSettings, tokenizer: BpeTokenizer, train: TokenSampler, decayStartStep: number): TwoStageSampler {
+  const sequences = s.shards ? s.decayData.map((f) => Int32Array.from(readShard(f).tokens)) : encodeTexts(tokenizer, s.decayData.map((f) => fs.readFileSync(f, "utf8")));
+  const decay = new TokenSampler(sequences, { batchSize: s.batchSize, seqLen: s.seqLen, seed: s.seed });
+  const second = new MixtureSampler(
+    [
+      { name: "data", source: train, weight: 1 - s.decayDataWeight },
+      { name: "decay-data", source: decay, weight: s.decayDataWeight },
+    ],
+    { seed: s.seed },
+  );
+  return new TwoStageSampler({ first: train, second, switchAt: decayStartStep * s.gradAccum });
 }
 
 /**
@@ -161,7 +186,7 @@ async function train(s: TrainSettings, resuming: boolean, values: Record<string,
       model,
       optimizer,
       schedule,
-      train,
+      train: s.decayData.length ? twoStage(s, tokenizer, train, warmupSteps + schedule.stableSteps) : train,
       valid,
       steps: s.steps,
       gradAccumSteps: s.gradAccum,

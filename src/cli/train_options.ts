@@ -28,6 +28,8 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: "name", type: "string", value: "NAME", default: "sotu-tiny", help: "run name (the output folder's name)" },
     { name: "out", type: "string", value: "DIR", default: "runs", help: "folder that holds run folders" },
     { name: "data", type: "string", value: "PATH", multiple: true, help: "text files (.txt, ...) or token shards (.bin, needs --tokenizer); default: the State of the Union texts" },
+    { name: "decay-data", type: "string", value: "PATH", multiple: true, help: "two-stage pre-training: data mixed into the WSD decay only (texts, or shards like --data)" },
+    { name: "decay-data-weight", type: "string", value: "X", help: "share of the decay's sequences drawn from --decay-data (default 0.3)" },
     { name: "tokenizer", type: "string", value: "PATH", help: "an existing tokenizer.json instead of training one" },
     { name: "vocab-size", type: "string", value: "N", default: "2048", help: "vocabulary of the trained BPE tokenizer" },
     { name: "valid-fraction", type: "string", value: "X", default: "0.02", help: "share of the token windows held out for validation" },
@@ -74,6 +76,9 @@ export interface TrainSettings {
   /** Text files, or token shards when `shards` is true; empty: the built-in State of the Union texts. */
   dataFiles: string[];
   shards: boolean;
+  /** Two-stage pre-training: files whose text is mixed into the decay phase (same kind as dataFiles), and its share. */
+  decayData: string[];
+  decayDataWeight: number;
   /** A tokenizer given with --tokenizer (already loaded, so a bad file fails before any work). */
   tokenizer: BpeTokenizer | null;
   vocabSize: number;
@@ -117,19 +122,19 @@ export type TrainPlan =
 
 const CMD = "train";
 
-/** A file flag's path must name a readable file; the error names the flag and the path. */
-function requireFile(flag: string, file: string): void {
+/** A file flag's path must name a readable file; the error names the command, the flag and the path. */
+export function requireFile(command: string, flag: string, file: string): void {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
   } catch {
-    throw new ArgumentError(`slmkit train: --${flag} ${file}: no such file`);
+    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: no such file`);
   }
-  if (!stat.isFile()) throw new ArgumentError(`slmkit train: --${flag} ${file}: not a file`);
+  if (!stat.isFile()) throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not a file`);
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch {
-    throw new ArgumentError(`slmkit train: --${flag} ${file}: not readable`);
+    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not readable`);
   }
 }
 
@@ -153,13 +158,18 @@ export function readSettings(values: FlagValues): TrainSettings {
   const longestPrompt = Math.max(...SAMPLE_PROMPTS.map((p) => Buffer.byteLength(p)));
 
   const dataFiles = (values.data as string[] | undefined) ?? [];
-  for (const f of dataFiles) requireFile("data", f);
+  for (const f of dataFiles) requireFile(CMD, "data", f);
   const shards = dataFiles.some((f) => f.endsWith(".bin"));
   if (shards && dataFiles.some((f) => !f.endsWith(".bin"))) throw new ArgumentError("slmkit train: --data takes either token shards (.bin) or text files, not both");
+  const decayData = (values["decay-data"] as string[] | undefined) ?? [];
+  for (const f of decayData) requireFile(CMD, "decay-data", f);
+  if (decayData.some((f) => f.endsWith(".bin") !== shards)) throw new ArgumentError(`slmkit train: --decay-data must be ${shards ? "token shards (.bin), as --data is" : "text files, as --data is (shards need shards)"}`);
+  if (values["decay-data-weight"] !== undefined && decayData.length === 0) throw new ArgumentError("slmkit train: --decay-data-weight applies to --decay-data, which is not given");
+  const decayDataWeight = values["decay-data-weight"] === undefined ? 0.3 : numberFlag(CMD, "decay-data-weight", values["decay-data-weight"], { min: 0, exclusiveMin: true, max: 1 });
   let tokenizer: BpeTokenizer | null = null;
   if (values.tokenizer !== undefined) {
     const file = String(values.tokenizer);
-    requireFile("tokenizer", file);
+    requireFile(CMD, "tokenizer", file);
     try {
       tokenizer = BpeTokenizer.load(file);
     } catch (e) {
@@ -174,6 +184,8 @@ export function readSettings(values: FlagValues): TrainSettings {
     runDir: path.join(out, name),
     dataFiles,
     shards,
+    decayData,
+    decayDataWeight,
     tokenizer,
     vocabSize: int("vocab-size", 257),
     validFraction: num("valid-fraction", 0, { max: 0.9 }),

@@ -15,3 +15,19 @@ export type { ParameterEstimate } from "./fit/parameter_estimate.js";
 // μP's coordinate check: activation sizes across widths after a few AdamW steps.
 export { coordCheck, type CoordCheckOptions, type CoordCheckResult } from "./coord_check.js";
 export { coordCheckSvg, type CoordCheckSvgOptions } from "./coord_check_plot.js";
+// MiniCPM's model wind tunnel: μP hyper-parameters tuned on a small proxy, every trial recorded, resumable.
+export {
+  windTunnel,
+  type WindTunnelOptions,
+  type WindTunnelRecord,
+  type WindTunnelResult,
+} from "./tunnel/wind_tunnel.js";
+export type { TunnelHyperParameters, TunnelAxis, TunnelSpace, TunnelSearch } from "./tunnel/search_space.js";
+// MiniCPM's WSD scaling-law study: one stable run per size, decay branches, (N, D, loss) and the fit.
+export {
+  scalingStudy,
+  type ScalingStudyOptions,
+  type ScalingStudySize,
+  type ScalingStudyPoint,
+  type ScalingStudyResult,
+} from "./scaling/wsd_study.js";
