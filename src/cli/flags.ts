@@ -3,6 +3,8 @@
  * command accepts is listed in its help. Parsing is ours rather than node:util's parseArgs so that every
  * error names the flag in the user's words (`--steps -5` is a value, not an unknown option `-5`).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Device } from "../backend/backend.js";
 import { ArgumentError } from "../errors.js";
 
@@ -155,4 +157,21 @@ export function choiceFlag<T extends string>(command: string, name: string, raw:
 export function deviceFlag(command: string, raw: unknown): Device {
   if (raw !== "cpu" && raw !== "cuda") throw new ArgumentError(`slmkit ${command}: --device must be cpu or cuda, got ${JSON.stringify(raw)}`);
   return raw;
+}
+
+/**
+ * A flag naming an output folder that may not exist yet: not empty, not a file, and the nearest existing
+ * folder above it really is one (otherwise creating it fails later with a bare ENOTDIR, after work was
+ * done). Touches nothing on disk.
+ */
+export function outputFolderFlag(command: string, name: string, raw: unknown): string {
+  const dir = String(raw ?? "");
+  if (dir === "") throw new ArgumentError(`slmkit ${command}: --${name} must name a folder`);
+  let existing = path.resolve(dir);
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory()) {
+    const what = existing === path.resolve(dir) ? `${dir} is a file` : `${existing} is a file`;
+    throw new ArgumentError(`slmkit ${command}: --${name} ${dir}: ${what}, not a folder`);
+  }
+  return dir;
 }

@@ -1,6 +1,5 @@
 // `slmkit scaling fit | study`: fit MiniCPM's data–model scaling law to (N, D, loss) points, or measure the
 // points with WSD decay branches and fit them. Every flag is checked before any work; errors name the flag.
-import * as fs from "node:fs";
 import type { Device } from "../backend/backend.js";
 import { setNumThreads } from "../backend/cpu.js";
 import { ArgumentError, SlmkitError } from "../errors.js";
@@ -13,7 +12,7 @@ import type { MiniCPMConfigInput } from "../models/minicpm/config.js";
 import { MINICPM_PRESETS } from "../models/minicpm/presets.js";
 import { CORPUS_FLAGS, corpusSamplers, loadCorpus, readCorpusFlags } from "./corpus.js";
 import { requireDevice } from "./device_check.js";
-import { type CommandSpec, type Flag, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
+import { type CommandSpec, type Flag, deviceFlag, helpText, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
 import { requireFile } from "./train_options.js";
 
 const FLOPS_FLAG: Flag = {
@@ -197,9 +196,7 @@ async function studyCommand(argv: string[]): Promise<void> {
   const { values, help } = parseFlags(SCALING_STUDY_SPEC, argv);
   if (help) return console.log(helpText(SCALING_STUDY_SPEC));
   const int = (name: string, min: number) => numberFlag(cmd, name, values[name], { integer: true, min });
-  const out = String(values.out);
-  if (out === "" || (fs.existsSync(out) && !fs.statSync(out).isDirectory()))
-    throw new ArgumentError(`slmkit ${cmd}: --out must name a folder, got ${JSON.stringify(out)}`);
+  const out = outputFolderFlag(cmd, "out", values.out);
   const sizes = String(values.sizes)
     .split(",")
     .map((s) => sizeFlag(cmd, s.trim()));

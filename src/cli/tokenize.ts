@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { tokenizeFiles } from "../data/tokenize_files.js";
 import { ArgumentError, SlmkitError } from "../errors.js";
-import { type CommandSpec, numberFlag, parseFlags } from "./flags.js";
+import { type CommandSpec, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
 
 const HELP = `slmkit tokenize [options] FILE...
 
@@ -42,8 +42,7 @@ function readOptions(argv: string[]) {
     if (!fs.statSync(file).isFile()) throw new ArgumentError(`slmkit tokenize: input ${file}: not a file`);
   }
   if (values.out === undefined) throw new ArgumentError("slmkit tokenize: --out DIR is required");
-  const out = String(values.out);
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ArgumentError(`slmkit tokenize: --out ${out} is a file, not a folder`);
+  const out = outputFolderFlag("tokenize", "out", values.out);
   const trainTokenizer = values["train-tokenizer"] === true;
   if ((values.tokenizer === undefined) === !trainTokenizer) throw new ArgumentError("slmkit tokenize: give exactly one of --tokenizer PATH and --train-tokenizer");
   const vocabSize = numberFlag("tokenize", "vocab-size", values["vocab-size"], { integer: true, min: 257 });

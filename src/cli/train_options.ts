@@ -10,7 +10,7 @@ import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { ArgumentError, SlmkitError } from "../errors.js";
 import { MiniCPM } from "../models/minicpm/index.js";
 import { requireDevice } from "./device_check.js";
-import { type CommandSpec, choiceFlag, deviceFlag, numberFlag, parseFlags } from "./flags.js";
+import { type CommandSpec, choiceFlag, deviceFlag, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
 import { type FlagValues, optionDifferences, savedRun } from "./run_folder.js";
 
 export const TRAIN_SPEC: CommandSpec = {
@@ -145,9 +145,7 @@ export function readSettings(values: FlagValues): TrainSettings {
 
   const name = String(values.name);
   if (name === "" || name === "." || name === ".." || /[/\\]/.test(name)) throw new ArgumentError(`slmkit train: --name must be a plain folder name (no / or ..), got ${JSON.stringify(name)}`);
-  const out = String(values.out);
-  if (out === "") throw new ArgumentError("slmkit train: --out must not be empty");
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new ArgumentError(`slmkit train: --out ${out} is a file, not a folder`);
+  const out = outputFolderFlag(CMD, "out", values.out);
 
   const preset = choiceFlag(CMD, "preset", values.preset, Object.keys(MiniCPM.presets) as (keyof typeof MiniCPM.presets)[]);
   const maxPositions = MiniCPM.presets[preset].max_position_embeddings;

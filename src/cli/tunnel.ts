@@ -14,7 +14,7 @@ import { type MiniCPMConfig, resolveMiniCPMConfig } from "../models/minicpm/conf
 import { MINICPM_PRESETS } from "../models/minicpm/presets.js";
 import { CORPUS_FLAGS, type CorpusSpec, corpusSamplers, loadCorpus, readCorpusFlags } from "./corpus.js";
 import { requireDevice } from "./device_check.js";
-import { type CommandSpec, choiceFlag, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
+import { type CommandSpec, choiceFlag, deviceFlag, helpText, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
 import { requireFile } from "./train_options.js";
 
 const CMD = "tunnel";
@@ -166,9 +166,7 @@ interface CoordPlan {
 
 /** Reads every flag; touches nothing on disk. */
 function plan(values: Record<string, unknown>, given: Set<string>): SearchPlan | CoordPlan {
-  const out = String(values.out);
-  if (out === "" || (fs.existsSync(out) && !fs.statSync(out).isDirectory()))
-    throw new ArgumentError(`slmkit ${CMD}: --out must name a folder, got ${JSON.stringify(out)}`);
+  const out = outputFolderFlag(CMD, "out", values.out);
   const int = (name: string, min: number) => numberFlag(CMD, name, values[name], { integer: true, min });
   if (values["coord-check"] === true) {
     const foreign = SEARCH_ONLY.find((f) => given.has(f));

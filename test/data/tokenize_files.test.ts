@@ -94,8 +94,11 @@ describe("slmkit tokenize", () => {
     expect(await tokenizeCommand(["--out", dir, files[0]!])).toBe(2); // neither --tokenizer nor --train-tokenizer
     expect(await tokenizeCommand(["--tokenizer", "t.json", "--train-tokenizer", "--out", dir, files[0]!])).toBe(2);
     expect(await tokenizeCommand(["--bogus"])).toBe(2);
-    expect(await tokenizeCommand(["--tokenizer", join(dir, "nope.json"), "--out", join(dir, "o"), files[0]!])).toBe(1);
-    expect(err.mock.calls.at(-1)![0]).toMatch(/cannot read .*nope.json/);
+    // A missing tokenizer or an --out under a file is refused before any work (2), naming the flag.
+    expect(await tokenizeCommand(["--tokenizer", join(dir, "nope.json"), "--out", join(dir, "o"), files[0]!])).toBe(2);
+    expect(err.mock.calls.at(-1)![0]).toMatch(/--tokenizer .*nope.json: no such file/);
+    expect(await tokenizeCommand(["--train-tokenizer", "--out", join(files[0]!, "sub"), files[0]!])).toBe(2);
+    expect(err.mock.calls.at(-1)![0]).toMatch(/--out .*sub: .* is a file, not a folder/);
   });
 });
 

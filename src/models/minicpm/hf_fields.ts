@@ -2,7 +2,6 @@
 // not change the function the model computes, and switches whose only supported value is the one slmkit's
 // MiniCPM computes. Anything else unknown is refused, so a model is never silently loaded as another.
 import { ArgumentError } from "../../errors.js";
-import type { MiniCPMConfig } from "./config.js";
 
 /** Fields that never change the function computed: names, ids, dtype hints, caching and generation defaults. */
 const METADATA = new Set([
@@ -56,7 +55,13 @@ export const FIXED_HF_FIELDS = {
  * nor metadata, or a fixed switch at another value (e.g. rope_scaling), or a head_dim other than
  * hidden_size / num_attention_heads.
  */
-export function checkForeignFields(input: object, known: ReadonlySet<string>, config: MiniCPMConfig): void {
+export function checkForeignFields(
+  input: object,
+  known: ReadonlySet<string>,
+  // Only the sizes head_dim is checked against (the full MiniCPMConfig type would make config.ts and this
+  // file import each other).
+  config: { readonly hidden_size: number; readonly num_attention_heads: number },
+): void {
   for (const [key, value] of Object.entries(input)) {
     if (known.has(key) || METADATA.has(key)) continue;
     if (Object.hasOwn(FIXED_HF_FIELDS, key)) {
