@@ -7,10 +7,12 @@
 #include <cmath>
 #include <vector>
 
-#include "async_copy.cuh"
-#include "fused.cuh"
-#include "kernel_choice.cuh"
-#include "overlap.cuh"
+#include "common/async_copy.cuh"
+#include "common/launch.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
+#include "common/kernel_choice.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/adamw.h"
 
 namespace slmkit {

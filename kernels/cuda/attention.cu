@@ -19,7 +19,7 @@
 #include "attention_mma.cuh"
 #include "attention_select.h"
 #include "attention_wgmma.cuh"
-#include "kernel_choice.cuh"
+#include "common/kernel_choice.cuh"
 #include "slmkit/attention.h"
 
 namespace slmkit {

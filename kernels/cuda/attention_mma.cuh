@@ -24,6 +24,8 @@
 
 #include <cstdint>
 
+#include "common/tensor_core.cuh"
+
 namespace slmkit {
 namespace attn_mma {
 
@@ -63,57 +65,12 @@ template <int kBr> __device__ __forceinline__ QueryBlock query_block(const Dims&
   return {r0, last_key(g, t_hi) + 1, last_key(g, t_lo) + 1};
 }
 
-__device__ __forceinline__ uint32_t smem_addr(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
-// 16-byte global -> shared copy; when !valid the destination is zero-filled and src is not read.
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
-               "r"(valid ? 4 : 0));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-// Waits until at most n of this thread's committed copy groups are still in flight.
-template <int n> __device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(n) : "memory");
-}
-
-__device__ __forceinline__ void ldsm_x4(uint32_t (&r)[4], const bf16* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-__device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const bf16* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-
-// c += a * b (m16n8k16, bf16 inputs, f32 accumulators).
-__device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
 // 2^x by the special-function unit (flush-to-zero; ex2(-inf) = 0): the softmax exponentials, whose
 // ~2 ulp f32 error is far below the bf16 rounding of P that follows.
 __device__ __forceinline__ float ex2(float x) {
   float y;
   asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
   return y;
-}
-
-__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
-  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t*>(&v);
 }
 
 // Lane offsets of the three ldmatrix addressing patterns above (row, col within a 16 x 16 block).
@@ -133,15 +90,15 @@ __device__ __forceinline__ void mma_abt(float (&acc)[kMT][kN / 8][4], const bf16
     uint32_t a[kMT][4];
 #pragma unroll
     for (int mt = 0; mt < kMT; ++mt)
-      ldsm_x4(a[mt], a_s + (m_base + mt * 16 + a_row(lane)) * kLdA + kk * 16 + a_col(lane));
+      ldmatrix_x4(a[mt], a_s + (m_base + mt * 16 + a_row(lane)) * kLdA + kk * 16 + a_col(lane));
 #pragma unroll
     for (int nb = 0; nb < kN / 16; ++nb) {
       uint32_t b[4];
-      ldsm_x4(b, x_s + (nb * 16 + bt_row(lane)) * kLdX + kk * 16 + bt_col(lane));
+      ldmatrix_x4(b, x_s + (nb * 16 + bt_row(lane)) * kLdX + kk * 16 + bt_col(lane));
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt) {
-        mma(acc[mt][2 * nb], a[mt], b[0], b[1]);
-        mma(acc[mt][2 * nb + 1], a[mt], b[2], b[3]);
+        mma_m16n8k16_bf16(acc[mt][2 * nb], a[mt], b[0], b[1]);
+        mma_m16n8k16_bf16(acc[mt][2 * nb + 1], a[mt], b[2], b[3]);
       }
     }
   }
@@ -165,11 +122,11 @@ __device__ __forceinline__ void mma_px(float (&acc)[kMT][kN / 8][4], const float
 #pragma unroll
     for (int nb = 0; nb < kN / 16; ++nb) {
       uint32_t b[4];
-      ldsm_x4_trans(b, x_s + (kk * 16 + a_row(lane)) * kLdX + nb * 16 + a_col(lane));
+      ldmatrix_x4_trans(b, x_s + (kk * 16 + a_row(lane)) * kLdX + nb * 16 + a_col(lane));
 #pragma unroll
       for (int mt = 0; mt < kMT; ++mt) {
-        mma(acc[mt][2 * nb], a[mt], b[0], b[1]);
-        mma(acc[mt][2 * nb + 1], a[mt], b[2], b[3]);
+        mma_m16n8k16_bf16(acc[mt][2 * nb], a[mt], b[0], b[1]);
+        mma_m16n8k16_bf16(acc[mt][2 * nb + 1], a[mt], b[2], b[3]);
       }
     }
   }
@@ -195,7 +152,7 @@ __device__ __forceinline__ void load_tile(bf16* dst, const bf16* any, RowPtr src
     if (kTotal % kThreads != 0 && i >= kTotal) break;
     const int r = i / kChunks, c = i % kChunks;
     const bf16* p = src(r);
-    cp_async16(dst + r * kLd + c * 8, p ? p + c * 8 : any, p != nullptr);
+    cp_async_16(dst + r * kLd + c * 8, p ? p + c * 8 : any, p != nullptr ? 16 : 0);
   }
 }
 
@@ -319,7 +276,7 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
     mma_px<kMT, kBc, D, kLd>(acc, s, vt, lane);
   }
-  cp_async_wait_all();  // nothing may still write shared memory when the block exits
+  cp_async_wait<0>();  // nothing may still write shared memory when the block exits
 
   // Epilogue: rows g and g + 8 of each m-tile; lane c writes columns 8n + 2c, 8n + 2c + 1.
 #pragma unroll
@@ -445,7 +402,7 @@ __global__ void __launch_bounds__(kWarps * 32)
     }
 
   for (int j = 0; j < n_tiles; ++j) {
-    cp_async_wait_all();
+    cp_async_wait<0>();
     __syncthreads();
     if (j + 1 < n_tiles) {
       load_kv(j + 1);
@@ -536,8 +493,8 @@ __global__ void __launch_bounds__(kWarps * 32)
                                      [&](int r) { return t0 + r < g.T ? go + (row0 + t0 + r) * D : nullptr; });
     for (int r = threadIdx.x; r < kBq; r += kThreads) {
       const bool ok = t0 + r < g.T;
-      cp_async4(lse_s + buf * kBq + r, ok ? lse + row0 + t0 + r : lse, ok);
-      cp_async4(delta_s + buf * kBq + r, ok ? delta + row0 + t0 + r : delta, ok);
+      cp_async_4(lse_s + buf * kBq + r, ok ? lse + row0 + t0 + r : lse, ok ? 4 : 0);
+      cp_async_4(delta_s + buf * kBq + r, ok ? delta + row0 + t0 + r : delta, ok ? 4 : 0);
     }
   };
   if (n_iters > 0) load_q(0);
@@ -554,7 +511,7 @@ __global__ void __launch_bounds__(kWarps * 32)
     for (int hf = 0; hf < 2; ++hf) key[mt][hf] = s0 + m_base + mt * 16 + lane / 4 + 8 * hf;
 
   for (int i = 0; i < n_iters; ++i) {
-    cp_async_wait_all();
+    cp_async_wait<0>();
     __syncthreads();
     if (i + 1 < n_iters) {
       load_q(i + 1);
@@ -599,7 +556,7 @@ __global__ void __launch_bounds__(kWarps * 32)
         }
     mma_px<kMT, kBq, D, kLd>(dk, st, qt, lane);
   }
-  cp_async_wait_all();  // with no query tile, the K and V copies are still outstanding
+  cp_async_wait<0>();  // with no query tile, the K and V copies are still outstanding
 
 #pragma unroll
   for (int mt = 0; mt < kMT; ++mt)

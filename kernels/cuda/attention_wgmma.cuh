@@ -31,7 +31,7 @@
 #pragma once
 #include <cuda.h>  // CUtensorMap (a type only: the launcher finds the driver function at run time)
 
-#include "async_copy.cuh"
+#include "common/async_copy.cuh"
 #include "attention_mma.cuh"
 
 // The wgmma code exists only in the sm_90a device pass; elsewhere the kernel is an empty stub that the
@@ -56,15 +56,6 @@ __device__ int has_wgmma = 0;
 
 #ifdef SLMKIT_WGMMA
 
-// One TMA box (64 columns x the map's box rows) at coordinates (column c0, row c1, matrix c2) into
-// shared memory at dst, completing on bar.
-__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap& map, int c0, int c1, int c2, uint32_t bar) {
-  asm volatile(
-      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
-      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
-      "l"(reinterpret_cast<uint64_t>(&map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
-      : "memory");
-}
 
 __device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading, uint32_t stride) {
   return uint64_t((addr & 0x3FFFF) >> 4) | uint64_t(leading >> 4) << 16 | uint64_t(stride >> 4) << 32 | 1ull << 62;
@@ -157,10 +148,10 @@ __device__ __forceinline__ void issue_pv(float (&acc)[D / 2], const float (&s)[k
   uint32_t p[kBc / 16][4];
 #pragma unroll
   for (int kk = 0; kk < kBc / 16; ++kk) {
-    p[kk][0] = attn_mma::pack_bf16(s[8 * kk], s[8 * kk + 1]);
-    p[kk][1] = attn_mma::pack_bf16(s[8 * kk + 2], s[8 * kk + 3]);
-    p[kk][2] = attn_mma::pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
-    p[kk][3] = attn_mma::pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
+    p[kk][0] = pack_bf16(s[8 * kk], s[8 * kk + 1]);
+    p[kk][1] = pack_bf16(s[8 * kk + 2], s[8 * kk + 3]);
+    p[kk][2] = pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
+    p[kk][3] = pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
   }
   pin(acc);
   wg_fence();
@@ -280,7 +271,7 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
   constexpr int kBr = 64 * kWG;
   constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
   extern __shared__ uint4 smem_raw[];
-  const uint32_t q_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t q_s = (smem_addr(smem_raw) + 1023u) & ~1023u;
   const uint32_t k_s = q_s + kQBytes, v_s = k_s + kStages * kTileBytes;
   const uint32_t bar = v_s + kStages * kTileBytes, bar_q = bar + kStages * 8;  // mbarrier of buffer i: bar + 8 i
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
@@ -377,7 +368,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
   constexpr int kBr = 128;
   constexpr uint32_t kQBytes = kBr * D * 2, kTileBytes = kBc * D * 2;
   extern __shared__ uint4 smem_raw[];
-  const uint32_t q_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t q_s = (smem_addr(smem_raw) + 1023u) & ~1023u;
   const uint32_t do_s = q_s + kQBytes, k_s = do_s + kQBytes, v_s = k_s + kStages * kTileBytes;
   const uint32_t bar = v_s + kStages * kTileBytes, bar_q = bar + kStages * 8;
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
@@ -478,11 +469,11 @@ __global__ void __launch_bounds__(256, kMinBlocks)
   constexpr int kBk = 128;
   constexpr uint32_t kKBytes = kBk * D * 2, kTileBytes = kBq * D * 2;
   extern __shared__ uint4 smem_raw[];
-  const uint32_t k_s = (attn_mma::smem_addr(smem_raw) + 1023u) & ~1023u;
+  const uint32_t k_s = (smem_addr(smem_raw) + 1023u) & ~1023u;
   const uint32_t v_s = k_s + kKBytes, q_s = v_s + kKBytes, do_s = q_s + kStages * kTileBytes;
   const uint32_t bar = do_s + kStages * kTileBytes, bar_kv = bar + kStages * 8;
   // lse and delta, [kStages][kBq] each, after the mbarriers.
-  float* lse_s = reinterpret_cast<float*>(smem_raw) + (bar_kv + 8 - attn_mma::smem_addr(smem_raw)) / 4;
+  float* lse_s = reinterpret_cast<float*>(smem_raw) + (bar_kv + 8 - smem_addr(smem_raw)) / 4;
   float* delta_s = lse_s + kStages * kBq;
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128;
   const int bhk = blockIdx.x, b = bhk / g.Hkv, hk = bhk % g.Hkv;
@@ -508,8 +499,8 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     for (int r = threadIdx.x; r < kBq; r += 256) {
       const bool ok = t0 + r < g.T;
       const int64_t at = int64_t(head) * g.T + t0 + r;
-      attn_mma::cp_async4(lse_s + buf * kBq + r, ok ? lse + at : lse, ok);
-      attn_mma::cp_async4(delta_s + buf * kBq + r, ok ? delta + at : delta, ok);
+      cp_async_4(lse_s + buf * kBq + r, ok ? lse + at : lse, ok ? 4 : 0);
+      cp_async_4(delta_s + buf * kBq + r, ok ? delta + at : delta, ok ? 4 : 0);
     }
   };
   init_barriers(bar, kStages + 1);
@@ -524,7 +515,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     }
     for (int i = 0; i < kStages - 1; ++i) {
       if (i < n_iters) load_q(i);
-      attn_mma::cp_async_commit();
+      cp_async_commit();
     }
   }
 
@@ -538,10 +529,10 @@ __global__ void __launch_bounds__(256, kMinBlocks)
   const uint32_t k_wg = k_s + wg * 64 * 128, v_wg = v_s + wg * 64 * 128;
 
   for (int i = 0; i < n_iters; ++i) {
-    attn_mma::cp_async_wait<kStages - 2>();  // this thread's lse/delta copies of tile i are in
+    cp_async_wait<kStages - 2>();  // this thread's lse/delta copies of tile i are in
     __syncthreads();                          // everyone's are; tile i - 1's buffers are free
     if (i + kStages - 1 < n_iters) load_q(i + kStages - 1);
-    attn_mma::cp_async_commit();  // (possibly empty) keeps one group per tile
+    cp_async_commit();  // (possibly empty) keeps one group per tile
     if (i == 0) mbar_wait(bar_kv, 0);
     const int buf = i % kStages;
     mbar_wait(bar + buf * 8, (i / kStages) & 1);
@@ -574,7 +565,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     pin(dv);
     pin(dk);
   }
-  attn_mma::cp_async_wait_all();
+  cp_async_wait<0>();
 
 #pragma unroll
   for (int hf = 0; hf < 2; ++hf) {

@@ -1,8 +1,8 @@
 // copy: strided tensor of any dtype into a strided tensor of any dtype, converting (native/KERNELS.md).
 #include <type_traits>
 
-#include "launch.cuh"
-#include "overlap.cuh"
+#include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/elementwise_ops.h"
 #include "slmkit/copy.h"
 

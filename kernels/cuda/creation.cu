@@ -2,8 +2,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "launch.cuh"
-#include "overlap.cuh"
+#include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/creation.h"
 #include "slmkit/elementwise_ops.h"
 

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdint>
 
-#include "fused.cuh"
-#include "overlap.cuh"
+#include "common/launch.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/cross_entropy.h"
 
 namespace slmkit {

@@ -2,9 +2,9 @@
 // (native/KERNELS.md). Inputs are strided (stride 0 for broadcast); outputs are contiguous.
 #include <type_traits>
 
-#include "launch.cuh"
-#include "overlap.cuh"
-#include "values.cuh"
+#include "common/launch.cuh"
+#include "common/overlap.cuh"
+#include "common/values.cuh"
 #include "slmkit/elementwise.h"
 
 namespace slmkit {

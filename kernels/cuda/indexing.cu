@@ -18,8 +18,10 @@
 
 #include <cub/device/device_radix_sort.cuh>
 
-#include "fused.cuh"
-#include "overlap.cuh"
+#include "common/launch.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/indexing.h"
 
 namespace slmkit {

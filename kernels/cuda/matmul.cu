@@ -1,9 +1,10 @@
 // matmul: batched strided GEMM (native/KERNELS.md) through cuBLASLt, or hand-written kernels without it.
 #include <cstdint>
 
-#include "async_copy.cuh"
+#include "common/async_copy.cuh"
+#include "common/tensor_core.cuh"
 #include "cublaslt_gemm.h"
-#include "launch.cuh"
+#include "common/launch.cuh"
 #include "slmkit/matmul.h"
 
 namespace slmkit {
@@ -27,24 +28,6 @@ constexpr int64_t kMaxGridZ = 65535;
 constexpr int kTileM = 128, kTileN = 128, kTileK = 32, kGemmThreads = 256;
 constexpr int kALd = kTileK + 8;  // a tile [128][32] stored [m][k]
 constexpr int kBLd = kTileN + 8;  // b tile [32][128] stored [k][n]
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void* p) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(smem_addr(p)));
-}
-__device__ __forceinline__ void mma_bf16_16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 
 // Which 8-element chunks of a stage each thread moves: 512 chunks per operand, two per thread.
 // a: chunk c -> row c / 4, k (c % 4) * 8;  b: chunk c -> k c / 16, n (c % 16) * 8.
@@ -147,7 +130,7 @@ __global__ void __launch_bounds__(kGemmThreads)
 #pragma unroll
         for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
-          for (int ni = 0; ni < 4; ++ni) mma_bf16_16816(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+          for (int ni = 0; ni < 4; ++ni) mma_m16n8k16_bf16(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
       }
       if (kt + 1 < k_tiles) {
         if constexpr (kVec) cp_async_wait<0>();

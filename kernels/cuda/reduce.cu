@@ -3,9 +3,10 @@
 // no atomics, so results repeat exactly from run to run.
 #include <type_traits>
 
-#include "launch.cuh"
-#include "overlap.cuh"
-#include "values.cuh"
+#include "common/launch.cuh"
+#include "common/overlap.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
 #include "slmkit/reduce.h"
 
 namespace slmkit {

@@ -11,9 +11,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "async_copy.cuh"
-#include "fused.cuh"
-#include "overlap.cuh"
+#include "common/async_copy.cuh"
+#include "common/launch.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/rmsnorm.h"
 
 namespace slmkit {

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdint>
 
-#include "fused.cuh"
-#include "overlap.cuh"
+#include "common/launch.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
+#include "common/overlap.cuh"
 #include "slmkit/rope.h"
 
 namespace slmkit {

@@ -3,9 +3,10 @@
 // so rows of any width (a 122,753-wide vocabulary included) stream through with no per-row size limit.
 #include <type_traits>
 
-#include "launch.cuh"
-#include "overlap.cuh"
-#include "values.cuh"
+#include "common/launch.cuh"
+#include "common/overlap.cuh"
+#include "common/reductions.cuh"
+#include "common/values.cuh"
 #include "slmkit/softmax.h"
 
 namespace slmkit {

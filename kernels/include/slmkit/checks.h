@@ -21,17 +21,6 @@ inline std::string shape_str(const TensorView& v) {
   throw KernelError(std::string(kernel) + ": " + what);
 }
 
-inline void check_counts(const OpArgs& a, const char* kernel, int inputs, int outputs) {
-  if (a.num_inputs != inputs || a.num_outputs != outputs)
-    kernel_fail(kernel, "expected " + std::to_string(inputs) + " inputs and " + std::to_string(outputs) +
-                            " outputs, got " + std::to_string(a.num_inputs) + " and " + std::to_string(a.num_outputs));
-}
-
-inline void check_attrs(const OpArgs& a, const char* kernel, int count) {
-  if (a.num_attrs != count)
-    kernel_fail(kernel, "expected " + std::to_string(count) + " attributes, got " + std::to_string(a.num_attrs));
-}
-
 inline bool same_shape(const TensorView& a, const TensorView& b) {
   if (a.ndim != b.ndim) return false;
   for (int i = 0; i < a.ndim; ++i)
@@ -124,21 +113,6 @@ inline void check_like(const char* kernel, const char* what, const TensorView& v
                        const TensorView& ref) {
   check_same(kernel, what, v, ref_what, ref);
   check_contiguous(kernel, what, v);
-}
-
-// Attribute i as a finite double.
-inline double finite_attr(const OpArgs& a, const char* kernel, int i, const char* name) {
-  const double v = a.attrs[i];
-  if (!std::isfinite(v)) kernel_fail(kernel, std::string(name) + " must be finite, got " + std::to_string(v));
-  return v;
-}
-
-// Attribute i as a whole number of magnitude at most 2^53.
-inline int64_t int_attr(const OpArgs& a, const char* kernel, int i, const char* name) {
-  const double v = finite_attr(a, kernel, i, name);
-  if (v != std::floor(v) || std::fabs(v) > 9007199254740992.0)
-    kernel_fail(kernel, std::string(name) + " must be a whole number, got " + std::to_string(v));
-  return static_cast<int64_t>(v);
 }
 
 inline bool is_float(DType d) { return d == DType::f32 || d == DType::bf16; }

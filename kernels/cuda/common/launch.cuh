@@ -13,14 +13,6 @@
 
 namespace slmkit {
 
-inline void check_counts(const char* kernel, const OpArgs& a, int inputs, int outputs, int attrs) {
-  if (a.num_inputs != inputs || a.num_outputs != outputs || a.num_attrs != attrs)
-    throw KernelError(std::string(kernel) + ": expected " + std::to_string(inputs) + " inputs, " +
-                      std::to_string(outputs) + " outputs and " + std::to_string(attrs) + " attrs, got " +
-                      std::to_string(a.num_inputs) + ", " + std::to_string(a.num_outputs) + " and " +
-                      std::to_string(a.num_attrs));
-}
-
 inline cudaStream_t stream_of(const OpArgs& a) { return static_cast<cudaStream_t>(a.stream); }
 
 // Turns a failed CUDA call or launch into a KernelError naming the kernel. The thread's "last error" is
@@ -81,5 +73,34 @@ template <typename F> void dispatch_dtype(DType d, F&& f) {
   }
   throw KernelError(std::string("unknown dtype code ") + std::to_string(static_cast<int>(d)));
 }
+
+// A device limit of a launcher (the contract headers check everything else); the message names the kernel.
+inline void require(bool ok, const char* kernel, const std::string& what) {
+  if (!ok) kernel_fail(kernel, what);
+}
+
+// Calls f(TypeTag<T>{}) for the two float storage types.
+template <typename F> void dispatch_float(const char* kernel, DType d, F&& f) {
+  if (d == DType::f32) f(TypeTag<float>{});
+  else if (d == DType::bf16) f(TypeTag<__nv_bfloat16>{});
+  else throw KernelError(std::string(kernel) + ": expected f32 or bf16, got " + dtype_name(d));
+}
+
+// Scratch memory from the stream-ordered pool (the addon keeps freed blocks cached, so this is cheap);
+// freed in stream order when the owner leaves scope, after the kernels queued before that point.
+class StreamScratch {
+ public:
+  StreamScratch(const char* kernel, size_t bytes, cudaStream_t stream) : stream_(stream) {
+    check_cuda(cudaMallocAsync(&ptr_, bytes ? bytes : 1, stream), kernel, "cudaMallocAsync (scratch)");
+  }
+  ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
+  StreamScratch(const StreamScratch&) = delete;
+  StreamScratch& operator=(const StreamScratch&) = delete;
+  template <typename T> T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  cudaStream_t stream_;
+};
 
 }  // namespace slmkit

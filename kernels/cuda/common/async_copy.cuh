@@ -3,6 +3,8 @@
 // The bulk copy engine (sm_90+): copies of many bytes issued by one thread, completing on an mbarrier
 // that counts the bytes (the wgmma attention, the Hopper AdamW).
 #pragma once
+#include <cuda.h>  // CUtensorMap (a type only)
+
 #include <cstdint>
 
 namespace slmkit {
@@ -14,6 +16,11 @@ __device__ __forceinline__ uint32_t smem_addr(const void* p) {
 // 16-byte asynchronous copy; src_bytes = 0 writes zeros (a tile edge) without reading global memory.
 __device__ __forceinline__ void cp_async_16(void* dst, const void* src, int src_bytes = 16) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes)
+               : "memory");
+}
+// 4-byte asynchronous copy (through L1); src_bytes = 0 writes a zero without reading global memory.
+__device__ __forceinline__ void cp_async_4(void* dst, const void* src, int src_bytes = 4) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes)
                : "memory");
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
@@ -48,6 +55,15 @@ __device__ __forceinline__ void bulk_copy_to_shared(void* dst, const void* src, 
                    smem_addr(dst)),
                "l"(src), "r"(bytes), "r"(bar)
                : "memory");
+}
+// One TMA box (64 columns x the map's box rows) at coordinates (column c0, row c1, matrix c2) into
+// shared memory at dst, completing on bar.
+__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap& map, int c0, int c1, int c2, uint32_t bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.3d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(dst),
+      "l"(reinterpret_cast<uint64_t>(&map)), "r"(c0), "r"(c1), "r"(c2), "r"(bar)
+      : "memory");
 }
 #endif
 

@@ -47,25 +47,5 @@ template <typename F> void dispatch_numeric(DType d, bool allow_i32, F&& f) {
   else if (allow_i32 && d == DType::i32) f(TypeTag<int32_t>{});
 }
 
-// Combines the accumulators of `lanes` consecutive threads (lanes a power of two dividing blockDim.x)
-// into the first thread of each group, in a fixed tree order, so results do not vary between runs.
-// Every thread of the block must call it (it synchronises the block). `sh` holds blockDim.x slots.
-template <typename Acc, typename Merge>
-__device__ __forceinline__ Acc group_reduce(Acc acc, Acc* sh, int lanes, const Merge& merge) {
-  const int t = threadIdx.x, lane = t & (lanes - 1);
-  sh[t] = acc;
-  __syncthreads();
-  for (int s = lanes / 2; s > 0; s >>= 1) {
-    if (lane < s) {
-      Acc a = sh[t];
-      merge(a, sh[t + s]);
-      sh[t] = a;
-    }
-    __syncthreads();
-  }
-  Acc out = sh[t - lane];
-  __syncthreads();  // sh may be reused right after
-  return out;
-}
 
 }  // namespace slmkit
