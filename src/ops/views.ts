@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError } from "../errors.js";
+import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
 import type { DType } from "../tensor/dtype.js";
 import { checkShape, contiguousStrides, formatShape, normAxis, numelOf } from "../tensor/shape.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
@@ -242,9 +242,8 @@ export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Te
   checkTensorList("cat", tensors);
   const first = tensors[0]!;
   const d = normAxis("cat", dim, first.ndim);
-  commonDevice("cat", tensors);
+  checkJoinable("cat", tensors);
   for (const t of tensors) {
-    if (t.dtype !== first.dtype) throw new ShapeError(`cat: dtypes differ (${first.dtype} and ${t.dtype})`);
     if (t.ndim !== first.ndim || t.shape.some((s: number, i: number) => i !== d && s !== first.shape[i])) {
       throw new ShapeError(`cat: shapes ${tensors.map((x) => formatShape(x.shape)).join(", ")} differ outside dim ${d}`);
     }
@@ -261,12 +260,20 @@ export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Te
   return y;
 }
 
+/** Tensors that cat and stack can join share a dtype and a device; the error names the op called. */
+function checkJoinable(op: string, tensors: readonly Tensor[]): void {
+  commonDevice(op, tensors);
+  const dtypes = new Set(tensors.map((t) => t.dtype));
+  if (dtypes.size > 1) throw new DTypeError(`${op}: all tensors need one dtype, got ${[...dtypes].join(" and ")}`);
+}
+
 /** Joins tensors of one shape along a new dim. @example stack([a, b], 0) */
 export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
   checkTensorList("stack", tensors);
   const rank = tensors[0]!.ndim;
   const d = normAxis("stack", dim, rank + 1);
+  checkJoinable("stack", tensors);
   for (const t of tensors) {
     if (t.ndim !== rank || t.shape.some((s: number, i: number) => s !== tensors[0]!.shape[i])) {
       throw new ShapeError(`stack: all tensors need one shape, got ${tensors.map((x) => formatShape(x.shape)).join(", ")}`);
