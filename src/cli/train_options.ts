@@ -164,7 +164,8 @@ export function readSettings(values: FlagValues): TrainSettings {
       tokenizer = BpeTokenizer.load(file);
     } catch (e) {
       if (!(e instanceof SlmkitError)) throw e;
-      throw new ArgumentError(`slmkit train: --tokenizer ${file}: ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
+      // load's message names the file already; the flag says which one.
+      throw new ArgumentError(`slmkit train: --tokenizer ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
     }
   }
 
