@@ -1,6 +1,6 @@
 import type { Device } from "../backend/backend.js";
 import { checkDevice } from "../backend/registry.js";
-import { ArgumentError, DTypeError } from "../errors.js";
+import { ArgumentError, DTypeError, show } from "../errors.js";
 import { checkDType, type DType, type FloatDType, isFloat, roundToBf16 } from "../tensor/dtype.js";
 import { checkShape, formatShape, MAX_DIMS } from "../tensor/shape.js";
 import { expectTensor, Tensor } from "../tensor/tensor.js";
@@ -182,7 +182,7 @@ export function arange<D extends DType = "i32">(startOrEnd: number, end?: number
   const start = end === undefined ? 0 : startOrEnd;
   const stop = end === undefined ? startOrEnd : end;
   for (const [name, v] of [["start", start], ["end", stop], ["step", step]] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${name} must be a finite number, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${name} must be a finite number, got ${show(v)}`);
   }
   if (step === 0) throw new ArgumentError("arange: step must not be 0");
   const n = Math.max(0, Math.ceil((stop - start) / step));
@@ -256,7 +256,7 @@ export function randn<D extends FloatDType = "f32">(shape: readonly number[], op
 export function randint(low: number, high: number, shape: readonly number[], opts?: { device?: Device }): Tensor<"i32"> {
   // high is exclusive, so it may be 2^31: every i32 from low up is possible.
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || low < I32_MIN || high > I32_MAX + 1) {
-    throw new ArgumentError(`randint: need integers -2^31 <= low < high <= 2^31, got low=${low}, high=${high}`);
+    throw new ArgumentError(`randint: need integers -2^31 <= low < high <= 2^31, got low=${show(low)}, high=${show(high)}`);
   }
   return randomTensor("randint", "randint", shape, { dtype: "i32", device: opts?.device }, "i32", 4, { low, high });
 }

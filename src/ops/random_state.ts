@@ -1,4 +1,4 @@
-import { ArgumentError } from "../errors.js";
+import { ArgumentError, show } from "../errors.js";
 
 // The global generator: a Philox key (the seed) and a counter offset that every random op advances, so
 // the same seed reproduces the same numbers on every backend (native/KERNELS.md, "Random numbers").
@@ -6,7 +6,7 @@ let seed = 0;
 let offset = 0;
 
 function wholeNumber(op: string, name: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= 2 ** 53) throw new ArgumentError(`${op}: ${name} must be a whole number in [0, 2^53), got ${String(v)}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= 2 ** 53) throw new ArgumentError(`${op}: ${name} must be a whole number in [0, 2^53), got ${show(v)}`);
   return v;
 }
 
