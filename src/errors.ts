@@ -12,6 +12,20 @@ export class SlmkitError extends Error {
   }
 }
 
+/**
+ * A value as an error message shows it. Never throws, whatever the caller passed: String() and template
+ * literals throw on a Symbol inside an array or an object without a prototype, which turned argument
+ * errors into bare TypeErrors.
+ */
+export function show(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(show).join(", ")}]`;
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 /** Shapes that do not fit together (broadcasting, matmul inner sizes, reshape sizes, ...). */
 export class ShapeError extends SlmkitError {}
 

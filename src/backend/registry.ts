@@ -1,4 +1,4 @@
-import { ArgumentError } from "../errors.js";
+import { ArgumentError, show } from "../errors.js";
 import type { Backend, Device } from "./backend.js";
 import { cpu } from "./cpu.js";
 import { cudaBackend } from "./cuda.js";
@@ -8,7 +8,7 @@ export function isDevice(value: unknown): value is Device {
 }
 
 export function checkDevice(op: string, value: unknown): Device {
-  if (!isDevice(value)) throw new ArgumentError(`${op}: device must be "cpu" or "cuda", got ${String(value)}`);
+  if (!isDevice(value)) throw new ArgumentError(`${op}: device must be "cpu" or "cuda", got ${show(value)}`);
   return value;
 }
 

@@ -16,6 +16,8 @@ export interface Flag {
   value?: string;
   default?: string;
   multiple?: boolean;
+  /** A switch that may also take a value (`--resume`, `--resume 200`, `--resume=DIR`); `value` names it. */
+  optionalValue?: boolean;
   help: string;
 }
 
@@ -32,7 +34,7 @@ export interface CommandSpec {
 /** The `--help` text of a command: usage, description, then one line per flag with its default. */
 export function helpText(spec: CommandSpec): string {
   const rows = [...spec.flags, { name: "help", type: "boolean", help: "show this help" } as Flag].map((f) => {
-    const left = `  --${f.name}${f.type === "string" ? ` ${f.value ?? "X"}` : ""}`;
+    const left = `  --${f.name}${f.type === "string" ? ` ${f.value ?? "X"}` : f.optionalValue ? ` [${f.value ?? "X"}]` : ""}`;
     const extra = [f.default !== undefined ? `default ${f.default}` : "", f.multiple ? "repeatable" : ""].filter(Boolean).join(", ");
     return [left, `${f.help}${extra ? ` (${extra})` : ""}`] as const;
   });
@@ -100,8 +102,13 @@ export function parseFlags(spec: CommandSpec, argv: string[]): ParsedFlags {
     if (!flag) throw unknownFlag(spec, name);
     let value: string | boolean;
     if (flag.type === "boolean") {
-      if (eq >= 0) throw new ArgumentError(`slmkit ${spec.name}: --${name} is a switch and takes no value, got ${JSON.stringify(token.slice(eq + 1))}`);
-      value = true;
+      const next = argv[i + 1];
+      if (eq >= 0 && !flag.optionalValue) throw new ArgumentError(`slmkit ${spec.name}: --${name} is a switch and takes no value, got ${JSON.stringify(token.slice(eq + 1))}`);
+      if (eq >= 0) value = token.slice(eq + 1);
+      else if (flag.optionalValue && next !== undefined && !next.startsWith("-")) {
+        value = next;
+        i++;
+      } else value = true;
     } else if (eq >= 0) value = token.slice(eq + 1);
     else {
       const next = argv[i + 1];

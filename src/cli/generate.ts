@@ -6,7 +6,8 @@ import { ArgumentError } from "../errors.js";
 import { loadSafetensors } from "../io/safetensors.js";
 import { MiniCPM } from "../models/minicpm/index.js";
 import { noGrad } from "../tensor/graph.js";
-import { latestCheckpoint } from "../train/checkpoint.js";
+import { isJsonObject, readJsonFile } from "../io/json_file.js";
+import { latestCheckpoint, naming } from "../train/checkpoint.js";
 import { requireDevice } from "./device_check.js";
 import { type CommandSpec, deviceFlag, helpText, numberFlag, parseFlags } from "./flags.js";
 
@@ -54,8 +55,12 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   const tokenizer = BpeTokenizer.load(path.join(runDir, "tokenizer.json"));
   const promptIds = tokenizer.encode(prompt);
   if (promptIds.length === 0) throw new ArgumentError("slmkit generate: --prompt must not be empty");
-  const config = JSON.parse(fs.readFileSync(path.join(runDir, "config.json"), "utf8"));
-  const room = config.max_position_embeddings - promptIds.length;
+  const configFile = path.join(runDir, "config.json");
+  const config = readJsonFile(configFile, "slmkit generate");
+  if (!isJsonObject(config) || !Number.isSafeInteger(config.max_position_embeddings) || (config.max_position_embeddings as number) < 1) {
+    throw new ArgumentError(`slmkit generate: ${configFile} is damaged: "max_position_embeddings" must be a whole number >= 1`);
+  }
+  const room = (config.max_position_embeddings as number) - promptIds.length;
   if (maxTokens > room) {
     throw new ArgumentError(
       `slmkit generate: --max-tokens ${maxTokens} with a --prompt of ${promptIds.length} tokens exceeds the model's max_position_embeddings ` +
@@ -64,11 +69,11 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   }
   requireDevice(cmd, device);
 
-  const model = new MiniCPM(config, { device });
+  const model = naming(configFile, () => new MiniCPM(config as never, { device }));
   try {
     const { tensors } = loadSafetensors(path.join(checkpoint, "model.safetensors"));
     try {
-      model.loadStateDict(tensors);
+      naming(path.join(checkpoint, "model.safetensors"), () => model.loadStateDict(tensors));
     } finally {
       for (const t of Object.values(tensors)) t.dispose();
     }

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { latestCheckpoint } from "../train/checkpoint.js";
+import { isJsonObject } from "../io/json_file.js";
+import { latestCheckpoint, readTrainerState } from "../train/checkpoint.js";
 
 /** Every file and folder `slmkit train` writes into a run folder. */
 export const RUN_OUTPUTS = ["checkpoints", "tokenizer.json", "config.json", "run.json", "metrics.jsonl", "loss.svg", "samples.txt"] as const;
@@ -24,21 +25,29 @@ export interface SavedRun {
   step: number | null;
 }
 
-/** The earlier run in `runDir`, or null when the folder holds no run (no run.json, no checkpoints). */
+/** Whether `v` is what run.json's `options` holds: flag names to strings, string lists or booleans. */
+function isFlagValues(v: unknown): v is FlagValues {
+  const isValue = (x: unknown) => typeof x === "string" || typeof x === "boolean" || (Array.isArray(x) && x.every((y) => typeof y === "string"));
+  return isJsonObject(v) && Object.values(v).every(isValue);
+}
+
+/**
+ * The earlier run in `runDir`, or null when the folder holds no run (no run.json, no checkpoints). A
+ * damaged checkpoint (its `latest`, its trainer.json) is an error naming the file.
+ */
 export function savedRun(runDir: string): SavedRun | null {
   const runFile = path.join(runDir, "run.json");
   const hasCheckpoints = fs.existsSync(path.join(runDir, "checkpoints", "latest"));
   if (!fs.existsSync(runFile) && !hasCheckpoints) return null;
   let options: FlagValues | null = null;
   try {
-    options = (JSON.parse(fs.readFileSync(runFile, "utf8")) as { options?: FlagValues }).options ?? null;
+    const saved: unknown = (JSON.parse(fs.readFileSync(runFile, "utf8")) as { options?: unknown }).options;
+    if (isFlagValues(saved)) options = saved;
   } catch {
     // unreadable or missing run.json: the run's options are unknown
   }
-  let step: number | null = null;
   const latest = hasCheckpoints ? latestCheckpoint(runDir) : null;
-  if (latest) step = (JSON.parse(fs.readFileSync(path.join(latest, "trainer.json"), "utf8")) as { step: number }).step;
-  return { options, step };
+  return { options, step: latest ? readTrainerState(path.join(latest, "trainer.json")).step : null };
 }
 
 const show = (v: unknown): string => (Array.isArray(v) ? v.join(" ") : v === undefined ? "unset" : String(v));

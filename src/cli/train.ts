@@ -17,11 +17,12 @@ import { AdamW } from "../optim/adamw.js";
 import { WSD } from "../schedule/wsd.js";
 import { noGrad } from "../tensor/graph.js";
 import { latestCheckpoint } from "../train/checkpoint.js";
+import { lockRunDir } from "../train/run_lock.js";
 import { Trainer } from "../train/trainer.js";
 import { helpText } from "./flags.js";
 import { slmkitCommand } from "./invocation.js";
 import { removeRunOutputs } from "./run_folder.js";
-import { planTraining, SAMPLE_PROMPTS, TRAIN_SPEC, type TrainSettings } from "./train_options.js";
+import { planTraining, SAMPLE_PROMPTS, TRAIN_SPEC, type TrainPlan, type TrainSettings } from "./train_options.js";
 
 export { TRAIN_SPEC };
 
@@ -100,57 +101,71 @@ function firstMissingFolder(dir: string): string | null {
 
 /** Runs `slmkit train` with command-line arguments `argv` (after the subcommand). */
 export async function trainCommand(argv: string[]): Promise<void> {
-  const plan = planTraining(argv);
-  if (plan.kind === "help") {
+  const unlocked = planTraining(argv);
+  if (unlocked.kind === "help") {
     console.log(helpText(TRAIN_SPEC));
     return;
   }
-  const s = plan.settings;
-  const cli = slmkitCommand();
-  const generateHint = `${cli} generate --run ${s.runDir} --prompt "The state of the Union"`;
-  if (plan.kind === "finished") {
-    console.log(
-      `${s.runDir} already holds this run, finished (${plan.step} of ${s.steps} steps); nothing to train.\n` +
-        `  generate from it:    ${generateHint}\n` +
-        `  train it again:      add --overwrite\n` +
-        `  train it further:    add --resume --steps N (N > ${plan.step})`,
-    );
-    return;
+  if (unlocked.kind === "finished") return reportFinished(unlocked.settings, unlocked.step);
+  // One training per run folder: the lock is held from the checks of the folder to the last write.
+  const runDir = unlocked.settings.runDir;
+  const created = firstMissingFolder(runDir);
+  const lock = lockRunDir(runDir, "slmkit train", (note) => console.error(note));
+  let plan: TrainPlan | undefined;
+  try {
+    plan = planTraining(argv); // again, under the lock: another training may have changed the folder meanwhile
+    if (plan.kind === "help") return;
+    if (plan.kind === "finished") return reportFinished(plan.settings, plan.step);
+    await runPlan(plan);
+  } catch (e) {
+    // A run that fails before its first checkpoint leaves nothing behind (its outputs, and the folders made
+    // for it, <out> included); one with checkpoints is kept, to be resumed.
+    if (plan === undefined || plan.kind === "fresh") {
+      let hasCheckpoint = false;
+      try {
+        hasCheckpoint = latestCheckpoint(runDir) !== null;
+      } catch {
+        // a broken checkpoints/latest is no checkpoint to keep
+      }
+      if (!hasCheckpoint) {
+        if (plan) removeRunOutputs(runDir);
+        if (created) fs.rmSync(created, { recursive: true, force: true });
+      }
+    }
+    throw e;
+  } finally {
+    lock.release();
   }
+}
+
+function reportFinished(s: TrainSettings, step: number): void {
+  console.log(
+    `${s.runDir} already holds this run, finished (${step} of ${s.steps} steps); nothing to train.\n` +
+      `  generate from it:    ${generateHint(s)}\n` +
+      `  train it again:      add --overwrite\n` +
+      `  train it further:    add --resume --steps N (N > ${step})`,
+  );
+}
+
+const generateHint = (s: TrainSettings): string => `${slmkitCommand()} generate --run ${s.runDir} --prompt "The state of the Union"`;
+
+async function runPlan(plan: Extract<TrainPlan, { kind: "fresh" | "resume" }>): Promise<void> {
+  const s = plan.settings;
   if (s.threads !== undefined) setNumThreads(s.threads);
   const log = (line: string) => {
     if (!s.quiet) console.error(line);
   };
   if (plan.kind === "resume" && plan.automatic) log(`${s.runDir} holds this run (same options) stopped at step ${plan.fromStep} of ${s.steps}: continuing it (--overwrite starts again)`);
   if (plan.kind === "fresh" && plan.overwrite) {
-    log(`deleting the run in ${s.runDir} and starting again`);
+    log(plan.note ?? `deleting the run in ${s.runDir} and starting again`);
     removeRunOutputs(s.runDir);
   }
-  // A run that fails before its first checkpoint leaves nothing behind (its outputs, and the folders made
-  // for it, <out> included); one with checkpoints is kept, to be resumed.
-  const created = firstMissingFolder(s.runDir);
-  try {
-    await train(s, plan.kind === "resume", plan.values, cli, generateHint, log);
-  } catch (e) {
-    if (plan.kind === "fresh") {
-      let hasCheckpoint = false;
-      try {
-        hasCheckpoint = latestCheckpoint(s.runDir) !== null;
-      } catch {
-        // a broken checkpoints/latest is no checkpoint to keep
-      }
-      if (!hasCheckpoint) {
-        removeRunOutputs(s.runDir);
-        if (created) fs.rmSync(created, { recursive: true, force: true });
-      }
-    }
-    throw e;
-  }
+  await train(s, plan.kind === "resume" ? plan.checkpoint : null, plan.values, slmkitCommand(), generateHint(s), log);
 }
 
-async function train(s: TrainSettings, resuming: boolean, values: Record<string, unknown>, cli: string, generateHint: string, log: (line: string) => void): Promise<void> {
+async function train(s: TrainSettings, resumeFrom: string | null, values: Record<string, unknown>, cli: string, generateHint: string, log: (line: string) => void): Promise<void> {
   fs.mkdirSync(s.runDir, { recursive: true });
-  const { tokenizer, sequences } = prepareData(s, resuming, log);
+  const { tokenizer, sequences } = prepareData(s, resumeFrom !== null, log);
   const { train, valid } = samplers(s, sequences);
 
   const base = MiniCPM.presets[s.preset];
@@ -174,14 +189,16 @@ async function train(s: TrainSettings, resuming: boolean, values: Record<string,
     });
     log(`${s.preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${s.steps} steps of ${s.batchSize}×${s.seqLen} tokens on ${s.device} (${model.computeDType} compute)`);
 
-    // Ctrl-C: finish the current step, write a checkpoint, and stop (a second Ctrl-C kills at once).
+    // Ctrl-C, and SIGTERM from a job scheduler or container runtime: finish the current step, write a
+    // checkpoint, and stop (a second signal exits at once, with the shell's 128 + signal number).
     const stop = new AbortController();
-    const onInterrupt = () => {
-      if (stop.signal.aborted) process.exit(130);
+    const onInterrupt = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(signal === "SIGTERM" ? 143 : 130);
       stop.abort();
-      console.error(`\nstopping after this step; continue later with: ${cli} train --resume --out ${s.out} --name ${s.name}`);
+      console.error(`\n${signal}: stopping after this step; continue later with: ${cli} train --resume --out ${s.out} --name ${s.name}`);
     };
     process.on("SIGINT", onInterrupt);
+    process.on("SIGTERM", onInterrupt);
     const result = await new Trainer({
       model,
       optimizer,
@@ -203,8 +220,11 @@ async function train(s: TrainSettings, resuming: boolean, values: Record<string,
       title: `${s.name}: ${s.preset} MiniCPM, WSD (${s.decay} decay)`,
       signal: stop.signal,
     })
-      .fit(resuming ? { resumeFrom: s.runDir } : {})
-      .finally(() => process.off("SIGINT", onInterrupt));
+      .fit(resumeFrom !== null ? { resumeFrom } : {})
+      .finally(() => {
+        process.off("SIGINT", onInterrupt);
+        process.off("SIGTERM", onInterrupt);
+      });
 
     const samples: string[] = [];
     noGrad(() => {

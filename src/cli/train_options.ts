@@ -11,7 +11,8 @@ import { ArgumentError, SlmkitError } from "../errors.js";
 import { MiniCPM } from "../models/minicpm/index.js";
 import { requireDevice } from "./device_check.js";
 import { type CommandSpec, choiceFlag, deviceFlag, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
-import { type FlagValues, optionDifferences, savedRun } from "./run_folder.js";
+import { latestCheckpoint, listCheckpoints, readTrainerState } from "../train/checkpoint.js";
+import { type FlagValues, optionDifferences, type SavedRun, savedRun } from "./run_folder.js";
 
 export const TRAIN_SPEC: CommandSpec = {
   name: "train",
@@ -57,7 +58,7 @@ export const TRAIN_SPEC: CommandSpec = {
     { name: "keep-checkpoints", type: "string", value: "N", default: "3", help: "checkpoints kept on disk" },
     { name: "samples", type: "string", value: "N", default: "3", help: "text samples generated into samples.txt at the end" },
     { name: "sample-tokens", type: "string", value: "N", default: "60", help: "tokens per sample" },
-    { name: "resume", type: "boolean", help: "continue <out>/<name> from its latest checkpoint, with its saved options" },
+    { name: "resume", type: "boolean", optionalValue: true, value: "STEP|DIR", help: "continue <out>/<name> with its saved options, from its latest checkpoint, the checkpoint of STEP, or checkpoint folder DIR" },
     { name: "overwrite", type: "boolean", help: "delete the run in <out>/<name> and start again" },
     { name: "quiet", type: "boolean", help: "no progress output" },
   ],
@@ -111,13 +112,14 @@ export interface TrainSettings {
 }
 
 /**
- * What `slmkit train` will do: start a new run (`fresh`, after deleting an old one when `overwrite`), continue
- * one (`resume`, from checkpoint step `fromStep`), or nothing because the same run already finished.
+ * What `slmkit train` will do: start a new run (`fresh`, after deleting an old one when `overwrite`; `note`
+ * says why when the user did not ask for that), continue one (`resume`, from `checkpoint`, made after step
+ * `fromStep`), or nothing because the same run already finished.
  */
 export type TrainPlan =
   | { kind: "help" }
-  | { kind: "fresh"; settings: TrainSettings; values: FlagValues; overwrite: boolean }
-  | { kind: "resume"; settings: TrainSettings; values: FlagValues; fromStep: number; automatic: boolean }
+  | { kind: "fresh"; settings: TrainSettings; values: FlagValues; overwrite: boolean; note?: string }
+  | { kind: "resume"; settings: TrainSettings; values: FlagValues; fromStep: number; checkpoint: string; automatic: boolean }
   | { kind: "finished"; settings: TrainSettings; step: number };
 
 const CMD = "train";
@@ -172,7 +174,8 @@ export function readSettings(values: FlagValues): TrainSettings {
       tokenizer = BpeTokenizer.load(file);
     } catch (e) {
       if (!(e instanceof SlmkitError)) throw e;
-      throw new ArgumentError(`slmkit train: --tokenizer ${file}: ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
+      // load's message names the file already; the flag says which one.
+      throw new ArgumentError(`slmkit train: --tokenizer ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
     }
   }
 
@@ -218,6 +221,25 @@ export function readSettings(values: FlagValues): TrainSettings {
   return settings;
 }
 
+/**
+ * The checkpoint `--resume` names: the latest (a bare --resume), the one made after step N (`--resume N`),
+ * or a checkpoint folder (`--resume DIR`, e.g. the last good one a NaN stop named).
+ */
+function resumeTarget(runDir: string, target: true | string): { step: number; dir: string } {
+  const available = listCheckpoints(runDir);
+  if (target === true) {
+    const dir = latestCheckpoint(runDir)!;
+    return { step: readTrainerState(path.join(dir, "trainer.json")).step, dir };
+  }
+  if (/^\d+$/.test(target)) {
+    const found = available.find((c) => c.step === Number(target));
+    if (!found) throw new ArgumentError(`slmkit train --resume ${target}: ${runDir} has no checkpoint of step ${target}; it has ${available.map((c) => c.step).join(", ") || "none"}`);
+    return found;
+  }
+  if (!fs.existsSync(path.join(target, "trainer.json"))) throw new ArgumentError(`slmkit train --resume ${target}: not a step number nor a checkpoint folder (no trainer.json there)`);
+  return { step: readTrainerState(path.join(target, "trainer.json")).step, dir: target };
+}
+
 const defaults = (): FlagValues => Object.fromEntries(TRAIN_SPEC.flags.map((f) => [f.name, f.type === "boolean" ? false : f.default]));
 
 /**
@@ -230,23 +252,36 @@ export function planTraining(argv: string[]): TrainPlan {
   if (parsed.help) return { kind: "help" };
   const { given } = parsed;
   let values = parsed.values;
-  const resume = values.resume === true;
+  const resume = values.resume !== false && values.resume !== undefined;
   const overwrite = values.overwrite === true;
   if (resume && overwrite) throw new ArgumentError("slmkit train: --resume continues a run and --overwrite deletes it; give one of them");
   const runDir = path.join(String(values.out), String(values.name));
-  const saved = savedRun(runDir);
+  let saved: SavedRun | null;
+  try {
+    saved = savedRun(runDir);
+  } catch (e) {
+    if (!(e instanceof SlmkitError)) throw e;
+    // --overwrite deletes whatever is there; only its existence matters.
+    if (!overwrite) throw new ArgumentError(`slmkit train: ${e.message.replace(/^\w+: /, "")} (--overwrite deletes the run and starts again)`);
+    saved = { options: null, step: null };
+  }
 
   if (resume) {
-    if (!saved || saved.step === null) throw new ArgumentError(`slmkit train --resume: ${runDir} holds no checkpoint to continue from; start the run without --resume`);
+    if (!saved) throw new ArgumentError(`slmkit train --resume: ${runDir} holds no checkpoint to continue from; start the run without --resume`);
     if (!saved.options) throw new ArgumentError(`slmkit train --resume: ${path.join(runDir, "run.json")} is missing or unreadable, so the run's options are unknown`);
     // The saved options, with the flags typed now on top (out and name located the run, so they stay).
     values = { ...values };
     for (const [k, v] of Object.entries(saved.options)) if (!given.has(k) && k in values && !["resume", "overwrite", "quiet"].includes(k)) values[k] = v;
     const settings = readSettings(values);
-    return { kind: "resume", settings, values, fromStep: saved.step, automatic: false };
+    // A run stopped before its first checkpoint has nothing to continue from: it starts again, from step 0.
+    if (saved.step === null && values.resume === true) return { kind: "fresh", settings, values, overwrite: true, note: `${runDir} stopped before its first checkpoint: starting it again from step 0 with its saved options` };
+    const from = resumeTarget(runDir, values.resume as true | string);
+    return { kind: "resume", settings, values, fromStep: from.step, checkpoint: from.dir, automatic: false };
   }
   const settings = readSettings(values);
   if (!saved || overwrite) return { kind: "fresh", settings, values, overwrite: overwrite && saved !== null };
+  // Without a checkpoint there is nothing to keep, whatever options made it.
+  if (saved.step === null) return { kind: "fresh", settings, values, overwrite: true, note: `${runDir} holds a run that stopped before its first checkpoint: starting again` };
   const differences = saved.options ? optionDifferences(saved.options, values, defaults()) : ["run.json is missing or unreadable"];
   if (differences.length > 0) {
     throw new ArgumentError(
@@ -254,7 +289,6 @@ export function planTraining(argv: string[]): TrainPlan {
         `pass --resume to continue it with the options given now, --overwrite to delete it and start again, or --name to start another run`,
     );
   }
-  if (saved.step === null) return { kind: "fresh", settings, values, overwrite: true }; // it stopped before its first checkpoint
   if (saved.step >= settings.steps) return { kind: "finished", settings, step: saved.step };
-  return { kind: "resume", settings, values, fromStep: saved.step, automatic: true };
+  return { kind: "resume", settings, values, fromStep: saved.step, checkpoint: latestCheckpoint(runDir)!, automatic: true };
 }

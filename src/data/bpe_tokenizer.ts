@@ -135,9 +135,14 @@ export class BpeTokenizer {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw new ArgumentError(`BpeTokenizer.load: ${path} is not valid JSON: ${(e as Error).message}`);
+      throw new ArgumentError(`BpeTokenizer.load: ${path}: not valid JSON: ${(e as Error).message}`);
     }
-    return BpeTokenizer.fromJSON(json);
+    try {
+      return BpeTokenizer.fromJSON(json);
+    } catch (e) {
+      if (!(e instanceof ArgumentError)) throw e;
+      throw new ArgumentError(`BpeTokenizer.load: ${path}: ${e.message.replace(/^BpeTokenizer(\.fromJSON)?: /, "")}`);
+    }
   }
 
   /** Number of ids (one more than the largest id). */

@@ -113,7 +113,10 @@ function readWholeFile(path: string): Uint8Array {
     throw new ArgumentError(`readShard: cannot open ${path}: ${(e as Error).message}`);
   }
   try {
-    const bytes = new Uint8Array(fstatSync(fd).size);
+    const stat = fstatSync(fd);
+    // A folder opens fine on POSIX; reading it would be a bare EISDIR.
+    if (!stat.isFile()) throw new ArgumentError(`readShard: ${path} is not a file`);
+    const bytes = new Uint8Array(stat.size);
     for (let done = 0; done < bytes.byteLength; ) {
       const n = readSync(fd, bytes, done, bytes.byteLength - done, done);
       if (n === 0) throw new ArgumentError(`readShard: ${path} shrank while being read`);

@@ -72,10 +72,20 @@ export function parseTokenizerJSON(json: unknown): ParsedTokenizer {
   }
 
   if (!isObject(model.vocab)) fail("model.vocab must be an object mapping token strings to ids");
+  if (json.added_tokens !== undefined && !Array.isArray(json.added_tokens)) fail("added_tokens must be an array");
+  // Ids index arrays sized by the largest one, and the largest sizes the model's embedding: a file with
+  // a few tokens cannot claim a vocabulary of 2^31. Gaps are allowed, up to as many ids as tokens (+1024).
+  const vocabEntries = Object.entries(model.vocab);
+  const idLimit = 2 * (vocabEntries.length + (json.added_tokens?.length ?? 0)) + 1024;
+  const checkId = (where: string, id: unknown): void => {
+    if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= idLimit) {
+      fail(`${where} must be an integer id in [0, ${idLimit}) (twice the number of tokens, plus 1024), got ${JSON.stringify(id)}`);
+    }
+  };
   const vocab = new Map<string, number>();
   const usedIds = new Set<number>();
-  for (const [token, id] of Object.entries(model.vocab)) {
-    if (!Number.isInteger(id) || (id as number) < 0) fail(`model.vocab[${JSON.stringify(token)}] must be a non-negative integer id, got ${JSON.stringify(id)}`);
+  for (const [token, id] of vocabEntries) {
+    checkId(`model.vocab[${JSON.stringify(token)}]`, id);
     if (usedIds.has(id as number)) fail(`model.vocab gives id ${id} to more than one token`);
     usedIds.add(id as number);
     vocab.set(token, id as number);
@@ -94,11 +104,11 @@ export function parseTokenizerJSON(json: unknown): ParsedTokenizer {
   });
 
   const added = json.added_tokens ?? [];
-  if (!Array.isArray(added)) fail("added_tokens must be an array");
   const addedTokens = added.map((t, i): AddedTokenJSON => {
-    if (!isObject(t) || !Number.isInteger(t.id) || typeof t.content !== "string" || t.content.length === 0) {
+    if (!isObject(t) || typeof t.content !== "string" || t.content.length === 0) {
       fail(`added_tokens[${i}] must have an integer id and non-empty content, got ${JSON.stringify(t)}`);
     }
+    checkId(`added_tokens[${i}].id`, t.id);
     if (t.single_word === true) fail(`added_tokens[${i}] (${JSON.stringify(t.content)}): single_word tokens are not supported`);
     const owner = vocab.get(t.content);
     if (owner === undefined ? usedIds.has(t.id as number) : owner !== t.id) {

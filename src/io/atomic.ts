@@ -16,6 +16,11 @@ function tempSibling(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${counter++}`);
 }
 
+/** Whether a file or folder name is one of tempSibling()'s: left behind only by a writer that was killed. */
+export function isTempName(name: string): boolean {
+  return /^\..+\.tmp-\d+-\d+$/.test(name);
+}
+
 /** Flushes a directory entry (the rename) to disk; some platforms cannot open directories, which is fine. */
 function fsyncDir(dir: string): void {
   let fd: number | undefined;

@@ -18,7 +18,10 @@ import { type ChunkWriter, writeFileAtomic } from "./atomic.js";
 /** A safetensors file that cannot be read: truncated, corrupt, or using a dtype slmkit does not support. */
 export class SafetensorsError extends SlmkitError {}
 
-/** Tensors by name plus the file's `__metadata__` strings. */
+/**
+ * Tensors by name plus the file's `__metadata__` strings. Both are objects without a prototype, so any
+ * name a file holds (`__proto__`, `constructor`) is an ordinary key.
+ */
 export interface SafetensorsContents {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
@@ -43,6 +46,7 @@ interface Layout {
 
 function layout(fn: string, tensors: Record<string, Tensor>, metadata: Record<string, string>): Layout {
   if (tensors === null || typeof tensors !== "object") throw new SafetensorsError(`${fn}: tensors must be an object of tensors by name`);
+  if (metadata === null || typeof metadata !== "object") throw new SafetensorsError(`${fn}: metadata must be an object of strings`);
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== "string") throw new SafetensorsError(`${fn}: metadata values must be strings, "${k}" is ${typeof v}`);
   }
@@ -53,7 +57,8 @@ function layout(fn: string, tensors: Record<string, Tensor>, metadata: Record<st
   }
   // Largest elements first keeps every tensor aligned to its element size within the 8-aligned data block.
   const order = names.sort((a, b) => DTYPE_BYTES[tensors[b]!.dtype] - DTYPE_BYTES[tensors[a]!.dtype] || (a < b ? -1 : a > b ? 1 : 0));
-  const entries: Record<string, unknown> = {};
+  // No prototype: a tensor named __proto__ is an entry like any other.
+  const entries: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) entries.__metadata__ = metadata;
   let offset = 0;
   for (const name of order) {
@@ -111,7 +116,7 @@ function isCount(v: unknown): v is number {
 function parseEntry(source: string, name: string, entry: unknown): { dtype: DType; shape: number[]; begin: number; end: number } {
   if (entry === null || typeof entry !== "object") fail(source, `header entry "${name}" is not an object`);
   const { dtype: fileDType, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-  const dtype = typeof fileDType === "string" ? FROM_FILE[fileDType] : undefined;
+  const dtype = typeof fileDType === "string" && Object.hasOwn(FROM_FILE, fileDType) ? FROM_FILE[fileDType] : undefined;
   if (!dtype) fail(source, `tensor "${name}" has dtype ${JSON.stringify(fileDType)}; slmkit reads ${Object.keys(FROM_FILE).join(", ")}`);
   if (!Array.isArray(shape) || !shape.every(isCount)) fail(source, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !isCount(offsets[0]) || !isCount(offsets[1]) || offsets[1] < offsets[0]) {
@@ -154,7 +159,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { device?: Device; so
   }
   if (header === null || typeof header !== "object" || Array.isArray(header)) fail(source, "header is not a JSON object");
   const { __metadata__: rawMeta, ...rawEntries } = header as Record<string, unknown>;
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null);
   if (rawMeta !== undefined) {
     if (rawMeta === null || typeof rawMeta !== "object" || Array.isArray(rawMeta)) fail(source, "__metadata__ is not an object of strings");
     for (const [k, v] of Object.entries(rawMeta)) {
@@ -172,7 +177,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { device?: Device; so
   if (expectedBegin !== dataBytes) {
     fail(source, `the header describes ${expectedBegin} bytes of tensor data but the file holds ${dataBytes}${expectedBegin > dataBytes ? " (truncated?)" : " (trailing bytes)"}`);
   }
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, Tensor> = Object.create(null);
   try {
     for (const e of entries) {
       const values = elements(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end));

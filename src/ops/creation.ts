@@ -1,6 +1,6 @@
 import type { Device } from "../backend/backend.js";
 import { checkDevice } from "../backend/registry.js";
-import { ArgumentError, DTypeError } from "../errors.js";
+import { ArgumentError, DTypeError, show } from "../errors.js";
 import { checkDType, type DType, type FloatDType, isFloat, roundToBf16 } from "../tensor/dtype.js";
 import { checkShape, formatShape, MAX_DIMS } from "../tensor/shape.js";
 import { expectTensor, Tensor } from "../tensor/tensor.js";
@@ -62,14 +62,25 @@ function flatten(data: NestedArray, shape: number[], op: string): { values: numb
   return { values, sawBool };
 }
 
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+
+/** A value for an i32 tensor: truncated toward zero (as PyTorch), an error when it does not fit. */
+function checkInt32(op: string, what: string, v: number): number {
+  const t = Math.trunc(v);
+  if (!(t >= I32_MIN && t <= I32_MAX)) throw new ArgumentError(`${op}: ${what} ${v} does not fit dtype i32 (integers from -2^31 to 2^31 - 1)`);
+  return t;
+}
+
 /** Writes host values into a fresh tensor of the given dtype. */
-function fromValues<D extends DType>(values: ArrayLike<number>, shape: number[], dtype: D, device: Device): Tensor<D> {
-  const t = emptyTensor(shape, dtype, device);
+function fromValues<D extends DType>(op: string, values: ArrayLike<number>, shape: number[], dtype: D, device: Device): Tensor<D> {
+  // Converted before the tensor exists, so a value that does not fit leaks nothing.
   let bytes: ArrayBufferView;
   if (dtype === "f32") bytes = Float32Array.from(values);
   else if (dtype === "bf16") bytes = roundToBf16(Float32Array.from(values));
-  else if (dtype === "i32") bytes = Int32Array.from(values, (v) => Math.trunc(v));
+  else if (dtype === "i32") bytes = values instanceof Int32Array ? values : Int32Array.from(values, (v) => checkInt32(op, "value", v));
   else bytes = Uint8Array.from(values, (v) => (v ? 1 : 0));
+  const t = emptyTensor(shape, dtype, device);
   if (bytes.byteLength > 0) t.storageFor("tensor").backend.write(t.storageFor("tensor").handle, 0, bytes);
   return t;
 }
@@ -97,7 +108,7 @@ export function tensor<D extends DType>(data: TensorData, opts?: CreateOptions<D
     if (shape.reduce((a, b) => a * b, 1) !== typed.length) {
       throw new ArgumentError(`${op}: shape ${formatShape(shape)} does not hold ${typed.length} values`);
     }
-    return finish(fromValues(typed, shape, dtype, device), opts);
+    return finish(fromValues(op, typed, shape, dtype, device), opts);
   }
   if (typeof data !== "number" && typeof data !== "boolean" && !Array.isArray(data)) {
     throw new ArgumentError(`${op}: data must be a number, boolean, nested array or typed array, got ${data === null ? "null" : typeof data}`);
@@ -107,7 +118,7 @@ export function tensor<D extends DType>(data: TensorData, opts?: CreateOptions<D
   const { dtype, device } = resolve(op, opts, sawBool ? "bool" : "f32");
   const finalShape = opts?.shape ? checkShape(op, "shape", opts.shape) : shape;
   if (finalShape.reduce((a, b) => a * b, 1) !== values.length) throw new ArgumentError(`${op}: shape ${formatShape(finalShape)} does not hold ${values.length} values`);
-  return finish(fromValues(values, finalShape, dtype, device), opts);
+  return finish(fromValues(op, values, finalShape, dtype, device), opts);
 }
 
 /**
@@ -125,6 +136,7 @@ function filled<D extends DType>(op: string, shape: readonly number[], value: nu
   const s = checkShape(op, "shape", shape);
   if (typeof value !== "number" && typeof value !== "boolean") throw new ArgumentError(`${op}: value must be a number, got ${typeof value}`);
   const { dtype, device } = resolve(op, opts, typeof value === "boolean" ? "bool" : "f32");
+  if (dtype === "i32") checkInt32(op, "value", Number(value));
   const t = emptyTensor(s, dtype, device);
   runKernel(op, "fill", [], [t], { value });
   return finish(t, opts);
@@ -170,13 +182,14 @@ export function arange<D extends DType = "i32">(startOrEnd: number, end?: number
   const start = end === undefined ? 0 : startOrEnd;
   const stop = end === undefined ? startOrEnd : end;
   for (const [name, v] of [["start", start], ["end", stop], ["step", step]] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${name} must be a finite number, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${name} must be a finite number, got ${show(v)}`);
   }
   if (step === 0) throw new ArgumentError("arange: step must not be 0");
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const integral = Number.isInteger(start) && Number.isInteger(stop) && Number.isInteger(step);
   const { dtype, device } = resolve("arange", opts, integral ? "i32" : "f32");
   if (dtype === "bool") throw new DTypeError("arange: dtype bool is not supported");
+  if (dtype === "i32" && n > 0) for (const [name, v] of [["start", start], ["last value", start + (n - 1) * step]] as const) checkInt32("arange", name, v);
   const t = emptyTensor(checkShape("arange", "size", [n]), dtype, device);
   runKernel("arange", "arange", [], [t], { start, step });
   return finish(t, opts);
@@ -194,6 +207,12 @@ function randomTensor<D extends DType>(op: string, kernel: "rand_uniform" | "ran
   return finish(t, opts);
 }
 
+/** A distribution parameter: a finite number (NaN or ±Infinity would make every sample meaningless). */
+function finiteParameter(op: string, name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`${op}: ${name} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
 function expectFloat(op: string, dtype: DType | undefined): void {
   if (dtype !== undefined && !isFloat(dtype)) throw new DTypeError(`${op}: dtype must be f32 or bf16, got ${dtype}`);
 }
@@ -206,7 +225,12 @@ function expectFloat(op: string, dtype: DType | undefined): void {
  */
 export function rand<D extends FloatDType = "f32">(shape: readonly number[], opts?: CreateOptions<D> & { low?: number; high?: number }): Tensor<D> {
   expectFloat("rand", opts?.dtype);
-  return randomTensor("rand", "rand_uniform", shape, opts, "f32", 4, { low: opts?.low ?? 0, high: opts?.high ?? 1 });
+  const low = finiteParameter("rand", "low", opts?.low ?? 0);
+  const high = finiteParameter("rand", "high", opts?.high ?? 1);
+  // PyTorch's uniform_ takes low == high (every sample is low) and rejects low > high and a range that
+  // overflows f32, in which the kernel computes low + (high - low)·u.
+  if (low > high || !Number.isFinite(Math.fround(high - low))) throw new ArgumentError(`rand: need low <= high with a finite high - low, got low=${low}, high=${high}`);
+  return randomTensor("rand", "rand_uniform", shape, opts, "f32", 4, { low, high });
 }
 
 /**
@@ -217,7 +241,10 @@ export function rand<D extends FloatDType = "f32">(shape: readonly number[], opt
  */
 export function randn<D extends FloatDType = "f32">(shape: readonly number[], opts?: CreateOptions<D> & { mean?: number; std?: number }): Tensor<D> {
   expectFloat("randn", opts?.dtype);
-  return randomTensor("randn", "rand_normal", shape, opts, "f32", 2, { mean: opts?.mean ?? 0, std: opts?.std ?? 1 });
+  const mean = finiteParameter("randn", "mean", opts?.mean ?? 0);
+  const std = finiteParameter("randn", "std", opts?.std ?? 1);
+  if (std < 0) throw new ArgumentError(`randn: std must be >= 0, got ${std}`);
+  return randomTensor("randn", "rand_normal", shape, opts, "f32", 2, { mean, std });
 }
 
 /**
@@ -227,8 +254,9 @@ export function randn<D extends FloatDType = "f32">(shape: readonly number[], op
  * const tokens = randint(0, 1000, [4, 128]); // i32
  */
 export function randint(low: number, high: number, shape: readonly number[], opts?: { device?: Device }): Tensor<"i32"> {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 2 ** 32) {
-    throw new ArgumentError(`randint: need integers low < high (range at most 2^32), got low=${low}, high=${high}`);
+  // high is exclusive, so it may be 2^31: every i32 from low up is possible.
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || low < I32_MIN || high > I32_MAX + 1) {
+    throw new ArgumentError(`randint: need integers -2^31 <= low < high <= 2^31, got low=${show(low)}, high=${show(high)}`);
   }
   return randomTensor("randint", "randint", shape, { dtype: "i32", device: opts?.device }, "i32", 4, { low, high });
 }

@@ -1,6 +1,7 @@
 import { DTypeError } from "../errors.js";
 import type { DType, FloatDType, NumericDType, Promote } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
+import { cleanupOnError } from "../tensor/scope.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
 import { full } from "./creation.js";
 import { emptyTensor, runKernel, type KernelAttrsArg } from "./dispatch.js";
@@ -68,7 +69,13 @@ export function clamp<D extends NumericDType>(x: Tensor<D>, bounds: { min?: numb
   return unary("clamp", "clamp", x, { min, max });
 }
 
+// The bodies below run in cleanupOnError(): operands() may already have made temporaries (a cast, a
+// number's scalar tensor) when a later check fails, and a failed op must leak nothing.
 function binary<A extends DType, B extends DType>(kernel: BinaryKernel, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
+  return cleanupOnError(() => binaryBody(kernel, a, b));
+}
+
+function binaryBody<A extends DType, B extends DType>(kernel: BinaryKernel, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
   const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
   expectDType(kernel, "operands", dtype, KERNELS[kernel].dtypes);
   const [ta, tb] = tensors as [Tensor, Tensor];
@@ -121,6 +128,10 @@ export function pow<D extends FloatDType>(a: TensorLike<D>, b: TensorLike<D>): T
 }
 
 function compare(kernel: CompareKernel, a: TensorLike, b: TensorLike): Tensor<"bool"> {
+  return cleanupOnError(() => compareBody(kernel, a, b));
+}
+
+function compareBody(kernel: CompareKernel, a: TensorLike, b: TensorLike): Tensor<"bool"> {
   const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
   expectDType(kernel, "operands", dtype, KERNELS[kernel].dtypes);
   const [ta, tb] = tensors as [Tensor, Tensor];
@@ -152,15 +163,17 @@ export function where<A extends DType, B extends DType = A>(cond: Tensor<"bool">
   const c = cond;
   expectTensor("where", "c", c);
   if (c.dtype !== "bool") throw new DTypeError(`where: cond must have dtype bool, got ${c.dtype}`);
-  // Two numbers take the default float dtype on cond's device.
-  const values = typeof a === "number" && typeof b === "number" ? [full([], a, { device: c.device }), b] : [a, b];
-  const { tensors, dtype, temps } = operands("where", values, ["a", "b"]);
-  if (values[0] !== a) temps.push(values[0] as Tensor);
-  const [ta, tb] = tensors as [Tensor, Tensor];
-  const shape = broadcastAll("where", [c, ta, tb]);
-  const y = emptyTensor(shape, dtype, ta.device);
-  runKernel("where", "where", [broadcastView(c, shape), broadcastView(ta, shape), broadcastView(tb, shape)], [y]);
-  if (isFloat(dtype)) record("where", [ta, tb], y, {}, [c]);
-  disposeAll(temps);
-  return y as Tensor<Promote<A, B>>;
+  return cleanupOnError(() => {
+    // Two numbers take the default float dtype on cond's device.
+    const values = typeof a === "number" && typeof b === "number" ? [full([], a, { device: c.device }), b] : [a, b];
+    const { tensors, dtype, temps } = operands("where", values, ["a", "b"]);
+    if (values[0] !== a) temps.push(values[0] as Tensor);
+    const [ta, tb] = tensors as [Tensor, Tensor];
+    const shape = broadcastAll("where", [c, ta, tb]);
+    const y = emptyTensor(shape, dtype, ta.device);
+    runKernel("where", "where", [broadcastView(c, shape), broadcastView(ta, shape), broadcastView(tb, shape)], [y]);
+    if (isFloat(dtype)) record("where", [ta, tb], y, {}, [c]);
+    disposeAll(temps);
+    return y as Tensor<Promote<A, B>>;
+  });
 }

@@ -1,4 +1,4 @@
-import { ArgumentError, DTypeError, ShapeError } from "../errors.js";
+import { ArgumentError, DTypeError, ShapeError, show } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
@@ -142,7 +142,7 @@ export function oneHot(indices: Tensor<"i32">, numClasses: number): Tensor<"i32"
 function triangle<D extends DType>(op: "triu" | "tril", x: Tensor<D>, diagonal: number): Tensor<D> {
   expectTensor(op, "x", x);
   if (x.ndim < 2) throw new ShapeError(`${op}: x must have at least 2 dims, got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(diagonal)) throw new ArgumentError(`${op}: diagonal must be an integer, got ${diagonal}`);
+  if (!Number.isInteger(diagonal)) throw new ArgumentError(`${op}: diagonal must be an integer, got ${show(diagonal)}`);
   const M = x.shape[x.ndim - 2]!;
   const N = x.shape[x.ndim - 1]!;
   const bt = x.numel / Math.max(1, M * N) || 0;

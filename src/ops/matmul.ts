@@ -1,4 +1,4 @@
-import { ShapeError } from "../errors.js";
+import { DTypeError, ShapeError } from "../errors.js";
 import { expectTensor } from "../tensor/tensor.js";
 import type { FloatDType } from "../tensor/dtype.js";
 import { expectDType } from "../tensor/dtype.js";
@@ -49,7 +49,7 @@ export function matmul<D extends FloatDType>(a: Tensor<D>, b: Tensor<NoInfer<D>>
   expectTensor("matmul", "b", b);
   commonDevice("matmul", [a, b]);
   expectDType("matmul", "a", a.dtype, ["f32", "bf16"]);
-  if (a.dtype !== b.dtype) throw new ShapeError(`matmul: a and b must share a dtype, got ${a.dtype} and ${b.dtype}`);
+  if (a.dtype !== b.dtype) throw new DTypeError(`matmul: a and b must share a dtype, got ${a.dtype} and ${b.dtype}`);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need at least 1 dim, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   // Vectors become matrices for the kernel and their unit dim is dropped from the result.
   const a2 = a.ndim === 1 ? noGrad(() => unsqueeze(a, 0)) : a;

@@ -1,9 +1,14 @@
-import { ArgumentError } from "../errors.js";
+import { ArgumentError, show } from "../errors.js";
 
 // The global generator: a Philox key (the seed) and a counter offset that every random op advances, so
 // the same seed reproduces the same numbers on every backend (native/KERNELS.md, "Random numbers").
 let seed = 0;
 let offset = 0;
+
+function wholeNumber(op: string, name: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= 2 ** 53) throw new ArgumentError(`${op}: ${name} must be a whole number in [0, 2^53), got ${show(v)}`);
+  return v;
+}
 
 /**
  * Seeds the global random generator used by rand, randn, randint and initialisers.
@@ -12,8 +17,7 @@ let offset = 0;
  * manualSeed(42); const a = randn([3]); manualSeed(42); const b = randn([3]); // a equals b
  */
 export function manualSeed(value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 53) throw new ArgumentError(`manualSeed: seed must be a whole number in [0, 2^53), got ${value}`);
-  seed = value;
+  seed = wholeNumber("manualSeed", "seed", value);
   offset = 0;
 }
 
@@ -29,7 +33,10 @@ export function getRngState(): { seed: number; offset: number } {
   return { seed, offset };
 }
 
+/** Restores a state from getRngState(); anything else (a damaged checkpoint, say) is an ArgumentError. */
 export function setRngState(state: { seed: number; offset: number }): void {
-  manualSeed(state.seed);
-  offset = state.offset;
+  if (state === null || typeof state !== "object") throw new ArgumentError(`setRngState: expected { seed, offset }, got ${String(state)}`);
+  const next = wholeNumber("setRngState", "seed", state.seed);
+  offset = wholeNumber("setRngState", "offset", state.offset);
+  seed = next;
 }

@@ -1,6 +1,6 @@
 import type { Device } from "../backend/backend.js";
 import { backendFor, checkDevice } from "../backend/registry.js";
-import { ArgumentError } from "../errors.js";
+import { ArgumentError, show } from "../errors.js";
 import { type ArrayFor, bf16ToF32, DTYPE_BYTES, type DType, isDType } from "../tensor/dtype.js";
 import { noGrad } from "../tensor/graph.js";
 import { formatShape } from "../tensor/shape.js";
@@ -116,5 +116,5 @@ export function toDevice<D extends DType>(x: Tensor<D>, device: Device): Tensor<
 export function to<D extends DType, T extends DType | Device>(x: Tensor<D>, target: T): Tensor<T extends DType ? T : D> {
   if (isDType(target)) return cast(x, target) as Tensor<T extends DType ? T : D>;
   if (target === "cpu" || target === "cuda") return toDevice(x, target) as Tensor<T extends DType ? T : D>;
-  throw new ArgumentError(`to: expected a dtype (f32, bf16, i32, bool) or a device (cpu, cuda), got ${String(target)}`);
+  throw new ArgumentError(`to: expected a dtype (f32, bf16, i32, bool) or a device (cpu, cuda), got ${show(target)}`);
 }

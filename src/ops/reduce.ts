@@ -3,12 +3,13 @@ import { expectTensor } from "../tensor/tensor.js";
 import type { DType, FloatDType, NumericDType } from "../tensor/dtype.js";
 import { expectDType, isFloat } from "../tensor/dtype.js";
 import { noGrad } from "../tensor/graph.js";
+import { cleanupOnError, tidy } from "../tensor/scope.js";
 import { formatShape, normAxis } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { contiguousAs, emptyTensor, runKernel } from "./dispatch.js";
-import { abs, mul, pow, sqrt, sub } from "./elementwise.js";
+import { abs, div, gt, lt, mul, pow, sqrt, sub, where } from "./elementwise.js";
 import { record } from "./record.js";
-import { contiguous, permute } from "./views.js";
+import { contiguous, permute, reshape } from "./views.js";
 import { KERNELS, type ReduceKernel } from "./table.js";
 
 /** Which dims to reduce (all when left out) and whether to keep them as size 1. */
@@ -36,6 +37,10 @@ function resultShape(x: Tensor, axes: readonly number[], keepdim: boolean): numb
  * axes are not adjacent) and the result, allocated in its final shape, is written as [O, I].
  */
 function reduceOp(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
+  return cleanupOnError(() => reduceBody(op, kernel, x, opts, outDtype));
+}
+
+function reduceBody(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
   expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
   const axes = reduceAxes(op, x, opts?.dim);
@@ -98,22 +103,41 @@ export function logsumexp<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptio
   return reduceOp("logsumexp", "logsumexp", x, opts) as Tensor<D>;
 }
 
-function countOf(x: Tensor, opts?: ReduceOptions): number {
-  return reduceAxes("mean", x, opts?.dim).reduce((a, i) => a * x.shape[i]!, 1);
+/** Elements each result combines; also checks `dim` under the caller's op name before any work. */
+function countOf(op: string, x: Tensor, opts?: ReduceOptions): number {
+  return reduceAxes(op, x, opts?.dim).reduce((a, i) => a * x.shape[i]!, 1);
 }
 
 /** Arithmetic mean over `dim`. @example x.mean({ dim: 0 }) */
 export function mean<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions): Tensor<D> {
   expectTensor("mean", "x", x);
   expectDType("mean", "x", x.dtype, ["f32", "bf16"]);
-  const s = sum(x, opts);
-  const y = mul(s, 1 / countOf(x, opts));
-  s.dispose();
-  return y;
+  const n = countOf("mean", x, opts);
+  return cleanupOnError(() => {
+    const s = sum(x, opts);
+    const y = mul(s, 1 / n);
+    s.dispose();
+    return y;
+  });
 }
 
 /**
- * Variance over `dim` with Bessel's correction by default (`correction: 1`, as PyTorch).
+ * max|x| over `dim` (kept as size 1), or 1 where that is 0, infinite or NaN: dividing by it brings the
+ * values into [-1, 1] so that squaring cannot overflow f32 (whose squares overflow above about 1.8e19).
+ * It carries no gradient: norm and the standard deviation are homogeneous, so s·f(x/s) has f's gradient.
+ */
+function magnitude<D extends FloatDType>(x: Tensor<D>, dim: ReduceOptions["dim"]): Tensor<D> {
+  return noGrad(() => {
+    const a = abs(x);
+    const m = max(a, { dim, keepdim: true });
+    const positive = where(gt(m, 0), m, 1);
+    return where(lt(positive, Infinity), positive, 1) as Tensor<D>;
+  });
+}
+
+/**
+ * Variance over `dim` with Bessel's correction by default (`correction: 1`, as PyTorch). It is computed on
+ * x / max|x| and scaled back, so it overflows only where the variance itself exceeds the dtype's range.
  *
  * @example
  * x.var({ dim: -1, correction: 0 });
@@ -121,18 +145,24 @@ export function mean<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions): 
 export function variance<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
   expectTensor("var", "x", x);
   expectDType("var", "x", x.dtype, ["f32", "bf16"]);
-  const n = countOf(x, opts);
-  const m = mean(x, { dim: opts?.dim, keepdim: true });
-  const d = sub(x, m);
-  const d2 = mul(d, d);
-  const s = sum(d2, opts);
-  const y = mul(s, 1 / Math.max(0, n - (opts?.correction ?? 1)));
-  for (const t of [m, d, d2, s]) t.dispose();
-  return y;
+  const n = countOf("var", x, opts);
+  const correction = opts?.correction ?? 1;
+  if (typeof correction !== "number" || !Number.isFinite(correction)) throw new ArgumentError(`var: correction must be a finite number, got ${String(correction)}`);
+  return tidy(() => {
+    const s = n > 0 ? magnitude(x, opts?.dim) : null;
+    const xs = s ? div(x, s) : x;
+    const d = sub(xs, mean(xs, { dim: opts?.dim, keepdim: true }));
+    const v = mul(sum(mul(d, d), opts), 1 / Math.max(0, n - correction));
+    if (!s) return v;
+    // v·s·s, not v·s²: s² alone may overflow where the variance does not.
+    const scale = opts?.keepdim ? s : reshape(s, v.shape);
+    return mul(mul(v, scale), scale) as Tensor<D>;
+  });
 }
 
 /**
- * The p-norm over `dim` (p = 2 by default: the Euclidean norm).
+ * The p-norm over `dim` (p = 2 by default: the Euclidean norm). For p > 1 it is computed on x / max|x|
+ * and scaled back, so it overflows only where the norm itself exceeds the dtype's range.
  *
  * @example
  * norm(grad); norm(x, { p: 1, dim: -1 });
@@ -142,10 +172,14 @@ export function norm<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions & 
   expectDType("norm", "x", x.dtype, ["f32", "bf16"]);
   const p = opts?.p ?? 2;
   if (typeof p !== "number" || !(p > 0) || !Number.isFinite(p)) throw new ArgumentError(`norm: p must be a finite number > 0, got ${String(p)}`);
-  const a = abs(x);
-  const powered = p === 1 ? a : pow(a, p);
-  const s = sum(powered, opts);
-  const y = p === 1 ? s : p === 2 ? sqrt(s) : pow(s, 1 / p);
-  for (const t of new Set([a, powered, s])) if (t !== y) t.dispose();
-  return y;
+  const n = countOf("norm", x, opts);
+  return tidy(() => {
+    if (p === 1) return sum(abs(x), opts);
+    const s = n > 0 ? magnitude(x, opts?.dim) : null;
+    const a = abs(s ? div(x, s) : x);
+    const total = sum(pow(a, p), opts);
+    const y = p === 2 ? sqrt(total) : pow(total, 1 / p);
+    if (!s) return y;
+    return mul(y, opts?.keepdim ? s : reshape(s, y.shape)) as Tensor<D>;
+  });
 }

@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError } from "../errors.js";
+import { ArgumentError, DTypeError, ShapeError, show } from "../errors.js";
 import type { DType } from "../tensor/dtype.js";
 import { checkShape, contiguousStrides, formatShape, normAxis, numelOf } from "../tensor/shape.js";
 import { Tensor, expectTensor } from "../tensor/tensor.js";
@@ -100,7 +100,7 @@ export function view<D extends DType>(x: Tensor<D>, shape: readonly number[]): T
  */
 export function permute<D extends DType>(x: Tensor<D>, dims: readonly number[]): Tensor<D> {
   expectTensor("permute", "x", x);
-  if (!Array.isArray(dims) || dims.length !== x.ndim) throw new ArgumentError(`permute: dims must list all ${x.ndim} dims of ${formatShape(x.shape)}, got [${String(dims)}]`);
+  if (!Array.isArray(dims) || dims.length !== x.ndim) throw new ArgumentError(`permute: dims must list all ${x.ndim} dims of ${formatShape(x.shape)}, got ${show(dims)}`);
   const order = dims.map((d) => normAxis("permute", d, x.ndim));
   if (new Set(order).size !== order.length) throw new ArgumentError(`permute: dims [${dims.join(", ")}] repeat a dim`);
   const y = Tensor.view(x, order.map((d) => x.shape[d]!), order.map((d) => x.strides[d]!), x.offset, "permute");
@@ -181,7 +181,7 @@ export function slice<D extends DType>(x: Tensor<D>, dim: number, start = 0, end
   const d = normAxis("slice", dim, x.ndim);
   const size = x.shape[d]!;
   for (const [name, v] of [["start", start], ["end", end ?? 0], ["step", step]] as const) {
-    if (!Number.isInteger(v)) throw new ArgumentError(`slice: ${name} must be an integer, got ${String(v)}`);
+    if (!Number.isInteger(v)) throw new ArgumentError(`slice: ${name} must be an integer, got ${show(v)}`);
   }
   if (step < 1) throw new ArgumentError(`slice: step must be >= 1, got ${step}`);
   const clampIndex = (i: number): number => Math.min(size, Math.max(0, i < 0 ? i + size : i));
@@ -200,9 +200,9 @@ export function slice<D extends DType>(x: Tensor<D>, dim: number, start = 0, end
 export function narrow<D extends DType>(x: Tensor<D>, dim: number, start: number, length: number): Tensor<D> {
   expectTensor("narrow", "x", x);
   const d = normAxis("narrow", dim, x.ndim);
-  const s = start < 0 ? start + x.shape[d]! : start;
+  const s = typeof start === "number" && start < 0 ? start + x.shape[d]! : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > x.shape[d]!) {
-    throw new ArgumentError(`narrow: start ${start} and length ${length} do not fit dim ${d} of ${formatShape(x.shape)}`);
+    throw new ArgumentError(`narrow: start ${show(start)} and length ${show(length)} do not fit dim ${d} of ${formatShape(x.shape)}`);
   }
   return slice(x, d, s, s + length);
 }
@@ -242,9 +242,8 @@ export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Te
   checkTensorList("cat", tensors);
   const first = tensors[0]!;
   const d = normAxis("cat", dim, first.ndim);
-  commonDevice("cat", tensors);
+  checkJoinable("cat", tensors);
   for (const t of tensors) {
-    if (t.dtype !== first.dtype) throw new ShapeError(`cat: dtypes differ (${first.dtype} and ${t.dtype})`);
     if (t.ndim !== first.ndim || t.shape.some((s: number, i: number) => i !== d && s !== first.shape[i])) {
       throw new ShapeError(`cat: shapes ${tensors.map((x) => formatShape(x.shape)).join(", ")} differ outside dim ${d}`);
     }
@@ -261,12 +260,20 @@ export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Te
   return y;
 }
 
+/** Tensors that cat and stack can join share a dtype and a device; the error names the op called. */
+function checkJoinable(op: string, tensors: readonly Tensor[]): void {
+  commonDevice(op, tensors);
+  const dtypes = new Set(tensors.map((t) => t.dtype));
+  if (dtypes.size > 1) throw new DTypeError(`${op}: all tensors need one dtype, got ${[...dtypes].join(" and ")}`);
+}
+
 /** Joins tensors of one shape along a new dim. @example stack([a, b], 0) */
 export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
   checkTensorList("stack", tensors);
   const rank = tensors[0]!.ndim;
   const d = normAxis("stack", dim, rank + 1);
+  checkJoinable("stack", tensors);
   for (const t of tensors) {
     if (t.ndim !== rank || t.shape.some((s: number, i: number) => s !== tensors[0]!.shape[i])) {
       throw new ShapeError(`stack: all tensors need one shape, got ${tensors.map((x) => formatShape(x.shape)).join(", ")}`);
@@ -289,7 +296,7 @@ export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | reado
   const d = normAxis("split", dim, x.ndim);
   const total = x.shape[d]!;
   let sizes: number[];
-  if (typeof sizeOrSizes !== "number" && !Array.isArray(sizeOrSizes)) throw new ArgumentError(`split: expected a size or an array of sizes, got ${String(sizeOrSizes)}`);
+  if (typeof sizeOrSizes !== "number" && !Array.isArray(sizeOrSizes)) throw new ArgumentError(`split: expected a size or an array of sizes, got ${show(sizeOrSizes)}`);
   if (typeof sizeOrSizes === "number") {
     if (!Number.isInteger(sizeOrSizes) || sizeOrSizes < 1) throw new ArgumentError(`split: size must be a whole number >= 1, got ${sizeOrSizes}`);
     sizes = [];
@@ -298,7 +305,7 @@ export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | reado
   } else {
     sizes = Array.from(sizeOrSizes);
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((a, b) => a + b, 0) !== total) {
-      throw new ShapeError(`split: sizes [${sizes.join(", ")}] must be whole numbers adding up to ${total} (dim ${d} of ${formatShape(x.shape)})`);
+      throw new ShapeError(`split: sizes ${show(sizes)} must be whole numbers adding up to ${total} (dim ${d} of ${formatShape(x.shape)})`);
     }
   }
   const out: Tensor<D>[] = [];
@@ -313,7 +320,7 @@ export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | reado
 /** Splits into `chunks` nearly equal pieces along `dim`, like torch.chunk. */
 export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): Tensor<D>[] {
   expectTensor("chunk", "x", x);
-  if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError(`chunk: chunks must be a whole number >= 1, got ${chunks}`);
+  if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError(`chunk: chunks must be a whole number >= 1, got ${show(chunks)}`);
   const d = normAxis("chunk", dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
 }

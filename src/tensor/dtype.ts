@@ -1,4 +1,4 @@
-import { DTypeError } from "../errors.js";
+import { DTypeError, show } from "../errors.js";
 
 /** Element types. bf16 is stored as 16-bit brain floats and read back as Float32Array. */
 export type DType = "f32" | "bf16" | "i32" | "bool";
@@ -40,14 +40,14 @@ export function promoteTypes(a: DType, b: DType): DType {
 }
 
 export function checkDType(op: string, arg: string, value: unknown): DType {
-  if (!isDType(value)) throw new DTypeError(`${op}: ${arg} must be one of ${DTYPES.join(", ")}, got ${String(value)}`);
+  if (!isDType(value)) throw new DTypeError(`${op}: ${arg} must be one of ${DTYPES.join(", ")}, got ${show(value)}`);
   return value;
 }
 
 /** Throws unless `dtype` is one of `allowed`. */
 export function expectDType(op: string, arg: string, dtype: DType, allowed: readonly DType[]): void {
   if (!allowed.includes(dtype)) {
-    throw new DTypeError(`${op}: ${arg} must have dtype ${allowed.join(" or ")}, got ${dtype}`);
+    throw new DTypeError(`${op}: ${arg} must have dtype ${allowed.join(" or ")}, got ${show(dtype)}`);
   }
 }
 

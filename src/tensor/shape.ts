@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError } from "../errors.js";
+import { ArgumentError, ShapeError, show } from "../errors.js";
 
 export type Shape = readonly number[];
 
@@ -21,7 +21,7 @@ export function contiguousStrides(shape: Shape): number[] {
 }
 
 export function formatShape(shape: Shape): string {
-  return Array.isArray(shape) ? `[${shape.join(", ")}]` : String(shape);
+  return show(shape);
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
@@ -37,7 +37,7 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
   if (shape.length > MAX_DIMS) throw new ShapeError(`${op}: ${arg} has rank ${shape.length}; at most ${MAX_DIMS} dims are supported`);
   for (const s of shape) {
     if (typeof s !== "number" || !Number.isInteger(s) || s < 0) {
-      throw new ArgumentError(`${op}: ${arg} must hold whole numbers >= 0, got [${shape.join(", ")}]`);
+      throw new ArgumentError(`${op}: ${arg} must hold whole numbers >= 0, got ${show(shape)}`);
     }
   }
   if (numelOf(shape) > 2 ** 40) throw new ShapeError(`${op}: ${arg} ${formatShape(shape)} has more than 2^40 elements`);
@@ -46,7 +46,7 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
 
 /** Normalises a possibly negative axis against a rank. */
 export function normAxis(op: string, axis: unknown, rank: number, arg = "dim"): number {
-  if (typeof axis !== "number" || !Number.isInteger(axis)) throw new ArgumentError(`${op}: ${arg} must be an integer, got ${String(axis)}`);
+  if (typeof axis !== "number" || !Number.isInteger(axis)) throw new ArgumentError(`${op}: ${arg} must be an integer, got ${show(axis)}`);
   const r = Math.max(rank, 1);
   if (axis < -r || axis >= r) throw new ArgumentError(`${op}: ${arg} ${axis} is out of range for a tensor of rank ${rank}`);
   return axis < 0 ? axis + r : axis;

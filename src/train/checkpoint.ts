@@ -5,8 +5,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ArgumentError } from "../errors.js";
-import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
+import { ArgumentError, SlmkitError } from "../errors.js";
+import { isTempName, writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
+import { isJsonObject, readJsonFile } from "../io/json_file.js";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { OptimizerState, TrainableModel, TrainOptimizer } from "./contracts.js";
@@ -25,16 +26,49 @@ export function checkpointsDir(outDir: string): string {
 
 /**
  * The newest checkpoint directory of a run (as named by its `latest` file), or null when it has none.
+ * `latest` must name a `step-N` folder of the run's own checkpoints/ (not `../other-run/...`, not a link
+ * leading out of it), or the error names the file.
  *
  * @example
  * const ckpt = latestCheckpoint("runs/sotu-tiny"); // "runs/sotu-tiny/checkpoints/step-0000400"
  */
 export function latestCheckpoint(outDir: string): string | null {
-  const pointer = path.join(checkpointsDir(outDir), "latest");
+  const root = checkpointsDir(outDir);
+  const pointer = path.join(root, "latest");
   if (!fs.existsSync(pointer)) return null;
-  const dir = path.join(checkpointsDir(outDir), fs.readFileSync(pointer, "utf8").trim());
+  const name = fs.readFileSync(pointer, "utf8").trim();
+  if (!STEP_DIR.test(name)) throw new ArgumentError(`latestCheckpoint: ${pointer} must name a step-N folder beside it, got ${JSON.stringify(name)}`);
+  const dir = path.join(root, name);
   if (!fs.existsSync(path.join(dir, "trainer.json"))) throw new ArgumentError(`latestCheckpoint: ${pointer} names ${dir}, which holds no trainer.json`);
+  if (path.dirname(fs.realpathSync(dir)) !== fs.realpathSync(root)) throw new ArgumentError(`latestCheckpoint: ${dir} leads outside ${root} (a link?); refusing to load another run's checkpoint`);
   return dir;
+}
+
+/** Every complete checkpoint of a run (a step-N folder holding trainer.json), oldest first. */
+export function listCheckpoints(outDir: string): { step: number; dir: string }[] {
+  const root = checkpointsDir(outDir);
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .filter((n) => STEP_DIR.test(n) && fs.existsSync(path.join(root, n, "trainer.json")))
+    .map((n) => ({ step: Number(STEP_DIR.exec(n)![1]), dir: path.join(root, n) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/**
+ * Deletes the half-written files and checkpoint folders (`.step-0000100.tmp-<pid>-<n>`) that a killed run
+ * left in `outDir` and its checkpoints/, and returns their paths. Call it only while holding the run's lock.
+ */
+export function removeTemporaries(outDir: string): string[] {
+  const removed: string[] = [];
+  for (const dir of [outDir, checkpointsDir(outDir)]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir).filter(isTempName)) {
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      removed.push(path.join(dir, name));
+    }
+  }
+  return removed;
 }
 
 /** Resolves a user's resume target: a checkpoint directory, or a run directory (its latest checkpoint). */
@@ -83,18 +117,38 @@ function disposeAll(tensors: Record<string, Tensor>): void {
 
 /** Loads weights and optimiser state from checkpoint `dir` into `model` and `optimizer`; returns trainer.json. */
 export function loadCheckpoint(dir: string, model: TrainableModel, optimizer: TrainOptimizer): TrainerState {
+  const state = readTrainerState(path.join(dir, "trainer.json")); // first: a damaged one changes nothing
+  const meta = readJsonFile(path.join(dir, "optimizer.json"), "checkpoint");
   const weights = loadSafetensors(path.join(dir, "model.safetensors")).tensors;
   try {
-    model.loadStateDict(weights, { strict: true });
+    naming(path.join(dir, "model.safetensors"), () => model.loadStateDict(weights, { strict: true }));
   } finally {
     disposeAll(weights);
   }
   const tensors = loadSafetensors(path.join(dir, "optimizer.safetensors")).tensors as Record<string, Tensor<"f32">>;
   try {
-    const meta: unknown = JSON.parse(fs.readFileSync(path.join(dir, "optimizer.json"), "utf8"));
-    optimizer.loadStateDict({ meta, tensors } satisfies OptimizerState);
+    naming(path.join(dir, "optimizer.json"), () => optimizer.loadStateDict({ meta, tensors } satisfies OptimizerState));
   } finally {
     disposeAll(tensors);
   }
-  return JSON.parse(fs.readFileSync(path.join(dir, "trainer.json"), "utf8")) as TrainerState;
+  return state;
+}
+
+/** Runs `fn`; a SlmkitError it throws (a field that does not fit) is rethrown naming the file it came from. */
+export function naming<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof SlmkitError)) throw e;
+    throw new ArgumentError(`${file}: ${e.message}`);
+  }
+}
+
+/** trainer.json's contents, checked to be an object with a whole-number `step`; errors name the file. */
+export function readTrainerState(file: string): TrainerState {
+  const state = readJsonFile(file, "checkpoint");
+  if (!isJsonObject(state) || !Number.isSafeInteger(state.step) || (state.step as number) < 0) {
+    throw new ArgumentError(`checkpoint: ${file} is damaged: "step" must be a whole number >= 0, got ${JSON.stringify(isJsonObject(state) ? state.step : state)}`);
+  }
+  return state as TrainerState;
 }

@@ -12,13 +12,15 @@ import type { Schedule } from "../schedule/schedule.js";
 import { noGrad } from "../tensor/graph.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { loadCheckpoint, resolveCheckpoint, saveCheckpoint, type TrainerState } from "./checkpoint.js";
+import { listCheckpoints, loadCheckpoint, naming, readTrainerState, removeTemporaries, resolveCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import type { JSONValue } from "../data/batch.js";
 import type { Batch, BatchSource, TrainableModel, TrainOptimizer } from "./contracts.js";
 import { NonFiniteLossError } from "./errors.js";
 import { lossCurveSvg } from "./loss_curve.js";
 import type { MetricsRecord } from "./metrics.js";
 import { ProgressReporter, type ProgressStream } from "./progress.js";
+import { lockRunDir } from "./run_lock.js";
+import { checkSavedState, type Interval, type SavedState } from "./trainer_state.js";
 
 /** Options of the Trainer. Step counts are optimiser steps; one step draws `gradAccumSteps` batches. */
 export interface TrainerOptions {
@@ -76,30 +78,6 @@ export interface FitResult {
   checkpoint: string | null;
   /** True when `signal` stopped the run before `steps`. */
   stopped: boolean;
-}
-
-/** Running sums between two metrics records (saved in checkpoints so that resumed averages match). */
-interface Interval {
-  lossSum: number;
-  steps: number;
-  tokens: number;
-  seconds: number;
-}
-
-/** trainer.json: everything besides weights and optimiser state that an exact resume needs. */
-interface SavedState extends TrainerState {
-  format: "slmkit-trainer";
-  version: 1;
-  steps: number;
-  schedule: unknown;
-  rng: { seed: number; offset: number };
-  trainData: JSONValue;
-  validStart: JSONValue | undefined;
-  elapsed: number;
-  tokens: number;
-  interval: Interval;
-  metrics: MetricsRecord[];
-  runConfig: unknown;
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
@@ -170,11 +148,27 @@ export class Trainer {
     return new Trainer(options).fit({ resumeFrom: from });
   }
 
-  /** Runs the training loop (from a checkpoint when `resumeFrom` is given) and returns the metrics. */
+  /**
+   * Runs the training loop (from a checkpoint when `resumeFrom` is given) and returns the metrics. With
+   * `outDir`, the run directory is locked for the whole call (a second training there fails, naming this
+   * one) and half-written files a killed run left behind are deleted first.
+   */
   async fit({ resumeFrom }: FitOptions = {}): Promise<FitResult> {
     const o = this.opts;
     const progressStream = o.progress === true ? process.stderr : o.progress === false ? null : o.progress;
     const progress = progressStream ? new ProgressReporter(progressStream, o.steps) : null;
+    if (!o.outDir) return this.run(resumeFrom, progress);
+    const lock = lockRunDir(o.outDir, "Trainer.fit", (note) => progress?.message(note));
+    try {
+      for (const file of removeTemporaries(o.outDir)) progress?.message(`removed ${file}, left half-written by a run that was killed`);
+      return await this.run(resumeFrom, progress);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async run(resumeFrom: string | undefined, progress: ProgressReporter | null): Promise<FitResult> {
+    const o = this.opts;
     let step = 0;
     let metrics: MetricsRecord[] = [];
     let elapsed = 0;
@@ -184,10 +178,12 @@ export class Trainer {
     let validStart = o.valid?.state();
     if (resumeFrom !== undefined) {
       checkpoint = resolveCheckpoint(resumeFrom);
-      const saved = loadCheckpoint(checkpoint, o.model, o.optimizer) as SavedState;
+      const file = path.join(checkpoint, "trainer.json");
+      const saved = checkSavedState(readTrainerState(file), file); // checked before anything is loaded
+      loadCheckpoint(checkpoint, o.model, o.optimizer);
       ({ step, metrics, elapsed, tokens, interval } = saved);
-      setRngState(saved.rng);
-      o.train.setState(saved.trainData);
+      naming(file, () => setRngState(saved.rng));
+      naming(file, () => o.train.setState(saved.trainData));
       if (o.valid && saved.validStart !== undefined) validStart = saved.validStart;
       if (JSON.stringify(saved.schedule) !== JSON.stringify(o.schedule.toJSON())) progress?.message(`note: the schedule differs from the one saved in ${checkpoint}`);
       progress?.message(`resumed from ${checkpoint} at step ${step}`);
@@ -214,11 +210,12 @@ export class Trainer {
         o.optimizer.zeroGrad();
         progress?.finish();
         const what = Number.isFinite(loss) ? `gradient norm is ${norm}` : `loss is ${loss}`;
+        const good = this.lastGoodCheckpoint(step + 1);
         throw new NonFiniteLossError(
-          `Trainer: step ${step + 1}: the ${what}; stopped before updating the weights (lr ${lr}). Last good checkpoint: ${checkpoint ?? "none"}` +
-            (checkpoint ? ` (resume with resumeFrom / --resume after lowering the learning rate)` : ""),
+          `Trainer: step ${step + 1}: the ${what}; stopped before updating the weights (lr ${lr}). Last good checkpoint: ${good?.dir ?? "none"}` +
+            (good ? ` (resume from it with resumeFrom / --resume ${good.step} after lowering the learning rate)` : ""),
           step + 1,
-          checkpoint,
+          good?.dir ?? null,
         );
       }
       tidy(() => o.optimizer.step(lr)); // applies the clip factor clipGradNorm() left pending
@@ -275,6 +272,16 @@ export class Trainer {
     progress?.finish();
     if (o.outDir) writeFileAtomic(path.join(o.outDir, "loss.svg"), lossCurveSvg(metrics, o.schedule, o.steps, o.title ?? path.basename(path.resolve(o.outDir))));
     return { step, metrics, checkpoint, stopped: step < o.steps };
+  }
+
+  /**
+   * The newest checkpoint on disk that predates a fault at step `faultStep`: the weights of step
+   * faultStep - 1 are the ones that just gave the non-finite loss or gradient, so its checkpoint (if any)
+   * is not good; the one before it had a finite loss and gradient after it.
+   */
+  private lastGoodCheckpoint(faultStep: number): { step: number; dir: string } | null {
+    if (!this.opts.outDir) return null;
+    return listCheckpoints(this.opts.outDir).filter((c) => c.step <= faultStep - 2).at(-1) ?? null;
   }
 
   /**

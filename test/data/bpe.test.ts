@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -208,6 +208,23 @@ describe("tokenizer.json", () => {
       expect(bad({ model: { ...json.model, vocab: { a: 0 }, merges: [] } })).toThrow(/lacks the byte-level token/);
       expect(() => BpeTokenizer.fromJSON([])).toThrow(ArgumentError);
       expect(() => BpeTokenizer.load(join(tmp, "missing.json"))).toThrow(/cannot read/);
+    });
+
+    it("bounds ids: huge or negative ids are refused at once, and load names the file", () => {
+      const started = performance.now();
+      const vocab = json.model.vocab as Record<string, number>;
+      const added = (json.added_tokens ?? []) as object[];
+      const bad = (patch: object): (() => BpeTokenizer) => () => BpeTokenizer.fromJSON({ ...json, ...patch });
+      expect(bad({ model: { ...json.model, vocab: { ...vocab, huge: 2 ** 31 } } })).toThrow(/model.vocab\["huge"\] must be an integer id in \[0, \d+\).*2147483648/);
+      expect(bad({ added_tokens: [...added, { id: -1, content: "<neg>" }] })).toThrow(/added_tokens\[\d+\].id must be an integer id .* got -1/);
+      expect(bad({ added_tokens: [...added, { id: 2 ** 31, content: "<big>" }] })).toThrow(/added_tokens\[\d+\].id/);
+      expect(bad({ added_tokens: [...added, { id: "7", content: "<str>" }] })).toThrow(ArgumentError);
+      expect(performance.now() - started).toBeLessThan(1000);
+      // A gap of a few ids (a vocabulary padded for the GPU) is still fine.
+      expect(BpeTokenizer.fromJSON({ ...json, added_tokens: [...added, { id: Object.keys(vocab).length + 100, content: "<pad>" }] }).vocabSize).toBe(Object.keys(vocab).length + 101);
+      const file = join(tmp, "huge-id.json");
+      writeFileSync(file, JSON.stringify({ ...json, model: { ...json.model, vocab: { ...vocab, huge: 2 ** 31 } } }));
+      expect(() => BpeTokenizer.load(file)).toThrow(`BpeTokenizer.load: ${file}: model.vocab["huge"]`);
     });
   });
 });

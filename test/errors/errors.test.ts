@@ -1,6 +1,7 @@
 // Bad input across the API: wrong JS types, NaN arguments, empty tensors. Every mistake must be a
 // SlmkitError whose message names the op; empty tensors are legal and give empty (or identity) results.
 import { describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
 import * as S from "../../src/index.js";
 import { expectSlmkitError } from "../helpers/expect.js";
 
@@ -108,5 +109,19 @@ describe("empty tensors are legal", () => {
     const w = S.zeros([0, 3], { requiresGrad: true });
     S.sum(S.exp(w)).backward();
     expect(w.grad!.shape).toEqual([0, 3]);
+  });
+});
+
+describe("errors name the op the user called and the right class", () => {
+  it("var, norm and mean check dim under their own name; cat, stack and matmul report dtypes as DTypeErrors", () => {
+    const x = S.ones([2, 3]);
+    expectSlmkitError(() => S.var(x, { dim: 5 }), [/^var: dim 5/], S.ArgumentError);
+    expectSlmkitError(() => S.norm(x, { dim: 5 }), [/^norm: dim 5/], S.ArgumentError);
+    expectSlmkitError(() => S.mean(x, { dim: 5 }), [/^mean: dim 5/], S.ArgumentError);
+    const b = S.cast(x, "bf16");
+    expectSlmkitError(() => S.cat([x, b]), [/^cat: .*f32 and bf16/], S.DTypeError);
+    expectSlmkitError(() => S.stack([x, b]), [/^stack: .*f32 and bf16/], S.DTypeError);
+    expectSlmkitError(() => S.matmul(x, S.transpose(b, 0, 1) as never), [/^matmul: a and b must share a dtype/], S.DTypeError);
+    expectSlmkitError(() => S.readShard(tmpdir()), ["readShard", "is not a file"], S.ArgumentError);
   });
 });

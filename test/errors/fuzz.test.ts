@@ -102,6 +102,29 @@ describe("fuzz", () => {
     expect(report, `${offenders.size} ops threw non-SlmkitErrors`).toEqual([]);
   });
 
+  it("values that break String() (Symbols, objects without a prototype, BigInts) still give SlmkitErrors", () => {
+    // Error messages used to format such arguments with String() or a template and threw TypeErrors.
+    const awkward: unknown[] = [Symbol("s"), 10n, Object.create(null), [Symbol("a")], [10n], { dim: Symbol("d") }, [Object.create(null)]];
+    const offenders = new Set<string>();
+    S.tidy(() => {
+      for (const [name, op] of Object.entries(OPS)) {
+        for (const value of awkward) {
+          for (let at = 0; at < 3; at++) {
+            const args: unknown[] = [S.ones([2, 3]), 1, 0];
+            args[at] = value;
+            try {
+              (op as (...a: unknown[]) => unknown)(...args);
+            } catch (e) {
+              if (!(e instanceof S.SlmkitError)) offenders.add(`${name}: argument ${at}: ${(e as Error)?.constructor?.name}: ${String((e as Error)?.message).slice(0, 80)}`);
+            }
+          }
+        }
+      }
+    });
+    const first = (list: string[]) => list.filter((o, i) => list.findIndex((p) => p.split(":")[0] === o.split(":")[0]) === i);
+    expect(first([...offenders].sort())).toEqual([]);
+  });
+
   it("Tensor methods called with random arguments throw only SlmkitErrors", () => {
     const methods = ["add", "mul", "pow", "sum", "max", "argmax", "var", "norm", "matmul", "softmax", "reshape", "permute",
       "transpose", "expand", "squeeze", "unsqueeze", "slice", "narrow", "flatten", "split", "chunk", "gather", "indexSelect",

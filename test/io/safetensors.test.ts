@@ -45,6 +45,25 @@ describe("safetensors", () => {
     disposeAll(back.tensors);
   });
 
+  it("reads any name as an ordinary key: __proto__, constructor, toString (a map without a prototype)", () => {
+    const before = memory().numTensors;
+    const tensors: Record<string, Tensor> = { constructor: tensor([2]), toString: tensor([3]) };
+    Object.defineProperty(tensors, "__proto__", { value: tensor([1]), enumerable: true });
+    const back = decodeSafetensors(encodeSafetensors(tensors));
+    expect(Object.getPrototypeOf(back.tensors)).toBeNull();
+    expect(Object.keys(back.tensors).sort()).toEqual(["__proto__", "constructor", "toString"]);
+    const byName = new Map(Object.entries(back.tensors));
+    expect(Array.from(dataSync(byName.get("__proto__")!))).toEqual([1]);
+    expect(Array.from(dataSync(byName.get("toString")!))).toEqual([3]);
+    disposeAll(back.tensors);
+    disposeAll(tensors);
+    expect(memory().numTensors).toBe(before);
+    // A dtype named after an Object.prototype member is an unknown dtype, not a crash.
+    const json = `{"a":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}`;
+    const bytes = Buffer.concat([Buffer.from([json.length, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(json), Buffer.alloc(4)]);
+    expect(() => decodeSafetensors(bytes)).toThrow(SafetensorsError);
+  });
+
   it("round-trips every dtype, odd shapes, empty and 0-d tensors through a file bit for bit", () => {
     const tensors: Record<string, Tensor> = {
       "model.embed_tokens.weight": randn([7, 5]),

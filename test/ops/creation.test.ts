@@ -222,3 +222,34 @@ describe("random: the Philox streams of native/KERNELS.md", () => {
     expectSlmkitError(() => S.manualSeed(1.5), ["manualSeed"], S.ArgumentError);
   });
 });
+
+describe("values and parameters that do not fit", () => {
+  it("i32 values outside [-2^31, 2^31 - 1] (or not finite) are errors, not wrapped around", () => {
+    expectSlmkitError(() => S.tensor([2 ** 32 + 5], { dtype: "i32" }), ["tensor", "4294967301", "i32"], S.ArgumentError);
+    expectSlmkitError(() => S.tensor([-(2 ** 31) - 1], { dtype: "i32" }), ["tensor", "i32"], S.ArgumentError);
+    expectSlmkitError(() => S.tensor(new Float64Array([NaN]), { dtype: "i32" }), ["tensor", "NaN"], S.ArgumentError);
+    expectSlmkitError(() => S.full([2], 2 ** 31, { dtype: "i32" }), ["full", "i32"], S.ArgumentError);
+    expectSlmkitError(() => S.arange(2 ** 31 - 2, 2 ** 31 + 1), ["arange", "i32"], S.ArgumentError);
+    expect(Array.from(S.tensor([2 ** 31 - 1, -(2 ** 31), -2.9], { dtype: "i32" }).dataSync())).toEqual([2 ** 31 - 1, -(2 ** 31), -2]);
+  });
+  it("random generators reject parameters that make no sense, as PyTorch's do", () => {
+    const bad: [() => unknown, string[]][] = [
+      [() => S.randn([2], { std: -1 }), ["randn", "std", "-1"]],
+      [() => S.randn([2], { std: NaN }), ["randn", "std"]],
+      [() => S.randn([2], { mean: Infinity }), ["randn", "mean"]],
+      [() => S.rand([2], { low: 2, high: 1 }), ["rand", "low=2", "high=1"]],
+      [() => S.rand([2], { low: -Infinity }), ["rand", "low"]],
+      [() => S.rand([2], { low: -3e38, high: 3e38 }), ["rand", "high - low"]],
+      [() => S.randint(2 ** 40, 2 ** 40 + 5, [2]), ["randint", "2^31"]],
+      [() => S.randint(-(2 ** 31) - 1, 0, [2]), ["randint"]],
+      [() => S.setRngState({ seed: 1, offset: -5 }), ["setRngState", "offset"]],
+      [() => S.setRngState({ seed: 1, offset: "abc" as never }), ["setRngState", "offset"]],
+      [() => S.setRngState(null as never), ["setRngState"]],
+    ];
+    for (const [f, fragments] of bad) expectSlmkitError(f, fragments, S.ArgumentError);
+    // The edges PyTorch allows: std 0, low == high, the full i32 range.
+    expect(Array.from(S.randn([3], { mean: 2, std: 0 }).dataSync())).toEqual([2, 2, 2]);
+    expect(Array.from(S.rand([2], { low: 1, high: 1 }).dataSync())).toEqual([1, 1]);
+    expect(S.randint(-(2 ** 31), 2 ** 31, [4]).dtype).toBe("i32");
+  });
+});

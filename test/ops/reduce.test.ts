@@ -155,6 +155,35 @@ describe("variance corner cases", () => {
   });
 });
 
+describe("norm and var of large f32 values", () => {
+  it("do not overflow where the result fits f32 (values above 1.8e19, whose squares do not); float64 reference", () => {
+    for (const scale of [1e19, 3e19, 1e30]) {
+      S.tidy(() => {
+        // 3·2·4 values of magnitude around `scale`, so the squares overflow f32 but the norms and variances fit.
+        const x = R.mul(rng.ref([3, 2, 4], -1, 1), R.full([3, 2, 4], scale));
+        const t = S.tensor(Float32Array.from(x.data), { shape: x.shape });
+        const f32 = R.roundRef(x, "f32");
+        for (const dim of [undefined, 2, [0, 2]] as Dim[]) {
+          const wantNorm = R.norm(f32, { dim, keepdim: true });
+          expectClose(S.norm(t, { dim, keepdim: true }), wantNorm, R.mul(R.abs(wantNorm), R.full(wantNorm.shape, 1e-5)), `norm ${scale} dim=${JSON.stringify(dim)}`);
+          if (scale > 1e19) continue; // the variance itself exceeds f32 there
+          const wantVar = R.variance(f32, { dim });
+          expectClose(S.var(t, { dim }), wantVar, R.mul(R.abs(wantVar), R.full(wantVar.shape, 1e-4)), `var ${scale} dim=${JSON.stringify(dim)}`);
+        }
+      });
+    }
+  });
+  it("still give Infinity for infinite inputs, NaN for NaN, 0 for zeros, and the gradient x / norm", () => {
+    expect(S.norm(S.tensor([Infinity, 1])).item()).toBe(Infinity);
+    expect(Number.isNaN(S.norm(S.tensor([NaN, 1])).item())).toBe(true);
+    expect(S.norm(S.zeros([3])).item()).toBe(0);
+    expect(S.var(S.zeros([3])).item()).toBe(0);
+    const x = S.tensor([3e20, 4e20], { requiresGrad: true });
+    S.backward(S.norm(x));
+    expectClose(x.grad!, R.fromNested([0.6, 0.8]), 1e-6, "grad");
+  });
+});
+
 describe("empty reductions", () => {
   it("sum over an empty axis is 0, logsumexp is -Infinity", () => {
     const x = S.zeros([3, 0, 2]);

@@ -185,6 +185,12 @@ describe("failed calls leak nothing", () => {
     const i5 = S.tensor([[5]], { dtype: "i32" });
     const t091 = S.tensor([0, 9, 1], { dtype: "i32" });
     const i3 = S.tensor([3], { dtype: "i32" });
+    // Ops that make temporaries (a cast, a scalar tensor, a contiguous copy, a view) before a check fails.
+    const z23 = S.zeros([2, 3], { dtype: "i32" });
+    const ones4 = S.ones([4]);
+    const cond2 = S.lt(S.zeros([2]), 1);
+    const emptyT = S.transpose(S.zeros([2, 0]), 0, 1);
+    const xBf16 = S.cast(x, "bf16");
     const failing: (() => unknown)[] = [
       () => S.add(x, x5),
       () => S.matmul(x, x),
@@ -195,6 +201,14 @@ describe("failed calls leak nothing", () => {
       () => S.oneHot(i3, 2),
       () => S.reshape(xt, [5, -1]),
       () => S.max(empty, { dim: 1 }),
+      () => S.add(z23, ones4),
+      () => S.mul(z23, 0.5),
+      () => S.eq(z23, ones4),
+      () => S.where(cond2, z23, ones4),
+      () => S.max(emptyT, { dim: 0 }),
+      () => S.stack([x, xBf16]),
+      () => S.norm(x, { dim: 2 }),
+      () => S.var(x, { dim: 2 }),
       () => S.softmax(S.tensor([1], { dtype: "i32" }) as never),
     ];
     const leaks: string[] = [];

@@ -145,8 +145,9 @@ describe("Trainer", () => {
     expect(error).toBeInstanceOf(NonFiniteLossError);
     const ckpt = path.join(outDir, "checkpoints", "step-0000006");
     expect((error as NonFiniteLossError).step).toBe(7);
-    expect((error as NonFiniteLossError).lastCheckpoint).toBe(ckpt);
-    expect((error as Error).message).toMatch(/step 7: the loss is NaN.*Last good checkpoint: .*step-0000006/);
+    // Step 6's weights are the ones that gave the NaN at step 7, so the good checkpoint is step 3's.
+    expect((error as NonFiniteLossError).lastCheckpoint).toBe(path.join(outDir, "checkpoints", "step-0000003"));
+    expect((error as Error).message).toMatch(/step 7: the loss is NaN.*Last good checkpoint: .*step-0000003 \(resume from it with resumeFrom \/ --resume 3 /);
     expect(latestCheckpoint(outDir)).toBe(ckpt);
     expect(fs.readdirSync(path.join(outDir, "checkpoints")).sort()).toEqual(["latest", "step-0000003", "step-0000006"]);
     // The weights are those of step 6: the NaN step changed nothing.
