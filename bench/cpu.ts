@@ -47,17 +47,26 @@ const copyS = time(() => use(clone(big)), 20);
 rows.push(["copy f32 4096×2304 (reference)", `${((2 * bytes) / copyS / 1e9).toFixed(1)} GB/s`]);
 const other = randn([4096, 2304]);
 const addS = time(() => use(add(big, other)), 20);
-rows.push(["add f32 4096×2304", `${((3 * bytes) / addS / 1e9).toFixed(1)} GB/s (${(copyS / addS * 1.5).toFixed(2)}× copy rate)`]);
+rows.push([
+  "add f32 4096×2304",
+  `${((3 * bytes) / addS / 1e9).toFixed(1)} GB/s (${((copyS / addS) * 1.5).toFixed(2)}× copy rate)`,
+]);
 const w = ones([2304]);
 const normS = time(() => use(rmsNorm(big, w)), 20);
-rows.push(["rmsNorm f32 4096×2304", `${((2 * bytes) / normS / 1e9).toFixed(1)} GB/s (${(copyS / normS).toFixed(2)}× copy rate)`]);
+rows.push([
+  "rmsNorm f32 4096×2304",
+  `${((2 * bytes) / normS / 1e9).toFixed(1)} GB/s (${(copyS / normS).toFixed(2)}× copy rate)`,
+]);
 
 const x = ones([1]);
 const y = ones([1]);
 await new Promise<void>((resolve) => {
   new Benchmark("tiny add", () => use(add(x, y)), { minSamples: 50 })
     .on("complete", function (this: Benchmark) {
-      rows.push(["tiny add [1]+[1] (JS→native→JS)", `${(this.stats.mean * 1e6).toFixed(2)} µs ±${this.stats.rme.toFixed(1)}%`]);
+      rows.push([
+        "tiny add [1]+[1] (JS→native→JS)",
+        `${(this.stats.mean * 1e6).toFixed(2)} µs ±${this.stats.rme.toFixed(1)}%`,
+      ]);
       resolve();
     })
     .run();

@@ -47,7 +47,8 @@ const GEMM_FALLBACK = "GEMM bf16 8192³, fallback (SLMKIT_DISABLE_CUBLASLT=1)";
 
 function gemm(op: string): Row {
   const n = 8192;
-  const a = gpuRandn(n, n, "bf16"), b = gpuRandn(n, n, "bf16");
+  const a = gpuRandn(n, n, "bf16"),
+    b = gpuRandn(n, n, "bf16");
   const seconds = time(() => S.matmul(a, b).dispose(), 5);
   dispose(a, b);
   return { op, seconds, flops: 2 * n ** 3, target: op === GEMM ? 0.95 : undefined };
@@ -58,10 +59,16 @@ function rmsNormRows(): Row[] {
   {
     const [N, C] = [16384, 2304];
     const bytes = N * C * 2;
-    const x = gpuRandn(N, C, "bf16"), gy = gpuRandn(N, C, "bf16");
+    const x = gpuRandn(N, C, "bf16"),
+      gy = gpuRandn(N, C, "bf16");
     const w = S.full([C], 1.1, { dtype: "bf16", device: "cuda" });
-    const y = emptyTensor([N, C], "bf16", "cuda"), rstd = emptyTensor([N], "f32", "cuda");
-    rows.push({ op: "copy bf16 16384×2304 (reference)", seconds: time(() => runKernel("copy", "copy", [x], [y]), 50), bytes: 2 * bytes });
+    const y = emptyTensor([N, C], "bf16", "cuda"),
+      rstd = emptyTensor([N], "f32", "cuda");
+    rows.push({
+      op: "copy bf16 16384×2304 (reference)",
+      seconds: time(() => runKernel("copy", "copy", [x], [y]), 50),
+      bytes: 2 * bytes,
+    });
     // The public add (output allocated by the caching allocator each call): elementwise ops' bandwidth.
     rows.push({ op: "add bf16 16384×2304", seconds: time(() => S.add(x, gy).dispose(), 50), bytes: 3 * bytes });
     const fwd = () => runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], { eps: 1e-5 });
@@ -85,7 +92,8 @@ function memoryBound(): Row[] {
     const logits = gpuRandn(N, V, "bf16", 32);
     const targets = S.tensor(Int32Array.from({ length: N }, (_, i) => (i * 7919) % V)).to("cuda");
     const gloss = S.full([N], 1 / N, { device: "cuda" });
-    const loss = emptyTensor([N], "f32", "cuda"), lse = emptyTensor([N], "f32", "cuda");
+    const loss = emptyTensor([N], "f32", "cuda"),
+      lse = emptyTensor([N], "f32", "cuda");
     const seconds = time(() => {
       runKernel("crossEntropy", "cross_entropy_forward", [logits, targets], [loss, lse], { ignore_index: -100 });
       crossEntropyBackward(logits, targets, lse, gloss, undefined, -100, "none").dispose();
@@ -95,18 +103,36 @@ function memoryBound(): Row[] {
   }
   {
     // 500M f32 parameters in 200 tensors: p, m, v read and written, g read.
-    const n = 200, size = 2_500_000;
+    const n = 200,
+      size = 2_500_000;
     const make = (v: number) => Array.from({ length: n }, () => S.full([size], v, { device: "cuda" }));
     const [params, grads, expAvg, expAvgSq] = [make(0.5), make(0.01), make(0.001), make(0.0001)];
     let step = 0;
-    const seconds = time(() => S.adamwStep({ params, grads, expAvg, expAvgSq, lr: 1e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8, step: ++step }), 10);
+    const seconds = time(
+      () =>
+        S.adamwStep({
+          params,
+          grads,
+          expAvg,
+          expAvgSq,
+          lr: 1e-3,
+          weightDecay: 0.1,
+          beta1: 0.9,
+          beta2: 0.95,
+          eps: 1e-8,
+          step: ++step,
+        }),
+      10,
+    );
     rows.push({ op: "AdamW 500M f32 params / 200 tensors", seconds, bytes: 7 * 4 * n * size, target: 1.25 });
     dispose(...params, ...grads, ...expAvg, ...expAvgSq);
   }
   return rows;
 }
 
-const { values } = parseArgs({ options: { only: { type: "string" }, torch: { type: "string" }, fallback: { type: "string" } } });
+const { values } = parseArgs({
+  options: { only: { type: "string" }, torch: { type: "string" }, fallback: { type: "string" } },
+});
 // `--only gemm` (the fallback's process) and `--only rmsnorm` (quick kernel comparisons) print
 // {op: seconds per call} instead of the table.
 if (values.only === "gemm") {
@@ -129,14 +155,26 @@ if (values.only === "gemm") {
   const fmtMs = (s?: number) => (s === undefined ? "n/a" : (s * 1e3).toFixed(3));
   const table = rows.map((r) => {
     const t = torchOf(r.op);
-    const rate = r.bytes ? `${(r.bytes / r.seconds / 1e9).toFixed(0)} GB/s` : `${(r.flops! / r.seconds / 1e12).toFixed(0)} TFLOP/s`;
+    const rate = r.bytes
+      ? `${(r.bytes / r.seconds / 1e9).toFixed(0)} GB/s`
+      : `${(r.flops! / r.seconds / 1e12).toFixed(0)} TFLOP/s`;
     const bound = r.bytes ? `${fmtMs(r.bytes / copyBw)} (${((r.bytes / copyBw / r.seconds) * 100).toFixed(0)}%)` : "";
-    return [r.op, fmtMs(r.seconds), rate, fmtMs(t), t === undefined ? "n/a" : `${(t / r.seconds).toFixed(2)}×`, r.target ? `${r.target}×` : "", bound];
+    return [
+      r.op,
+      fmtMs(r.seconds),
+      rate,
+      fmtMs(t),
+      t === undefined ? "n/a" : `${(t / r.seconds).toFixed(2)}×`,
+      r.target ? `${r.target}×` : "",
+      bound,
+    ];
   });
   const header = ["op", "ours ms", "ours rate", "PyTorch ms", "ratio", "target", "copy-bound ms (ours % of it)"];
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  console.log(`copy bandwidth (PyTorch copy_, read + written): ${(copyBw / 1e9).toFixed(0)} GB/s; ratio = PyTorch ms / ours ms`);
+  console.log(
+    `copy bandwidth (PyTorch copy_, read + written): ${(copyBw / 1e9).toFixed(0)} GB/s; ratio = PyTorch ms / ours ms`,
+  );
   console.log(line(header));
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const r of table) console.log(line(r));

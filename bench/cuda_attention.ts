@@ -15,7 +15,13 @@ import * as S from "../src/index.js";
 import { attentionBackward } from "../src/ops/attention.js";
 import { emptyTensor, runKernel } from "../src/ops/dispatch.js";
 
-interface TorchRow { fwd: number; fwdbwd?: number; backend: string; cudnn_fwd?: number; cudnn_fwdbwd?: number }
+interface TorchRow {
+  fwd: number;
+  fwdbwd?: number;
+  backend: string;
+  cudnn_fwd?: number;
+  cudnn_fwdbwd?: number;
+}
 const torch = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as Record<string, TorchRow>;
 
 // name, B, H, Hkv, T, S, D (as bench/torch/cuda_attention.py)
@@ -54,8 +60,12 @@ const fmt = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(1));
 for (const [name, B, H, Hkv, T, S_, D] of CASES) {
   const decode = T < S_;
   if (preHopper && decode) continue;
-  const q = randn([B, H, T, D]), k = randn([B, Hkv, S_, D]), v = randn([B, Hkv, S_, D]), go = randn([B, H, T, D]);
-  const o = emptyTensor([B, H, T, D], "bf16", "cuda"), lse = emptyTensor([B, H, T], "f32", "cuda");
+  const q = randn([B, H, T, D]),
+    k = randn([B, Hkv, S_, D]),
+    v = randn([B, Hkv, S_, D]),
+    go = randn([B, H, T, D]);
+  const o = emptyTensor([B, H, T, D], "bf16", "cuda"),
+    lse = emptyTensor([B, H, T], "f32", "cuda");
   const attrs = { scale: 1 / Math.sqrt(D), causal: true, kv_offset: S_ - T };
   const fwd = () => runKernel("attention", "attention_forward", [q, k, v], [o, lse], attrs);
   const fwdbwd = () => {
@@ -73,10 +83,17 @@ for (const [name, B, H, Hkv, T, S_, D] of CASES) {
     const oursB = (3.5 * flops) / time(fwdbwd) / 1e12;
     const theirsB = t?.fwdbwd ? (3.5 * flops) / t.fwdbwd / 1e12 : undefined;
     const cudnnB = t?.cudnn_fwdbwd ? (3.5 * flops) / t.cudnn_fwdbwd / 1e12 : undefined;
-    table.push([`${name} fwd+bwd${tag}`, fmt(oursB), fmt(theirsB), theirsB ? (oursB / theirsB).toFixed(2) : "–", fmt(cudnnB)]);
+    table.push([
+      `${name} fwd+bwd${tag}`,
+      fmt(oursB),
+      fmt(theirsB),
+      theirsB ? (oursB / theirsB).toFixed(2) : "–",
+      fmt(cudnnB),
+    ]);
   }
   [q, k, v, go, o, lse].forEach((x) => x.dispose());
 }
 
 const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-for (const r of table) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+for (const r of table)
+  console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));

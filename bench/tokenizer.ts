@@ -23,5 +23,9 @@ for (const t of texts) tokens += tok.encode(t).length;
 const encodeSeconds = (performance.now() - t0) / 1000;
 
 console.log(`corpus   ${megabytes.toFixed(1)} MB, ${texts.length} texts`);
-console.log(`train    vocab ${tok.vocabSize} in ${trainSeconds.toFixed(2)} s (${(megabytes / trainSeconds).toFixed(1)} MB/s)`);
-console.log(`encode   ${tokens} tokens in ${encodeSeconds.toFixed(2)} s (${(megabytes / encodeSeconds).toFixed(1)} MB/s, ${(Buffer.byteLength(texts.join("")) / tokens).toFixed(2)} bytes/token)`);
+console.log(
+  `train    vocab ${tok.vocabSize} in ${trainSeconds.toFixed(2)} s (${(megabytes / trainSeconds).toFixed(1)} MB/s)`,
+);
+console.log(
+  `encode   ${tokens} tokens in ${encodeSeconds.toFixed(2)} s (${(megabytes / encodeSeconds).toFixed(1)} MB/s, ${(Buffer.byteLength(texts.join("")) / tokens).toFixed(2)} bytes/token)`,
+);

@@ -13,9 +13,7 @@ constexpr double kMaxExact = 9007199254740992.0;  // 2^53
 
 bool is_index(double v) { return v >= 0 && v < kMaxExact && std::floor(v) == v; }
 
-[[noreturn]] void fail(Napi::Env env, const std::string& message) {
-  throw Napi::Error::New(env, message);
-}
+[[noreturn]] void fail(Napi::Env env, const std::string& message) { throw Napi::Error::New(env, message); }
 
 }  // namespace
 
@@ -121,8 +119,9 @@ StorageRange checked_range(const Napi::CallbackInfo& info, const char* fn, size_
 }
 
 OpArgs DecodedCall::args(void* stream) const {
-  return OpArgs{inputs.data(), static_cast<int32_t>(inputs.size()), outputs.data(),
-                static_cast<int32_t>(outputs.size()), attrs.data(), static_cast<int32_t>(attrs.size()), stream};
+  return OpArgs{
+      inputs.data(), static_cast<int32_t>(inputs.size()), outputs.data(), static_cast<int32_t>(outputs.size()),
+      attrs.data(),  static_cast<int32_t>(attrs.size()),  stream};
 }
 
 const DecodedCall& decode_call(const Napi::CallbackInfo& info) {
@@ -141,7 +140,8 @@ const DecodedCall& decode_call(const Napi::CallbackInfo& info) {
   const std::string& name = kernel_name(kernel);
 
   auto buffer = info[1].As<Napi::TypedArray>();
-  if (buffer.TypedArrayType() != napi_float64_array) throw Napi::TypeError::New(env, name + ": buffer must be a Float64Array");
+  if (buffer.TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(env, name + ": buffer must be a Float64Array");
   auto values = buffer.As<Napi::Float64Array>();
   const double* d = values.Data();
   size_t len = values.ElementLength();
@@ -158,7 +158,9 @@ const DecodedCall& decode_call(const Napi::CallbackInfo& info) {
   for (size_t t = 0; t < total; ++t) {
     std::string label;
     auto where = [&]() -> const std::string& {
-      if (label.empty()) label = name + (t < n_in ? ": input " + std::to_string(t) : ": output " + std::to_string(t - static_cast<size_t>(n_in)));
+      if (label.empty())
+        label = name + (t < n_in ? ": input " + std::to_string(t)
+                                 : ": output " + std::to_string(t - static_cast<size_t>(n_in)));
       return label;
     };
     double handle = next("handle");
@@ -186,7 +188,8 @@ const DecodedCall& decode_call(const Napi::CallbackInfo& info) {
     }
     double item = static_cast<double>(dtype_size(view.dtype));
     if (numel > 0 && (last + 1) * item > static_cast<double>(slot->block.bytes))
-      fail(env, where() + ": view reaches past the end of its storage (" + std::to_string(slot->block.bytes) + " bytes)");
+      fail(env,
+           where() + ": view reaches past the end of its storage (" + std::to_string(slot->block.bytes) + " bytes)");
     view.data = static_cast<char*>(slot->block.ptr) + static_cast<size_t>(offset * item);
     (t < n_in ? call.inputs : call.outputs).push_back(view);
   }
@@ -209,35 +212,36 @@ void export_functions(Napi::Env env, Napi::Object exports,
                       std::initializer_list<std::pair<const char*, AddonFunction>> functions) {
   for (const auto& f : functions) exports.Set(f.first, Napi::Function::New(env, f.second));
   exports.Set("kernelNames", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    auto names = kernel_names();
-    auto out = Napi::Array::New(info.Env(), names.size());
-    for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
-    return out;
-  }));
+                auto names = kernel_names();
+                auto out = Napi::Array::New(info.Env(), names.size());
+                for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
+                return out;
+              }));
   // { name: { inputs, outputs, attrs } } for every registered kernel: the test that holds the op table and
   // the contract headers to the same names and order reads this.
   exports.Set("kernelSignatures", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    auto names = [&](const std::vector<const char*>& list) {
-      auto out = Napi::Array::New(env, list.size());
-      for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), list[i]);
-      return out;
-    };
-    auto out = Napi::Object::New(env);
-    for (int i = 0; i < kernel_count(); ++i) {
-      const KernelSignature& s = kernel_signature(i);
-      auto entry = Napi::Object::New(env);
-      entry.Set("inputs", names(s.inputs));
-      entry.Set("outputs", names(s.outputs));
-      entry.Set("attrs", names(s.attrs));
-      out.Set(s.name, entry);
-    }
-    return out;
-  }));
+                Napi::Env env = info.Env();
+                auto names = [&](const std::vector<const char*>& list) {
+                  auto out = Napi::Array::New(env, list.size());
+                  for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), list[i]);
+                  return out;
+                };
+                auto out = Napi::Object::New(env);
+                for (int i = 0; i < kernel_count(); ++i) {
+                  const KernelSignature& s = kernel_signature(i);
+                  auto entry = Napi::Object::New(env);
+                  entry.Set("inputs", names(s.inputs));
+                  entry.Set("outputs", names(s.outputs));
+                  entry.Set("attrs", names(s.attrs));
+                  out.Set(s.name, entry);
+                }
+                return out;
+              }));
   exports.Set("kernelId", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    if (info.Length() != 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "kernelId(name): name must be a string");
-    return Napi::Number::New(info.Env(), find_kernel(info[0].As<Napi::String>().Utf8Value()));
-  }));
+                if (info.Length() != 1 || !info[0].IsString())
+                  throw Napi::TypeError::New(info.Env(), "kernelId(name): name must be a string");
+                return Napi::Number::New(info.Env(), find_kernel(info[0].As<Napi::String>().Utf8Value()));
+              }));
 }
 
 }  // namespace slmkit

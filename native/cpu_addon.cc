@@ -31,7 +31,8 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
 // write(handle, byteOffset, typedArray)
 Napi::Value Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "write(handle, byteOffset, typedArray)");
+  if (info.Length() != 3 || !info[2].IsTypedArray())
+    throw Napi::TypeError::New(env, "write(handle, byteOffset, typedArray)");
   auto src = info[2].As<Napi::TypedArray>();
   const size_t n = src.ByteLength();
   const StorageRange r = checked_range(info, "write", n);
@@ -88,7 +89,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a number");
+  if (info.Length() != 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a number");
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1 || n > 1024) throw Napi::RangeError::New(info.Env(), "setThreads: n must be between 1 and 1024");
   set_num_threads(n);

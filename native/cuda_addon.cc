@@ -115,10 +115,8 @@ bool raised_by_a_kernel(cudaError_t err) {
     case cudaErrorInvalidPc:
     case cudaErrorHardwareStackError:
     case cudaErrorAssert:
-    case cudaErrorLaunchTimeout:
-      return true;
-    default:
-      return false;
+    case cudaErrorLaunchTimeout: return true;
+    default: return false;
   }
 }
 
@@ -184,7 +182,8 @@ class PinnedPool {
     auto* b = new PinnedBuffer{nullptr, size, nullptr};
     cudaError_t err = take(cudaHostAlloc(&b->ptr, size, cudaHostAllocDefault));
     // Blocking sync: a thread waiting on the event sleeps instead of spinning a CPU core.
-    if (err == cudaSuccess) err = take(cudaEventCreateWithFlags(&b->done, cudaEventDisableTiming | cudaEventBlockingSync));
+    if (err == cudaSuccess)
+      err = take(cudaEventCreateWithFlags(&b->done, cudaEventDisableTiming | cudaEventBlockingSync));
     if (err != cudaSuccess) {
       destroy(b);
       check(env, err, "allocating " + std::to_string(size) + " bytes of page-locked staging memory");
@@ -222,8 +221,8 @@ PinnedPool& pinned_pool() {
 }
 
 // Queues a copy through a staging buffer and records its event; on failure returns the buffer and throws.
-void queue_staged_copy(Napi::Env env, PinnedBuffer* b, void* dst, const void* src, size_t bytes,
-                       cudaMemcpyKind kind, const char* what) {
+void queue_staged_copy(Napi::Env env, PinnedBuffer* b, void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
+                       const char* what) {
   cudaStream_t stream = device().stream;
   cudaError_t err = take(cudaMemcpyAsync(dst, src, bytes, kind, stream));
   if (err == cudaSuccess) {
@@ -263,7 +262,8 @@ Napi::Value DeviceProperties(const Napi::CallbackInfo& info) {
   const CublasLt& lt = cublaslt_library();
   out.Set("matmulBackend", lt.loaded ? "cublasLt" : "fallback");
   if (!lt.loaded) out.Set("matmulFallbackReason", lt.reason);
-  // Which bf16 prefill attention kernels run here ("wgmma" on Hopper, else "mma.sync", also under SLMKIT_CUDA_PRE_HOPPER=1).
+  // Which bf16 prefill attention kernels run here ("wgmma" on Hopper, else "mma.sync", also under
+  // SLMKIT_CUDA_PRE_HOPPER=1).
   out.Set("attentionKernels", attention_wgmma_available() ? "wgmma" : "mma.sync");
   return out;
 }
@@ -275,7 +275,8 @@ Napi::Value MemoryInfo(const Napi::CallbackInfo& info) {
   size_t free_bytes = 0, total_bytes = 0;
   uint64_t reserved = 0, used = 0;
   check(env, cudaMemGetInfo(&free_bytes, &total_bytes), "memoryInfo: cudaMemGetInfo");
-  check(env, cudaMemPoolGetAttribute(d.pool, cudaMemPoolAttrReservedMemCurrent, &reserved), "memoryInfo: pool reserved");
+  check(env, cudaMemPoolGetAttribute(d.pool, cudaMemPoolAttrReservedMemCurrent, &reserved),
+        "memoryInfo: pool reserved");
   check(env, cudaMemPoolGetAttribute(d.pool, cudaMemPoolAttrUsedMemCurrent, &used), "memoryInfo: pool used");
   auto out = Napi::Object::New(env);
   out.Set("free", static_cast<double>(free_bytes));
@@ -321,7 +322,8 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
 // reused as soon as this returns.
 Napi::Value Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[2].IsTypedArray()) throw Napi::TypeError::New(env, "write(handle, byteOffset, typedArray)");
+  if (info.Length() != 3 || !info[2].IsTypedArray())
+    throw Napi::TypeError::New(env, "write(handle, byteOffset, typedArray)");
   auto src = info[2].As<Napi::TypedArray>();
   size_t n = src.ByteLength();
   const Device& d = require_device(env);
@@ -361,7 +363,9 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 class ReadWorker : public Napi::AsyncWorker {
  public:
   ReadWorker(Napi::Env env, PinnedBuffer* buffer, size_t bytes)
-      : Napi::AsyncWorker(env, "slmkit.readAsync"), deferred_(Napi::Promise::Deferred::New(env)), buffer_(buffer),
+      : Napi::AsyncWorker(env, "slmkit.readAsync"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        buffer_(buffer),
         bytes_(bytes) {}
 
   Napi::Promise promise() const { return deferred_.Promise(); }
@@ -445,7 +449,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("cublasLt", text_or_null(lt.loaded, lt.path));
   out.Set("cublasLtFoundBy", text_or_null(lt.loaded, lt.found_by));
   out.Set("cublasLtReason", text_or_null(!lt.loaded, lt.reason));
-  out.Set("cublasLtVersion", lt.loaded ? Napi::Value(Napi::Number::New(env, static_cast<double>(lt.version))) : env.Null());
+  out.Set("cublasLtVersion",
+          lt.loaded ? Napi::Value(Napi::Number::New(env, static_cast<double>(lt.version))) : env.Null());
   return out;
 }
 

@@ -58,7 +58,8 @@ void* aligned(size_t bytes) { return std::aligned_alloc(kAlign, (bytes + kAlign 
 // Physical memory: a request above it is refused up front, because with overcommit the allocation
 // itself might succeed and the process would only be killed later when the pages are touched.
 size_t physical_bytes() {
-  static const size_t total = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE));
+  static const size_t total =
+      static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE));
   return total;
 }
 

@@ -33,7 +33,10 @@ function inputFiles() {
 /** Content hash of every input, plus the node-addon-api headers' version (they are compiled in too). */
 function currentSources() {
   const sources = {};
-  for (const file of inputFiles()) sources[file] = createHash("sha256").update(readFileSync(join(root, file))).digest("hex");
+  for (const file of inputFiles())
+    sources[file] = createHash("sha256")
+      .update(readFileSync(join(root, file)))
+      .digest("hex");
   const napiPkg = join(root, "node_modules/node-addon-api/package.json");
   sources["node-addon-api"] = existsSync(napiPkg) ? JSON.parse(readFileSync(napiPkg, "utf8")).version : "missing";
   return sources;
@@ -78,5 +81,9 @@ if (reason) {
   // Hashed again after the build: a source edited during the build must make the next run rebuild.
   const after = currentSources();
   const consistent = Object.keys(sources).every((f) => sources[f] === after[f]);
-  if (consistent) writeFileSync(stampFile, JSON.stringify({ builtAt: new Date(statSync(addon).mtimeMs).toISOString(), sources }, null, 1) + "\n");
+  if (consistent)
+    writeFileSync(
+      stampFile,
+      JSON.stringify({ builtAt: new Date(statSync(addon).mtimeMs).toISOString(), sources }, null, 1) + "\n",
+    );
 }

@@ -2,7 +2,16 @@
 import "./ops/methods.js";
 import "./autograd/methods.js";
 
-export { SlmkitError, ShapeError, DTypeError, ArgumentError, DisposedError, DeviceError, BackendError, AutogradError } from "./errors.js";
+export {
+  SlmkitError,
+  ShapeError,
+  DTypeError,
+  ArgumentError,
+  DisposedError,
+  DeviceError,
+  BackendError,
+  AutogradError,
+} from "./errors.js";
 export type { Device } from "./backend/backend.js";
 export { cuda, type CudaStatus } from "./backend/cuda.js";
 export { cpuInfo, setCpuIsa, setNumThreads, type CpuIsa } from "./backend/cpu.js";
@@ -12,12 +21,87 @@ export { memory, type MemoryStats } from "./tensor/memory.js";
 export { tidy, keep } from "./tensor/scope.js";
 export { noGrad, isGradEnabled } from "./tensor/graph.js";
 export { backward } from "./autograd/backward.js";
-export { tensor, zeros, ones, full, zerosLike, onesLike, fullLike, arange, eye, rand, randn, randint, type CreateOptions, type TensorData } from "./ops/creation.js";
+export {
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  fullLike,
+  arange,
+  eye,
+  rand,
+  randn,
+  randint,
+  type CreateOptions,
+  type TensorData,
+} from "./ops/creation.js";
 export { manualSeed, getRngState, setRngState } from "./ops/random_state.js";
 export { cast, type TensorLike } from "./ops/operands.js";
-export { reshape, view, permute, transpose, expand, squeeze, unsqueeze, slice, narrow, flatten, contiguous, clone, detach, cat, stack, split, chunk } from "./ops/views.js";
-export { neg, abs, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu, silu, gelu, erf, clamp, add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, where } from "./ops/elementwise.js";
-export { sum, mean, max, min, argmax, argmin, logsumexp, variance as var, variance, norm, type ReduceOptions } from "./ops/reduce.js";
+export {
+  reshape,
+  view,
+  permute,
+  transpose,
+  expand,
+  squeeze,
+  unsqueeze,
+  slice,
+  narrow,
+  flatten,
+  contiguous,
+  clone,
+  detach,
+  cat,
+  stack,
+  split,
+  chunk,
+} from "./ops/views.js";
+export {
+  neg,
+  abs,
+  exp,
+  log,
+  sqrt,
+  rsqrt,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  relu,
+  silu,
+  gelu,
+  erf,
+  clamp,
+  add,
+  sub,
+  mul,
+  div,
+  pow,
+  maximum,
+  minimum,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  where,
+} from "./ops/elementwise.js";
+export {
+  sum,
+  mean,
+  max,
+  min,
+  argmax,
+  argmin,
+  logsumexp,
+  variance as var,
+  variance,
+  norm,
+  type ReduceOptions,
+} from "./ops/reduce.js";
 export { matmul } from "./ops/matmul.js";
 export { softmax, logSoftmax } from "./ops/softmax.js";
 export { gather, indexSelect, embedding, oneHot, triu, tril } from "./ops/indexing.js";
@@ -66,7 +150,14 @@ export { latestCheckpoint } from "./train/checkpoint.js";
 export { lossCurveSvg } from "./train/loss_curve.js";
 export type { TrainableModel, TrainOptimizer, OptimizerState } from "./train/contracts.js";
 export type { MetricsRecord } from "./train/metrics.js";
-export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, SafetensorsError, type SafetensorsContents } from "./io/safetensors.js";
+export {
+  saveSafetensors,
+  loadSafetensors,
+  encodeSafetensors,
+  decodeSafetensors,
+  SafetensorsError,
+  type SafetensorsContents,
+} from "./io/safetensors.js";
 export { writeFileAtomic, writeJsonAtomic, writeDirAtomic } from "./io/atomic.js";
 export { readJsonl, writeJsonl } from "./io/jsonl.js";
 // The papers' methods as tools: MiniCPM's scaling-law fits.

@@ -2,9 +2,9 @@
 // `tsc --noEmit` over test/ makes every @ts-expect-error line a real check: it fails if the line compiles.
 import { describe, expectTypeOf, it } from "vitest";
 import * as S from "../src/index.js";
-import { GRADIENTS } from "../src/autograd/gradients.js";
+import type { GRADIENTS } from "../src/autograd/gradients.js";
 import { runKernel } from "../src/ops/dispatch.js";
-import { record, type DifferentiableOp } from "../src/ops/record.js";
+import { type DifferentiableOp, record } from "../src/ops/record.js";
 
 declare const f32: S.Tensor<"f32">;
 declare const bf16: S.Tensor<"bf16">;
@@ -61,6 +61,7 @@ describe("the kernel contract comes from the op table", () => {
     expectTypeOf<S.KernelAttrs<"rmsnorm_forward">>().toEqualTypeOf<{ readonly eps: number | boolean }>();
     expectTypeOf<keyof S.KernelAttrs<"attention_forward">>().toEqualTypeOf<"scale" | "causal" | "kv_offset">();
     expectTypeOf<S.KernelAttrs<"adamw_step">["lr_wd"]>().toEqualTypeOf<ArrayLike<number>>();
+    // biome-ignore lint/complexity/noBannedTypes: a kernel without attributes has exactly the empty object type.
     expectTypeOf<S.KernelAttrs<"matmul">>().toEqualTypeOf<{}>();
     expectTypeOf<keyof typeof GRADIENTS>().toEqualTypeOf<DifferentiableOp>();
   });
@@ -82,8 +83,10 @@ describe("mistakes that must not compile", () => {
     runKernel("rmsNorm", "rmsnorm_forward", [f32, f32], [f32, f32], { eps: 1e-5, epsilon: 1e-5 });
     // @ts-expect-error attributes go by name, not by position
     runKernel("attention", "attention_forward", [f32, f32, f32], [f32, f32], [1, 1, 0]);
+    // One number where the list of (lr, weight decay) pairs goes.
+    const scalarLrWd = { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1, lr_wd: 1e-3 };
     // @ts-expect-error a variable-length attribute is a list
-    runKernel("adamwStep", "adamw_step", [f32], [f32, f32, f32], { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1, lr_wd: 1e-3 });
+    runKernel("adamwStep", "adamw_step", [f32], [f32, f32, f32], scalarLrWd);
     // @ts-expect-error an op name with no gradient rule
     record("rmsnorm", [f32], f32);
   });

@@ -55,10 +55,10 @@ inline void rank1_updates(float p, float ds, const float* __restrict go, const f
 
 template <typename T>
 void attention_forward_typed(const AttentionShape& sh,
-                             const TensorView& q,     // [B, H, T, D]
-                             const TensorView& k,     // [B, Hkv, S, D]
-                             const TensorView& v,     // [B, Hkv, S, D]
-                             const TensorView& o,     // [B, H, T, D]
+                             const TensorView& q,      // [B, H, T, D]
+                             const TensorView& k,      // [B, Hkv, S, D]
+                             const TensorView& v,      // [B, Hkv, S, D]
+                             const TensorView& o,      // [B, H, T, D]
                              const TensorView& lse) {  // [B, H, T] f32
   const int64_t T_len = sh.T, S = sh.S, D = sh.D;
   const int64_t q_blocks = (T_len + kQueryBlock - 1) / kQueryBlock;
@@ -122,14 +122,14 @@ void attention_forward_typed(const AttentionShape& sh,
 
 template <typename T>
 void attention_backward_typed(const AttentionShape& sh,
-                              const TensorView& q,    // [B, H, T, D]
-                              const TensorView& k,    // [B, Hkv, S, D]
-                              const TensorView& v,    // [B, Hkv, S, D]
-                              const TensorView& o,    // [B, H, T, D]
-                              const TensorView& lse,  // [B, H, T] f32
-                              const TensorView& go,   // [B, H, T, D]
-                              const TensorView& gq,   // [B, H, T, D]
-                              const TensorView& gk,   // [B, Hkv, S, D]
+                              const TensorView& q,     // [B, H, T, D]
+                              const TensorView& k,     // [B, Hkv, S, D]
+                              const TensorView& v,     // [B, Hkv, S, D]
+                              const TensorView& o,     // [B, H, T, D]
+                              const TensorView& lse,   // [B, H, T] f32
+                              const TensorView& go,    // [B, H, T, D]
+                              const TensorView& gq,    // [B, H, T, D]
+                              const TensorView& gk,    // [B, Hkv, S, D]
                               const TensorView& gv) {  // [B, Hkv, S, D]
   const int64_t T_len = sh.T, S = sh.S, D = sh.D;
   const int64_t rows = sh.B * sh.H * T_len;
@@ -222,9 +222,8 @@ void attention_backward_typed(const AttentionShape& sh,
 
 void attention_forward(const OpArgs& a) {
   const AttentionForwardArgs r = decode_attention_forward(a);
-  dispatch_float(r.q.dtype, [&](auto tag) {
-    attention_forward_typed<decltype(tag)>(r.shape, r.q, r.k, r.v, r.o, r.lse);
-  });
+  dispatch_float(r.q.dtype,
+                 [&](auto tag) { attention_forward_typed<decltype(tag)>(r.shape, r.q, r.k, r.v, r.o, r.lse); });
 }
 
 void attention_backward(const OpArgs& a) {

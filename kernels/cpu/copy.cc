@@ -2,8 +2,8 @@
 #include <cstring>
 
 #include "dtype_dispatch.h"
-#include "strided.h"
 #include "slmkit/copy.h"
+#include "strided.h"
 
 namespace slmkit {
 namespace {
@@ -27,7 +27,8 @@ void copy(const OpArgs& a) {
           Dst* dst = yp + off[1];
           if (sx == 1 && sy == 1) {
             if constexpr (std::is_same_v<Src, Dst>) std::memcpy(dst, src, n * sizeof(Dst));
-            else for (int64_t i = 0; i < n; ++i) dst[i] = convert<Dst>(src[i]);
+            else
+              for (int64_t i = 0; i < n; ++i) dst[i] = convert<Dst>(src[i]);
           } else {
             for (int64_t i = 0; i < n; ++i) dst[i * sy] = convert<Dst>(src[i * sx]);
           }

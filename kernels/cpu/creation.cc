@@ -1,7 +1,7 @@
 // Creation kernels: `fill` (every element one value) and `arange` (start + i*step).
+#include "slmkit/creation.h"
 #include "dtype_dispatch.h"
 #include "strided.h"
-#include "slmkit/creation.h"
 
 namespace slmkit {
 namespace {

@@ -11,13 +11,9 @@
 namespace slmkit {
 
 // Distinct storage types, so that templates can tell bf16 from a uint16_t and bool from a byte.
-struct bf16 {
-  uint16_t bits;
-};
+struct bf16 { uint16_t bits; };
 // Stored as one byte; any non-zero byte reads as true (we never trust it to be exactly 0 or 1).
-struct boolean {
-  uint8_t v;
-};
+struct boolean { uint8_t v; };
 
 // The type arithmetic happens in: f32 for both float dtypes, int32 for i32, bool for bool.
 template <class T> struct compute_type;

@@ -4,9 +4,9 @@
 #include <type_traits>
 
 #include "dtype_dispatch.h"
+#include "slmkit/elementwise.h"
 #include "strided.h"
 #include "vec_math.h"
-#include "slmkit/elementwise.h"
 
 namespace slmkit {
 namespace {
@@ -24,7 +24,8 @@ template <class T, class Run> void for_each_unary_run(const TensorView& x, const
   T* yp = y.ptr<T>();
   const int64_t s = walk.inner_stride(0);
   parallel_chunks(walk.numel(), kElementwiseGrain, [&](int64_t begin, int64_t end) {
-    walk.for_each_run(begin, end, [&](const int64_t* off, int64_t n, int64_t pos) { run(xp + off[0], yp + pos, n, s); });
+    walk.for_each_run(begin, end,
+                      [&](const int64_t* off, int64_t n, int64_t pos) { run(xp + off[0], yp + pos, n, s); });
   });
 }
 
@@ -43,7 +44,8 @@ template <class T, class Op> void unary_loop(const TensorView& x, const TensorVi
 // y[i] = f(x[i]) with f an array routine from vec_math.h; x: strided view, y: contiguous, same shape and
 // storage type T. Contiguous f32 runs are passed straight through; anything else (bf16, strided) goes
 // through a small f32 block.
-template <class T> void vec_unary_loop(const TensorView& x, const TensorView& y, void (*f)(const float*, float*, int64_t)) {
+template <class T> void vec_unary_loop(const TensorView& x, const TensorView& y,
+                                       void (*f)(const float*, float*, int64_t)) {
   for_each_unary_run<T>(x, y, [&](const T* src, T* dst, int64_t n, int64_t s) {
     if constexpr (std::is_same_v<T, float>) {
       if (s == 1) return f(src, dst, n);
@@ -88,10 +90,10 @@ void binary_loop(const TensorView& a, const TensorView& b, const TensorView& y, 
 // ---- unary ops (functors over the compute type; neg, abs, relu, clamp, pow_scalar and the binary and
 // comparison functors are shared with CUDA in slmkit/elementwise_ops.h) ----------------------------
 
-#define SLMKIT_FLOAT_UNARY(name_, expr)                 \
-  struct name_##_op {                                   \
-    static constexpr bool allows_i32 = false;           \
-    float operator()(float x) const { return (expr); }  \
+#define SLMKIT_FLOAT_UNARY(name_, expr)                \
+  struct name_##_op {                                  \
+    static constexpr bool allows_i32 = false;          \
+    float operator()(float x) const { return (expr); } \
   };
 
 SLMKIT_FLOAT_UNARY(sqrt, std::sqrt(x))

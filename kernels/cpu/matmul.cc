@@ -37,8 +37,8 @@ constexpr int kBaselineMr = 4;
 constexpr int kBaselineNr = 8;
 
 // pa: [ceil(mc/4)][kc][4], pb: [ceil(nc/8)][kc][8], c: [mc, nc] with row stride ldc.
-void matmul_block_baseline(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
-                           int64_t ldc, bool accumulate) {
+void matmul_block_baseline(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                           bool accumulate) {
   for (int64_t j = 0; j < nc; j += kBaselineNr) {
     const int n = static_cast<int>(std::min<int64_t>(kBaselineNr, nc - j));
     const float* bp = pb + j * kc;
@@ -169,9 +169,7 @@ inline int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
 // How one NC panel is cut into work items: nm row blocks of mc rows times nn column chunks of ncc
 // columns. Counted in micro-panels so that blocks cost the same even when M is not a multiple of MR.
-struct WorkSplit {
-  int64_t mc, nm, ncc, nn;
-};
+struct WorkSplit { int64_t mc, nm, ncc, nn; };
 
 WorkSplit split_work(int64_t m, int64_t nc, int mr, int nr, int64_t mc_max, int threads) {
   const int64_t pm = ceil_div(m, mr), pn = ceil_div(nc, nr);
@@ -184,15 +182,14 @@ WorkSplit split_work(int64_t m, int64_t nc, int mr, int nr, int64_t mc_max, int 
     if (nm < threads) nn = std::min(pn, ceil_div(threads, nm));
   }
   const int64_t panels_per_block = ceil_div(pm, nm), panels_per_chunk = ceil_div(pn, nn);
-  return {panels_per_block * mr, ceil_div(pm, panels_per_block), panels_per_chunk * nr,
-          ceil_div(pn, panels_per_chunk)};
+  return {panels_per_block * mr, ceil_div(pm, panels_per_block), panels_per_chunk * nr, ceil_div(pn, panels_per_chunk)};
 }
 
 // One GEMM: c [m, n] f32 row-major (ldc = n) = a [m, k] * b [k, n], k > 0. When y16 is set, c is f32
 // scratch and every finished block is also rounded into y16 [m, n] bf16.
 template <class G, typename T>
-void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, float* c,
-                 bf16* y16, int threads) {
+void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, int64_t k, float* c, bf16* y16,
+                 int threads) {
   const int64_t nc_max = std::min<int64_t>(G::nc, n);
   float* pb = packed_b_buffer.get(G::kc * ceil_div(nc_max, G::nr) * G::nr);
   for (int64_t jc = 0; jc < n; jc += G::nc) {
@@ -222,8 +219,7 @@ void gemm_packed(StridedMatrix<T> a, StridedMatrix<T> b, int64_t m, int64_t n, i
           G::block(mc, ncc, kc, pa, pb + j0 * kc, cb, n, !first);
           if (last && y16) {
             for (int64_t i = 0; i < mc; ++i)
-              for (int64_t j = 0; j < ncc; ++j)
-                y16[(i0 + i) * n + jc + j0 + j] = store<bf16>(cb[i * n + j]);
+              for (int64_t j = 0; j < ncc; ++j) y16[(i0 + i) * n + jc + j0 + j] = store<bf16>(cb[i * n + j]);
           }
         }
       });
@@ -324,8 +320,7 @@ void matmul_typed(const MatmulArgs& g) {
   const T* b = bv.ptr<const T>();
   auto entry = [&](int64_t i, int threads) {
     gemm_one<G>(StridedMatrix<T>{a + i * av.strides[0], av.strides[1], av.strides[2]},
-                StridedMatrix<T>{b + i * bv.strides[0], bv.strides[1], bv.strides[2]}, m, n, k,
-                y + i * m * n, threads);
+                StridedMatrix<T>{b + i * bv.strides[0], bv.strides[1], bv.strides[2]}, m, n, k, y + i * m * n, threads);
   };
   const int64_t work = m * n * k;
   if (work >= kThreadedMinWork || bt == 1) {

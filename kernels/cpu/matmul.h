@@ -19,12 +19,12 @@ constexpr int kMatmulAvx2Nr = 16;
 // pb: packed B [ceil(nc/NR) panels][kc][NR], zero-padded columns; 64-byte aligned.
 // Edge tiles (mc or nc not a multiple of the tile) are stored through masks: C is never touched
 // outside [0:mc, 0:nc].
-using MatmulBlockFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb,
-                               float* c, int64_t ldc, bool accumulate);
+using MatmulBlockFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
+                               int64_t ldc, bool accumulate);
 
-void matmul_block_avx512(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
-                         int64_t ldc, bool accumulate);
-void matmul_block_avx2(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
-                       int64_t ldc, bool accumulate);
+void matmul_block_avx512(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                         bool accumulate);
+void matmul_block_avx2(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                       bool accumulate);
 
 }  // namespace slmkit

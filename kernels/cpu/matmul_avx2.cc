@@ -14,9 +14,7 @@ constexpr int kNr = kMatmulAvx2Nr;
 // Lane mask for the first n (0..8) lanes of a ymm: load 8 ints starting at kLaneMask + 8 - n.
 alignas(64) const int32_t kLaneMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-inline __m256i first_lanes(int n) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kLaneMask + 8 - n));
-}
+inline __m256i first_lanes(int n) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kLaneMask + 8 - n)); }
 
 // One register tile: c[0:m, 0:n] (row stride ldc) = (accumulate ? c : 0) + a^T b, where
 // a: packed A panel [kc][kMr], b: packed B panel [kc][kNr]. m <= kMr, n <= kNr.
@@ -70,8 +68,8 @@ inline void tile_6x16(int64_t kc, const float* a, const float* b, float* c, int6
 }  // namespace
 
 // pa: [ceil(mc/6)][kc][6], pb: [ceil(nc/16)][kc][16], c: [mc, nc] with row stride ldc.
-void matmul_block_avx2(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
-                       int64_t ldc, bool accumulate) {
+void matmul_block_avx2(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                       bool accumulate) {
   // B micro-panel outer so the kc x 16 panel stays in L1 across the A block (sized for L2).
   for (int64_t j = 0; j < nc; j += kNr) {
     const int n = static_cast<int>(std::min<int64_t>(kNr, nc - j));

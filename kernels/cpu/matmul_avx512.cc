@@ -71,8 +71,8 @@ inline void tile_14x32(int64_t kc, const float* a, const float* b, float* c, int
 }  // namespace
 
 // pa: [ceil(mc/14)][kc][14], pb: [ceil(nc/32)][kc][32], c: [mc, nc] with row stride ldc.
-void matmul_block_avx512(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c,
-                         int64_t ldc, bool accumulate) {
+void matmul_block_avx512(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                         bool accumulate) {
   // B micro-panel outer, A micro-panel inner: the kc x 32 B panel stays in L1 while the whole packed
   // A block (sized for L2 by the caller) streams past it.
   for (int64_t j = 0; j < nc; j += kNr) {

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "dtype_dispatch.h"
+#include "slmkit/random.h"
 #include "strided.h"
 #include "vec_math.h"
-#include "slmkit/random.h"
 
 namespace slmkit {
 namespace {

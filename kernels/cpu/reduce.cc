@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
+#include "slmkit/reduce.h"
 #include "strided.h"
 #include "vec_math.h"
-#include "slmkit/reduce.h"
 
 namespace slmkit {
 namespace {
@@ -40,7 +40,8 @@ template <class T> struct sum_red : SumKind {
         float lane[kLanes] = {};
         for (int b = 0; b < kBlock; b += kLanes)
           for (int l = 0; l < kLanes; ++l) lane[l] += load(x[j + b + l]);
-        acc += static_cast<double>(((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7])));
+        acc += static_cast<double>(((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+                                   ((lane[4] + lane[5]) + (lane[6] + lane[7])));
       }
       for (; j < n; ++j) acc += load(x[j]);
     }

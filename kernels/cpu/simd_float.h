@@ -20,9 +20,7 @@ namespace {
 #ifdef __AVX2__
 struct f32x8 {
   static constexpr int width = 8;
-  struct mask {
-    __m256 m;
-  };
+  struct mask { __m256 m; };
   __m256 v;
   f32x8() = default;
   f32x8(__m256 x) : v(x) {}
@@ -102,7 +100,9 @@ inline f32x16 operator+(f32x16 a, f32x16 b) { return _mm512_add_ps(a.v, b.v); }
 inline f32x16 operator-(f32x16 a, f32x16 b) { return _mm512_sub_ps(a.v, b.v); }
 inline f32x16 operator*(f32x16 a, f32x16 b) { return _mm512_mul_ps(a.v, b.v); }
 inline f32x16 operator/(f32x16 a, f32x16 b) { return _mm512_div_ps(a.v, b.v); }
-inline f32x16 operator-(f32x16 a) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a.v), _mm512_set1_epi32(INT32_MIN))); }
+inline f32x16 operator-(f32x16 a) {
+  return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a.v), _mm512_set1_epi32(INT32_MIN)));
+}
 inline f32x16 fma(f32x16 a, f32x16 b, f32x16 c) { return _mm512_fmadd_ps(a.v, b.v, c.v); }
 inline f32x16 vmin(f32x16 a, f32x16 b) { return _mm512_min_ps(a.v, b.v); }
 inline f32x16 vmax(f32x16 a, f32x16 b) { return _mm512_max_ps(a.v, b.v); }
@@ -114,7 +114,9 @@ inline f32x16 copysign(f32x16 mag, f32x16 sgn) {
   return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(mag.v), _mm512_castps_si512(sgn.v),
                                                        _mm512_set1_epi32(INT32_MIN), 0xD8));
 }
-inline f32x16 round_nearest(f32x16 a) { return _mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline f32x16 round_nearest(f32x16 a) {
+  return _mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
 inline f32x16 floor(f32x16 a) { return _mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
 inline f32x16 pow2i(f32x16 k) {
   const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(k.v), _mm512_set1_epi32(127));

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "dtype_dispatch.h"
+#include "slmkit/softmax.h"
 #include "strided.h"
 #include "vec_math.h"
-#include "slmkit/softmax.h"
 
 namespace slmkit {
 namespace {

@@ -33,8 +33,7 @@ template <int K> class StridedWalk {
     for (int d = 0; d < ndim; ++d) {
       if (shape[d] == 1) continue;
       bool merge = ndim_ > 0;
-      for (int k = 0; k < K && merge; ++k)
-        merge = strides[k][d] * shape[d] == strides_[k][ndim_ - 1];
+      for (int k = 0; k < K && merge; ++k) merge = strides[k][d] * shape[d] == strides_[k][ndim_ - 1];
       if (merge) {
         shape_[ndim_ - 1] *= shape[d];
         for (int k = 0; k < K; ++k) strides_[k][ndim_ - 1] = strides[k][d];

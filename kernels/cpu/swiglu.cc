@@ -34,11 +34,11 @@ void swiglu_forward_typed(const TensorView& gate,  // [N, F]
 }
 
 template <typename T>
-void swiglu_backward_typed(const TensorView& gate,     // [N, F]
-                           const TensorView& up,       // [N, F]
-                           const TensorView& gy,       // [N, F]
-                           const TensorView& ggate,    // [N, F]
-                           const TensorView& gup) {    // [N, F]
+void swiglu_backward_typed(const TensorView& gate,   // [N, F]
+                           const TensorView& up,     // [N, F]
+                           const TensorView& gy,     // [N, F]
+                           const TensorView& ggate,  // [N, F]
+                           const TensorView& gup) {  // [N, F]
   const T *gp = gate.ptr<T>(), *up_p = up.ptr<T>(), *gyp = gy.ptr<T>();
   T *ggp = ggate.ptr<T>(), *gup_p = gup.ptr<T>();
   parallel_for(gate.numel(), kGrain, [&](int64_t begin, int64_t end) {
@@ -71,9 +71,8 @@ void swiglu_forward(const OpArgs& a) {
 
 void swiglu_backward(const OpArgs& a) {
   const SwigluBackwardArgs r = decode_swiglu_backward(a);
-  dispatch_float(r.gate.dtype, [&](auto tag) {
-    swiglu_backward_typed<decltype(tag)>(r.gate, r.up, r.gy, r.ggate, r.gup);
-  });
+  dispatch_float(r.gate.dtype,
+                 [&](auto tag) { swiglu_backward_typed<decltype(tag)>(r.gate, r.up, r.gy, r.ggate, r.gup); });
 }
 
 }  // namespace

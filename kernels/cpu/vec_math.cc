@@ -63,8 +63,16 @@ double dot_s(const float* a, const float* b, int64_t n) {
 }
 
 const vec_math_table kBaseline{
-    map_scalar<exp_s>,  map_scalar<log_s>,  map_scalar<tanh_s>, map_scalar<sigmoid_s>, map_scalar<silu_s>,
-    map_scalar<gelu_s>, map_scalar<erf_s>,  max_s,              exp_sum_s,             box_muller_s,
+    map_scalar<exp_s>,
+    map_scalar<log_s>,
+    map_scalar<tanh_s>,
+    map_scalar<sigmoid_s>,
+    map_scalar<silu_s>,
+    map_scalar<gelu_s>,
+    map_scalar<erf_s>,
+    max_s,
+    exp_sum_s,
+    box_muller_s,
     dot_s,
 };
 

@@ -42,8 +42,8 @@ template <class V> inline V exp_v(V x) {
 // ln x = e ln2 + f + f^2 L(f). Subnormals are scaled up by 2^23 first.
 template <class V> inline V log_v(V x) {
   // L(f) = (ln(1+f) - f) / f^2 on [sqrt(1/2) - 1, sqrt(2) - 1]; ln(1+f) relative error 4.7e-9.
-  static constexpr float L[] = {-0.49999988f, 0.33333325f, -0.25001585f, 0.20001985f, -0.16609056f,
-                                0.14181635f,  -0.13242981f, 0.12905502f, -0.07623061f};
+  static constexpr float L[] = {-0.49999988f, 0.33333325f,  -0.25001585f, 0.20001985f, -0.16609056f,
+                                0.14181635f,  -0.13242981f, 0.12905502f,  -0.07623061f};
   const auto tiny = x < V(1.17549435e-38f);
   V e;
   V m = split_exponent(select(tiny, x * V(8388608.0f), x), e);
@@ -97,7 +97,7 @@ template <class V> inline V erfc_abs(V a, V& s, typename V::mask& near) {
   // P(u) = erf(a) / a with u = a^2, on [0, 0.875]; erf relative error 7.4e-8.
   static constexpr float P[] = {1.1283791f, -0.3761255f, 0.11282456f, -0.026791485f, 0.0050322087f, -0.0006203384f};
   // R(a) = e^(a^2) erfc(a) on [0.875, 4.5]; erfc absolute error 4.3e-9.
-  static constexpr float R[] = {0.19769202f,    -0.0657847f,    0.02092526f,     -0.006276785f,   0.0020546855f,
+  static constexpr float R[] = {0.19769202f,     -0.0657847f,    0.02092526f,     -0.006276785f,   0.0020546855f,
                                 -0.00051634468f, -9.739665e-05f, -0.00033251324f, -0.00013603033f, -3.2790973e-05f};
   near = a < V(0.875f);
   s = a * poly(a * a, P);
@@ -219,9 +219,17 @@ template <class V> void box_muller_array(const float* u1, const float* u2, float
 
 template <class V> const vec_math_table& vec_math_table_for() {
   static const vec_math_table table{
-      map_array<V, exp_v<V>>,  map_array<V, log_v<V>>,  map_array<V, tanh_v<V>>, map_array<V, sigmoid_v<V>>,
-      map_array<V, silu_v<V>>, map_array<V, gelu_v<V>>, map_array<V, erf_v<V>>,  max_array<V>,
-      exp_sum_array<V>,        box_muller_array<V>,      dot_array<V>,
+      map_array<V, exp_v<V>>,
+      map_array<V, log_v<V>>,
+      map_array<V, tanh_v<V>>,
+      map_array<V, sigmoid_v<V>>,
+      map_array<V, silu_v<V>>,
+      map_array<V, gelu_v<V>>,
+      map_array<V, erf_v<V>>,
+      max_array<V>,
+      exp_sum_array<V>,
+      box_muller_array<V>,
+      dot_array<V>,
   };
   return table;
 }

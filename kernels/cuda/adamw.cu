@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "common/async_copy.cuh"
+#include "common/kernel_choice.cuh"
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/kernel_choice.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/adamw.h"
 
 namespace slmkit {
@@ -48,9 +48,7 @@ struct AdamwEntry {
   int32_t packed;  // p, m, v 16-byte aligned, g and c aligned to their 4-element packs: vector accesses
 };
 
-struct AdamwConsts {
-  float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, grad_scale;
-};
+struct AdamwConsts { float beta1, beta2, one_minus_beta1, one_minus_beta2, eps, grad_scale; };
 
 // Tensors per AdamW launch: the table is a kernel parameter, so no upload sits between the step's
 // kernels, and kernel parameters are limited to 32764 bytes.
@@ -100,9 +98,7 @@ __device__ __forceinline__ void adamw_element(float& p, float& m, float& v, floa
 }
 
 // Four consecutive elements of p, m, v and g: loaded together, updated, stored.
-struct Quad {
-  float4 p, m, v, g;
-};
+struct Quad { float4 p, m, v, g; };
 
 template <typename G> __device__ __forceinline__ Quad load_quad(const AdamwEntry& e, const G* g, int64_t i) {
   return {reinterpret_cast<const float4*>(e.p)[i], reinterpret_cast<const float4*>(e.m)[i],

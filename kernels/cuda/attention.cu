@@ -25,11 +25,11 @@
 namespace slmkit {
 namespace {
 
-constexpr int kWarps = 4;           // per block
-constexpr int kRowsPerWarp = 4;     // rows a warp owns: 16 rows per block
+constexpr int kWarps = 4;        // per block
+constexpr int kRowsPerWarp = 4;  // rows a warp owns: 16 rows per block
 constexpr int kBlockRows = kWarps * kRowsPerWarp;
-constexpr int kTile = 32;           // keys (forward, gq) or queries (gk/gv) per shared-memory tile
-constexpr int kMaxD = 128;          // D <= 32 * kChunks, kChunks <= 4
+constexpr int kTile = 32;   // keys (forward, gq) or queries (gk/gv) per shared-memory tile
+constexpr int kMaxD = 128;  // D <= 32 * kChunks, kChunks <= 4
 constexpr float kNegInf = -INFINITY;
 
 template <typename T> __device__ __forceinline__ float to_f(T x) {
@@ -78,13 +78,12 @@ __device__ __forceinline__ bool visible(const AttentionShape& g, int64_t t, int6
 
 // One block per (b, h, 16 query rows). Shared: q [16][D], k [32][D|1], v [32][D].
 template <typename T, int kChunks>
-__global__ void __launch_bounds__(kWarps * 32)
-    attention_forward_kernel(const T* __restrict__ q,  // [B, H, T, D]
-                             const T* __restrict__ k,  // [B, Hkv, S, D]
-                             const T* __restrict__ v,  // [B, Hkv, S, D]
-                             T* __restrict__ o,        // [B, H, T, D]
-                             float* __restrict__ lse,  // [B, H, T]
-                             AttentionShape g) {
+__global__ void __launch_bounds__(kWarps * 32) attention_forward_kernel(const T* __restrict__ q,  // [B, H, T, D]
+                                                                        const T* __restrict__ k,  // [B, Hkv, S, D]
+                                                                        const T* __restrict__ v,  // [B, Hkv, S, D]
+                                                                        T* __restrict__ o,        // [B, H, T, D]
+                                                                        float* __restrict__ lse,  // [B, H, T]
+                                                                        AttentionShape g) {
   extern __shared__ float smem[];
   const int64_t D = g.D, kld = padded(D);
   float* q_s = smem;
@@ -125,7 +124,7 @@ __global__ void __launch_bounds__(kWarps * 32)
         score = dot * g.scale;
       }
       const float m_new = fmaxf(m[r], warp_max(score));
-      if (m_new == kNegInf) continue;  // no visible key yet for this row (uniform across the warp)
+      if (m_new == kNegInf) continue;            // no visible key yet for this row (uniform across the warp)
       const float alpha = __expf(m[r] - m_new);  // 0 when m was -inf
       const float p = vis ? __expf(score - m_new) : 0.f;
       l[r] = l[r] * alpha + warp_sum(p);
@@ -158,9 +157,9 @@ __global__ void __launch_bounds__(kWarps * 32)
 
 // delta[row] = sum_d go[row, d] * o[row, d] (f32), one warp per row.
 template <typename T>
-__global__ void attention_delta_kernel(const T* __restrict__ o,   // [rows, D]
-                                       const T* __restrict__ go,  // [rows, D]
-                                       float* __restrict__ delta, // [rows]
+__global__ void attention_delta_kernel(const T* __restrict__ o,    // [rows, D]
+                                       const T* __restrict__ go,   // [rows, D]
+                                       float* __restrict__ delta,  // [rows]
                                        int64_t rows, int64_t D) {
   const int lane = threadIdx.x % 32;
   const int64_t warps = int64_t(gridDim.x) * (blockDim.x / 32);
@@ -177,10 +176,10 @@ __global__ void attention_delta_kernel(const T* __restrict__ o,   // [rows, D]
 template <typename T, int kChunks>
 __global__ void __launch_bounds__(kWarps * 32)
     attention_backward_q_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
-                                const T* __restrict__ go,        // [B, H, T, D]
-                                const float* __restrict__ lse,   // [B, H, T]
-                                const float* __restrict__ delta, // [B, H, T]
-                                T* __restrict__ gq,              // [B, H, T, D]
+                                const T* __restrict__ go,         // [B, H, T, D]
+                                const float* __restrict__ lse,    // [B, H, T]
+                                const float* __restrict__ delta,  // [B, H, T]
+                                T* __restrict__ gq,               // [B, H, T, D]
                                 AttentionShape g) {
   extern __shared__ float smem[];
   const int64_t D = g.D, kld = padded(D);
@@ -383,10 +382,10 @@ CUtensorMap tile_map(const void* base, int64_t outer, int64_t rows, int64_t D, i
   const cuuint64_t strides[2] = {cuuint64_t(D) * 2, cuuint64_t(rows * D) * 2};  // bytes, of dims 1 and 2
   const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
   const cuuint32_t steps[3] = {1, 1, 1};
-  const CUresult r = tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims,
-                                          strides, box, steps, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                                          CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                                          CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  const CUresult r =
+      tensor_map_encoder()(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, const_cast<void*>(base), dims, strides, box,
+                           steps, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                           CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     throw KernelError(std::string(name) + ": cuTensorMapEncodeTiled failed (" + std::to_string(int(r)) + ")");
   return map;
@@ -600,8 +599,7 @@ void attention_backward_wgmma(const AttentionBackwardArgs& r, const float* delta
 
 // dQ: 128 query rows x 32 keys (D 64), 64 x 64 (D 128); dK/dV: 128 keys x 32 queries (D 64), 64 x 32
 // (D 128); all within 255 registers without spills.
-void attention_backward_mma(const AttentionBackwardArgs& r, const float* delta, cudaStream_t stream,
-                            const char* name) {
+void attention_backward_mma(const AttentionBackwardArgs& r, const float* delta, cudaStream_t stream, const char* name) {
   if (r.shape.D == 64) launch_backward_mma<64, 4, 2, 32, 4, 2, 32>(r, delta, stream, name);
   else launch_backward_mma<128, 4, 1, 64, 4, 1, 32>(r, delta, stream, name);
 }
@@ -676,7 +674,7 @@ void attention_forward(const OpArgs& a) {
     auto kernel = attention_forward_kernel<T, decltype(chunks)::value>;
     allow_smem(kernel, smem, name);
     kernel<<<blocks, kWarps * 32, smem, stream>>>(r.q.ptr<T>(), r.k.ptr<T>(), r.v.ptr<T>(), r.o.ptr<T>(),
-                                                   r.lse.ptr<float>(), g);
+                                                  r.lse.ptr<float>(), g);
   });
   check_launch(name);
 }
@@ -725,7 +723,7 @@ void attention_backward(const OpArgs& a) {
     allow_smem(kv_kernel, smem_kv, name);
     const unsigned kv_blocks = blocks_for(g.B * g.Hkv * ((g.S + kBlockRows - 1) / kBlockRows), name);
     kv_kernel<<<kv_blocks, kWarps * 32, smem_kv, stream>>>(qp, kp, vp, gop, r.lse.ptr<float>(), delta, r.gk.ptr<T>(),
-                                                            r.gv.ptr<T>(), g);
+                                                           r.gv.ptr<T>(), g);
   });
   if (delta) cudaFreeAsync(delta, stream);
   check_launch(name);

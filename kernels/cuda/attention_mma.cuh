@@ -107,8 +107,8 @@ __device__ __forceinline__ void mma_abt(float (&acc)[kMT][kN / 8][4], const bf16
 // acc[mt][n-tile] += P[mt] * X, P given as C fragments p[mt][kK/8][4] (rows of this warp, kK columns),
 // X = x_s rows [0, kK) (stored [k][n], kN columns): the second product of attention.
 template <int kMT, int kK, int kN, int kLdX>
-__device__ __forceinline__ void mma_px(float (&acc)[kMT][kN / 8][4], const float (&p)[kMT][kK / 8][4],
-                                       const bf16* x_s, int lane) {
+__device__ __forceinline__ void mma_px(float (&acc)[kMT][kN / 8][4], const float (&p)[kMT][kK / 8][4], const bf16* x_s,
+                                       int lane) {
 #pragma unroll
   for (int kk = 0; kk < kK / 16; ++kk) {
     uint32_t a[kMT][4];
@@ -166,13 +166,13 @@ __device__ __forceinline__ void load_tile(bf16* dst, const bf16* any, RowPtr src
 // lse_part, which attention_combine_kernel merges.
 template <int D, int kWarps, int kMT, int kBc, int kStages>
 __global__ void __launch_bounds__(kWarps * 32)
-    attention_forward_mma_kernel(const bf16* __restrict__ q,   // [B, H, T, D]
-                                 const bf16* __restrict__ k,   // [B, Hkv, S, D]
-                                 const bf16* __restrict__ v,   // [B, Hkv, S, D]
-                                 bf16* __restrict__ o,         // [B, H, T, D] (one split)
-                                 float* __restrict__ lse,      // [B, H, T] (one split)
-                                 float* __restrict__ o_part,   // [splits, B, H, T, D] (several splits)
-                                 float* __restrict__ lse_part, // [splits, B, H, T] (several splits)
+    attention_forward_mma_kernel(const bf16* __restrict__ q,    // [B, H, T, D]
+                                 const bf16* __restrict__ k,    // [B, Hkv, S, D]
+                                 const bf16* __restrict__ v,    // [B, Hkv, S, D]
+                                 bf16* __restrict__ o,          // [B, H, T, D] (one split)
+                                 float* __restrict__ lse,       // [B, H, T] (one split)
+                                 float* __restrict__ o_part,    // [splits, B, H, T, D] (several splits)
+                                 float* __restrict__ lse_part,  // [splits, B, H, T] (several splits)
                                  Dims g) {
   constexpr int kBr = 16 * kMT * kWarps, kLd = D + 8, kThreads = kWarps * 32;
   extern __shared__ uint4 smem_raw[];
@@ -188,7 +188,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int s_stop = min(s_end, s_begin + g.split_keys);
   const int n_tiles = s_stop > s_begin ? (s_stop - s_begin + kBc - 1) / kBc : 0;
 
-  const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;  // first query head of the group
+  const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;                // first query head of the group
   auto row_offset = [&](int r) { return ((q_head0 + r / g.T) * g.T + r % g.T); };  // into [B*H*T]
   const bf16* kb = k + (int64_t(b) * g.Hkv + hk) * g.S * D;
   const bf16* vb = v + (int64_t(b) * g.Hkv + hk) * g.S * D;
@@ -201,7 +201,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   };
   // Prologue: Q and tiles 0 .. kStages - 2, one commit group per tile (empty groups keep the count).
   if (n_tiles > 0)
-    load_tile<kBr, D, kLd, kThreads>(q_s, q, [&](int r) { return r0 + r < rows ? q + row_offset(r0 + r) * D : nullptr; });
+    load_tile<kBr, D, kLd, kThreads>(q_s, q,
+                                     [&](int r) { return r0 + r < rows ? q + row_offset(r0 + r) * D : nullptr; });
 #pragma unroll
   for (int j = 0; j < kStages - 1; ++j) {
     if (j < n_tiles) load_kv(j);
@@ -226,7 +227,7 @@ __global__ void __launch_bounds__(kWarps * 32)
 
   for (int j = 0; j < n_tiles; ++j) {
     cp_async_wait<kStages - 2>();  // the groups of tiles after j may still fly
-    __syncthreads();  // tile j is in; every warp is done with tile j - 1, whose buffer is refilled next
+    __syncthreads();               // tile j is in; every warp is done with tile j - 1, whose buffer is refilled next
     if (j + kStages - 1 < n_tiles) load_kv(j + kStages - 1);
     cp_async_commit();
     if (!warp_has_rows) continue;
@@ -315,10 +316,10 @@ __global__ void __launch_bounds__(kWarps * 32)
 // Merges the splits of the forward: lse = log sum_z exp(lse_z), o = sum_z exp(lse_z - lse) o_z. One
 // thread per 4 output elements of a row.
 template <int D>
-__global__ void attention_combine_kernel(const float* __restrict__ o_part,   // [splits, rows, D]
-                                         const float* __restrict__ lse_part, // [splits, rows]
-                                         bf16* __restrict__ o,               // [rows, D]
-                                         float* __restrict__ lse,            // [rows]
+__global__ void attention_combine_kernel(const float* __restrict__ o_part,    // [splits, rows, D]
+                                         const float* __restrict__ lse_part,  // [splits, rows]
+                                         bf16* __restrict__ o,                // [rows, D]
+                                         float* __restrict__ lse,             // [rows]
                                          int64_t rows, int splits) {
   const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= rows * (D / 4)) return;
@@ -465,8 +466,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   extern __shared__ uint4 smem_raw[];
   bf16* k_s = reinterpret_cast<bf16*>(smem_raw);
   bf16* v_s = k_s + kBk * kLd;
-  bf16* q_s = v_s + kBk * kLd;    // [2][kBq][kLd]
-  bf16* do_s = q_s + 2 * kBq * kLd;  // [2][kBq][kLd]
+  bf16* q_s = v_s + kBk * kLd;                                    // [2][kBq][kLd]
+  bf16* do_s = q_s + 2 * kBq * kLd;                               // [2][kBq][kLd]
   float* lse_s = reinterpret_cast<float*>(do_s + 2 * kBq * kLd);  // [2][kBq]
   float* delta_s = lse_s + 2 * kBq;                               // [2][kBq]
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -527,7 +528,8 @@ __global__ void __launch_bounds__(kWarps * 32)
     zero(st);
     mma_abt<kMT, kBq, D, kLd, kLd>(st, k_s, m_base, qt, lane);
     // Masked when a query of the tile is past T, a key past S, or a key past some query's causal limit.
-    const bool mask = t0 + kBq > g.T || s0 + kBk > g.S || (g.causal && int64_t(s0) + kBk - 1 > int64_t(t0) + g.kv_offset);
+    const bool mask =
+        t0 + kBq > g.T || s0 + kBk > g.S || (g.causal && int64_t(s0) + kBk - 1 > int64_t(t0) + g.kv_offset);
 #pragma unroll
     for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll

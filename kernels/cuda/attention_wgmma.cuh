@@ -31,8 +31,8 @@
 #pragma once
 #include <cuda.h>  // CUtensorMap (a type only: the launcher finds the driver function at run time)
 
-#include "common/async_copy.cuh"
 #include "attention_mma.cuh"
+#include "common/async_copy.cuh"
 
 // The wgmma code exists only in the sm_90a device pass; elsewhere the kernel is an empty stub that the
 // launcher never starts (it checks wgmma_available() first).
@@ -56,7 +56,6 @@ __device__ int has_wgmma = 0;
 
 #ifdef SLMKIT_WGMMA
 
-
 __device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading, uint32_t stride) {
   return uint64_t((addr & 0x3FFFF) >> 4) | uint64_t(leading >> 4) << 16 | uint64_t(stride >> 4) << 32 | 1ull << 62;
 }
@@ -74,16 +73,17 @@ template <int N> __device__ __forceinline__ void pin(float (&d)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-#define SLMKIT_ACC32                                                                                     \
+#define SLMKIT_ACC32                                                                                      \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, " \
   "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
-#define SLMKIT_ACC64                                                                                     \
+#define SLMKIT_ACC64                                                                                      \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, " \
-  "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "   \
-  "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "   \
+  "%22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "  \
+  "%42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, "  \
   "%62, %63}"
-#define SLMKIT_F8(i) \
-  "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), "+f"(d[i + 7])
+#define SLMKIT_F8(i)                                                                                          \
+  "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), \
+      "+f"(d[i + 7])
 #define SLMKIT_F32 SLMKIT_F8(0), SLMKIT_F8(8), SLMKIT_F8(16), SLMKIT_F8(24)
 #define SLMKIT_F64 SLMKIT_F32, SLMKIT_F8(32), SLMKIT_F8(40), SLMKIT_F8(48), SLMKIT_F8(56)
 
@@ -109,14 +109,16 @@ template <int N> __device__ __forceinline__ void wgmma_rs(float (&d)[N / 2], con
 template <> __device__ __forceinline__ void wgmma_rs<64>(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
   asm volatile(
       "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 " SLMKIT_ACC32 ", {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 " SLMKIT_ACC32
+      ", {%32, %33, %34, %35}, %36, p, 1, 1, 1;\n}\n"
       : SLMKIT_F32
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
 }
 template <> __device__ __forceinline__ void wgmma_rs<128>(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
   asm volatile(
       "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " SLMKIT_ACC64 ", {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " SLMKIT_ACC64
+      ", {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}\n"
       : SLMKIT_F64
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
 }
@@ -135,8 +137,8 @@ __device__ __forceinline__ void issue_qk(float (&s)[kBc / 2], uint32_t q_wg, uin
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
     const uint32_t blk = kk / 4, off = (kk % 4) * 32;
-    wgmma_ss<kBc>(s, descriptor(q_wg + blk * kBr * 128 + off, 16, 1024), descriptor(kt + blk * kBc * 128 + off, 16, 1024),
-                  kk > 0);
+    wgmma_ss<kBc>(s, descriptor(q_wg + blk * kBr * 128 + off, 16, 1024),
+                  descriptor(kt + blk * kBc * 128 + off, 16, 1024), kk > 0);
   }
   wg_commit();
 }
@@ -264,8 +266,8 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
     attention_forward_wgmma_kernel(const __grid_constant__ CUtensorMap tm_q,  // q [B, H, T, D]
                                    const __grid_constant__ CUtensorMap tm_k,  // k [B, Hkv, S, D]
                                    const __grid_constant__ CUtensorMap tm_v,  // v [B, Hkv, S, D]
-                                   bf16* __restrict__ o,                     // [B, H, T, D]
-                                   float* __restrict__ lse,                  // [B, H, T]
+                                   bf16* __restrict__ o,                      // [B, H, T, D]
+                                   float* __restrict__ lse,                   // [B, H, T]
                                    Dims g) {
 #ifdef SLMKIT_WGMMA
   constexpr int kBr = 64 * kWG;
@@ -282,7 +284,7 @@ __global__ void __launch_bounds__(kWG * 128, kMinBlocks)
   const int n_tiles = (s_end + kBc - 1) / kBc;
 
   const int64_t q_head0 = int64_t(b) * g.H + int64_t(hk) * g.group;  // first query head of the group
-  auto row_offset = [&](int r) { return q_head0 * g.T + r; };          // row r of the block in [B*H*T]
+  auto row_offset = [&](int r) { return q_head0 * g.T + r; };        // row r of the block in [B*H*T]
   auto load_kv = [&](int j) { load_kv_tile<D, kBc, kStages>(k_s, v_s, bar, tm_k, tm_v, j); };
   init_barriers(bar, kStages + 1);
   // Prologue: Q and tiles 0 .. kStages - 2.
@@ -530,7 +532,7 @@ __global__ void __launch_bounds__(256, kMinBlocks)
 
   for (int i = 0; i < n_iters; ++i) {
     cp_async_wait<kStages - 2>();  // this thread's lse/delta copies of tile i are in
-    __syncthreads();                          // everyone's are; tile i - 1's buffers are free
+    __syncthreads();               // everyone's are; tile i - 1's buffers are free
     if (i + kStages - 1 < n_iters) load_q(i + kStages - 1);
     cp_async_commit();  // (possibly empty) keeps one group per tile
     if (i == 0) mbar_wait(bar_kv, 0);
@@ -545,7 +547,8 @@ __global__ void __launch_bounds__(256, kMinBlocks)
     issue_qk<D, kBk, kBq>(dpt, v_wg, dot);
     wg_wait<0>();
     pin(st);
-    const bool mask = t0 + kBq > g.T || s0 + kBk > g.S || (g.causal && int64_t(s0) + kBk - 1 > int64_t(t0) + g.kv_offset);
+    const bool mask =
+        t0 + kBq > g.T || s0 + kBk > g.S || (g.causal && int64_t(s0) + kBk - 1 > int64_t(t0) + g.kv_offset);
 #pragma unroll
     for (int e = 0; e < kBq / 2; ++e) {
       const int tc = 8 * (e / 4) + 2 * (lane % 4) + e % 2;  // query column within the tile

@@ -3,8 +3,8 @@
 
 #include "common/launch.cuh"
 #include "common/overlap.cuh"
-#include "slmkit/elementwise_ops.h"
 #include "slmkit/copy.h"
+#include "slmkit/elementwise_ops.h"
 
 namespace slmkit {
 namespace {
@@ -105,8 +105,8 @@ void copy(const OpArgs& a) {
     return;
   }
   constexpr int64_t kMax32 = INT32_MAX;
-  bool narrow = n <= kMax32 && max_offset(layout, layout.x_strides) <= kMax32 &&
-                max_offset(layout, layout.y_strides) <= kMax32;
+  bool narrow =
+      n <= kMax32 && max_offset(layout, layout.x_strides) <= kMax32 && max_offset(layout, layout.y_strides) <= kMax32;
   dispatch_dtype(x.dtype, [&](auto in_tag) {
     dispatch_dtype(y.dtype, [&](auto out_tag) {
       using In = typename decltype(in_tag)::type;

@@ -8,9 +8,9 @@
 #include <cstdint>
 
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/cross_entropy.h"
 
 namespace slmkit {
@@ -106,12 +106,11 @@ __device__ __forceinline__ void for_row_packs(const T* row, int64_t V, F&& f) {
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kRowThreads)
-    cross_entropy_forward_kernel(const T* __restrict__ logits,         // [N, V]
-                                 const int32_t* __restrict__ targets,  // [N]
-                                 float* __restrict__ loss,             // [N]
-                                 float* __restrict__ lse,              // [N]
-                                 int64_t V, int64_t ignore_index) {
+__global__ void __launch_bounds__(kRowThreads) cross_entropy_forward_kernel(const T* __restrict__ logits,  // [N, V]
+                                                                            const int32_t* __restrict__ targets,  // [N]
+                                                                            float* __restrict__ loss,             // [N]
+                                                                            float* __restrict__ lse,              // [N]
+                                                                            int64_t V, int64_t ignore_index) {
   wait_for_prior_kernels();
   const int64_t r = blockIdx.x;
   const T* row = logits + r * V;

@@ -130,10 +130,23 @@ bool cublaslt_matmul(const MatmulArgs& m, cudaStream_t stream) {
   const LtOperand dout{kOpN, N, M, N, M * N};
   const int64_t elem = dtype_size(y.dtype);
   const uint32_t align[3] = {alignment(a.data, ao->ld, ao->batch_stride, elem),
-                             alignment(b.data, bo->ld, bo->batch_stride, elem),
-                             alignment(y.data, N, M * N, elem)};
-  const PlanKey key{static_cast<int64_t>(y.dtype), batch, M, N, K, ao->op, ao->ld, ao->batch_stride, bo->op,
-                    bo->ld, bo->batch_stride, align[0], align[1], align[2], ao->rows, bo->rows};
+                             alignment(b.data, bo->ld, bo->batch_stride, elem), alignment(y.data, N, M * N, elem)};
+  const PlanKey key{static_cast<int64_t>(y.dtype),
+                    batch,
+                    M,
+                    N,
+                    K,
+                    ao->op,
+                    ao->ld,
+                    ao->batch_stride,
+                    bo->op,
+                    bo->ld,
+                    bo->batch_stride,
+                    align[0],
+                    align[1],
+                    align[2],
+                    ao->rows,
+                    bo->rows};
   const cudaDataType_t type = y.dtype == DType::bf16 ? CUDA_R_16BF : CUDA_R_32F;
 
   LtState& s = state();

@@ -57,14 +57,16 @@ std::vector<SearchDir> search_dirs() {
   // pip wheels: CUDA 13 wheels install into nvidia/cu13/lib, CUDA 12 ones into nvidia/cublas/lib.
   std::vector<SearchDir> site_packages;
   std::string venv = env_or_empty("VIRTUAL_ENV");
-  if (!venv.empty()) site_packages.push_back({venv + "/lib/python3*/site-packages", "pip's nvidia packages in $VIRTUAL_ENV"});
+  if (!venv.empty())
+    site_packages.push_back({venv + "/lib/python3*/site-packages", "pip's nvidia packages in $VIRTUAL_ENV"});
   std::string conda = env_or_empty("CONDA_PREFIX");
   if (!conda.empty()) {
     dirs.push_back({conda + "/lib", "conda in $CONDA_PREFIX"});
     site_packages.push_back({conda + "/lib/python3*/site-packages", "pip's nvidia packages in $CONDA_PREFIX"});
   }
   std::string home = env_or_empty("HOME");
-  if (!home.empty()) site_packages.push_back({home + "/.local/lib/python3*/site-packages", "pip's nvidia packages (user site)"});
+  if (!home.empty())
+    site_packages.push_back({home + "/.local/lib/python3*/site-packages", "pip's nvidia packages (user site)"});
   site_packages.push_back({"/usr/local/lib/python3*/dist-packages", "pip's nvidia packages (system)"});
   site_packages.push_back({"/usr/local/lib/python3*/site-packages", "pip's nvidia packages (system)"});
   site_packages.push_back({"/usr/lib/python3/dist-packages", "pip's nvidia packages (system)"});
@@ -158,7 +160,8 @@ CublasLt load() {
   }
   for (const char* soname : kSonames) {
     if (try_load(soname, t, failures)) {
-      t.found_by = std::string("the dynamic loader's search path (") + soname + " via LD_LIBRARY_PATH, RUNPATH or the ld.so cache)";
+      t.found_by = std::string("the dynamic loader's search path (") + soname +
+                   " via LD_LIBRARY_PATH, RUNPATH or the ld.so cache)";
       return t;
     }
   }
@@ -177,8 +180,7 @@ CublasLt load() {
   for (const auto& d : dirs) searched += (searched.empty() ? "" : ", ") + d.dir;
   t.reason = std::string(failures.empty() ? "libcublasLt not found" : "libcublasLt could not be loaded") +
              " (tried the sonames libcublasLt.so.13, .so.12 and .so on the loader path, then " + searched + ")" +
-             failures +
-             ". Install cuBLAS (the CUDA toolkit, or pip install nvidia-cublas) or set SLMKIT_CUBLASLT_PATH";
+             failures + ". Install cuBLAS (the CUDA toolkit, or pip install nvidia-cublas) or set SLMKIT_CUBLASLT_PATH";
   return t;
 }
 

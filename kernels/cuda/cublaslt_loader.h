@@ -13,15 +13,13 @@ namespace slmkit {
 // and descriptors are opaque pointers; the algorithm and heuristic result are plain structs whose layout
 // is part of cuBLASLt's stable ABI (12.x and 13.x alike).
 namespace cublaslt {
-using Status = int;  // cublasStatus_t; 0 = CUBLAS_STATUS_SUCCESS
+using Status = int;       // cublasStatus_t; 0 = CUBLAS_STATUS_SUCCESS
 using ComputeType = int;  // cublasComputeType_t, e.g. CUBLAS_COMPUTE_32F = 68
 using Handle = struct Context*;
 using MatmulDesc = struct MatmulDescOpaque*;
 using MatrixLayout = struct MatrixLayoutOpaque*;
 using MatmulPreference = struct MatmulPreferenceOpaque*;
-struct MatmulAlgo {
-  uint64_t data[8];
-};
+struct MatmulAlgo { uint64_t data[8]; };
 struct HeuristicResult {
   MatmulAlgo algo;
   size_t workspace_size;
@@ -36,8 +34,8 @@ struct CublasLt {
   bool loaded = false;
   std::string path;      // the file that was loaded
   std::string found_by;  // how: SLMKIT_CUBLASLT_PATH, the loader's search path, or which install's folder
-  std::string reason;  // why it was not, when !loaded
-  size_t version = 0;  // cublasLtGetVersion(), e.g. 130100
+  std::string reason;    // why it was not, when !loaded
+  size_t version = 0;    // cublasLtGetVersion(), e.g. 130100
 
   cublaslt::Status (*create)(cublaslt::Handle*) = nullptr;
   cublaslt::Status (*destroy)(cublaslt::Handle) = nullptr;
@@ -46,16 +44,20 @@ struct CublasLt {
                              const void* beta, const void* c, cublaslt::MatrixLayout c_desc, void* d,
                              cublaslt::MatrixLayout d_desc, const cublaslt::MatmulAlgo* algo, void* workspace,
                              size_t workspace_bytes, cudaStream_t stream) = nullptr;
-  cublaslt::Status (*matmul_desc_create)(cublaslt::MatmulDesc*, cublaslt::ComputeType, cudaDataType_t scale_type) = nullptr;
-  cublaslt::Status (*matmul_desc_set_attribute)(cublaslt::MatmulDesc, int attr, const void* buf, size_t bytes) = nullptr;
+  cublaslt::Status (*matmul_desc_create)(cublaslt::MatmulDesc*, cublaslt::ComputeType,
+                                         cudaDataType_t scale_type) = nullptr;
+  cublaslt::Status (*matmul_desc_set_attribute)(cublaslt::MatmulDesc, int attr, const void* buf,
+                                                size_t bytes) = nullptr;
   cublaslt::Status (*matmul_desc_destroy)(cublaslt::MatmulDesc) = nullptr;
   cublaslt::Status (*matrix_layout_create)(cublaslt::MatrixLayout*, cudaDataType_t, uint64_t rows, uint64_t cols,
                                            int64_t ld) = nullptr;
   // Batched GEMMs set the batch count and stride on each layout.
-  cublaslt::Status (*matrix_layout_set_attribute)(cublaslt::MatrixLayout, int attr, const void* buf, size_t bytes) = nullptr;
+  cublaslt::Status (*matrix_layout_set_attribute)(cublaslt::MatrixLayout, int attr, const void* buf,
+                                                  size_t bytes) = nullptr;
   cublaslt::Status (*matrix_layout_destroy)(cublaslt::MatrixLayout) = nullptr;
   cublaslt::Status (*preference_create)(cublaslt::MatmulPreference*) = nullptr;
-  cublaslt::Status (*preference_set_attribute)(cublaslt::MatmulPreference, int attr, const void* buf, size_t bytes) = nullptr;
+  cublaslt::Status (*preference_set_attribute)(cublaslt::MatmulPreference, int attr, const void* buf,
+                                               size_t bytes) = nullptr;
   cublaslt::Status (*preference_destroy)(cublaslt::MatmulPreference) = nullptr;
   cublaslt::Status (*algo_get_heuristic)(cublaslt::Handle, cublaslt::MatmulDesc, cublaslt::MatrixLayout a,
                                          cublaslt::MatrixLayout b, cublaslt::MatrixLayout c, cublaslt::MatrixLayout d,

@@ -77,9 +77,7 @@ __device__ __forceinline__ void offsets_of(const Layout<K>& l, Index i, Index (&
 
 // ---- kernels ------------------------------------------------------------------------------------
 
-template <typename T, int K> struct Inputs {
-  const T* p[K];
-};
+template <typename T, int K> struct Inputs { const T* p[K]; };
 
 template <typename Out, typename In, int K, typename F>
 __device__ __forceinline__ Out apply(const F& f, const In (&v)[K]) {
@@ -161,16 +159,17 @@ void launch_elementwise(const char* kernel, const TensorView& y, const TensorVie
   if (is_dense(layout)) {
     constexpr int N = 16 / sizeof(In);
     if (aligned)
-      launch_overlapped(kernel, elementwise_dense_kernel<Out, In, K, N, F>, grid_for((n + N - 1) / N), kBlockThreads, 0, stream,
-                        yp, x, n, f);
+      launch_overlapped(kernel, elementwise_dense_kernel<Out, In, K, N, F>, grid_for((n + N - 1) / N), kBlockThreads, 0,
+                        stream, yp, x, n, f);
     else
-      launch_overlapped(kernel, elementwise_dense_kernel<Out, In, K, 1, F>, grid_for(n), kBlockThreads, 0, stream, yp, x, n, f);
+      launch_overlapped(kernel, elementwise_dense_kernel<Out, In, K, 1, F>, grid_for(n), kBlockThreads, 0, stream, yp,
+                        x, n, f);
   } else if (fits32(layout, n)) {
-    launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint32_t, F>, grid_for(n), kBlockThreads, 0, stream, yp, x,
-                      layout, uint32_t(n), f);
+    launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint32_t, F>, grid_for(n), kBlockThreads, 0,
+                      stream, yp, x, layout, uint32_t(n), f);
   } else {
-    launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint64_t, F>, grid_for(n), kBlockThreads, 0, stream, yp, x,
-                      layout, uint64_t(n), f);
+    launch_overlapped(kernel, elementwise_strided_kernel<Out, In, K, uint64_t, F>, grid_for(n), kBlockThreads, 0,
+                      stream, yp, x, layout, uint64_t(n), f);
   }
 }
 

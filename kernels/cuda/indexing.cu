@@ -19,9 +19,9 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/indexing.h"
 
 namespace slmkit {

@@ -2,9 +2,9 @@
 #include <cstdint>
 
 #include "common/async_copy.cuh"
+#include "common/launch.cuh"
 #include "common/tensor_core.cuh"
 #include "cublaslt_gemm.h"
-#include "common/launch.cuh"
 #include "slmkit/matmul.h"
 
 namespace slmkit {
@@ -31,9 +31,7 @@ constexpr int kBLd = kTileN + 8;  // b tile [32][128] stored [k][n]
 
 // Which 8-element chunks of a stage each thread moves: 512 chunks per operand, two per thread.
 // a: chunk c -> row c / 4, k (c % 4) * 8;  b: chunk c -> k c / 16, n (c % 16) * 8.
-struct StageCoords {
-  int a_row[2], a_k[2], b_k[2], b_n[2];
-};
+struct StageCoords { int a_row[2], a_k[2], b_k[2], b_n[2]; };
 __device__ __forceinline__ StageCoords stage_coords(int tid) {
   StageCoords s;
 #pragma unroll
@@ -120,8 +118,9 @@ __global__ void __launch_bounds__(kGemmThreads)
 #pragma unroll
         for (int pair = 0; pair < 2; ++pair) {
           uint32_t r[4];
-          ldmatrix_x4_trans(r, &bs[buf][(ks * 16 + lane % 8 + ((lane / 8) % 2) * 8) * kBLd + warp_n * 32 +
-                                        pair * 16 + (lane / 16) * 8]);
+          ldmatrix_x4_trans(
+              r,
+              &bs[buf][(ks * 16 + lane % 8 + ((lane / 8) % 2) * 8) * kBLd + warp_n * 32 + pair * 16 + (lane / 16) * 8]);
           bf[2 * pair][0] = r[0];
           bf[2 * pair][1] = r[1];
           bf[2 * pair + 1][0] = r[2];
@@ -167,11 +166,10 @@ __global__ void __launch_bounds__(kGemmThreads)
 // shared-memory reads of b are consecutive); k advances 16 per step.
 constexpr int kF32Tile = 64, kF32K = 16;
 
-__global__ void __launch_bounds__(kGemmThreads)
-    matmul_f32_kernel(const float* __restrict__ a,  // [Bt, M, K] strided
-                      const float* __restrict__ b,  // [Bt, K, N] strided
-                      float* __restrict__ y,        // [Bt, M, N] contiguous
-                      GemmDims g) {
+__global__ void __launch_bounds__(kGemmThreads) matmul_f32_kernel(const float* __restrict__ a,  // [Bt, M, K] strided
+                                                                  const float* __restrict__ b,  // [Bt, K, N] strided
+                                                                  float* __restrict__ y,        // [Bt, M, N] contiguous
+                                                                  GemmDims g) {
   __shared__ float as[kF32K][kF32Tile + 4];  // [k][m]
   __shared__ float bs[kF32K][kF32Tile + 4];  // [k][n]
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
@@ -228,8 +226,8 @@ void fallback_matmul(const TensorView& a, const TensorView& b, const TensorView&
     matmul_f32_kernel<<<grid, kGemmThreads, 0, stream>>>(a.ptr<float>(), b.ptr<float>(), y.ptr<float>(), g);
   } else {
     dim3 grid(unsigned((g.M + kTileM - 1) / kTileM), unsigned((g.N + kTileN - 1) / kTileN), z);
-    const bool vec = g.a_sk == 1 && g.b_sn == 1 && g.K % 8 == 0 && g.N % 8 == 0 && g.a_sm % 8 == 0 &&
-                     g.b_sk % 8 == 0 && g.a_bs % 8 == 0 && g.b_bs % 8 == 0 && aligned16(a.data) && aligned16(b.data);
+    const bool vec = g.a_sk == 1 && g.b_sn == 1 && g.K % 8 == 0 && g.N % 8 == 0 && g.a_sm % 8 == 0 && g.b_sk % 8 == 0 &&
+                     g.a_bs % 8 == 0 && g.b_bs % 8 == 0 && aligned16(a.data) && aligned16(b.data);
     auto ap = a.ptr<__nv_bfloat16>();
     auto bp = b.ptr<__nv_bfloat16>();
     auto yp = y.ptr<__nv_bfloat16>();
@@ -252,8 +250,8 @@ void matmul(const OpArgs& args) {
     return;
   }
   if (cublaslt_matmul(m, stream)) return;
-  const GemmDims g{m.batch, m.m, m.n, m.k, a.strides[0], a.strides[1], a.strides[2],
-                   b.strides[0], b.strides[1], b.strides[2]};
+  const GemmDims g{m.batch,      m.m,          m.n,          m.k,          a.strides[0],
+                   a.strides[1], a.strides[2], b.strides[0], b.strides[1], b.strides[2]};
   fallback_matmul(a, b, y, g, stream);
 }
 

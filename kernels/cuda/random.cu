@@ -1,9 +1,9 @@
 // Counter-based random numbers on CUDA: rand_uniform, rand_normal and randint from Philox4x32-10, the
 // streams of slmkit/philox.h, shared with kernels/cpu/random.cc.
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/random.h"
 
 namespace slmkit {

@@ -25,7 +25,8 @@ template <typename T> struct sum_red : SumKind {
   __device__ void step(acc_t& a, compute_t<T> v, int64_t) const { a += v; }
   __device__ void merge(acc_t& a, const acc_t& b) const { a += b; }
   __device__ out_t finish(const acc_t& a) const {
-    if constexpr (std::is_same_v<T, int32_t>) return static_cast<int32_t>(static_cast<uint32_t>(static_cast<unsigned long long>(a)));
+    if constexpr (std::is_same_v<T, int32_t>)
+      return static_cast<int32_t>(static_cast<uint32_t>(static_cast<unsigned long long>(a)));
     else return store<T>(a);
   }
 };
@@ -64,9 +65,7 @@ template <typename T> using argmin_red = extreme_red<T, false, true>;
 // Online logsumexp: running max m and s = sum exp(x - m). A +inf element makes the result +inf, all
 // -inf (or an empty axis) gives -inf, any NaN gives NaN; infinities never meet in inf - inf.
 template <typename T> struct logsumexp_red : LogsumexpKind {
-  struct acc_t {
-    float m, s;
-  };
+  struct acc_t { float m, s; };
   using out_t = T;
   __device__ acc_t init() const { return acc_t{-INFINITY, 0.0f}; }
   __device__ void step(acc_t& a, float v, int64_t) const {
@@ -131,7 +130,8 @@ __global__ void reduce_columns_kernel(const T* x, int64_t O, int64_t R, int64_t 
   wait_for_prior_kernels();
   const int64_t cols = O * I, c = blockIdx.y;
   const int64_t r0 = R * c / chunks, r1 = R * (c + 1) / chunks;
-  for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < cols; col += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < cols;
+       col += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = col / I, i = col % I;
     const T* base = x + o * R * I + i;
     typename Red::acc_t acc = red.init();
@@ -143,9 +143,11 @@ __global__ void reduce_columns_kernel(const T* x, int64_t O, int64_t R, int64_t 
 
 // partial [chunks, cols] -> y [cols], merging chunks in order.
 template <typename Red>
-__global__ void reduce_finish_kernel(const typename Red::acc_t* partial, int64_t cols, int chunks, typename Red::out_t* y, Red red) {
+__global__ void reduce_finish_kernel(const typename Red::acc_t* partial, int64_t cols, int chunks,
+                                     typename Red::out_t* y, Red red) {
   wait_for_prior_kernels();
-  for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < cols; col += int64_t(gridDim.x) * blockDim.x) {
+  for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < cols;
+       col += int64_t(gridDim.x) * blockDim.x) {
     typename Red::acc_t acc = partial[col];
     for (int c = 1; c < chunks; ++c) red.merge(acc, partial[c * cols + col]);
     y[col] = red.finish(acc);
@@ -183,8 +185,8 @@ template <typename T, typename Red> void reduce_launch(const ReduceArgs& r, cuda
                       kBlockThreads * sizeof(Acc), stream, xp, O, R, chunks, lanes, yp, partial, red);
   } else {
     dim3 grid(grid_for(cols), chunks);
-    launch_overlapped(k, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp, partial,
-                      red);
+    launch_overlapped(k, reduce_columns_kernel<T, Red>, grid, kBlockThreads, 0, stream, xp, O, R, I, chunks, yp,
+                      partial, red);
   }
   if (chunks > 1) {
     launch_overlapped(k, reduce_finish_kernel<Red>, grid_for(cols), kBlockThreads, 0, stream, partial, cols, chunks, yp,

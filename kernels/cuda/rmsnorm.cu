@@ -13,25 +13,26 @@
 
 #include "common/async_copy.cuh"
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/rmsnorm.h"
 
 namespace slmkit {
 namespace {
 
-constexpr int kMaxThreads = 1024;       // one block per row (forward) or per run of rows (backward)
-constexpr int kLoopThreads = 512;       // loop kernels, rows longer than the register kernels hold
-constexpr int kLoopWarpMaxC = 1024;     // loop kernels: rows up to this many elements go one per warp
+constexpr int kMaxThreads = 1024;    // one block per row (forward) or per run of rows (backward)
+constexpr int kLoopThreads = 512;    // loop kernels, rows longer than the register kernels hold
+constexpr int kLoopWarpMaxC = 1024;  // loop kernels: rows up to this many elements go one per warp
 
 // Forward with a few warps per row: 1-4 warps (the fewest that hold the row at <= 4 packs per lane) and
 // 1-4 packs per lane; a row of 288 bf16 packs (C = 2304) is 3 warps x 3 packs, exactly.
 using GroupWarps = std::integer_sequence<int, 1, 2, 3, 4>;
 // Packs per lane: a row that needs 2 or 3 warps has more than 128 packs, so 3 or 4 per lane; 4 warps, 4.
 template <int WARPS>
-using GroupItems = std::conditional_t<WARPS == 1, std::integer_sequence<int, 1, 2, 3, 4>,
-                                      std::conditional_t<WARPS == 4, std::integer_sequence<int, 4>, std::integer_sequence<int, 3, 4>>>;
+using GroupItems =
+    std::conditional_t<WARPS == 1, std::integer_sequence<int, 1, 2, 3, 4>,
+                       std::conditional_t<WARPS == 4, std::integer_sequence<int, 4>, std::integer_sequence<int, 3, 4>>>;
 constexpr int kGroupMaxPacks = 4 * 32 * 4;
 // Rows per block of the few-warp forward: 8 warps per block, or 12 for 3-warp rows. Measured on an H200
 // (bench/NOTES-cuda.md): at <= 56 registers three 12-warp blocks fit per multiprocessor; 6 or 24 warps
@@ -263,7 +264,8 @@ __global__ void __launch_bounds__(32 * kRingWarps, 1)
   __syncthreads();
   auto xs = [&](int64_t t) { return reinterpret_cast<P*>(ring + (t % kRingStages) * 2 * row_bytes); };
   auto gs = [&](int64_t t) { return reinterpret_cast<P*>(ring + ((t % kRingStages) * 2 + 1) * row_bytes); };
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * warps, first = static_cast<int64_t>(blockIdx.x) * warps + warp;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * warps,
+                first = static_cast<int64_t>(blockIdx.x) * warps + warp;
   const int64_t count = first < N ? (N - first + stride - 1) / stride : 0;
   // The warp's t-th row into its stage; a group is committed even past the end, so that waiting for
   // "all but the newest kRingStages - 1 groups" always means "row t has landed".
@@ -421,7 +423,7 @@ __global__ void rmsnorm_backward_loop_kernel(const T* __restrict__ x,         //
 constexpr int kGwCols = 16, kGwRows = 64, kGwUnroll = 8;
 
 template <typename T>
-__global__ void __launch_bounds__(kGwCols * kGwRows)
+__global__ void __launch_bounds__(kGwCols* kGwRows)
     rmsnorm_gw_kernel(const float* __restrict__ gw_partial,  // [groups, C]
                       T* __restrict__ gw,                    // [C]
                       int64_t groups, int C) {
@@ -482,7 +484,8 @@ void rmsnorm_forward(const OpArgs& a) {
   cudaStream_t stream = stream_of(a);
   dispatch_float(k, x.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto args = std::make_tuple(x.ptr<T>(), w.ptr<T>(), y.ptr<T>(), rstd.ptr<float>(), N, static_cast<int>(C), eps);
+    const auto args =
+        std::make_tuple(x.ptr<T>(), w.ptr<T>(), y.ptr<T>(), rstd.ptr<float>(), N, static_cast<int>(C), eps);
     auto launch = [&](auto kernel, unsigned grid, int threads) {
       std::apply([&](auto... p) { launch_overlapped(k, kernel, grid, threads, 0, stream, p...); }, args);
     };
@@ -528,8 +531,9 @@ void rmsnorm_backward(const OpArgs& a) {
     using T = typename decltype(tag)::type;
     // gw = the sum of `groups` partial rows, in a fixed order; with no rows the column kernel writes zeros.
     auto sum_partials = [&](const StreamScratch& partial, int64_t groups) {
-      launch_overlapped(k, rmsnorm_gw_kernel<T>, static_cast<unsigned>((C + kGwCols - 1) / kGwCols), dim3(kGwCols, kGwRows),
-                        0, stream, partial.as<float>(), gw.ptr<T>(), groups, static_cast<int>(C));
+      launch_overlapped(k, rmsnorm_gw_kernel<T>, static_cast<unsigned>((C + kGwCols - 1) / kGwCols),
+                        dim3(kGwCols, kGwRows), 0, stream, partial.as<float>(), gw.ptr<T>(), groups,
+                        static_cast<int>(C));
     };
     // Row-run kernels: as many blocks as the GPU holds at once, each owning a run of rows.
     auto run_row_runs = [&](auto kernel, int threads) {
@@ -571,9 +575,8 @@ void rmsnorm_backward(const OpArgs& a) {
     bool done = false;
     const bool packed = can_pack<T>(C, {x.data, w.data, gy.data, gx.data});
     if (packed)
-      dispatch_items((packs + 31) / 32, RingItems{}, [&](auto items) {
-        done = run_ring(rmsnorm_backward_ring_kernel<T, V, decltype(items)::value>);
-      });
+      dispatch_items((packs + 31) / 32, RingItems{},
+                     [&](auto items) { done = run_ring(rmsnorm_backward_ring_kernel<T, V, decltype(items)::value>); });
     if (packed && !done)
       done = dispatch_items((packs + kBackwardMaxThreads - 1) / kBackwardMaxThreads, BackwardItems{}, [&](auto items) {
         constexpr int I = decltype(items)::value;

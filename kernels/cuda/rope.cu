@@ -5,9 +5,9 @@
 #include <cstdint>
 
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/rope.h"
 
 namespace slmkit {
@@ -28,8 +28,8 @@ __global__ void rope_table_kernel(float2* __restrict__ cs,  // [T, D/2]
 
 // One thread per pair (row, d); rows are [B*H*T] of D elements, position t = row % T.
 template <typename T>
-__global__ void rope_apply_kernel(const T* __restrict__ x,      // [B, H, T, D]
-                                  T* __restrict__ y,            // [B, H, T, D]
+__global__ void rope_apply_kernel(const T* __restrict__ x,        // [B, H, T, D]
+                                  T* __restrict__ y,              // [B, H, T, D]
                                   const float2* __restrict__ cs,  // [T, D/2]
                                   int64_t pairs, int64_t T_len, int64_t half) {
   wait_for_prior_kernels();

@@ -15,9 +15,7 @@ namespace {
 // Running max m and s = sum exp(x - m) of a row part. s == 0 marks "no finite contribution yet".
 // A NaN anywhere, or a +inf (whose x - m is inf - inf in PyTorch), makes s NaN, and so the whole row
 // NaN; an all -inf row keeps s == 0, which also yields NaN below (as PyTorch).
-struct MaxSum {
-  float m, s;
-};
+struct MaxSum { float m, s; };
 
 __device__ __forceinline__ void max_sum_step(MaxSum& a, float v) {
   if (v > a.m) {
@@ -48,7 +46,8 @@ struct RowGroup {
   int lane, lanes;
 };
 __device__ __forceinline__ RowGroup row_group(int lanes) {
-  return RowGroup{int64_t(blockIdx.x) * (blockDim.x / lanes) + threadIdx.x / lanes, int(threadIdx.x & (lanes - 1)), lanes};
+  return RowGroup{int64_t(blockIdx.x) * (blockDim.x / lanes) + threadIdx.x / lanes, int(threadIdx.x & (lanes - 1)),
+                  lanes};
 }
 
 // x [N, V] -> y [N, V]: softmax (Log = false) or log_softmax (Log = true) of each row. x is read twice:
@@ -63,7 +62,8 @@ __global__ void softmax_forward_kernel(const T* x, T* y, int64_t N, int64_t V, i
   MaxSum acc{-INFINITY, 0.0f};
   if (live)
     for (int64_t j = g.lane; j < V; j += lanes) max_sum_step(acc, load(xr[j]));
-  acc = group_reduce(acc, reinterpret_cast<MaxSum*>(smem), lanes, [](MaxSum& a, const MaxSum& b) { max_sum_merge(a, b); });
+  acc = group_reduce(acc, reinterpret_cast<MaxSum*>(smem), lanes,
+                     [](MaxSum& a, const MaxSum& b) { max_sum_merge(a, b); });
   if (!live) return;
   T* yr = y + g.row * V;
   if constexpr (Log) {
@@ -112,8 +112,8 @@ template <bool Log> void softmax_like_forward(const OpArgs& a) {
   dispatch_numeric(x.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      launch_overlapped(k, softmax_forward_kernel<T, Log>, blocks, kBlockThreads, kBlockThreads * sizeof(MaxSum), stream_of(a),
-                        x.ptr<T>(), y.ptr<T>(), N, V, lanes);
+      launch_overlapped(k, softmax_forward_kernel<T, Log>, blocks, kBlockThreads, kBlockThreads * sizeof(MaxSum),
+                        stream_of(a), x.ptr<T>(), y.ptr<T>(), N, V, lanes);
   });
 }
 
@@ -128,8 +128,8 @@ template <bool Log> void softmax_like_backward(const OpArgs& a) {
   dispatch_numeric(y.dtype, false, [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, int32_t>)  // never true at run time: the dispatch excludes i32
-      launch_overlapped(k, softmax_backward_kernel<T, Log>, blocks, kBlockThreads, kBlockThreads * sizeof(float), stream_of(a),
-                        y.ptr<T>(), gy.ptr<T>(), gx.ptr<T>(), N, V, lanes);
+      launch_overlapped(k, softmax_backward_kernel<T, Log>, blocks, kBlockThreads, kBlockThreads * sizeof(float),
+                        stream_of(a), y.ptr<T>(), gy.ptr<T>(), gx.ptr<T>(), N, V, lanes);
   });
 }
 

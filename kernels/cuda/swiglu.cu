@@ -1,9 +1,9 @@
 // SwiGLU gating y = silu(gate) * up (the MiniCPM MLP nonlinearity): forward and backward. Elementwise
 // over [N, F]: 16-byte packs when every operand is 16-byte aligned, one element at a time otherwise.
 #include "common/launch.cuh"
+#include "common/overlap.cuh"
 #include "common/reductions.cuh"
 #include "common/values.cuh"
-#include "common/overlap.cuh"
 #include "slmkit/swiglu.h"
 
 namespace slmkit {

@@ -13,14 +13,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 if (!process.env.SLMKIT_CPU_ADDON) {
   // Its progress goes to stderr so that stdout stays the command's own (e.g. `slmkit doctor --json`).
-  const built = spawnSync(process.execPath, [join(root, "scripts/ensure-built.mjs")], { cwd: root, stdio: ["ignore", 2, 2] });
+  const built = spawnSync(process.execPath, [join(root, "scripts/ensure-built.mjs")], {
+    cwd: root,
+    stdio: ["ignore", 2, 2],
+  });
   if (built.status !== 0) {
-    console.error("slmkit: building the CPU addon failed (see above); fix it, or set SLMKIT_CPU_ADDON to a built slmkit_cpu.node");
+    console.error(
+      "slmkit: building the CPU addon failed (see above); fix it, or set SLMKIT_CPU_ADDON to a built slmkit_cpu.node",
+    );
     process.exit(built.status ?? 1);
   }
 }
 
-const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), join(root, "src/cli/main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
+const child = spawn(
+  process.execPath,
+  ["--import", import.meta.resolve("tsx"), join(root, "src/cli/main.ts"), ...process.argv.slice(2)],
+  { stdio: "inherit" },
+);
 // Ctrl-C reaches the child too (same process group); it checkpoints and exits, and this process follows.
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
 child.on("exit", (code, signal) => {

@@ -12,13 +12,21 @@ import { basename, join } from "node:path";
 import { platformPackages, root } from "./packages.mjs";
 
 export const GLIBC_FLOOR = "2.28";
-const ALLOWED_NEEDED = new Set(["libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "ld-linux-x86-64.so.2"]);
+const ALLOWED_NEEDED = new Set([
+  "libc.so.6",
+  "libm.so.6",
+  "libpthread.so.0",
+  "libdl.so.2",
+  "librt.so.1",
+  "ld-linux-x86-64.so.2",
+]);
 const CUDA_TARGETS = ["sm_80", "sm_86", "sm_89", "sm_90a", "compute_90"];
 
 const versionKey = (v) => v.split(".").map(Number);
 function newer(a, b) {
   const [x, y] = [versionKey(a), versionKey(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  for (let i = 0; i < Math.max(x.length, y.length); i++)
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
   return false;
 }
 
@@ -85,17 +93,32 @@ export function checkBinary(file) {
   const glibc = symbols.filter((s) => s.library === "GLIBC");
   const highest = glibc.reduce((max, s) => (newer(s.version, max) ? s.version : max), "0");
   const tooNew = glibc.filter((s) => newer(s.version, GLIBC_FLOOR));
-  if (tooNew.length) problems.push(`needs glibc ${highest} > ${GLIBC_FLOOR} for ${tooNew.map((s) => `${s.name}@GLIBC_${s.version}`).join(", ")}`);
+  if (tooNew.length)
+    problems.push(
+      `needs glibc ${highest} > ${GLIBC_FLOOR} for ${tooNew.map((s) => `${s.name}@GLIBC_${s.version}`).join(", ")}`,
+    );
   const cxx = symbols.filter((s) => s.library !== "GLIBC");
-  if (cxx.length) problems.push(`imports ${cxx.length} libstdc++/libgcc symbols (e.g. ${cxx.slice(0, 3).map((s) => `${s.name}@${s.library}_${s.version}`).join(", ")}); link them statically`);
+  if (cxx.length)
+    problems.push(
+      `imports ${cxx.length} libstdc++/libgcc symbols (e.g. ${cxx
+        .slice(0, 3)
+        .map((s) => `${s.name}@${s.library}_${s.version}`)
+        .join(", ")}); link them statically`,
+    );
   const needed = neededLibraries(file);
   const foreign = needed.filter((n) => !ALLOWED_NEEDED.has(n));
-  if (foreign.length) problems.push(`needs ${foreign.join(", ")}, outside the set every glibc 2.28+ system has at a fixed ABI (libstdc++ and libgcc_s differ in version between systems: link them statically)`);
+  if (foreign.length)
+    problems.push(
+      `needs ${foreign.join(", ")}, outside the set every glibc 2.28+ system has at a fixed ABI (libstdc++ and libgcc_s differ in version between systems: link them statically)`,
+    );
   let gpu = "";
   if (basename(file).includes("cuda")) {
     const { tool, targets } = cudaTargets(file);
     const missing = CUDA_TARGETS.filter((t) => !targets.has(t));
-    if (missing.length) problems.push(`lacks GPU code for ${missing.join(", ")} (has ${[...targets].join(", ") || "none"}; read with ${tool})`);
+    if (missing.length)
+      problems.push(
+        `lacks GPU code for ${missing.join(", ")} (has ${[...targets].join(", ") || "none"}; read with ${tool})`,
+      );
     gpu = `; GPU code ${[...targets].sort().join(" ")} (${tool})`;
   }
   console.log(`${file}: highest GLIBC_${highest} (floor ${GLIBC_FLOOR}); needs ${needed.join(" ")}${gpu}`);

@@ -31,7 +31,8 @@ function parseVersion(name) {
   return m ? m[1].split(".").map(Number) : undefined;
 }
 function compare(a, b) {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
 }
 
@@ -46,7 +47,11 @@ function dynamicSymbols(file) {
     if (!m || m[2] === "*UND*" || (m[2] === "*ABS*" && m[6].startsWith("GLIBC_"))) continue;
     const version = parseVersion(m[5]);
     if (!version) continue;
-    const entry = out.get(m[6]) ?? { versions: [], type: m[1] === "DO" ? "object" : "function", size: parseInt(m[3], 16) };
+    const entry = out.get(m[6]) ?? {
+      versions: [],
+      type: m[1] === "DO" ? "object" : "function",
+      size: parseInt(m[3], 16),
+    };
     entry.versions.push({ name: m[5], version, isDefault: m[4] !== "(" });
     out.set(m[6], entry);
   }
@@ -55,7 +60,9 @@ function dynamicSymbols(file) {
 
 /** The version a link against glibc 2.28 would have bound: the newest one not above the floor. */
 function floorVersion(entry) {
-  const allowed = entry.versions.filter((v) => compare(v.version, FLOOR) <= 0).sort((a, b) => compare(a.version, b.version));
+  const allowed = entry.versions
+    .filter((v) => compare(v.version, FLOOR) <= 0)
+    .sort((a, b) => compare(a.version, b.version));
   return allowed.at(-1)?.name;
 }
 
@@ -96,7 +103,14 @@ for (const [soname, symbols] of stubs) {
   for (const [name, s] of symbols) {
     asm.push(`.globl ${name}`);
     if (s.type === "function") asm.push(`.type ${name},@function`, `${name}: ret`);
-    else asm.push(".data", `.type ${name},@object`, `.size ${name},${Math.max(s.size, 1)}`, `${name}: .zero ${Math.max(s.size, 1)}`, ".text");
+    else
+      asm.push(
+        ".data",
+        `.type ${name},@object`,
+        `.size ${name},${Math.max(s.size, 1)}`,
+        `${name}: .zero ${Math.max(s.size, 1)}`,
+        ".text",
+      );
     if (!byVersion.has(s.version)) byVersion.set(s.version, []);
     byVersion.get(s.version).push(name);
   }
@@ -110,7 +124,15 @@ for (const [soname, symbols] of stubs) {
     map += `${v} {${names.length ? " global: " + names.join("; ") + ";" : ""} }${i ? " " + versions[i - 1] : ""};\n`;
   });
   writeFileSync(`${base}.map`, map);
-  execFileSync("cc", ["-shared", "-nostdlib", "-o", join(outDir, soname), `${base}.s`, `-Wl,--version-script=${base}.map`, `-Wl,-soname,${soname}`]);
+  execFileSync("cc", [
+    "-shared",
+    "-nostdlib",
+    "-o",
+    join(outDir, soname),
+    `${base}.s`,
+    `-Wl,--version-script=${base}.map`,
+    `-Wl,-soname,${soname}`,
+  ]);
 }
 
 // The names the compiler driver asks for (-lc, -lm, -lpthread, -ldl, -lrt). libc.so keeps the real
@@ -121,9 +143,16 @@ writeFileSync(
   join(outDir, "libc.so"),
   `GROUP ( ${join(outDir, "libc.so.6")} ${nonshared ?? ""} AS_NEEDED ( ${["libpthread.so.0", "libdl.so.2", "librt.so.1", "ld-linux-x86-64.so.2"].map((s) => join(outDir, s)).join(" ")} ) )\n`,
 );
-for (const [link, soname] of [["libm.so", "libm.so.6"], ["libpthread.so", "libpthread.so.0"], ["libdl.so", "libdl.so.2"], ["librt.so", "librt.so.1"]]) {
+for (const [link, soname] of [
+  ["libm.so", "libm.so.6"],
+  ["libpthread.so", "libpthread.so.0"],
+  ["libdl.so", "libdl.so.2"],
+  ["librt.so", "librt.so.1"],
+]) {
   writeFileSync(join(outDir, link), `GROUP ( ${join(outDir, soname)} )\n`);
 }
 // stdout carries only the folder, for the build files' `-L$(node scripts/pack/glibc-stubs.mjs DIR)`.
-console.error(`glibc ${FLOOR.join(".")} link stubs: ${[...stubs].map(([s, m]) => `${s} (${m.size} symbols)`).join(", ")}`);
+console.error(
+  `glibc ${FLOOR.join(".")} link stubs: ${[...stubs].map(([s, m]) => `${s} (${m.size} symbols)`).join(", ")}`,
+);
 console.log(outDir);

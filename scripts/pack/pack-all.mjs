@@ -24,7 +24,9 @@ for (const p of platformPackages) {
   const pkg = JSON.parse(readFileSync(join(root, p.dir, "package.json"), "utf8"));
   if (pkg.name !== p.name) fail(`${p.dir}/package.json is named ${pkg.name}, expected ${p.name}`);
   if (pkg.version !== main.version || main.optionalDependencies?.[p.name] !== main.version) {
-    fail(`${p.name} is at ${pkg.version} and slmkit pins ${main.optionalDependencies?.[p.name]}, but slmkit is ${main.version}: run npm run set-version -- ${main.version}`);
+    fail(
+      `${p.name} is at ${pkg.version} and slmkit pins ${main.optionalDependencies?.[p.name]}, but slmkit is ${main.version}: run npm run set-version -- ${main.version}`,
+    );
   }
   const built = join(root, p.build);
   if (!existsSync(built)) fail(`${p.build} is missing: run ${p.buildScript} (or npm run build:native)`);
@@ -38,9 +40,14 @@ mkdirSync(outDir, { recursive: true });
 const tarballs = [];
 for (const dir of [...platformPackages.map((p) => join(root, p.dir)), root]) {
   // --ignore-scripts: packing must not run lifecycle scripts that could rebuild or download anything.
-  const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", outDir], { cwd: dir, encoding: "utf8" });
+  const out = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", outDir], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   const [info] = JSON.parse(out);
   tarballs.push(info.filename);
-  console.log(`${info.name}@${info.version}: ${info.filename} (${(info.size / 2 ** 20).toFixed(1)} MiB packed, ${info.entryCount} files)`);
+  console.log(
+    `${info.name}@${info.version}: ${info.filename} (${(info.size / 2 ** 20).toFixed(1)} MiB packed, ${info.entryCount} files)`,
+  );
 }
 console.log(`packed into ${outDir}`);

@@ -71,14 +71,22 @@ function distinct(grads: (Tensor<FloatDType> | undefined)[], g: Tensor): (Tensor
  */
 export function backward(root: Tensor, grad?: Tensor): void {
   expectTensor("backward", "root", root);
-  if (!root.requiresGrad) throw new AutogradError(`backward: the tensor (shape ${formatShape(root.shape)}) does not require grad; no input of the ops that made it requires grad`);
+  if (!root.requiresGrad)
+    throw new AutogradError(
+      `backward: the tensor (shape ${formatShape(root.shape)}) does not require grad; no input of the ops that made it requires grad`,
+    );
   if (grad === undefined && root.numel !== 1) {
-    throw new AutogradError(`backward: a gradient must be given for a non-scalar tensor of shape ${formatShape(root.shape)}`);
+    throw new AutogradError(
+      `backward: a gradient must be given for a non-scalar tensor of shape ${formatShape(root.shape)}`,
+    );
   }
   if (grad !== undefined) {
     if (!(grad instanceof Tensor)) throw new AutogradError("backward: grad must be a Tensor");
     expectTensor("backward", "grad", grad);
-    if (!sameShape(grad.shape, root.shape)) throw new AutogradError(`backward: grad has shape ${formatShape(grad.shape)}, the tensor ${formatShape(root.shape)}`);
+    if (!sameShape(grad.shape, root.shape))
+      throw new AutogradError(
+        `backward: grad has shape ${formatShape(grad.shape)}, the tensor ${formatShape(root.shape)}`,
+      );
   }
   noGrad(() =>
     tidy(() => {
@@ -96,9 +104,15 @@ export function backward(root: Tensor, grad?: Tensor): void {
           const g = pending.get(node);
           pending.delete(node);
           if (!g) continue;
-          if (node.released) throw new AutogradError(`backward: the graph through ${node.op} was already freed by an earlier backward()`);
+          if (node.released)
+            throw new AutogradError(
+              `backward: the graph through ${node.op} was already freed by an earlier backward()`,
+            );
           const rule = ruleFor(node);
-          const inputGrads = distinct(tidy(() => rule.backward(contextFor(node), g)), g);
+          const inputGrads = distinct(
+            tidy(() => rule.backward(contextFor(node), g)),
+            g,
+          );
           releaseNode(node);
           if (g !== grad) g.dispose();
           inputGrads.forEach((ig, i) => {

@@ -1,7 +1,26 @@
 import { AutogradError } from "../errors.js";
 import { attentionBackward } from "../ops/attention.js";
 import { crossEntropyBackward } from "../ops/cross_entropy.js";
-import { add, cos, div, eq, erf, exp, ge, gt, le, log, lt, mul, neg, pow, sigmoid, sin, sub, where } from "../ops/elementwise.js";
+import {
+  add,
+  cos,
+  div,
+  eq,
+  erf,
+  exp,
+  ge,
+  gt,
+  le,
+  log,
+  lt,
+  mul,
+  neg,
+  pow,
+  sigmoid,
+  sin,
+  sub,
+  where,
+} from "../ops/elementwise.js";
 import { indexAdd, scatterAdd, tril, triu } from "../ops/indexing.js";
 import { matmul } from "../ops/matmul.js";
 import { cast } from "../ops/operands.js";
@@ -58,7 +77,10 @@ const asFloat = (t: Tensor, like: T): T => cast(t, like.dtype) as T;
 
 const unaryRules = {
   neg: { backward: (_, g) => [neg(g)] },
-  abs: { saves: onlyInput, backward: (c, g) => [mul(g, sub(asFloat(gt(c.input(0), 0), g), asFloat(lt(c.input(0), 0), g)))] },
+  abs: {
+    saves: onlyInput,
+    backward: (c, g) => [mul(g, sub(asFloat(gt(c.input(0), 0), g), asFloat(lt(c.input(0), 0), g)))],
+  },
   exp: { saves: onlyOutput, backward: (c, g) => [mul(g, c.output())] },
   log: { saves: onlyInput, backward: (c, g) => [div(g, c.input(0))] },
   sqrt: { saves: onlyOutput, backward: (c, g) => [div(g, mul(c.output(), 2))] },
@@ -85,7 +107,10 @@ const unaryRules = {
       return [mul(g, add(cdf, mul(x, pdf)))];
     },
   },
-  erf: { saves: onlyInput, backward: (c, g) => [mul(g, mul(exp(neg(mul(c.input(0), c.input(0)))), 2 / Math.sqrt(Math.PI)))] },
+  erf: {
+    saves: onlyInput,
+    backward: (c, g) => [mul(g, mul(exp(neg(mul(c.input(0), c.input(0)))), 2 / Math.sqrt(Math.PI)))],
+  },
   clamp: {
     saves: onlyInput,
     backward: (c, g) => {
@@ -107,7 +132,10 @@ const unaryRules = {
 const binaryRules = {
   add: { backward: (c, g) => [same(g, c.inputShapes[0]!), same(g, c.inputShapes[1]!)] },
   sub: { backward: (c, g) => [same(g, c.inputShapes[0]!), same(neg(g), c.inputShapes[1]!)] },
-  mul: { saves: bothInputs, backward: (c, g) => [same(mul(g, c.input(1)), c.inputShapes[0]!), same(mul(g, c.input(0)), c.inputShapes[1]!)] },
+  mul: {
+    saves: bothInputs,
+    backward: (c, g) => [same(mul(g, c.input(1)), c.inputShapes[0]!), same(mul(g, c.input(0)), c.inputShapes[1]!)],
+  },
   div: {
     saves: bothInputs,
     backward: (c, g) => {
@@ -119,7 +147,10 @@ const binaryRules = {
     saves: { inputs: [0, 1], outputs: [0] },
     backward: (c, g) => {
       const [a, b, y] = [c.input(0), c.input(1), c.output()];
-      return [same(mul(g, mul(b, pow(a, sub(b, 1)))), c.inputShapes[0]!), same(mul(g, mul(y, log(a))), c.inputShapes[1]!)];
+      return [
+        same(mul(g, mul(b, pow(a, sub(b, 1)))), c.inputShapes[0]!),
+        same(mul(g, mul(y, log(a))), c.inputShapes[1]!),
+      ];
     },
   },
   maximum: { saves: bothInputs, backward: (c, g) => minMaxGrads(c, g, gt) },
@@ -238,17 +269,35 @@ const matmulRules = {
 } satisfies Rules;
 
 const indexRules = {
-  indexSelect: { saves: { extras: [0] }, backward: (c, g) => [indexAdd(g, c.inputShapes[0]!, c.attrs.dim as number, c.extra(0) as Tensor<"i32">)] },
-  gather: { saves: { extras: [0] }, backward: (c, g) => [scatterAdd(g, c.inputShapes[0]!, c.attrs.dim as number, c.extra(0) as Tensor<"i32">)] },
+  indexSelect: {
+    saves: { extras: [0] },
+    backward: (c, g) => [indexAdd(g, c.inputShapes[0]!, c.attrs.dim as number, c.extra(0) as Tensor<"i32">)],
+  },
+  gather: {
+    saves: { extras: [0] },
+    backward: (c, g) => [scatterAdd(g, c.inputShapes[0]!, c.attrs.dim as number, c.extra(0) as Tensor<"i32">)],
+  },
   triu: { backward: (c, g) => [triu(g, c.attrs.diagonal as number)] },
   tril: { backward: (c, g) => [tril(g, c.attrs.diagonal as number)] },
 } satisfies Rules;
 
 const fusedRules = {
-  rmsNorm: { saves: { inputs: [0, 1], extras: [0] }, backward: (c, g) => rmsNormBackward(c.input(0), c.input(1), c.extra(0) as Tensor<"f32">, g) },
+  rmsNorm: {
+    saves: { inputs: [0, 1], extras: [0] },
+    backward: (c, g) => rmsNormBackward(c.input(0), c.input(1), c.extra(0) as Tensor<"f32">, g),
+  },
   attention: {
     saves: { inputs: [0, 1, 2], outputs: [0], extras: [0] },
-    backward: (c, g) => attentionBackward(c.input(0), c.input(1), c.input(2), c.output(), c.extra(0) as Tensor<"f32">, g, c.attrs as KernelAttrs<"attention_backward">),
+    backward: (c, g) =>
+      attentionBackward(
+        c.input(0),
+        c.input(1),
+        c.input(2),
+        c.output(),
+        c.extra(0) as Tensor<"f32">,
+        g,
+        c.attrs as KernelAttrs<"attention_backward">,
+      ),
   },
   rope: { backward: (c, g) => [ropeBackward(g, c.attrs as KernelAttrs<"rope_backward">)] },
   swiglu: { saves: bothInputs, backward: (c, g) => swigluBackward(c.input(0), c.input(1), g) },
@@ -257,7 +306,17 @@ const fusedRules = {
     backward: (c, g) => {
       const { ignoreIndex, reduction } = c.attrs as { ignoreIndex: number; reduction: string };
       const count = reduction === "mean" ? (c.extra(2) as Tensor<"f32">) : undefined;
-      return [crossEntropyBackward(c.input(0), c.extra(1) as Tensor<"i32">, c.extra(0) as Tensor<"f32">, g as Tensor<"f32">, count, ignoreIndex, reduction) as T];
+      return [
+        crossEntropyBackward(
+          c.input(0),
+          c.extra(1) as Tensor<"i32">,
+          c.extra(0) as Tensor<"f32">,
+          g as Tensor<"f32">,
+          count,
+          ignoreIndex,
+          reduction,
+        ) as T,
+      ];
     },
   },
 } satisfies Rules;
@@ -286,7 +345,9 @@ export function ruleFor(node: GradNode): GradRule {
 /** Wraps a node's saved tensors for its rule. */
 export function contextFor(node: GradNode): GradContext {
   const missing = (what: string): never => {
-    throw new AutogradError(`backward: ${node.op} did not save ${what}; the graph may have been freed by an earlier backward()`);
+    throw new AutogradError(
+      `backward: ${node.op} did not save ${what}; the graph may have been freed by an earlier backward()`,
+    );
   };
   return {
     input: (i) => (node.saved.inputs[i] as T | undefined) ?? missing(`input ${i}`),

@@ -39,12 +39,14 @@ export function cpuInfo(): { isa: CpuIsa; bestIsa: CpuIsa; threads: number; path
  * setCpuIsa("baseline"); // portable x86-64 kernels, e.g. to compare speed or results
  */
 export function setCpuIsa(isa: CpuIsa): CpuIsa {
-  if (isa !== "baseline" && isa !== "avx2" && isa !== "avx512") throw new ArgumentError(`setCpuIsa: isa must be "baseline", "avx2" or "avx512", got ${String(isa)}`);
+  if (isa !== "baseline" && isa !== "avx2" && isa !== "avx512")
+    throw new ArgumentError(`setCpuIsa: isa must be "baseline", "avx2" or "avx512", got ${String(isa)}`);
   return load().addon.setIsa(isa);
 }
 
 /** Sets the CPU thread pool's size (the SLMKIT_NUM_THREADS variable sets it at start-up). */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new ArgumentError(`setNumThreads: n must be a whole number in [1, 1024], got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new ArgumentError(`setNumThreads: n must be a whole number in [1, 1024], got ${n}`);
   load().addon.setThreads(n);
 }

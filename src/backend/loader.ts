@@ -88,7 +88,8 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new BackendError("slmkit: cannot find the package root (no package.json named slmkit above the loader)");
+    if (parent === dir)
+      throw new BackendError("slmkit: cannot find the package root (no package.json named slmkit above the loader)");
     dir = parent;
   }
 }
@@ -164,7 +165,9 @@ function findAddon(kind: AddonKind, host: LoaderHost): LoadedAddon {
     // An explicit choice that fails is reported, not silently replaced by another build.
     const loaded = attempt(fromEnv, "env");
     if (loaded) return loaded;
-    throw new BackendError(`slmkit: ${files.env}=${fromEnv} could not be loaded (${tried.join("; ")}); fix the path or unset ${files.env}`);
+    throw new BackendError(
+      `slmkit: ${files.env}=${fromEnv} could not be loaded (${tried.join("; ")}); fix the path or unset ${files.env}`,
+    );
   }
   const local = join(host.root, files.local);
   if (host.exists(local)) {
@@ -175,8 +178,10 @@ function findAddon(kind: AddonKind, host: LoaderHost): LoadedAddon {
   const pkg = files.packages[platform];
   const version = host.version(join(host.root, "package.json"));
   let pkgProblem: string | undefined;
-  if (!pkg) pkgProblem = `no prebuilt ${kind} addon exists for ${platform} (prebuilt: ${Object.keys(files.packages).join(", ")} with glibc)`;
-  else if (host.platform === "linux" && host.glibc === undefined) pkgProblem = `the prebuilt ${pkg} needs glibc, and this Linux has another C library (musl?)`;
+  if (!pkg)
+    pkgProblem = `no prebuilt ${kind} addon exists for ${platform} (prebuilt: ${Object.keys(files.packages).join(", ")} with glibc)`;
+  else if (host.platform === "linux" && host.glibc === undefined)
+    pkgProblem = `the prebuilt ${pkg} needs glibc, and this Linux has another C library (musl?)`;
   else {
     let pkgPath: string | undefined;
     try {
@@ -198,7 +203,14 @@ function findAddon(kind: AddonKind, host: LoaderHost): LoadedAddon {
   throw new BackendError(notFoundMessage(kind, host, tried, pkgProblem, pkg, version));
 }
 
-function notFoundMessage(kind: AddonKind, host: LoaderHost, tried: string[], pkgProblem: string | undefined, pkg: string | undefined, version: string | undefined): string {
+function notFoundMessage(
+  kind: AddonKind,
+  host: LoaderHost,
+  tried: string[],
+  pkgProblem: string | undefined,
+  pkg: string | undefined,
+  version: string | undefined,
+): string {
   const files = ADDON_FILES[kind];
   const fixes: string[] = [];
   if (!pkgProblem && pkg) {
@@ -207,8 +219,12 @@ function notFoundMessage(kind: AddonKind, host: LoaderHost, tried: string[], pkg
         `npm leaves it out under --omit=optional or --no-optional, or when the lock file was made on another platform)`,
     );
   }
-  if (host.exists(join(host.root, files.buildInput))) fixes.push(`build it from source: ${files.buildScript} in ${host.root}`);
-  else fixes.push(`build it from source in a clone of slmkit (npm run build:native) and set ${files.env} to the built ${files.local}`);
+  if (host.exists(join(host.root, files.buildInput)))
+    fixes.push(`build it from source: ${files.buildScript} in ${host.root}`);
+  else
+    fixes.push(
+      `build it from source in a clone of slmkit (npm run build:native) and set ${files.env} to the built ${files.local}`,
+    );
   fixes.push(`or set ${files.env} to a built ${files.file}`);
   const reasons = [...(pkgProblem ? [pkgProblem] : []), ...tried];
   return `slmkit: no ${kind} addon could be loaded (${reasons.join("; ") || "nothing to try"}). To fix: ${fixes.join("; ")}.`;

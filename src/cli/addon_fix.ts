@@ -40,8 +40,20 @@ export function findNvcc(host: FixHost = processHost()): string | undefined {
 }
 
 const ADDONS = {
-  cpu: { pkg: "@slmkit/linux-x64", buildInput: "binding.gyp", script: "npm run build:cpu", env: "SLMKIT_CPU_ADDON", file: "slmkit_cpu.node" },
-  cuda: { pkg: "@slmkit/linux-x64-cuda", buildInput: "CMakeLists.txt", script: "npm run build:cuda", env: "SLMKIT_CUDA_ADDON", file: "slmkit_cuda.node" },
+  cpu: {
+    pkg: "@slmkit/linux-x64",
+    buildInput: "binding.gyp",
+    script: "npm run build:cpu",
+    env: "SLMKIT_CPU_ADDON",
+    file: "slmkit_cpu.node",
+  },
+  cuda: {
+    pkg: "@slmkit/linux-x64-cuda",
+    buildInput: "CMakeLists.txt",
+    script: "npm run build:cuda",
+    env: "SLMKIT_CUDA_ADDON",
+    file: "slmkit_cuda.node",
+  },
 } as const;
 
 /**
@@ -59,6 +71,7 @@ export function addonFix(kind: "cpu" | "cuda", host: FixHost = processHost()): s
   // A source checkout: its version may not be published, so building is what works.
   if (kind === "cpu") return `build it in ${host.root}: ${a.script} (needs g++, make and python3); ${orEnv}`;
   const nvcc = findNvcc(host);
-  if (nvcc) return `build it in ${host.root}: ${a.script} (uses ${nvcc}; CMake 3.24+; no GPU needed to build); ${orEnv}`;
+  if (nvcc)
+    return `build it in ${host.root}: ${a.script} (uses ${nvcc}; CMake 3.24+; no GPU needed to build); ${orEnv}`;
   return `building it needs nvcc from a CUDA 13 toolkit, and none is on PATH, in $CUDA_HOME/bin or in /usr/local/cuda/bin: install the toolkit, then ${a.script} in ${host.root}; ${orEnv}`;
 }

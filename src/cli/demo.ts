@@ -79,7 +79,10 @@ export function runDemo(opts: DemoOptions): { first: number; last: number } {
       const mixed = attention(q, k, heads(matmul(a, params.wv)), { causal: true });
       const x2 = add(x, matmul(mixed.permute([0, 2, 1, 3]).reshape([T, C]), params.wo));
       const m = rmsNorm(x2, params.mlpNorm);
-      const logits = matmul(add(x2, matmul(swiglu(matmul(m, params.gate), matmul(m, params.up)), params.down)), params.head);
+      const logits = matmul(
+        add(x2, matmul(swiglu(matmul(m, params.gate), matmul(m, params.up)), params.down)),
+        params.head,
+      );
       const l = crossEntropy(logits, targets);
       backward(l);
       return item(l);
@@ -87,12 +90,27 @@ export function runDemo(opts: DemoOptions): { first: number; last: number } {
     tidy(() => {
       const grads = list.map((p) => p.grad!);
       const norm = item(globalNorm(grads));
-      adamwStep({ params: list, grads, expAvg, expAvgSq, lr: opts.lr, weightDecay: 0, beta1: 0.9, beta2: 0.95, eps: 1e-8, step, gradScale: norm > 1 ? 1 / norm : 1 });
+      adamwStep({
+        params: list,
+        grads,
+        expAvg,
+        expAvgSq,
+        lr: opts.lr,
+        weightDecay: 0,
+        beta1: 0.9,
+        beta2: 0.95,
+        eps: 1e-8,
+        step,
+        gradScale: norm > 1 ? 1 / norm : 1,
+      });
     });
     for (const p of list) p.zeroGrad();
     if (step === 1) first = loss;
     last = loss;
-    if (step === 1 || step % 25 === 0 || step === opts.steps) opts.log(`step ${String(step).padStart(4)}  loss ${loss.toFixed(4)}  live bytes ${memory().numBytes - startBytes}`);
+    if (step === 1 || step % 25 === 0 || step === opts.steps)
+      opts.log(
+        `step ${String(step).padStart(4)}  loss ${loss.toFixed(4)}  live bytes ${memory().numBytes - startBytes}`,
+      );
   }
   for (const t of [...list, ...expAvg, ...expAvgSq, inputs, targets]) t.dispose();
   return { first, last };

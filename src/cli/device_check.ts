@@ -12,6 +12,10 @@ export function requireDevice(command: string, device: Device): void {
   const status = cuda.status();
   if (status.available) return;
   const addonMissing = addonOrigins().some((o) => o.kind === "cuda" && o.error !== undefined);
-  const what = addonMissing ? `the CUDA addon is not available; to get it, ${addonFix("cuda")}` : `CUDA is unavailable: ${status.reason ?? "unknown reason"}`;
-  throw new ArgumentError(`slmkit ${command}: --device cuda cannot run here (${what}). slmkit doctor tells more; --device cpu runs on the CPU`);
+  const what = addonMissing
+    ? `the CUDA addon is not available; to get it, ${addonFix("cuda")}`
+    : `CUDA is unavailable: ${status.reason ?? "unknown reason"}`;
+  throw new ArgumentError(
+    `slmkit ${command}: --device cuda cannot run here (${what}). slmkit doctor tells more; --device cpu runs on the CPU`,
+  );
 }

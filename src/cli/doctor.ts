@@ -63,7 +63,9 @@ function origin(kind: "cpu" | "cuda"): AddonOrigin {
 
 function slmkitVersion(): string | null {
   try {
-    return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? null;
+    return (
+      (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? null
+    );
   } catch {
     return null;
   }
@@ -82,7 +84,13 @@ export function doctorReport(): DoctorReport {
   };
   try {
     const info = cpu().info() as { features: string[]; isa: string; bestIsa: string; threads: number };
-    report.cpu = { addon: origin("cpu"), features: info.features, isa: info.isa, bestIsa: info.bestIsa, threads: info.threads };
+    report.cpu = {
+      addon: origin("cpu"),
+      features: info.features,
+      isa: info.isa,
+      bestIsa: info.bestIsa,
+      threads: info.threads,
+    };
   } catch {
     report.cpu = { addon: origin("cpu"), fix: addonFix("cpu") };
   }
@@ -97,10 +105,25 @@ export function doctorReport(): DoctorReport {
   report.cuda.driverVersion = info.driverVersion;
   report.cuda.runtimeVersion = info.runtimeVersion;
   report.cuda.architectures = info.architectures;
-  report.cuda.cublasLt = { path: info.cublasLt, foundBy: info.cublasLtFoundBy, version: info.cublasLtVersion, reason: info.cublasLtReason };
+  report.cuda.cublasLt = {
+    path: info.cublasLt,
+    foundBy: info.cublasLtFoundBy,
+    version: info.cublasLtVersion,
+    reason: info.cublasLtReason,
+  };
   if (status.available) {
-    const p = cuda.deviceProperties() as { name: string; computeCapability: string; totalMemory: number; multiprocessors: number };
-    report.cuda.gpu = { name: p.name, computeCapability: p.computeCapability, totalMemory: p.totalMemory, multiprocessors: p.multiprocessors };
+    const p = cuda.deviceProperties() as {
+      name: string;
+      computeCapability: string;
+      totalMemory: number;
+      multiprocessors: number;
+    };
+    report.cuda.gpu = {
+      name: p.name,
+      computeCapability: p.computeCapability,
+      totalMemory: p.totalMemory,
+      multiprocessors: p.multiprocessors,
+    };
   }
   return report;
 }
@@ -130,7 +153,10 @@ export function formatDoctorReport(r: DoctorReport): string {
   if (r.cpu.fix) rows.push(["to fix", r.cpu.fix]);
   if (r.cpu.isa) {
     rows.push(["cpu features", r.cpu.features?.join(" ") || "none beyond x86-64"]);
-    rows.push(["cpu kernels", `${r.cpu.isa} (best this CPU supports: ${r.cpu.bestIsa}; SLMKIT_CPU_ISA lowers it), ${r.cpu.threads} threads`]);
+    rows.push([
+      "cpu kernels",
+      `${r.cpu.isa} (best this CPU supports: ${r.cpu.bestIsa}; SLMKIT_CPU_ISA lowers it), ${r.cpu.threads} threads`,
+    ]);
   }
   const c = r.cuda;
   rows.push(["cuda addon", describeOrigin(c.addon, c.fix)]);
@@ -138,15 +164,23 @@ export function formatDoctorReport(r: DoctorReport): string {
   if (!c.addon.error) {
     rows.push(["cuda", c.available ? "available" : `unavailable: ${c.reason ?? "unknown reason"}`]);
     rows.push(["cuda driver", c.driverVersion ? `supports CUDA ${c.driverVersion}` : "none found"]);
-    rows.push(["cuda runtime", `${c.runtimeVersion ?? "unknown"} (linked statically); GPU code in the binary: ${c.architectures ?? "unknown"}`]);
+    rows.push([
+      "cuda runtime",
+      `${c.runtimeVersion ?? "unknown"} (linked statically); GPU code in the binary: ${c.architectures ?? "unknown"}`,
+    ]);
     if (c.gpu) {
-      rows.push(["gpu", `${c.gpu.name}, compute capability ${c.gpu.computeCapability}, ${(c.gpu.totalMemory / 2 ** 30).toFixed(1)} GiB, ${c.gpu.multiprocessors} SMs`]);
+      rows.push([
+        "gpu",
+        `${c.gpu.name}, compute capability ${c.gpu.computeCapability}, ${(c.gpu.totalMemory / 2 ** 30).toFixed(1)} GiB, ${c.gpu.multiprocessors} SMs`,
+      ]);
     }
     const lt = c.cublasLt;
     if (lt) {
       rows.push([
         "cublasLt",
-        lt.path ? `${lt.path} (${lt.version ? cublasVersionText(lt.version) : "unknown version"}; found through ${lt.foundBy ?? "?"})` : `not used: ${lt.reason ?? "?"}; matmul uses the built-in GEMM`,
+        lt.path
+          ? `${lt.path} (${lt.version ? cublasVersionText(lt.version) : "unknown version"}; found through ${lt.foundBy ?? "?"})`
+          : `not used: ${lt.reason ?? "?"}; matmul uses the built-in GEMM`,
       ]);
     }
   }

@@ -35,7 +35,9 @@ export interface CommandSpec {
 export function helpText(spec: CommandSpec): string {
   const rows = [...spec.flags, { name: "help", type: "boolean", help: "show this help" } as Flag].map((f) => {
     const left = `  --${f.name}${f.type === "string" ? ` ${f.value ?? "X"}` : f.optionalValue ? ` [${f.value ?? "X"}]` : ""}`;
-    const extra = [f.default !== undefined ? `default ${f.default}` : "", f.multiple ? "repeatable" : ""].filter(Boolean).join(", ");
+    const extra = [f.default !== undefined ? `default ${f.default}` : "", f.multiple ? "repeatable" : ""]
+      .filter(Boolean)
+      .join(", ");
     return [left, `${f.help}${extra ? ` (${extra})` : ""}`] as const;
   });
   // Descriptions line up in one column; a flag too long for it gets its description on the next line.
@@ -57,7 +59,8 @@ function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length]!;
@@ -66,7 +69,9 @@ function distance(a: string, b: string): number {
 function unknownFlag(spec: CommandSpec, name: string): ArgumentError {
   const close = spec.flags.map((f) => f.name).filter((n) => distance(n, name) <= Math.max(1, Math.floor(n.length / 4)));
   const hint = close.length ? `; did you mean --${close[0]}?` : "";
-  return new ArgumentError(`slmkit ${spec.name}: unknown flag --${name}${hint} (slmkit ${spec.name} --help lists them)`);
+  return new ArgumentError(
+    `slmkit ${spec.name}: unknown flag --${name}${hint} (slmkit ${spec.name} --help lists them)`,
+  );
 }
 
 /** A token that is a value even though it starts with a dash: a negative number such as -5 or -.5. */
@@ -95,7 +100,10 @@ export function parseFlags(spec: CommandSpec, argv: string[]): ParsedFlags {
       positionals.push(token);
       continue;
     }
-    if (!token.startsWith("--")) throw new ArgumentError(`slmkit ${spec.name}: unknown flag ${token} (flags are spelled --name; slmkit ${spec.name} --help lists them)`);
+    if (!token.startsWith("--"))
+      throw new ArgumentError(
+        `slmkit ${spec.name}: unknown flag ${token} (flags are spelled --name; slmkit ${spec.name} --help lists them)`,
+      );
     const eq = token.indexOf("=");
     const name = token.slice(2, eq < 0 ? undefined : eq);
     const flag = byName.get(name);
@@ -103,7 +111,10 @@ export function parseFlags(spec: CommandSpec, argv: string[]): ParsedFlags {
     let value: string | boolean;
     if (flag.type === "boolean") {
       const next = argv[i + 1];
-      if (eq >= 0 && !flag.optionalValue) throw new ArgumentError(`slmkit ${spec.name}: --${name} is a switch and takes no value, got ${JSON.stringify(token.slice(eq + 1))}`);
+      if (eq >= 0 && !flag.optionalValue)
+        throw new ArgumentError(
+          `slmkit ${spec.name}: --${name} is a switch and takes no value, got ${JSON.stringify(token.slice(eq + 1))}`,
+        );
       if (eq >= 0) value = token.slice(eq + 1);
       else if (flag.optionalValue && next !== undefined && !next.startsWith("-")) {
         value = next;
@@ -120,11 +131,16 @@ export function parseFlags(spec: CommandSpec, argv: string[]): ParsedFlags {
     }
     const previous = raw.get(name);
     if (flag.multiple) raw.set(name, [...((previous as string[] | undefined) ?? []), value as string]);
-    else if (previous !== undefined) throw new ArgumentError(`slmkit ${spec.name}: --${name} is given twice (${JSON.stringify(previous)} and ${JSON.stringify(value)})`);
+    else if (previous !== undefined)
+      throw new ArgumentError(
+        `slmkit ${spec.name}: --${name} is given twice (${JSON.stringify(previous)} and ${JSON.stringify(value)})`,
+      );
     else raw.set(name, value);
   }
   if (positionals.length && !spec.positionals && !help) {
-    throw new ArgumentError(`slmkit ${spec.name}: unexpected argument ${JSON.stringify(positionals[0])}; every option is a --flag (slmkit ${spec.name} --help lists them)`);
+    throw new ArgumentError(
+      `slmkit ${spec.name}: unexpected argument ${JSON.stringify(positionals[0])}; every option is a --flag (slmkit ${spec.name} --help lists them)`,
+    );
   }
   const values: ParsedFlags["values"] = {};
   for (const f of spec.flags) values[f.name] = raw.get(f.name) ?? (f.type === "boolean" ? false : f.default);
@@ -142,27 +158,45 @@ export interface NumberBounds {
 }
 
 /** Reads a numeric flag, with an error naming the flag when it is not a number in range. */
-export function numberFlag(command: string, name: string, raw: unknown, { integer = false, min = -Infinity, exclusiveMin = false, max = Infinity, maxReason }: NumberBounds = {}): number {
+export function numberFlag(
+  command: string,
+  name: string,
+  raw: unknown,
+  { integer = false, min = -Infinity, exclusiveMin = false, max = Infinity, maxReason }: NumberBounds = {},
+): number {
   const v = Number(raw);
-  const isNumber = typeof raw === "string" && raw.trim() !== "" && Number.isFinite(v) && (!integer || Number.isSafeInteger(v));
+  const isNumber =
+    typeof raw === "string" && raw.trim() !== "" && Number.isFinite(v) && (!integer || Number.isSafeInteger(v));
   const what = integer ? "a whole number" : "a number";
   if (!isNumber || (exclusiveMin ? v <= min : v < min)) {
-    const range = max < Infinity && min > -Infinity ? ` in ${exclusiveMin ? "(" : "["}${min}, ${max}]` : min > -Infinity ? ` ${exclusiveMin ? ">" : ">="} ${min}` : "";
+    const range =
+      max < Infinity && min > -Infinity
+        ? ` in ${exclusiveMin ? "(" : "["}${min}, ${max}]`
+        : min > -Infinity
+          ? ` ${exclusiveMin ? ">" : ">="} ${min}`
+          : "";
     throw new ArgumentError(`slmkit ${command}: --${name} must be ${what}${range}, got ${JSON.stringify(raw)}`);
   }
-  if (v > max) throw new ArgumentError(`slmkit ${command}: --${name} must be at most ${max}${maxReason ? ` (${maxReason})` : ""}, got ${raw}`);
+  if (v > max)
+    throw new ArgumentError(
+      `slmkit ${command}: --${name} must be at most ${max}${maxReason ? ` (${maxReason})` : ""}, got ${raw}`,
+    );
   return v;
 }
 
 /** Reads a flag that takes one of a few words, with an error naming the flag and the choices. */
 export function choiceFlag<T extends string>(command: string, name: string, raw: unknown, choices: readonly T[]): T {
-  if (!choices.includes(raw as T)) throw new ArgumentError(`slmkit ${command}: --${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(raw)}`);
+  if (!choices.includes(raw as T))
+    throw new ArgumentError(
+      `slmkit ${command}: --${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(raw)}`,
+    );
   return raw as T;
 }
 
 /** Reads `--device`, with an error naming the flag when it is neither cpu nor cuda. */
 export function deviceFlag(command: string, raw: unknown): Device {
-  if (raw !== "cpu" && raw !== "cuda") throw new ArgumentError(`slmkit ${command}: --device must be cpu or cuda, got ${JSON.stringify(raw)}`);
+  if (raw !== "cpu" && raw !== "cuda")
+    throw new ArgumentError(`slmkit ${command}: --device must be cpu or cuda, got ${JSON.stringify(raw)}`);
   return raw;
 }
 

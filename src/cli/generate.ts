@@ -14,7 +14,8 @@ import { type CommandSpec, deviceFlag, helpText, numberFlag, parseFlags } from "
 export const GENERATE_SPEC: CommandSpec = {
   name: "generate",
   usage: "slmkit generate --run runs/<name> [options]",
-  description: "Loads tokenizer.json, config.json and the latest checkpoint of a run and streams generated text to stdout.",
+  description:
+    "Loads tokenizer.json, config.json and the latest checkpoint of a run and streams generated text to stdout.",
   flags: [
     { name: "run", type: "string", value: "DIR", help: "run folder written by slmkit train (required)" },
     { name: "checkpoint", type: "string", value: "DIR", help: "a checkpoint folder (default: the run's latest)" },
@@ -37,7 +38,8 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   }
   const cmd = "generate";
   // Every flag is checked before anything is loaded or printed.
-  if (!values.run) throw new ArgumentError("slmkit generate: --run <run folder> is required (see slmkit generate --help)");
+  if (!values.run)
+    throw new ArgumentError("slmkit generate: --run <run folder> is required (see slmkit generate --help)");
   const runDir = String(values.run);
   const maxTokens = numberFlag(cmd, "max-tokens", values["max-tokens"], { integer: true, min: 0 });
   const temperature = numberFlag(cmd, "temperature", values.temperature, { min: 0 });
@@ -46,19 +48,29 @@ export function generateCommand(argv: string[], write: (text: string) => void = 
   const seed = numberFlag(cmd, "seed", values.seed, { integer: true, min: 0 });
   const device = deviceFlag(cmd, values.device);
   for (const file of ["tokenizer.json", "config.json"]) {
-    if (!fs.existsSync(path.join(runDir, file))) throw new ArgumentError(`slmkit generate: --run ${runDir}: ${path.join(runDir, file)} does not exist; is it a folder written by slmkit train?`);
+    if (!fs.existsSync(path.join(runDir, file)))
+      throw new ArgumentError(
+        `slmkit generate: --run ${runDir}: ${path.join(runDir, file)} does not exist; is it a folder written by slmkit train?`,
+      );
   }
   const checkpoint = values.checkpoint ? String(values.checkpoint) : latestCheckpoint(runDir);
   if (!checkpoint) throw new ArgumentError(`slmkit generate: --run ${runDir} has no checkpoints yet`);
-  if (!fs.existsSync(path.join(checkpoint, "model.safetensors"))) throw new ArgumentError(`slmkit generate: --checkpoint ${checkpoint} holds no model.safetensors`);
+  if (!fs.existsSync(path.join(checkpoint, "model.safetensors")))
+    throw new ArgumentError(`slmkit generate: --checkpoint ${checkpoint} holds no model.safetensors`);
   const prompt = String(values.prompt);
   const tokenizer = BpeTokenizer.load(path.join(runDir, "tokenizer.json"));
   const promptIds = tokenizer.encode(prompt);
   if (promptIds.length === 0) throw new ArgumentError("slmkit generate: --prompt must not be empty");
   const configFile = path.join(runDir, "config.json");
   const config = readJsonFile(configFile, "slmkit generate");
-  if (!isJsonObject(config) || !Number.isSafeInteger(config.max_position_embeddings) || (config.max_position_embeddings as number) < 1) {
-    throw new ArgumentError(`slmkit generate: ${configFile} is damaged: "max_position_embeddings" must be a whole number >= 1`);
+  if (
+    !isJsonObject(config) ||
+    !Number.isSafeInteger(config.max_position_embeddings) ||
+    (config.max_position_embeddings as number) < 1
+  ) {
+    throw new ArgumentError(
+      `slmkit generate: ${configFile} is damaged: "max_position_embeddings" must be a whole number >= 1`,
+    );
   }
   const room = (config.max_position_embeddings as number) - promptIds.length;
   if (maxTokens > room) {

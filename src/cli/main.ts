@@ -24,7 +24,16 @@ const DEMO_SPEC: CommandSpec = {
   ],
 };
 
-const COMMANDS = [TRAIN_SPEC.name, GENERATE_SPEC.name, "tokenize", "schedule", TUNNEL_SPEC.name, "scaling", DEMO_SPEC.name, DOCTOR_SPEC.name];
+const COMMANDS = [
+  TRAIN_SPEC.name,
+  GENERATE_SPEC.name,
+  "tokenize",
+  "schedule",
+  TUNNEL_SPEC.name,
+  "scaling",
+  DEMO_SPEC.name,
+  DOCTOR_SPEC.name,
+];
 
 const HELP = `slmkit <command> [options]
 
@@ -49,7 +58,9 @@ function demoCommand(argv: string[]): void {
   const seed = numberFlag("demo", "seed", values.seed, { integer: true, min: 0 });
   const t0 = performance.now();
   const { first, last } = runDemo({ steps, lr, seed, log: (l) => console.log(l) });
-  console.log(`loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${cpuInfo().isa} kernels, ${cpuInfo().threads} threads)`);
+  console.log(
+    `loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${((performance.now() - t0) / 1000).toFixed(1)} s (${cpuInfo().isa} kernels, ${cpuInfo().threads} threads)`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {

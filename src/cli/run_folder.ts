@@ -9,7 +9,15 @@ import { isJsonObject } from "../io/json_file.js";
 import { latestCheckpoint, readTrainerState } from "../train/checkpoint.js";
 
 /** Every file and folder `slmkit train` writes into a run folder. */
-export const RUN_OUTPUTS = ["checkpoints", "tokenizer.json", "config.json", "run.json", "metrics.jsonl", "loss.svg", "samples.txt"] as const;
+export const RUN_OUTPUTS = [
+  "checkpoints",
+  "tokenizer.json",
+  "config.json",
+  "run.json",
+  "metrics.jsonl",
+  "loss.svg",
+  "samples.txt",
+] as const;
 
 /** Flag values as parsed (and as saved in run.json's `options`). */
 export type FlagValues = Record<string, string | string[] | boolean | undefined>;
@@ -27,7 +35,8 @@ export interface SavedRun {
 
 /** Whether `v` is what run.json's `options` holds: flag names to strings, string lists or booleans. */
 function isFlagValues(v: unknown): v is FlagValues {
-  const isValue = (x: unknown) => typeof x === "string" || typeof x === "boolean" || (Array.isArray(x) && x.every((y) => typeof y === "string"));
+  const isValue = (x: unknown) =>
+    typeof x === "string" || typeof x === "boolean" || (Array.isArray(x) && x.every((y) => typeof y === "string"));
   return isJsonObject(v) && Object.values(v).every(isValue);
 }
 
@@ -61,7 +70,8 @@ export function optionDifferences(saved: FlagValues, now: FlagValues, defaults: 
   for (const name of Object.keys(now)) {
     if (IGNORED.has(name)) continue;
     const before = name in saved ? saved[name] : defaults[name];
-    if (JSON.stringify(before ?? null) !== JSON.stringify(now[name] ?? null)) out.push(`--${name} ${show(before)} there, ${show(now[name])} now`);
+    if (JSON.stringify(before ?? null) !== JSON.stringify(now[name] ?? null))
+      out.push(`--${name} ${show(before)} there, ${show(now[name])} now`);
   }
   return out;
 }

@@ -12,7 +12,15 @@ import type { MiniCPMConfigInput } from "../models/minicpm/config.js";
 import { MINICPM_PRESETS } from "../models/minicpm/presets.js";
 import { CORPUS_FLAGS, corpusSamplers, loadCorpus, readCorpusFlags } from "./corpus.js";
 import { requireDevice } from "./device_check.js";
-import { type CommandSpec, type Flag, deviceFlag, helpText, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
+import {
+  type CommandSpec,
+  type Flag,
+  deviceFlag,
+  helpText,
+  numberFlag,
+  outputFolderFlag,
+  parseFlags,
+} from "./flags.js";
 import { requireFile } from "./train_options.js";
 
 const FLOPS_FLAG: Flag = {

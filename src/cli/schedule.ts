@@ -34,7 +34,17 @@ const KIND_FLAGS: Record<string, readonly string[]> = {
   linear: ["peak-lr", "warmup-steps", "total-steps", "min-lr"],
   constant: ["lr", "warmup-steps"],
   "inverse-sqrt": ["peak-lr", "warmup-steps"],
-  infinite: ["peak-lr", "warmup-steps", "cooldown-steps", "constant-lr", "cooldown", "alpha", "anneal-start", "anneal-steps", "min-lr"],
+  infinite: [
+    "peak-lr",
+    "warmup-steps",
+    "cooldown-steps",
+    "constant-lr",
+    "cooldown",
+    "alpha",
+    "anneal-start",
+    "anneal-steps",
+    "min-lr",
+  ],
   rewarm: ["start-step", "rewarm-steps", "peak-lr", "decay-steps", "min-lr", "start-lr"],
 };
 const STRING_FLAGS = new Set(["warmup", "decay", "cooldown"]);
@@ -63,11 +73,13 @@ const kebab = (option: string): string => option.replace(/[A-Z]/g, (c) => `-${c.
  */
 function inFlagWords(message: string, kind: string, fromJson: Set<string>): string {
   const m = /^[\w.]+: (\w+) (.*)$/s.exec(message);
-  if (!m || fromJson.has(m[1]!) || !KIND_FLAGS[kind]!.includes(kebab(m[1]!))) return `slmkit schedule --kind ${kind}: ${message}`;
+  if (!m || fromJson.has(m[1]!) || !KIND_FLAGS[kind]!.includes(kebab(m[1]!)))
+    return `slmkit schedule --kind ${kind}: ${message}`;
   const [, option, rest] = m;
   const flag = `--${kebab(option!)}`;
   const missing = / got undefined$/.exec(rest!);
-  if (missing) return `slmkit schedule --kind ${kind}: ${flag} is required (it ${rest!.slice(0, missing.index).replace(/,$/, "")})`;
+  if (missing)
+    return `slmkit schedule --kind ${kind}: ${flag} is required (it ${rest!.slice(0, missing.index).replace(/,$/, "")})`;
   return `slmkit schedule --kind ${kind}: ${flag} ${rest}`;
 }
 
@@ -86,15 +98,25 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    if (values.kind === undefined) throw new ArgumentError("slmkit schedule: --kind is required (wsd, cosine, linear, constant, inverse-sqrt, infinite or rewarm)");
+    if (values.kind === undefined)
+      throw new ArgumentError(
+        "slmkit schedule: --kind is required (wsd, cosine, linear, constant, inverse-sqrt, infinite or rewarm)",
+      );
     const kind = choiceFlag("schedule", "kind", values.kind, Object.keys(KIND_FLAGS));
     if (values.out === undefined) throw new ArgumentError("slmkit schedule: --out FILE.svg is required");
     const out = String(values.out);
     const outDir = path.dirname(path.resolve(out));
-    if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory()) throw new ArgumentError(`slmkit schedule: --out ${out}: the folder ${path.dirname(out)} does not exist`);
-    if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new ArgumentError(`slmkit schedule: --out ${out} is a folder; give a file name such as ${path.join(out, `${kind}.svg`)}`);
+    if (!fs.existsSync(outDir) || !fs.statSync(outDir).isDirectory())
+      throw new ArgumentError(`slmkit schedule: --out ${out}: the folder ${path.dirname(out)} does not exist`);
+    if (fs.existsSync(out) && fs.statSync(out).isDirectory())
+      throw new ArgumentError(
+        `slmkit schedule: --out ${out} is a folder; give a file name such as ${path.join(out, `${kind}.svg`)}`,
+      );
     const foreign = [...given].filter((f) => OPTION_FLAGS.includes(f) && !KIND_FLAGS[kind]!.includes(f));
-    if (foreign.length) throw new ArgumentError(`slmkit schedule: --${foreign[0]} does not apply to --kind ${kind} (its options: ${KIND_FLAGS[kind]!.map((f) => `--${f}`).join(" ")})`);
+    if (foreign.length)
+      throw new ArgumentError(
+        `slmkit schedule: --${foreign[0]} does not apply to --kind ${kind} (its options: ${KIND_FLAGS[kind]!.map((f) => `--${f}`).join(" ")})`,
+      );
 
     let json: Record<string, unknown> = {};
     if (values.json !== undefined) {
@@ -103,7 +125,8 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
       } catch (e) {
         throw new ArgumentError(`slmkit schedule: --json is not valid JSON: ${(e as Error).message}`);
       }
-      if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ArgumentError("slmkit schedule: --json must be a JSON object of options, e.g. '{\"peakLr\":0.01}'");
+      if (typeof json !== "object" || json === null || Array.isArray(json))
+        throw new ArgumentError("slmkit schedule: --json must be a JSON object of options, e.g. '{\"peakLr\":0.01}'");
     }
     const fromJson = new Set(Object.keys(json));
     for (const flag of KIND_FLAGS[kind]!) {
@@ -111,7 +134,8 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
       json[camel(flag)] = STRING_FLAGS.has(flag) ? values[flag] : numberFlag("schedule", flag, values[flag]);
       fromJson.delete(camel(flag));
     }
-    const steps = values.steps === undefined ? undefined : numberFlag("schedule", "steps", values.steps, { integer: true, min: 1 });
+    const steps =
+      values.steps === undefined ? undefined : numberFlag("schedule", "steps", values.steps, { integer: true, min: 1 });
     let schedule;
     try {
       schedule = scheduleFromJSON({ ...json, kind });
@@ -121,7 +145,10 @@ export async function scheduleCommand(argv: string[]): Promise<number> {
     }
     const end = (schedule as { totalSteps?: number }).totalSteps;
     const plotted = steps ?? (end !== undefined && end > 0 ? Math.ceil(end * 1.1) : 1000);
-    writeFileAtomic(out, scheduleSvg(schedule, { steps: plotted, ...(values.title !== undefined ? { title: String(values.title) } : {}) }));
+    writeFileAtomic(
+      out,
+      scheduleSvg(schedule, { steps: plotted, ...(values.title !== undefined ? { title: String(values.title) } : {}) }),
+    );
     console.log(`wrote ${out} (${kind}, ${plotted} steps)`);
     return 0;
   } catch (e) {

@@ -36,7 +36,8 @@ const TOKENIZE_SPEC: CommandSpec = {
 function readOptions(argv: string[]) {
   const { values, help, positionals: inputs } = parseFlags(TOKENIZE_SPEC, argv);
   if (help) return null;
-  if (inputs.length === 0) throw new ArgumentError("slmkit tokenize: no input files given (slmkit tokenize [options] FILE...)");
+  if (inputs.length === 0)
+    throw new ArgumentError("slmkit tokenize: no input files given (slmkit tokenize [options] FILE...)");
   for (const file of inputs) {
     if (!fs.existsSync(file)) throw new ArgumentError(`slmkit tokenize: input ${file}: no such file`);
     if (!fs.statSync(file).isFile()) throw new ArgumentError(`slmkit tokenize: input ${file}: not a file`);
@@ -44,7 +45,8 @@ function readOptions(argv: string[]) {
   if (values.out === undefined) throw new ArgumentError("slmkit tokenize: --out DIR is required");
   const out = outputFolderFlag("tokenize", "out", values.out);
   const trainTokenizer = values["train-tokenizer"] === true;
-  if ((values.tokenizer === undefined) === !trainTokenizer) throw new ArgumentError("slmkit tokenize: give exactly one of --tokenizer PATH and --train-tokenizer");
+  if ((values.tokenizer === undefined) === !trainTokenizer)
+    throw new ArgumentError("slmkit tokenize: give exactly one of --tokenizer PATH and --train-tokenizer");
   const vocabSize = numberFlag("tokenize", "vocab-size", values["vocab-size"], { integer: true, min: 257 });
   const shardTokens = numberFlag("tokenize", "shard-tokens", values["shard-tokens"], { integer: true, min: 1 });
   let tokenizer: BpeTokenizer | null = null;

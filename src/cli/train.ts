@@ -27,7 +27,11 @@ import { planTraining, SAMPLE_PROMPTS, TRAIN_SPEC, type TrainPlan, type TrainSet
 export { TRAIN_SPEC };
 
 /** Token sequences (one per document or shard) and the tokenizer that made them. */
-function prepareData(s: TrainSettings, resuming: boolean, log: (line: string) => void): { tokenizer: BpeTokenizer; sequences: Int32Array[] } {
+function prepareData(
+  s: TrainSettings,
+  resuming: boolean,
+  log: (line: string) => void,
+): { tokenizer: BpeTokenizer; sequences: Int32Array[] } {
   const saved = path.join(s.runDir, "tokenizer.json");
   const texts = s.shards ? [] : s.dataFiles.length ? s.dataFiles.map((f) => fs.readFileSync(f, "utf8")) : sotuTexts();
   let tokenizer: BpeTokenizer;
@@ -36,7 +40,9 @@ function prepareData(s: TrainSettings, resuming: boolean, log: (line: string) =>
   else {
     const t0 = performance.now();
     tokenizer = BpeTokenizer.train(texts, { vocabSize: s.vocabSize, specialTokens: ["<|endoftext|>"] });
-    log(`trained a ${tokenizer.vocabSize}-token BPE tokenizer on ${texts.length} texts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `trained a ${tokenizer.vocabSize}-token BPE tokenizer on ${texts.length} texts in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   tokenizer.save(saved);
   if (s.shards) return { tokenizer, sequences: s.dataFiles.map((f) => Int32Array.from(readShard(f).tokens)) };
@@ -58,8 +64,18 @@ function encodeTexts(tokenizer: BpeTokenizer, texts: string[]): Int32Array[] {
  * with probability --decay-data-weight, else from the main data, which goes on where the stable phase left it
  * (one sampler serves both stages, and each stage's saved state holds its position).
  */
-function twoStage(s: TrainSettings, tokenizer: BpeTokenizer, train: TokenSampler, decayStartStep: number): TwoStageSampler {
-  const sequences = s.shards ? s.decayData.map((f) => Int32Array.from(readShard(f).tokens)) : encodeTexts(tokenizer, s.decayData.map((f) => fs.readFileSync(f, "utf8")));
+function twoStage(
+  s: TrainSettings,
+  tokenizer: BpeTokenizer,
+  train: TokenSampler,
+  decayStartStep: number,
+): TwoStageSampler {
+  const sequences = s.shards
+    ? s.decayData.map((f) => Int32Array.from(readShard(f).tokens))
+    : encodeTexts(
+        tokenizer,
+        s.decayData.map((f) => fs.readFileSync(f, "utf8")),
+      );
   const decay = new TokenSampler(sequences, { batchSize: s.batchSize, seqLen: s.seqLen, seed: s.seed });
   const second = new MixtureSampler(
     [
@@ -147,7 +163,8 @@ function reportFinished(s: TrainSettings, step: number): void {
   );
 }
 
-const generateHint = (s: TrainSettings): string => `${slmkitCommand()} generate --run ${s.runDir} --prompt "The state of the Union"`;
+const generateHint = (s: TrainSettings): string =>
+  `${slmkitCommand()} generate --run ${s.runDir} --prompt "The state of the Union"`;
 
 async function runPlan(plan: Extract<TrainPlan, { kind: "fresh" | "resume" }>): Promise<void> {
   const s = plan.settings;
@@ -155,7 +172,10 @@ async function runPlan(plan: Extract<TrainPlan, { kind: "fresh" | "resume" }>): 
   const log = (line: string) => {
     if (!s.quiet) console.error(line);
   };
-  if (plan.kind === "resume" && plan.automatic) log(`${s.runDir} holds this run (same options) stopped at step ${plan.fromStep} of ${s.steps}: continuing it (--overwrite starts again)`);
+  if (plan.kind === "resume" && plan.automatic)
+    log(
+      `${s.runDir} holds this run (same options) stopped at step ${plan.fromStep} of ${s.steps}: continuing it (--overwrite starts again)`,
+    );
   if (plan.kind === "fresh" && plan.overwrite) {
     log(plan.note ?? `deleting the run in ${s.runDir} and starting again`);
     removeRunOutputs(s.runDir);
@@ -163,13 +183,23 @@ async function runPlan(plan: Extract<TrainPlan, { kind: "fresh" | "resume" }>): 
   await train(s, plan.kind === "resume" ? plan.checkpoint : null, plan.values, slmkitCommand(), generateHint(s), log);
 }
 
-async function train(s: TrainSettings, resumeFrom: string | null, values: Record<string, unknown>, cli: string, generateHint: string, log: (line: string) => void): Promise<void> {
+async function train(
+  s: TrainSettings,
+  resumeFrom: string | null,
+  values: Record<string, unknown>,
+  cli: string,
+  generateHint: string,
+  log: (line: string) => void,
+): Promise<void> {
   fs.mkdirSync(s.runDir, { recursive: true });
   const { tokenizer, sequences } = prepareData(s, resumeFrom !== null, log);
   const { train, valid } = samplers(s, sequences);
 
   const base = MiniCPM.presets[s.preset];
-  const model = new MiniCPM({ ...base, vocab_size: tokenizer.vocabSize }, { device: s.device, seed: s.seed, init: s.init });
+  const model = new MiniCPM(
+    { ...base, vocab_size: tokenizer.vocabSize },
+    { device: s.device, seed: s.seed, init: s.init },
+  );
   const optimizer = new AdamW(model.parameterGroups({ weightDecay: s.weightDecay }), { betas: [0.9, 0.95], eps: 1e-8 });
   try {
     // Hugging Face's config.json, written so that its MiniCPM code computes what this model computes.
@@ -187,7 +217,14 @@ async function train(s: TrainSettings, resumeFrom: string | null, values: Record
       minLrRatio: s.decay === "exponential" ? 0 : s.minLrRatio,
       convention: "minicpm",
     });
-    log(`${s.preset} MiniCPM, ${model.parameters().reduce((a, p) => a + p.numel, 0).toLocaleString("en-US")} parameters, ${s.steps} steps of ${s.batchSize}×${s.seqLen} tokens on ${s.device} (${model.computeDType} compute)`);
+    log(
+      `${s.preset} MiniCPM, ${model
+        .parameters()
+        .reduce((a, p) => a + p.numel, 0)
+        .toLocaleString(
+          "en-US",
+        )} parameters, ${s.steps} steps of ${s.batchSize}×${s.seqLen} tokens on ${s.device} (${model.computeDType} compute)`,
+    );
 
     // Ctrl-C, and SIGTERM from a job scheduler or container runtime: finish the current step, write a
     // checkpoint, and stop (a second signal exits at once, with the shell's 128 + signal number).
@@ -195,7 +232,9 @@ async function train(s: TrainSettings, resumeFrom: string | null, values: Record
     const onInterrupt = (signal: NodeJS.Signals) => {
       if (stop.signal.aborted) process.exit(signal === "SIGTERM" ? 143 : 130);
       stop.abort();
-      console.error(`\n${signal}: stopping after this step; continue later with: ${cli} train --resume --out ${s.out} --name ${s.name}`);
+      console.error(
+        `\n${signal}: stopping after this step; continue later with: ${cli} train --resume --out ${s.out} --name ${s.name}`,
+      );
     };
     process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onInterrupt);
@@ -231,8 +270,16 @@ async function train(s: TrainSettings, resumeFrom: string | null, values: Record
       model.eval();
       for (let i = 0; i < s.samples; i++) {
         const prompt = SAMPLE_PROMPTS[i % SAMPLE_PROMPTS.length]!;
-        const ids = model.generate(tokenizer.encode(prompt), { maxNewTokens: s.sampleTokens, temperature: 0.8, topK: 40, seed: s.seed + i, stopTokens: tokenizer.eosId === null ? [] : [tokenizer.eosId] });
-        samples.push(`--- sample ${i + 1} (prompt "${prompt}", temperature 0.8, top-k 40) ---\n${prompt}${tokenizer.decode(ids)}\n`);
+        const ids = model.generate(tokenizer.encode(prompt), {
+          maxNewTokens: s.sampleTokens,
+          temperature: 0.8,
+          topK: 40,
+          seed: s.seed + i,
+          stopTokens: tokenizer.eosId === null ? [] : [tokenizer.eosId],
+        });
+        samples.push(
+          `--- sample ${i + 1} (prompt "${prompt}", temperature 0.8, top-k 40) ---\n${prompt}${tokenizer.decode(ids)}\n`,
+        );
       }
     });
     writeFileAtomic(path.join(s.runDir, "samples.txt"), samples.join("\n"));

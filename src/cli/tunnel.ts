@@ -14,7 +14,15 @@ import { type MiniCPMConfig, resolveMiniCPMConfig } from "../models/minicpm/conf
 import { MINICPM_PRESETS } from "../models/minicpm/presets.js";
 import { CORPUS_FLAGS, type CorpusSpec, corpusSamplers, loadCorpus, readCorpusFlags } from "./corpus.js";
 import { requireDevice } from "./device_check.js";
-import { type CommandSpec, choiceFlag, deviceFlag, helpText, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
+import {
+  type CommandSpec,
+  choiceFlag,
+  deviceFlag,
+  helpText,
+  numberFlag,
+  outputFolderFlag,
+  parseFlags,
+} from "./flags.js";
 import { requireFile } from "./train_options.js";
 
 const CMD = "tunnel";

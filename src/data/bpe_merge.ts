@@ -28,7 +28,8 @@ export function applyMerges(ids: number[], table: MergeTable): number[] {
   }
   const alive = new Uint8Array(n).fill(1);
   const heap = new BinaryHeap<Candidate>((a, b) => a.rank < b.rank || (a.rank === b.rank && a.pos < b.pos));
-  const rankAt = (i: number): number | undefined => (next[i]! < 0 ? undefined : table.rank.get(syms[i]! * table.base + syms[next[i]!]!));
+  const rankAt = (i: number): number | undefined =>
+    next[i]! < 0 ? undefined : table.rank.get(syms[i]! * table.base + syms[next[i]!]!);
   const offer = (i: number): void => {
     const rank = rankAt(i);
     if (rank !== undefined) heap.push({ rank, pos: i });

@@ -60,11 +60,16 @@ export class BpeTokenizer {
     for (const [token, id] of this.vocab) this.tokens[id] = token;
     for (const t of this.addedTokens) this.tokens[t.id] = t.content;
     this.addedIds = new Map(this.addedTokens.map((t) => [t.content, t.id]));
-    this.tokenBytes = this.tokens.map((t, id) => (t === undefined ? undefined : this.addedIds.get(t) === id ? utf8.encode(t) : byteLevelToBytes(t)));
+    this.tokenBytes = this.tokens.map((t, id) =>
+      t === undefined ? undefined : this.addedIds.get(t) === id ? utf8.encode(t) : byteLevelToBytes(t),
+    );
 
     this.byteIds = BYTE_TO_CHAR.map((ch, b) => {
       const id = this.vocab.get(ch);
-      if (id === undefined) throw new ArgumentError(`BpeTokenizer: the vocabulary lacks the byte-level token ${JSON.stringify(ch)} for byte ${b}; every byte needs a token`);
+      if (id === undefined)
+        throw new ArgumentError(
+          `BpeTokenizer: the vocabulary lacks the byte-level token ${JSON.stringify(ch)} for byte ${b}; every byte needs a token`,
+        );
       return id;
     });
     const base = this.tokens.length;
@@ -77,15 +82,23 @@ export class BpeTokenizer {
     });
     this.mergeTable = { base, rank, result };
 
-    this.addedPattern = this.addedTokens.length === 0 ? null : new RegExp(
-      [...this.addedTokens]
-        .sort((x, y) => y.content.length - x.content.length)
-        .map((t) => `${t.lstrip ? "\\s*" : ""}(${escapeRegExp(t.content)})${t.rstrip ? "\\s*" : ""}`)
-        .join("|"),
-      "gu",
-    );
-    this.specialTokens = this.addedTokens.filter((t) => t.special === true).sort((x, y) => x.id - y.id).map((t) => t.content);
-    const eos = EOS_NAMES.find((n) => this.addedIds.has(n)) ?? (this.specialTokens.length === 1 ? this.specialTokens[0] : undefined);
+    this.addedPattern =
+      this.addedTokens.length === 0
+        ? null
+        : new RegExp(
+            [...this.addedTokens]
+              .sort((x, y) => y.content.length - x.content.length)
+              .map((t) => `${t.lstrip ? "\\s*" : ""}(${escapeRegExp(t.content)})${t.rstrip ? "\\s*" : ""}`)
+              .join("|"),
+            "gu",
+          );
+    this.specialTokens = this.addedTokens
+      .filter((t) => t.special === true)
+      .sort((x, y) => x.id - y.id)
+      .map((t) => t.content);
+    const eos =
+      EOS_NAMES.find((n) => this.addedIds.has(n)) ??
+      (this.specialTokens.length === 1 ? this.specialTokens[0] : undefined);
     this.eosId = eos === undefined ? null : this.addedIds.get(eos)!;
   }
 
@@ -101,7 +114,15 @@ export class BpeTokenizer {
     return new BpeTokenizer({
       vocab: new Map(vocab.map((t, i) => [t, i])),
       merges,
-      addedTokens: specialTokens.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      addedTokens: specialTokens.map((content, id) => ({
+        id,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
       addPrefixSpace: false,
       ignoreMerges: false,
     });
@@ -167,7 +188,8 @@ export class BpeTokenizer {
    * tok.encode("Hello<|endoftext|>"); // [..., tok.eosId]
    */
   encode(text: string): number[] {
-    if (typeof text !== "string") throw new ArgumentError(`BpeTokenizer.encode: text must be a string, got ${typeof text}`);
+    if (typeof text !== "string")
+      throw new ArgumentError(`BpeTokenizer.encode: text must be a string, got ${typeof text}`);
     const out: number[] = [];
     if (this.addedPattern === null) {
       this.encodeOrdinary(text, out);
@@ -196,7 +218,10 @@ export class BpeTokenizer {
     let length = 0;
     for (let i = 0; i < ids.length; i++) {
       const bytes = this.tokenBytes[ids[i]!];
-      if (bytes === undefined) throw new ArgumentError(`BpeTokenizer.decode: ids[${i}] = ${ids[i]} is not a token id (vocabSize ${this.vocabSize})`);
+      if (bytes === undefined)
+        throw new ArgumentError(
+          `BpeTokenizer.decode: ids[${i}] = ${ids[i]} is not a token id (vocabSize ${this.vocabSize})`,
+        );
       parts.push(bytes);
       length += bytes.length;
     }
@@ -262,7 +287,10 @@ export class BpeTokenizer {
       const whole = this.vocab.get(toByteLevel(bytes));
       if (whole !== undefined) return [whole];
     }
-    return applyMerges(Array.from(bytes, (b) => this.byteIds[b]!), this.mergeTable);
+    return applyMerges(
+      Array.from(bytes, (b) => this.byteIds[b]!),
+      this.mergeTable,
+    );
   }
 }
 

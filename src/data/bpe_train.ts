@@ -107,7 +107,9 @@ export function trainBpe(texts: Iterable<string>, options: BpeTrainOptions): Tra
 function checkOptions(vocabSize: number, minFrequency: number, specialTokens: string[]): void {
   const minSize = specialTokens.length + 256;
   if (!Number.isInteger(vocabSize) || vocabSize < minSize || vocabSize > 2 ** 26) {
-    throw new ArgumentError(`BpeTokenizer.train: vocabSize must be a whole number from ${minSize} (special tokens + 256 bytes) to 2^26, got ${vocabSize}`);
+    throw new ArgumentError(
+      `BpeTokenizer.train: vocabSize must be a whole number from ${minSize} (special tokens + 256 bytes) to 2^26, got ${vocabSize}`,
+    );
   }
   if (!Number.isInteger(minFrequency) || minFrequency < 1) {
     throw new ArgumentError(`BpeTokenizer.train: minFrequency must be a whole number >= 1, got ${minFrequency}`);
@@ -115,7 +117,9 @@ function checkOptions(vocabSize: number, minFrequency: number, specialTokens: st
   const seen = new Set<string>();
   for (const t of specialTokens) {
     if (typeof t !== "string" || t.length === 0 || seen.has(t)) {
-      throw new ArgumentError(`BpeTokenizer.train: specialTokens must be distinct non-empty strings, got ${JSON.stringify(specialTokens)}`);
+      throw new ArgumentError(
+        `BpeTokenizer.train: specialTokens must be distinct non-empty strings, got ${JSON.stringify(specialTokens)}`,
+      );
     }
     seen.add(t);
   }
@@ -125,7 +129,8 @@ function checkOptions(vocabSize: number, minFrequency: number, specialTokens: st
 function countWords(texts: Iterable<string>, byteId: Int32Array): { words: number[][]; freqs: number[] } {
   const counts = new Map<string, number>();
   for (const text of texts) {
-    if (typeof text !== "string") throw new ArgumentError(`BpeTokenizer.train: texts must be strings, got ${typeof text}`);
+    if (typeof text !== "string")
+      throw new ArgumentError(`BpeTokenizer.train: texts must be strings, got ${typeof text}`);
     forEachPiece(text, (piece) => counts.set(piece, (counts.get(piece) ?? 0) + 1));
   }
   const encoder = new TextEncoder();

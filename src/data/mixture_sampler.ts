@@ -49,18 +49,26 @@ export class MixtureSampler implements BatchSource {
 
   constructor(components: readonly MixtureComponent[], options: MixtureSamplerOptions) {
     const name = "MixtureSampler";
-    if (!Array.isArray(components) || components.length === 0) throw new ArgumentError(`${name}: needs at least one component`);
+    if (!Array.isArray(components) || components.length === 0)
+      throw new ArgumentError(`${name}: needs at least one component`);
     const names = new Set<string>();
     for (const [i, c] of components.entries()) {
-      if (typeof c.name !== "string" || c.name === "" || names.has(c.name)) throw new ArgumentError(`${name}: components[${i}].name must be a unique non-empty string, got ${JSON.stringify(c.name)}`);
+      if (typeof c.name !== "string" || c.name === "" || names.has(c.name))
+        throw new ArgumentError(
+          `${name}: components[${i}].name must be a unique non-empty string, got ${JSON.stringify(c.name)}`,
+        );
       names.add(c.name);
-      if (!(Number.isFinite(c.weight) && c.weight >= 0)) throw new ArgumentError(`${name}: components[${i}] (${c.name}) weight must be a finite number >= 0, got ${c.weight}`);
+      if (!(Number.isFinite(c.weight) && c.weight >= 0))
+        throw new ArgumentError(
+          `${name}: components[${i}] (${c.name}) weight must be a finite number >= 0, got ${c.weight}`,
+        );
     }
     const total = components.reduce((s, c) => s + c.weight, 0);
     if (!(total > 0)) throw new ArgumentError(`${name}: the weights sum to ${total}; at least one must be positive`);
     const { seed, batchSize } = options;
     if (!Number.isSafeInteger(seed)) throw new ArgumentError(`${name}: seed must be a safe integer, got ${seed}`);
-    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new ArgumentError(`${name}: batchSize must be a whole number >= 1, got ${batchSize}`);
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1))
+      throw new ArgumentError(`${name}: batchSize must be a whole number >= 1, got ${batchSize}`);
 
     this.components = components;
     let running = 0;
@@ -97,18 +105,33 @@ export class MixtureSampler implements BatchSource {
       components: this.components.map((c, k) => {
         const cur = this.cursors[k]!;
         // With a batch in hand, save the state from before it and how many of its rows were used.
-        return cur.batch === null ? { name: c.name, state: c.source.state(), used: null } : { name: c.name, state: structuredClone(cur.before), used: cur.used };
+        return cur.batch === null
+          ? { name: c.name, state: c.source.state(), used: null }
+          : { name: c.name, state: structuredClone(cur.before), used: cur.used };
       }),
     };
   }
 
   setState(state: JSONValue): void {
-    const s = state as { kind?: unknown; row?: unknown; batchSize?: unknown; seqLen?: unknown; components?: { name: unknown; state: JSONValue; used: unknown }[] };
+    const s = state as {
+      kind?: unknown;
+      row?: unknown;
+      batchSize?: unknown;
+      seqLen?: unknown;
+      components?: { name: unknown; state: JSONValue; used: unknown }[];
+    };
     const names = this.components.map((c) => c.name);
-    if (s === null || typeof s !== "object" || s.kind !== "MixtureSampler" || !Array.isArray(s.components) || s.components.map((c) => c?.name).join("\0") !== names.join("\0")) {
+    if (
+      s === null ||
+      typeof s !== "object" ||
+      s.kind !== "MixtureSampler" ||
+      !Array.isArray(s.components) ||
+      s.components.map((c) => c?.name).join("\0") !== names.join("\0")
+    ) {
       throw new ArgumentError(`MixtureSampler.setState: not the state of a mixture of [${names.join(", ")}]`);
     }
-    if (!Number.isSafeInteger(s.row) || (s.row as number) < 0) throw new ArgumentError(`MixtureSampler.setState: row must be a whole number >= 0, got ${s.row}`);
+    if (!Number.isSafeInteger(s.row) || (s.row as number) < 0)
+      throw new ArgumentError(`MixtureSampler.setState: row must be a whole number >= 0, got ${s.row}`);
     this.row = s.row as number;
     this.batchSize = (s.batchSize as number | null) ?? this.batchSize;
     this.seqLen = s.seqLen as number | null;
@@ -124,7 +147,8 @@ export class MixtureSampler implements BatchSource {
       cur.before = structuredClone(saved.state);
       cur.batch = c.source.next();
       cur.used = saved.used as number;
-      if (!(Number.isInteger(cur.used) && cur.used >= 0 && cur.used <= cur.batch.batchSize)) throw new ArgumentError(`MixtureSampler.setState: ${c.name}.used = ${saved.used} is out of range`);
+      if (!(Number.isInteger(cur.used) && cur.used >= 0 && cur.used <= cur.batch.batchSize))
+        throw new ArgumentError(`MixtureSampler.setState: ${c.name}.used = ${saved.used} is out of range`);
     });
   }
 
@@ -149,7 +173,9 @@ export class MixtureSampler implements BatchSource {
       cur.used = 0;
       this.seqLen ??= cur.batch.seqLen;
       if (cur.batch.seqLen !== this.seqLen) {
-        throw new ArgumentError(`MixtureSampler: source ${source.name} gives seqLen ${cur.batch.seqLen}, the mixture has seqLen ${this.seqLen}; sources must agree`);
+        throw new ArgumentError(
+          `MixtureSampler: source ${source.name} gives seqLen ${cur.batch.seqLen}, the mixture has seqLen ${this.seqLen}; sources must agree`,
+        );
       }
     }
     return cur.batch;

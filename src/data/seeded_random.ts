@@ -18,7 +18,10 @@ function hash32(start: number, words: readonly number[]): number {
 }
 
 function tagHash(tag: string): number {
-  return hash32(0x9e3779b9, Array.from(tag, (c) => c.charCodeAt(0)));
+  return hash32(
+    0x9e3779b9,
+    Array.from(tag, (c) => c.charCodeAt(0)),
+  );
 }
 
 /**
@@ -30,7 +33,12 @@ export class CounterRandom {
 
   /** `seed` is any safe integer; `tag` names the purpose; `index` tells apart repeats (an epoch number). */
   constructor(seed: number, tag: string, index = 0) {
-    this.key = hash32(tagHash(tag), [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0, index >>> 0, Math.floor(index / 2 ** 32) >>> 0]);
+    this.key = hash32(tagHash(tag), [
+      seed >>> 0,
+      Math.floor(seed / 2 ** 32) >>> 0,
+      index >>> 0,
+      Math.floor(index / 2 ** 32) >>> 0,
+    ]);
   }
 
   /** A uniform number in [0, 1) with 53 random bits. */

@@ -24,7 +24,8 @@ export interface WriteShardOptions {
 
 // Typed arrays use the machine's byte order; the format is little-endian.
 const assertLittleEndian = (fn: string): void => {
-  if (endianness() !== "LE") throw new ArgumentError(`${fn}: token shards are little-endian and this machine is big-endian`);
+  if (endianness() !== "LE")
+    throw new ArgumentError(`${fn}: token shards are little-endian and this machine is big-endian`);
 };
 
 /**
@@ -44,7 +45,9 @@ export function writeShard(path: string, tokens: ArrayLike<number>, options: Wri
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (!Number.isInteger(t) || t < 0 || t >= vocabSize) {
-      throw new ArgumentError(`writeShard: tokens[${i}] = ${t} is not a token id below vocabSize ${vocabSize} (writing ${path})`);
+      throw new ArgumentError(
+        `writeShard: tokens[${i}] = ${t} is not a token id below vocabSize ${vocabSize} (writing ${path})`,
+      );
     }
     body[i] = t;
   }
@@ -74,14 +77,16 @@ export function readShard(path: string): Shard {
   const bad = (what: string): never => {
     throw new ArgumentError(`readShard: ${path} is not a valid token shard: ${what}`);
   };
-  if (bytes.byteLength < HEADER_BYTES) bad(`the file has ${bytes.byteLength} bytes, fewer than the ${HEADER_BYTES}-byte header (truncated)`);
+  if (bytes.byteLength < HEADER_BYTES)
+    bad(`the file has ${bytes.byteLength} bytes, fewer than the ${HEADER_BYTES}-byte header (truncated)`);
   const magic = String.fromCharCode(...bytes.subarray(0, MAGIC.length));
   if (magic !== MAGIC) bad(`magic is ${JSON.stringify(magic)}, expected ${JSON.stringify(MAGIC)}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== VERSION) bad(`version ${version} is not supported (this reader knows version ${VERSION})`);
   const headerBytes = view.getUint32(12, true);
-  if (headerBytes < HEADER_BYTES || headerBytes > bytes.byteLength) bad(`header size ${headerBytes} is outside ${HEADER_BYTES}..${bytes.byteLength}`);
+  if (headerBytes < HEADER_BYTES || headerBytes > bytes.byteLength)
+    bad(`header size ${headerBytes} is outside ${HEADER_BYTES}..${bytes.byteLength}`);
   const width = view.getUint32(16, true);
   const vocabSize = view.getUint32(20, true);
   if (vocabSize === 0) bad("vocab size is 0");
@@ -90,7 +95,8 @@ export function readShard(path: string): Shard {
   const count = view.getBigUint64(24, true);
   const expected = BigInt(headerBytes) + count * BigInt(width);
   const actual = BigInt(bytes.byteLength);
-  if (actual < expected) bad(`the header promises ${count} tokens (${expected} bytes) but the file has ${actual} bytes (truncated)`);
+  if (actual < expected)
+    bad(`the header promises ${count} tokens (${expected} bytes) but the file has ${actual} bytes (truncated)`);
   if (actual > expected) bad(`${actual - expected} unexpected bytes after the ${count} tokens`);
 
   // `bytes` starts its own buffer, so the body is aligned when the header size is a multiple of the width

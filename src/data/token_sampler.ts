@@ -52,11 +52,16 @@ export class TokenSampler implements BatchSource {
   constructor(tokens: ArrayLike<number> | readonly ArrayLike<number>[], options: TokenSamplerOptions) {
     const { batchSize, seqLen, seed = 0, split = "train", validFraction = 0, splitSeed = 0 } = options;
     const name = "TokenSampler";
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`${name}: batchSize must be a whole number >= 1, got ${batchSize}`);
-    if (!Number.isInteger(seqLen) || seqLen < 1) throw new ArgumentError(`${name}: seqLen must be a whole number >= 1, got ${seqLen}`);
-    if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(splitSeed)) throw new ArgumentError(`${name}: seed and splitSeed must be safe integers, got ${seed} and ${splitSeed}`);
-    if (split !== "train" && split !== "valid") throw new ArgumentError(`${name}: split must be "train" or "valid", got ${JSON.stringify(split)}`);
-    if (!(validFraction >= 0 && validFraction < 1)) throw new ArgumentError(`${name}: validFraction must be in [0, 1), got ${validFraction}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new ArgumentError(`${name}: batchSize must be a whole number >= 1, got ${batchSize}`);
+    if (!Number.isInteger(seqLen) || seqLen < 1)
+      throw new ArgumentError(`${name}: seqLen must be a whole number >= 1, got ${seqLen}`);
+    if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(splitSeed))
+      throw new ArgumentError(`${name}: seed and splitSeed must be safe integers, got ${seed} and ${splitSeed}`);
+    if (split !== "train" && split !== "valid")
+      throw new ArgumentError(`${name}: split must be "train" or "valid", got ${JSON.stringify(split)}`);
+    if (!(validFraction >= 0 && validFraction < 1))
+      throw new ArgumentError(`${name}: validFraction must be in [0, 1), got ${validFraction}`);
     this.batchSize = batchSize;
     this.seqLen = seqLen;
     this.seed = seed;
@@ -64,7 +69,8 @@ export class TokenSampler implements BatchSource {
 
     this.sequences = isSequenceList(tokens) ? tokens : [tokens];
     this.windowStart = [0];
-    for (const seq of this.sequences) this.windowStart.push(this.windowStart.at(-1)! + Math.floor(seq.length / (seqLen + 1)));
+    for (const seq of this.sequences)
+      this.windowStart.push(this.windowStart.at(-1)! + Math.floor(seq.length / (seqLen + 1)));
     const total = this.windowStart.at(-1)!;
     if (total >= 2 ** 32) throw new ArgumentError(`${name}: ${total} windows exceed 2^32; use a longer seqLen`);
 
@@ -76,7 +82,9 @@ export class TokenSampler implements BatchSource {
     this.windows = (split === "valid" ? all.subarray(0, numValid) : all.subarray(numValid)).slice().sort();
     if (this.windows.length === 0) {
       const lengths = this.sequences.map((s) => s.length).join(", ");
-      throw new ArgumentError(`${name}: the ${split} split has no windows of ${seqLen + 1} tokens (sequence lengths [${lengths}], validFraction ${validFraction})`);
+      throw new ArgumentError(
+        `${name}: the ${split} split has no windows of ${seqLen + 1} tokens (sequence lengths [${lengths}], validFraction ${validFraction})`,
+      );
     }
     this.order = this.epochOrder(0);
   }
@@ -90,7 +98,10 @@ export class TokenSampler implements BatchSource {
    */
   static fromShards(paths: readonly string[], options: TokenSamplerOptions): TokenSampler {
     if (paths.length === 0) throw new ArgumentError("TokenSampler.fromShards: paths is empty");
-    return new TokenSampler(paths.map((p) => readShard(p).tokens), options);
+    return new TokenSampler(
+      paths.map((p) => readShard(p).tokens),
+      options,
+    );
   }
 
   /** Windows in this split: one epoch is this many rows. */
@@ -118,7 +129,15 @@ export class TokenSampler implements BatchSource {
   }
 
   state(): JSONValue {
-    return { kind: "TokenSampler", epoch: this.epoch, cursor: this.cursor, seed: this.seed, split: this.split, seqLen: this.seqLen, windows: this.windows.length };
+    return {
+      kind: "TokenSampler",
+      epoch: this.epoch,
+      cursor: this.cursor,
+      seed: this.seed,
+      split: this.split,
+      seqLen: this.seqLen,
+      windows: this.windows.length,
+    };
   }
 
   setState(state: JSONValue): void {
@@ -126,11 +145,21 @@ export class TokenSampler implements BatchSource {
     const mine = this.state() as Record<string, unknown>;
     const same = (k: string): boolean => s !== null && typeof s === "object" && s[k] === mine[k];
     if (!["kind", "seed", "split", "seqLen", "windows"].every(same)) {
-      throw new ArgumentError(`TokenSampler.setState: the state ${JSON.stringify(state)} belongs to a different sampler (this one: ${JSON.stringify(mine)})`);
+      throw new ArgumentError(
+        `TokenSampler.setState: the state ${JSON.stringify(state)} belongs to a different sampler (this one: ${JSON.stringify(mine)})`,
+      );
     }
     const { epoch, cursor } = s;
-    if (!Number.isSafeInteger(epoch) || (epoch as number) < 0 || !Number.isInteger(cursor) || (cursor as number) < 0 || (cursor as number) > this.windows.length) {
-      throw new ArgumentError(`TokenSampler.setState: epoch ${epoch} / cursor ${cursor} are out of range (cursor 0..${this.windows.length})`);
+    if (
+      !Number.isSafeInteger(epoch) ||
+      (epoch as number) < 0 ||
+      !Number.isInteger(cursor) ||
+      (cursor as number) < 0 ||
+      (cursor as number) > this.windows.length
+    ) {
+      throw new ArgumentError(
+        `TokenSampler.setState: epoch ${epoch} / cursor ${cursor} are out of range (cursor 0..${this.windows.length})`,
+      );
     }
     this.epoch = epoch as number;
     this.cursor = cursor as number;

@@ -29,13 +29,21 @@ const CHUNK_BYTES = 8 << 20;
  */
 export function tokenizeFiles(options: TokenizeFilesOptions): string[] {
   const { inputs, tokenizer, outDir, shardTokens = 1e8, log } = options;
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new ArgumentError("tokenizeFiles: inputs must list at least one text file");
-  if (!Number.isInteger(shardTokens) || shardTokens < 1) throw new ArgumentError(`tokenizeFiles: shardTokens must be a whole number >= 1, got ${shardTokens}`);
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new ArgumentError("tokenizeFiles: inputs must list at least one text file");
+  if (!Number.isInteger(shardTokens) || shardTokens < 1)
+    throw new ArgumentError(`tokenizeFiles: shardTokens must be a whole number >= 1, got ${shardTokens}`);
   const eos = tokenizer.eosId;
-  if (eos === null) throw new ArgumentError("tokenizeFiles: the tokenizer has no end-of-text token to separate documents (add \"<|endoftext|>\" as a special token)");
+  if (eos === null)
+    throw new ArgumentError(
+      'tokenizeFiles: the tokenizer has no end-of-text token to separate documents (add "<|endoftext|>" as a special token)',
+    );
   mkdirSync(outDir, { recursive: true });
   const existing = readdirSync(outDir).filter((f) => /^shard-\d+\.bin$/.test(f));
-  if (existing.length > 0) throw new ArgumentError(`tokenizeFiles: ${outDir} already holds shards (${existing[0]}, ...); remove them or choose another outDir`);
+  if (existing.length > 0)
+    throw new ArgumentError(
+      `tokenizeFiles: ${outDir} already holds shards (${existing[0]}, ...); remove them or choose another outDir`,
+    );
 
   const paths: string[] = [];
   let buffer = new Uint32Array(Math.min(shardTokens, 1 << 20));

@@ -55,13 +55,18 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /** Validates a parsed tokenizer.json; anything this tokenizer would encode differently from Hugging Face is refused. */
 export function parseTokenizerJSON(json: unknown): ParsedTokenizer {
-  if (!isObject(json) || !isObject(json.model)) fail("expected an object with a `model` field (a Hugging Face tokenizer.json)");
+  if (!isObject(json) || !isObject(json.model))
+    fail("expected an object with a `model` field (a Hugging Face tokenizer.json)");
   const model = json.model;
   if (model.type !== "BPE") fail(`model.type must be "BPE", got ${JSON.stringify(model.type)}`);
-  if (model.continuing_subword_prefix || model.end_of_word_suffix) fail("continuing_subword_prefix / end_of_word_suffix are not supported (not a byte-level BPE)");
-  if (model.byte_fallback === true) fail("byte_fallback BPE (SentencePiece style) is not supported; expected a byte-level BPE");
-  if (typeof model.dropout === "number" && model.dropout > 0) fail(`BPE dropout is not supported, got ${model.dropout}`);
-  if (json.normalizer !== null && json.normalizer !== undefined) fail(`normalizers are not supported, got ${JSON.stringify(json.normalizer)}`);
+  if (model.continuing_subword_prefix || model.end_of_word_suffix)
+    fail("continuing_subword_prefix / end_of_word_suffix are not supported (not a byte-level BPE)");
+  if (model.byte_fallback === true)
+    fail("byte_fallback BPE (SentencePiece style) is not supported; expected a byte-level BPE");
+  if (typeof model.dropout === "number" && model.dropout > 0)
+    fail(`BPE dropout is not supported, got ${model.dropout}`);
+  if (json.normalizer !== null && json.normalizer !== undefined)
+    fail(`normalizers are not supported, got ${JSON.stringify(json.normalizer)}`);
   const pre = json.pre_tokenizer;
   if (!isObject(pre) || pre.type !== "ByteLevel" || pre.use_regex === false) {
     fail(`pre_tokenizer must be {"type": "ByteLevel"} with the GPT-2 regex, got ${JSON.stringify(pre)}`);
@@ -79,7 +84,9 @@ export function parseTokenizerJSON(json: unknown): ParsedTokenizer {
   const idLimit = 2 * (vocabEntries.length + (json.added_tokens?.length ?? 0)) + 1024;
   const checkId = (where: string, id: unknown): void => {
     if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= idLimit) {
-      fail(`${where} must be an integer id in [0, ${idLimit}) (twice the number of tokens, plus 1024), got ${JSON.stringify(id)}`);
+      fail(
+        `${where} must be an integer id in [0, ${idLimit}) (twice the number of tokens, plus 1024), got ${JSON.stringify(id)}`,
+      );
     }
   };
   const vocab = new Map<string, number>();
@@ -98,7 +105,8 @@ export function parseTokenizerJSON(json: unknown): ParsedTokenizer {
       fail(`model.merges[${i}] must be "left right" or [left, right], got ${JSON.stringify(m)}`);
     }
     for (const t of [pair[0], pair[1], pair[0] + pair[1]]) {
-      if (!vocab.has(t)) fail(`model.merges[${i}] ${JSON.stringify(m)} uses ${JSON.stringify(t)}, which is not in model.vocab`);
+      if (!vocab.has(t))
+        fail(`model.merges[${i}] ${JSON.stringify(m)} uses ${JSON.stringify(t)}, which is not in model.vocab`);
     }
     return [pair[0], pair[1]];
   });
@@ -109,13 +117,22 @@ export function parseTokenizerJSON(json: unknown): ParsedTokenizer {
       fail(`added_tokens[${i}] must have an integer id and non-empty content, got ${JSON.stringify(t)}`);
     }
     checkId(`added_tokens[${i}].id`, t.id);
-    if (t.single_word === true) fail(`added_tokens[${i}] (${JSON.stringify(t.content)}): single_word tokens are not supported`);
+    if (t.single_word === true)
+      fail(`added_tokens[${i}] (${JSON.stringify(t.content)}): single_word tokens are not supported`);
     const owner = vocab.get(t.content);
     if (owner === undefined ? usedIds.has(t.id as number) : owner !== t.id) {
-      fail(`added_tokens[${i}] (${JSON.stringify(t.content)}) has id ${t.id}, which model.vocab gives to another token`);
+      fail(
+        `added_tokens[${i}] (${JSON.stringify(t.content)}) has id ${t.id}, which model.vocab gives to another token`,
+      );
     }
     return t as unknown as AddedTokenJSON;
   });
 
-  return { vocab, merges, addedTokens, addPrefixSpace: pre.add_prefix_space === true, ignoreMerges: model.ignore_merges === true };
+  return {
+    vocab,
+    merges,
+    addedTokens,
+    addPrefixSpace: pre.add_prefix_space === true,
+    ignoreMerges: model.ignore_merges === true,
+  };
 }

@@ -20,7 +20,8 @@ export interface StandardInitOptions {
 }
 
 function checkPositive(fn: string, name: string, value: number): void {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) throw new ArgumentError(`${fn}: ${name} must be a finite number > 0, got ${String(value)}`);
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value))
+    throw new ArgumentError(`${fn}: ${name} must be a finite number > 0, got ${String(value)}`);
 }
 
 /**

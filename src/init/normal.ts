@@ -31,10 +31,13 @@ export function withSeed<T>(seed: number | undefined, fn: () => T): T {
  * initNormal(linear.weight, { std: 0.02 });
  */
 export function initNormal(t: Tensor, { mean = 0, std = 1 }: { mean?: number; std?: number } = {}): void {
-  if (typeof std !== "number" || !(std >= 0) || !Number.isFinite(std)) throw new ArgumentError(`initNormal: std must be a finite number >= 0, got ${String(std)}`);
-  if (typeof mean !== "number" || !Number.isFinite(mean)) throw new ArgumentError(`initNormal: mean must be a finite number, got ${String(mean)}`);
+  if (typeof std !== "number" || !(std >= 0) || !Number.isFinite(std))
+    throw new ArgumentError(`initNormal: std must be a finite number >= 0, got ${String(std)}`);
+  if (typeof mean !== "number" || !Number.isFinite(mean))
+    throw new ArgumentError(`initNormal: mean must be a finite number, got ${String(mean)}`);
   noGrad(() => {
-    const sample = std === 0 ? full(t.shape, mean, { device: t.device }) : randn(t.shape, { mean, std, device: t.device });
+    const sample =
+      std === 0 ? full(t.shape, mean, { device: t.device }) : randn(t.shape, { mean, std, device: t.device });
     copyInto(t, sample, "initNormal");
     sample.dispose();
   });
@@ -47,7 +50,8 @@ export function initNormal(t: Tensor, { mean = 0, std = 1 }: { mean?: number; st
  * initConstant(norm.weight, 1);
  */
 export function initConstant(t: Tensor, value: number): void {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new ArgumentError(`initConstant: value must be a finite number, got ${String(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new ArgumentError(`initConstant: value must be a finite number, got ${String(value)}`);
   noGrad(() => {
     const filled = full(t.shape, value, { device: t.device });
     copyInto(t, filled, "initConstant");

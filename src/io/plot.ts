@@ -74,7 +74,16 @@ interface Area {
 }
 
 /** Draws one panel (grid, y ticks, frame, y label, curves) into `parts`; x ticks only where asked. */
-function drawPanel(parts: string[], area: Area, px: (x: number) => number, xTicks: number[] | null, yLabel: string, series: Colored[], logY: boolean, plotW: number): void {
+function drawPanel(
+  parts: string[],
+  area: Area,
+  px: (x: number) => number,
+  xTicks: number[] | null,
+  yLabel: string,
+  series: Colored[],
+  logY: boolean,
+  plotW: number,
+): void {
   const ys = series.flatMap((s) => s.points.map((p) => (logY ? Math.log10(p[1]) : p[1])));
   let [y0, y1] = ys.length ? [Math.min(...ys), Math.max(...ys)] : [0, 1];
   if (y1 === y0) [y0, y1] = [y0 - 0.5, y1 + 0.5];
@@ -90,11 +99,17 @@ function drawPanel(parts: string[], area: Area, px: (x: number) => number, xTick
   }
   for (const t of ticks(y0, y1)) {
     const y = logY ? 10 ** t : t;
-    parts.push(`<line x1="${MARGIN.left}" y1="${f(py(y))}" x2="${MARGIN.left + plotW}" y2="${f(py(y))}" stroke="#eee"/>`);
+    parts.push(
+      `<line x1="${MARGIN.left}" y1="${f(py(y))}" x2="${MARGIN.left + plotW}" y2="${f(py(y))}" stroke="#eee"/>`,
+    );
     parts.push(`<text x="${MARGIN.left - 6}" y="${f(py(y) + 4)}" text-anchor="end">${formatTick(y)}</text>`);
   }
-  parts.push(`<rect x="${MARGIN.left}" y="${area.top}" width="${plotW}" height="${area.height}" fill="none" stroke="#333"/>`);
-  parts.push(`<text transform="translate(16 ${area.top + area.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}${logY ? " (log)" : ""}</text>`);
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${area.top}" width="${plotW}" height="${area.height}" fill="none" stroke="#333"/>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${area.top + area.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}${logY ? " (log)" : ""}</text>`,
+  );
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map(([x, y], j) => `${j === 0 ? "M" : "L"}${f(px(x))} ${f(py(y))}`).join(" ");
@@ -122,11 +137,16 @@ export function lineChartSvg(options: LineChartOptions): string {
     list.map((s) => ({
       ...s,
       color: s.color ?? PALETTE[colorIndex++ % PALETTE.length]!,
-      points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!positiveOnly || y > 0)).slice().sort((a, b) => a[0] - b[0]),
+      points: s.points
+        .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!positiveOnly || y > 0))
+        .slice()
+        .sort((a, b) => a[0] - b[0]),
     }));
   const series = prepare(options.series, logY);
   const lower = options.lower ? prepare(options.lower.series, false) : [];
-  const xs = [...series, ...lower].flatMap((s) => s.points.map((p) => p[0])).concat((options.markers ?? []).map((m) => m.x));
+  const xs = [...series, ...lower]
+    .flatMap((s) => s.points.map((p) => p[0]))
+    .concat((options.markers ?? []).map((m) => m.x));
   let [x0, x1] = xs.length ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
   if (x1 === x0) x1 = x0 + 1;
 
@@ -146,16 +166,22 @@ export function lineChartSvg(options: LineChartOptions): string {
   ];
   drawPanel(parts, main, px, xTicks, options.yLabel, series, logY, plotW);
   if (options.lower) drawPanel(parts, below, px, xTicks, options.lower.yLabel, lower, false, plotW);
-  parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${plotBottom + 34}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  parts.push(
+    `<text x="${MARGIN.left + plotW / 2}" y="${plotBottom + 34}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
+  );
   for (const m of options.markers ?? []) {
     // The dashed line runs through both panels; its label sits at the top of the main one.
-    parts.push(`<line x1="${f(px(m.x))}" y1="${MARGIN.top}" x2="${f(px(m.x))}" y2="${plotBottom}" stroke="#999" stroke-dasharray="4 3"/>`);
+    parts.push(
+      `<line x1="${f(px(m.x))}" y1="${MARGIN.top}" x2="${f(px(m.x))}" y2="${plotBottom}" stroke="#999" stroke-dasharray="4 3"/>`,
+    );
     parts.push(`<text x="${f(px(m.x) + 4)}" y="${MARGIN.top + 12}" fill="#666">${escapeXml(m.label)}</text>`);
   }
   let lx = MARGIN.left;
   const ly = plotBottom + 56;
   for (const s of [...series, ...lower]) {
-    parts.push(`<line class="legend" x1="${lx}" y1="${ly - 4}" x2="${lx + 20}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`);
+    parts.push(
+      `<line class="legend" x1="${lx}" y1="${ly - 4}" x2="${lx + 20}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${lx + 25}" y="${ly}">${escapeXml(s.name)}</text>`);
     lx += 45 + 7 * s.name.length;
   }

@@ -45,18 +45,24 @@ interface Layout {
 }
 
 function layout(fn: string, tensors: Record<string, Tensor>, metadata: Record<string, string>): Layout {
-  if (tensors === null || typeof tensors !== "object") throw new SafetensorsError(`${fn}: tensors must be an object of tensors by name`);
-  if (metadata === null || typeof metadata !== "object") throw new SafetensorsError(`${fn}: metadata must be an object of strings`);
+  if (tensors === null || typeof tensors !== "object")
+    throw new SafetensorsError(`${fn}: tensors must be an object of tensors by name`);
+  if (metadata === null || typeof metadata !== "object")
+    throw new SafetensorsError(`${fn}: metadata must be an object of strings`);
   for (const [k, v] of Object.entries(metadata)) {
-    if (typeof v !== "string") throw new SafetensorsError(`${fn}: metadata values must be strings, "${k}" is ${typeof v}`);
+    if (typeof v !== "string")
+      throw new SafetensorsError(`${fn}: metadata values must be strings, "${k}" is ${typeof v}`);
   }
   const names = Object.keys(tensors);
   for (const name of names) {
     if (!(tensors[name] instanceof Tensor)) throw new SafetensorsError(`${fn}: "${name}" is not a Tensor`);
-    if (name === "__metadata__") throw new SafetensorsError(`${fn}: "__metadata__" is reserved and cannot name a tensor`);
+    if (name === "__metadata__")
+      throw new SafetensorsError(`${fn}: "__metadata__" is reserved and cannot name a tensor`);
   }
   // Largest elements first keeps every tensor aligned to its element size within the 8-aligned data block.
-  const order = names.sort((a, b) => DTYPE_BYTES[tensors[b]!.dtype] - DTYPE_BYTES[tensors[a]!.dtype] || (a < b ? -1 : a > b ? 1 : 0));
+  const order = names.sort(
+    (a, b) => DTYPE_BYTES[tensors[b]!.dtype] - DTYPE_BYTES[tensors[a]!.dtype] || (a < b ? -1 : a > b ? 1 : 0),
+  );
   // No prototype: a tensor named __proto__ is an entry like any other.
   const entries: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length > 0) entries.__metadata__ = metadata;
@@ -88,7 +94,11 @@ function writeAll(write: ChunkWriter, tensors: Record<string, Tensor>, { header,
  */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const chunks: Uint8Array[] = [];
-  writeAll((c) => chunks.push(typeof c === "string" ? Buffer.from(c, "utf8") : c), tensors, layout("encodeSafetensors", tensors, metadata));
+  writeAll(
+    (c) => chunks.push(typeof c === "string" ? Buffer.from(c, "utf8") : c),
+    tensors,
+    layout("encodeSafetensors", tensors, metadata),
+  );
   return Buffer.concat(chunks);
 }
 
@@ -99,7 +109,11 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
  * @example
  * saveSafetensors("model.safetensors", model.stateDict(), { format: "pt" });
  */
-export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
+export function saveSafetensors(
+  file: string,
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): void {
   const plan = layout("saveSafetensors", tensors, metadata);
   writeFileAtomic(file, (write) => writeAll(write, tensors, plan));
 }
@@ -113,18 +127,37 @@ function isCount(v: unknown): v is number {
 }
 
 /** Checks one header entry and returns its dtype, shape and byte range. */
-function parseEntry(source: string, name: string, entry: unknown): { dtype: DType; shape: number[]; begin: number; end: number } {
+function parseEntry(
+  source: string,
+  name: string,
+  entry: unknown,
+): { dtype: DType; shape: number[]; begin: number; end: number } {
   if (entry === null || typeof entry !== "object") fail(source, `header entry "${name}" is not an object`);
   const { dtype: fileDType, shape, data_offsets: offsets } = entry as Record<string, unknown>;
   const dtype = typeof fileDType === "string" && Object.hasOwn(FROM_FILE, fileDType) ? FROM_FILE[fileDType] : undefined;
-  if (!dtype) fail(source, `tensor "${name}" has dtype ${JSON.stringify(fileDType)}; slmkit reads ${Object.keys(FROM_FILE).join(", ")}`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(source, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !isCount(offsets[0]) || !isCount(offsets[1]) || offsets[1] < offsets[0]) {
+  if (!dtype)
+    fail(
+      source,
+      `tensor "${name}" has dtype ${JSON.stringify(fileDType)}; slmkit reads ${Object.keys(FROM_FILE).join(", ")}`,
+    );
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    fail(source, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !isCount(offsets[0]) ||
+    !isCount(offsets[1]) ||
+    offsets[1] < offsets[0]
+  ) {
     fail(source, `tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-  if (end - begin !== expected) fail(source, `tensor "${name}" (${fileDType} [${(shape as number[]).join(", ")}]) needs ${expected} bytes but data_offsets span ${end - begin}`);
+  if (end - begin !== expected)
+    fail(
+      source,
+      `tensor "${name}" (${fileDType} [${(shape as number[]).join(", ")}]) needs ${expected} bytes but data_offsets span ${end - begin}`,
+    );
   return { dtype, shape: shape as number[], begin, end };
 }
 
@@ -144,24 +177,32 @@ function elements(dtype: DType, bytes: Uint8Array): Float32Array | Int32Array | 
  * @example
  * const { tensors, metadata } = decodeSafetensors(fs.readFileSync("model.safetensors"));
  */
-export function decodeSafetensors(bytes: Uint8Array, opts: { device?: Device; source?: string } = {}): SafetensorsContents {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  opts: { device?: Device; source?: string } = {},
+): SafetensorsContents {
   const source = opts.source ?? "buffer";
-  if (bytes.byteLength < 8) fail(source, `file is ${bytes.byteLength} bytes, too short for the 8-byte header length (truncated?)`);
+  if (bytes.byteLength < 8)
+    fail(source, `file is ${bytes.byteLength} bytes, too short for the 8-byte header length (truncated?)`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(source, `header length ${headerLength} is implausibly large (corrupt file?)`);
+  if (headerLength > BigInt(MAX_HEADER_BYTES))
+    fail(source, `header length ${headerLength} is implausibly large (corrupt file?)`);
   const dataStart = 8 + Number(headerLength);
-  if (dataStart > bytes.byteLength) fail(source, `header length ${headerLength} runs past the end of the ${bytes.byteLength}-byte file (truncated?)`);
+  if (dataStart > bytes.byteLength)
+    fail(source, `header length ${headerLength} runs past the end of the ${bytes.byteLength}-byte file (truncated?)`);
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, Number(headerLength)).toString("utf8"));
   } catch (e) {
     fail(source, `header is not valid JSON (${(e as Error).message})`);
   }
-  if (header === null || typeof header !== "object" || Array.isArray(header)) fail(source, "header is not a JSON object");
+  if (header === null || typeof header !== "object" || Array.isArray(header))
+    fail(source, "header is not a JSON object");
   const { __metadata__: rawMeta, ...rawEntries } = header as Record<string, unknown>;
   const metadata: Record<string, string> = Object.create(null);
   if (rawMeta !== undefined) {
-    if (rawMeta === null || typeof rawMeta !== "object" || Array.isArray(rawMeta)) fail(source, "__metadata__ is not an object of strings");
+    if (rawMeta === null || typeof rawMeta !== "object" || Array.isArray(rawMeta))
+      fail(source, "__metadata__ is not an object of strings");
     for (const [k, v] of Object.entries(rawMeta)) {
       if (typeof v !== "string") fail(source, `__metadata__ value "${k}" is not a string`);
       metadata[k] = v;
@@ -171,11 +212,18 @@ export function decodeSafetensors(bytes: Uint8Array, opts: { device?: Device; so
   const dataBytes = bytes.byteLength - dataStart;
   let expectedBegin = 0;
   for (const e of [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end)) {
-    if (e.begin !== expectedBegin) fail(source, `tensor "${e.name}" starts at byte ${e.begin} of the data, expected ${expectedBegin} (overlapping or gapped data_offsets)`);
+    if (e.begin !== expectedBegin)
+      fail(
+        source,
+        `tensor "${e.name}" starts at byte ${e.begin} of the data, expected ${expectedBegin} (overlapping or gapped data_offsets)`,
+      );
     expectedBegin = e.end;
   }
   if (expectedBegin !== dataBytes) {
-    fail(source, `the header describes ${expectedBegin} bytes of tensor data but the file holds ${dataBytes}${expectedBegin > dataBytes ? " (truncated?)" : " (trailing bytes)"}`);
+    fail(
+      source,
+      `the header describes ${expectedBegin} bytes of tensor data but the file holds ${dataBytes}${expectedBegin > dataBytes ? " (truncated?)" : " (trailing bytes)"}`,
+    );
   }
   const tensors: Record<string, Tensor> = Object.create(null);
   try {

@@ -59,9 +59,11 @@ export class CausalSelfAttention extends Module {
     const C = checkSize("CausalSelfAttention", "hiddenSize", shape.hiddenSize);
     const H = checkSize("CausalSelfAttention", "numHeads", shape.numHeads);
     const Hkv = checkSize("CausalSelfAttention", "numKvHeads", shape.numKvHeads ?? H);
-    if (C % H !== 0) throw new ArgumentError(`CausalSelfAttention: hiddenSize (${C}) must be a multiple of numHeads (${H})`);
+    if (C % H !== 0)
+      throw new ArgumentError(`CausalSelfAttention: hiddenSize (${C}) must be a multiple of numHeads (${H})`);
     if (H % Hkv !== 0) throw new ArgumentError(`CausalSelfAttention: numKvHeads (${Hkv}) must divide numHeads (${H})`);
-    if ((C / H) % 2 !== 0) throw new ArgumentError(`CausalSelfAttention: the head dim (${C / H}) must be even for RoPE`);
+    if ((C / H) % 2 !== 0)
+      throw new ArgumentError(`CausalSelfAttention: the head dim (${C / H}) must be even for RoPE`);
     this.hiddenSize = C;
     this.numHeads = H;
     this.numKvHeads = Hkv;
@@ -76,7 +78,10 @@ export class CausalSelfAttention extends Module {
 
   /** x [B, T, C] -> [B, T, C]; query t attends to keys at positions <= t (plus everything cached). */
   forward(x: Tensor<FloatDType>, opts: AttentionForwardOptions = {}): Tensor<FloatDType> {
-    if (x.ndim !== 3 || x.shape[2] !== this.hiddenSize) throw new ShapeError(`CausalSelfAttention.forward: x must be [B, T, ${this.hiddenSize}], got ${formatShape(x.shape)}`);
+    if (x.ndim !== 3 || x.shape[2] !== this.hiddenSize)
+      throw new ShapeError(
+        `CausalSelfAttention.forward: x must be [B, T, ${this.hiddenSize}], got ${formatShape(x.shape)}`,
+      );
     const [B, T] = x.shape as [number, number, number];
     const cached = opts.cache?.length ?? 0;
     const positionOffset = opts.positionOffset ?? cached;

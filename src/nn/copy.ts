@@ -16,7 +16,8 @@ import { expectTensor, type Tensor } from "../tensor/tensor.js";
 export function copyInto(dst: Tensor, src: Tensor, what = "copyInto"): void {
   expectTensor(what, "dst", dst);
   expectTensor(what, "src", src);
-  if (!sameShape(dst.shape, src.shape)) throw new ShapeError(`${what}: shape mismatch, expected ${formatShape(dst.shape)}, got ${formatShape(src.shape)}`);
+  if (!sameShape(dst.shape, src.shape))
+    throw new ShapeError(`${what}: shape mismatch, expected ${formatShape(dst.shape)}, got ${formatShape(src.shape)}`);
   if ((dst.dtype === "i32" || dst.dtype === "bool") !== (src.dtype === "i32" || src.dtype === "bool")) {
     throw new ArgumentError(`${what}: cannot copy ${src.dtype} values into a ${dst.dtype} tensor`);
   }

@@ -22,12 +22,16 @@ export class Embedding extends Module {
     super();
     this.numEmbeddings = checkSize("Embedding", "numEmbeddings", numEmbeddings);
     this.embeddingDim = checkSize("Embedding", "embeddingDim", embeddingDim);
-    this.weight = this.registerParameter("weight", initialWeight("Embedding", [numEmbeddings, embeddingDim], opts.std ?? 1, opts.device));
+    this.weight = this.registerParameter(
+      "weight",
+      initialWeight("Embedding", [numEmbeddings, embeddingDim], opts.std ?? 1, opts.device),
+    );
   }
 
   /** ids i32 [...] -> [..., C]. */
   forward(ids: Tensor<"i32">): Tensor<"f32"> {
-    if (ids?.dtype !== "i32") throw new DTypeError(`Embedding.forward: ids must be an i32 tensor, got ${ids?.dtype ?? String(ids)}`);
+    if (ids?.dtype !== "i32")
+      throw new DTypeError(`Embedding.forward: ids must be an i32 tensor, got ${ids?.dtype ?? String(ids)}`);
     return embedding(this.weight, ids);
   }
 }

@@ -21,9 +21,15 @@ export class LayerKVCache {
    * owns the returned tensors (do not dispose them). Inference only: call it inside noGrad().
    */
   append(k: Tensor<FloatDType>, v: Tensor<FloatDType>): [Tensor<FloatDType>, Tensor<FloatDType>] {
-    if (isGradEnabled()) throw new AutogradError("KVCache: the cache is for inference; run the forward pass inside noGrad()");
-    if (this.k && (k.shape[0] !== this.k.shape[0] || k.shape[1] !== this.k.shape[1] || k.shape[3] !== this.k.shape[3])) {
-      throw new ShapeError(`KVCache: new keys ${formatShape(k.shape)} do not continue cached keys ${formatShape(this.k.shape)}`);
+    if (isGradEnabled())
+      throw new AutogradError("KVCache: the cache is for inference; run the forward pass inside noGrad()");
+    if (
+      this.k &&
+      (k.shape[0] !== this.k.shape[0] || k.shape[1] !== this.k.shape[1] || k.shape[3] !== this.k.shape[3])
+    ) {
+      throw new ShapeError(
+        `KVCache: new keys ${formatShape(k.shape)} do not continue cached keys ${formatShape(this.k.shape)}`,
+      );
     }
     const nextK = keep(this.k ? cat([this.k, k], 2) : clone(k));
     const nextV = keep(this.v ? cat([this.v, v], 2) : clone(v));
@@ -56,7 +62,8 @@ export class KVCache {
   readonly layers: readonly LayerKVCache[];
 
   constructor(numLayers: number) {
-    if (!Number.isInteger(numLayers) || numLayers <= 0) throw new ArgumentError(`KVCache: numLayers must be a whole number > 0, got ${String(numLayers)}`);
+    if (!Number.isInteger(numLayers) || numLayers <= 0)
+      throw new ArgumentError(`KVCache: numLayers must be a whole number > 0, got ${String(numLayers)}`);
     this.layers = Array.from({ length: numLayers }, () => new LayerKVCache());
   }
 

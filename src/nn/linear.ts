@@ -21,13 +21,15 @@ export interface LayerOptions {
 
 /** Checks a layer size and returns it. */
 export function checkSize(layer: string, name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new ArgumentError(`${layer}: ${name} must be a whole number > 0, got ${String(value)}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ArgumentError(`${layer}: ${name} must be a whole number > 0, got ${String(value)}`);
   return value;
 }
 
 /** A weight tensor: N(0, std²), or zeros when std is 0. */
 export function initialWeight(layer: string, shape: number[], std: number, device: Device | undefined): Tensor<"f32"> {
-  if (typeof std !== "number" || !(std >= 0) || !Number.isFinite(std)) throw new ArgumentError(`${layer}: std must be a finite number >= 0, got ${String(std)}`);
+  if (typeof std !== "number" || !(std >= 0) || !Number.isFinite(std))
+    throw new ArgumentError(`${layer}: std must be a finite number >= 0, got ${String(std)}`);
   return std === 0 ? zeros(shape, { device }) : randn(shape, { std, device });
 }
 
@@ -50,14 +52,22 @@ export class Linear extends Module {
     super();
     this.inFeatures = checkSize("Linear", "inFeatures", inFeatures);
     this.outFeatures = checkSize("Linear", "outFeatures", outFeatures);
-    const weight = initialWeight("Linear", [outFeatures, inFeatures], opts.std ?? 1 / Math.sqrt(inFeatures), opts.device);
+    const weight = initialWeight(
+      "Linear",
+      [outFeatures, inFeatures],
+      opts.std ?? 1 / Math.sqrt(inFeatures),
+      opts.device,
+    );
     this.weight = this.registerParameter("weight", weight, { shadow: true });
-    this.bias = opts.bias ? this.registerParameter("bias", zeros([outFeatures], { device: opts.device }), { shadow: true }) : undefined;
+    this.bias = opts.bias
+      ? this.registerParameter("bias", zeros([outFeatures], { device: opts.device }), { shadow: true })
+      : undefined;
   }
 
   /** x [..., in] -> [..., out], in computeDType. */
   forward(x: Tensor<FloatDType>): Tensor<FloatDType> {
-    if (x.shape[x.ndim - 1] !== this.inFeatures) throw new ShapeError(`Linear.forward: x must end in ${this.inFeatures} features, got ${formatShape(x.shape)}`);
+    if (x.shape[x.ndim - 1] !== this.inFeatures)
+      throw new ShapeError(`Linear.forward: x must end in ${this.inFeatures} features, got ${formatShape(x.shape)}`);
     return tidy(() => {
       const y = matmul(cast(x, this.computeDType) as Tensor<FloatDType>, transpose(computeWeight(this.weight), 0, 1));
       return this.bias ? add(y, computeWeight(this.bias)) : y;

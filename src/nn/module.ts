@@ -58,7 +58,8 @@ export abstract class Module {
    * mlp.forward(randn([2, 5, 64])); // bf16 [2, 5, 64]
    */
   setComputeDType(dtype: ComputeDType): this {
-    if (dtype !== "f32" && dtype !== "bf16") throw new ArgumentError(`setComputeDType: dtype must be "f32" or "bf16", got ${String(dtype)}`);
+    if (dtype !== "f32" && dtype !== "bf16")
+      throw new ArgumentError(`setComputeDType: dtype must be "f32" or "bf16", got ${String(dtype)}`);
     this.computeFlag = dtype;
     for (const p of this.shadowed) {
       if (dtype === "bf16") attachShadow(p);
@@ -72,9 +73,14 @@ export abstract class Module {
    * Adopts `value` as a trainable parameter (requiresGrad on, kept out of tidy() scopes) and returns it.
    * `shadow`: the parameter is a matmul weight that gets a bf16 shadow under setComputeDType("bf16").
    */
-  protected registerParameter(name: string, value: Tensor<"f32">, { shadow = false }: { shadow?: boolean } = {}): Tensor<"f32"> {
+  protected registerParameter(
+    name: string,
+    value: Tensor<"f32">,
+    { shadow = false }: { shadow?: boolean } = {},
+  ): Tensor<"f32"> {
     this.checkName(name);
-    if (!(value instanceof Tensor) || value.dtype !== "f32") throw new ArgumentError(`Module.registerParameter: "${name}" must be an f32 Tensor`);
+    if (!(value instanceof Tensor) || value.dtype !== "f32")
+      throw new ArgumentError(`Module.registerParameter: "${name}" must be an f32 Tensor`);
     value.requiresGrad = true;
     this.entries.set(name, keep(value));
     if (shadow) this.shadowed.add(value);
@@ -90,7 +96,10 @@ export abstract class Module {
   }
 
   private checkName(name: string): void {
-    if (typeof name !== "string" || name === "" || name.includes(".")) throw new ArgumentError(`Module: a parameter or submodule name must be a non-empty string without dots, got "${String(name)}"`);
+    if (typeof name !== "string" || name === "" || name.includes("."))
+      throw new ArgumentError(
+        `Module: a parameter or submodule name must be a non-empty string without dots, got "${String(name)}"`,
+      );
     if (this.entries.has(name)) throw new ArgumentError(`Module: "${name}" is already registered`);
   }
 
@@ -138,14 +147,18 @@ export abstract class Module {
    * naming the key and both shapes.
    */
   loadStateDict(stateDict: Record<string, Tensor>, { strict = true }: LoadStateDictOptions = {}): void {
-    if (stateDict === null || typeof stateDict !== "object") throw new ArgumentError("loadStateDict: stateDict must be an object of tensors by name");
+    if (stateDict === null || typeof stateDict !== "object")
+      throw new ArgumentError("loadStateDict: stateDict must be an object of tensors by name");
     const own = new Map(this.namedParameters());
     const given = Object.keys(stateDict);
     if (strict) {
       const missing = [...own.keys()].filter((k) => !(k in stateDict));
       const unexpected = given.filter((k) => !own.has(k));
       if (missing.length || unexpected.length) {
-        const parts = [missing.length ? `missing keys: ${missing.join(", ")}` : "", unexpected.length ? `unexpected keys: ${unexpected.join(", ")}` : ""];
+        const parts = [
+          missing.length ? `missing keys: ${missing.join(", ")}` : "",
+          unexpected.length ? `unexpected keys: ${unexpected.join(", ")}` : "",
+        ];
         throw new ArgumentError(`loadStateDict: ${parts.filter(Boolean).join("; ")}`);
       }
     }
@@ -154,7 +167,10 @@ export abstract class Module {
       const src = stateDict[key];
       if (!dst) continue;
       if (!(src instanceof Tensor)) throw new ArgumentError(`loadStateDict: "${key}" must be a Tensor`);
-      if (!sameShape(dst.shape, src.shape)) throw new ShapeError(`loadStateDict: shape mismatch for "${key}": the module has ${formatShape(dst.shape)}, the state dict ${formatShape(src.shape)}`);
+      if (!sameShape(dst.shape, src.shape))
+        throw new ShapeError(
+          `loadStateDict: shape mismatch for "${key}": the module has ${formatShape(dst.shape)}, the state dict ${formatShape(src.shape)}`,
+        );
     }
     for (const key of given) {
       const dst = own.get(key);

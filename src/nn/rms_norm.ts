@@ -25,7 +25,8 @@ export class RMSNorm extends Module {
   constructor(size: number, opts: { eps?: number; device?: Device } = {}) {
     super();
     this.eps = opts.eps ?? 1e-5;
-    if (typeof this.eps !== "number" || !(this.eps >= 0)) throw new ArgumentError(`RMSNorm: eps must be a number >= 0, got ${String(this.eps)}`);
+    if (typeof this.eps !== "number" || !(this.eps >= 0))
+      throw new ArgumentError(`RMSNorm: eps must be a number >= 0, got ${String(this.eps)}`);
     this.weight = this.registerParameter("weight", ones([checkSize("RMSNorm", "size", size)], { device: opts.device }));
   }
 

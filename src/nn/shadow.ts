@@ -24,7 +24,8 @@ export function shadowOf(param: Tensor<"f32">): Tensor<"bf16"> | undefined {
 export function attachShadow(param: Tensor<"f32">): Tensor<"bf16"> {
   let shadow = shadows.get(param);
   if (!shadow) {
-    if (param.dtype !== "f32") throw new ArgumentError(`attachShadow: only f32 master parameters get a bf16 shadow, got ${param.dtype}`);
+    if (param.dtype !== "f32")
+      throw new ArgumentError(`attachShadow: only f32 master parameters get a bf16 shadow, got ${param.dtype}`);
     shadow = keep(noGrad(() => cast(param, "bf16")));
     shadows.set(param, shadow);
   }

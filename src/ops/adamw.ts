@@ -45,23 +45,33 @@ function perTensor(name: string, value: number | readonly number[], n: number): 
  * adamwStep({ params, grads, expAvg, expAvgSq, lr: 1e-3, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1 });
  */
 export function adamwStep(args: AdamWStepArgs): void {
-  if (typeof args !== "object" || args === null) throw new ArgumentError("adamwStep: expected an options object { params, grads, expAvg, expAvgSq, lr, ... }");
+  if (typeof args !== "object" || args === null)
+    throw new ArgumentError("adamwStep: expected an options object { params, grads, expAvg, expAvgSq, lr, ... }");
   const { params, grads, expAvg, expAvgSq } = args;
   const n = Array.isArray(params) ? params.length : -1;
   if ([params, grads, expAvg, expAvgSq].some((l) => !Array.isArray(l) || l.length !== n)) {
     throw new ArgumentError(`adamwStep: params, grads, expAvg and expAvgSq must be arrays of one length (${n})`);
   }
   // The cheap test runs for every tensor of every optimiser step; the one naming the culprit only on failure.
-  for (let i = 0; i < n; i++) if (!slotOk(params[i], grads[i], expAvg[i], expAvgSq[i])) checkSlot(i, params[i], grads[i], expAvg[i], expAvgSq[i]);
+  for (let i = 0; i < n; i++)
+    if (!slotOk(params[i], grads[i], expAvg[i], expAvgSq[i])) checkSlot(i, params[i], grads[i], expAvg[i], expAvgSq[i]);
   const copies = checkCopies(args.copies, params);
   if (n === 0) return;
-  commonDevice("adamwStep", [...params, ...grads, ...expAvg, ...expAvgSq, ...(copies ?? []).filter((c) => c !== undefined)]);
+  commonDevice("adamwStep", [
+    ...params,
+    ...grads,
+    ...expAvg,
+    ...expAvgSq,
+    ...(copies ?? []).filter((c) => c !== undefined),
+  ]);
   const { beta1, beta2, eps, step } = args;
   const gradScale = args.gradScale ?? 1;
   for (const [name, v] of Object.entries({ beta1, beta2, eps, step, gradScale })) {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`adamwStep: ${name} must be a finite number, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new ArgumentError(`adamwStep: ${name} must be a finite number, got ${String(v)}`);
   }
-  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new ArgumentError(`adamwStep: betas must be in [0, 1), got ${beta1}, ${beta2}`);
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
+    throw new ArgumentError(`adamwStep: betas must be in [0, 1), got ${beta1}, ${beta2}`);
   if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`adamwStep: step counts from 1, got ${step}`);
   const lrs = perTensor("lr", args.lr, n);
   const wds = perTensor("weightDecay", args.weightDecay, n);
@@ -84,8 +94,15 @@ export function adamwStep(args: AdamWStepArgs): void {
 function slotOk(param: unknown, grad: unknown, m: unknown, v: unknown): boolean {
   if (!(param instanceof Tensor && grad instanceof Tensor && m instanceof Tensor && v instanceof Tensor)) return false;
   if (param.isDisposed || grad.isDisposed || m.isDisposed || v.isDisposed) return false;
-  if (param.dtype !== "f32" || m.dtype !== "f32" || v.dtype !== "f32" || (grad.dtype !== "f32" && grad.dtype !== "bf16")) return false;
-  if (!sameShape(grad.shape, param.shape) || !sameShape(m.shape, param.shape) || !sameShape(v.shape, param.shape)) return false;
+  if (
+    param.dtype !== "f32" ||
+    m.dtype !== "f32" ||
+    v.dtype !== "f32" ||
+    (grad.dtype !== "f32" && grad.dtype !== "bf16")
+  )
+    return false;
+  if (!sameShape(grad.shape, param.shape) || !sameShape(m.shape, param.shape) || !sameShape(v.shape, param.shape))
+    return false;
   return param.isContiguous() && m.isContiguous() && v.isContiguous();
 }
 
@@ -94,22 +111,39 @@ function checkSlot(i: number, param: unknown, grad: unknown, expAvg: unknown, ex
   for (const [name, t] of Object.entries({ param, grad, expAvg, expAvgSq })) {
     expectTensor("adamwStep", `${name} ${i}`, t);
     if (name === "grad" ? t.dtype !== "f32" && t.dtype !== "bf16" : t.dtype !== "f32") {
-      throw new DTypeError(`adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`);
+      throw new DTypeError(
+        `adamwStep: ${name} ${i} has dtype ${t.dtype}; params and moments must be f32, grads f32 or bf16`,
+      );
     }
-    if (!sameShape(t.shape, param.shape)) throw new ShapeError(`adamwStep: ${name} ${i} has shape ${formatShape(t.shape)}, param ${formatShape(param.shape)}`);
-    if (name !== "grad" && !t.isContiguous()) throw new ArgumentError(`adamwStep: ${name} ${i} must be contiguous (it is updated in place)`);
+    if (!sameShape(t.shape, param.shape))
+      throw new ShapeError(
+        `adamwStep: ${name} ${i} has shape ${formatShape(t.shape)}, param ${formatShape(param.shape)}`,
+      );
+    if (name !== "grad" && !t.isContiguous())
+      throw new ArgumentError(`adamwStep: ${name} ${i} must be contiguous (it is updated in place)`);
   }
 }
 
 function checkCopies(copies: AdamWStepArgs["copies"], params: readonly Tensor<"f32">[]): AdamWStepArgs["copies"] {
   if (copies === undefined) return undefined;
-  if (!Array.isArray(copies) || copies.length !== params.length) throw new ArgumentError(`adamwStep: copies must be an array of ${params.length} bf16 tensors or undefined entries`);
+  if (!Array.isArray(copies) || copies.length !== params.length)
+    throw new ArgumentError(`adamwStep: copies must be an array of ${params.length} bf16 tensors or undefined entries`);
   copies.forEach((t, i) => {
     if (t === undefined) return;
-    if (t instanceof Tensor && !t.isDisposed && t.dtype === "bf16" && sameShape(t.shape, params[i]!.shape) && t.isContiguous()) return;
+    if (
+      t instanceof Tensor &&
+      !t.isDisposed &&
+      t.dtype === "bf16" &&
+      sameShape(t.shape, params[i]!.shape) &&
+      t.isContiguous()
+    )
+      return;
     expectTensor("adamwStep", `copy ${i}`, t);
     if (t.dtype !== "bf16") throw new DTypeError(`adamwStep: copy ${i} has dtype ${t.dtype}; copies must be bf16`);
-    if (!sameShape(t.shape, params[i]!.shape)) throw new ShapeError(`adamwStep: copy ${i} has shape ${formatShape(t.shape)}, param ${formatShape(params[i]!.shape)}`);
+    if (!sameShape(t.shape, params[i]!.shape))
+      throw new ShapeError(
+        `adamwStep: copy ${i} has shape ${formatShape(t.shape)}, param ${formatShape(params[i]!.shape)}`,
+      );
     if (!t.isContiguous()) throw new ArgumentError(`adamwStep: copy ${i} must be contiguous (it is written in place)`);
   });
   return copies;
@@ -122,10 +156,12 @@ function checkCopies(copies: AdamWStepArgs["copies"], params: readonly Tensor<"f
  * const total = globalNorm(params.map((p) => p.grad!)).item();
  */
 export function globalNorm(tensors: readonly Tensor<FloatDType>[]): Tensor<"f32"> {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("globalNorm: expected a non-empty array of tensors");
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new ArgumentError("globalNorm: expected a non-empty array of tensors");
   tensors.forEach((t, i) => {
     expectTensor("globalNorm", `tensor ${i}`, t);
-    if (t.dtype !== "f32" && t.dtype !== "bf16") throw new DTypeError(`globalNorm: tensor ${i} must be f32 or bf16, got ${t.dtype}`);
+    if (t.dtype !== "f32" && t.dtype !== "bf16")
+      throw new DTypeError(`globalNorm: tensor ${i} must be f32 or bf16, got ${t.dtype}`);
   });
   const device = commonDevice("globalNorm", tensors);
   const y = emptyTensor([], "f32", device);

@@ -25,19 +25,29 @@ export interface AttentionOptions {
  * @example
  * attention(q, k, v, { causal: true }); // [B, H, T, D]
  */
-export function attention<D extends FloatDType>(q: Tensor<D>, k: Tensor<D>, v: Tensor<D>, opts: AttentionOptions = {}): Tensor<D> {
+export function attention<D extends FloatDType>(
+  q: Tensor<D>,
+  k: Tensor<D>,
+  v: Tensor<D>,
+  opts: AttentionOptions = {},
+): Tensor<D> {
   checkFloatArgs("attention", { q, k, v });
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
-  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4) throw new ShapeError(`attention: q, k and v must be 4-D [B, H, T, D], got ${shapes}`);
+  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4)
+    throw new ShapeError(`attention: q, k and v must be 4-D [B, H, T, D], got ${shapes}`);
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const [Bk, Hkv, S, Dk] = k.shape as [number, number, number, number];
-  if (Bk !== B || Dk !== D || v.shape.some((s, i) => s !== k.shape[i])) throw new ShapeError(`attention: batch and head dims must agree and k, v must share a shape, got ${shapes}`);
-  if (Hkv === 0 || H % Hkv !== 0) throw new ShapeError(`attention: kv heads (${Hkv}) must divide query heads (${H}), got ${shapes}`);
+  if (Bk !== B || Dk !== D || v.shape.some((s, i) => s !== k.shape[i]))
+    throw new ShapeError(`attention: batch and head dims must agree and k, v must share a shape, got ${shapes}`);
+  if (Hkv === 0 || H % Hkv !== 0)
+    throw new ShapeError(`attention: kv heads (${Hkv}) must divide query heads (${H}), got ${shapes}`);
   const causal = opts.causal ?? false;
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const kvOffset = opts.kvOffset ?? 0;
-  if (typeof scale !== "number" || !Number.isFinite(scale)) throw new ArgumentError(`attention: scale must be a finite number, got ${String(scale)}`);
-  if (!Number.isInteger(kvOffset) || kvOffset < 0) throw new ArgumentError(`attention: kvOffset must be a whole number >= 0, got ${String(kvOffset)}`);
+  if (typeof scale !== "number" || !Number.isFinite(scale))
+    throw new ArgumentError(`attention: scale must be a finite number, got ${String(scale)}`);
+  if (!Number.isInteger(kvOffset) || kvOffset < 0)
+    throw new ArgumentError(`attention: kvOffset must be a whole number >= 0, got ${String(kvOffset)}`);
   const o = emptyTensor([B, H, T, D], q.dtype, q.device);
   const lse = emptyTensor([B, H, T], "f32", q.device);
   const attrs = { scale, causal, kv_offset: kvOffset };
@@ -51,7 +61,15 @@ export function attention<D extends FloatDType>(q: Tensor<D>, k: Tensor<D>, v: T
 }
 
 /** dq, dk, dv of attention from the saved inputs, output and log-sum-exp (the fused backward kernel). */
-export function attentionBackward<D extends FloatDType>(q: Tensor<D>, k: Tensor<D>, v: Tensor<D>, o: Tensor<D>, lse: Tensor<"f32">, go: Tensor<D>, attrs: KernelAttrs<"attention_backward">): [Tensor<D>, Tensor<D>, Tensor<D>] {
+export function attentionBackward<D extends FloatDType>(
+  q: Tensor<D>,
+  k: Tensor<D>,
+  v: Tensor<D>,
+  o: Tensor<D>,
+  lse: Tensor<"f32">,
+  go: Tensor<D>,
+  attrs: KernelAttrs<"attention_backward">,
+): [Tensor<D>, Tensor<D>, Tensor<D>] {
   const gq = emptyTensor(q.shape, q.dtype, q.device);
   const gk = emptyTensor(k.shape, k.dtype, k.device);
   const gv = emptyTensor(v.shape, v.dtype, v.device);

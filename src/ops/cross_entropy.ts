@@ -28,25 +28,40 @@ export interface CrossEntropyOptions {
  * @example
  * const loss = crossEntropy(logits.reshape([-1, vocab]), targets.reshape([-1]));
  */
-export function crossEntropy(logits: Tensor<FloatDType>, targets: Tensor<"i32">, opts: CrossEntropyOptions = {}): Tensor<"f32"> {
+export function crossEntropy(
+  logits: Tensor<FloatDType>,
+  targets: Tensor<"i32">,
+  opts: CrossEntropyOptions = {},
+): Tensor<"f32"> {
   return cleanupOnError(() => {
     checkFloatArgs("crossEntropy", { logits });
     expectTensor("crossEntropy", "targets", targets);
     commonDevice("crossEntropy", [logits, targets]);
-    if (targets.dtype !== "i32") throw new DTypeError(`crossEntropy: targets must have dtype i32, got ${targets.dtype}`);
+    if (targets.dtype !== "i32")
+      throw new DTypeError(`crossEntropy: targets must have dtype i32, got ${targets.dtype}`);
     const V = logits.shape[logits.ndim - 1]!;
     if (logits.ndim < 1 || targets.ndim !== logits.ndim - 1 || targets.shape.some((s, i) => s !== logits.shape[i])) {
-      throw new ShapeError(`crossEntropy: targets must have logits' shape without the last dim, got logits ${formatShape(logits.shape)} and targets ${formatShape(targets.shape)}`);
+      throw new ShapeError(
+        `crossEntropy: targets must have logits' shape without the last dim, got logits ${formatShape(logits.shape)} and targets ${formatShape(targets.shape)}`,
+      );
     }
     const ignoreIndex = opts.ignoreIndex ?? -100;
     const reduction = opts.reduction ?? "mean";
-    if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
-    if (!["mean", "sum", "none"].includes(reduction)) throw new ArgumentError(`crossEntropy: reduction must be "mean", "sum" or "none", got ${String(reduction)}`);
+    if (!Number.isInteger(ignoreIndex))
+      throw new ArgumentError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
+    if (!["mean", "sum", "none"].includes(reduction))
+      throw new ArgumentError(`crossEntropy: reduction must be "mean", "sum" or "none", got ${String(reduction)}`);
     const N = targets.numel;
     const rows = emptyTensor(targets.shape, "f32", logits.device);
     const lse = emptyTensor([N], "f32", logits.device);
     const { c, release } = contiguousInputs([logits, targets]);
-    runKernel("crossEntropy", "cross_entropy_forward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])], [contiguousAs(rows, [N]), lse], { ignore_index: ignoreIndex });
+    runKernel(
+      "crossEntropy",
+      "cross_entropy_forward",
+      [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N])],
+      [contiguousAs(rows, [N]), lse],
+      { ignore_index: ignoreIndex },
+    );
     release();
     const { loss, count } = noGrad(() => reduce(rows, targets, ignoreIndex, reduction));
     record("crossEntropy", [logits], loss, { ignoreIndex, reduction }, [lse, targets, ...(count ? [count] : [])]);
@@ -56,7 +71,12 @@ export function crossEntropy(logits: Tensor<FloatDType>, targets: Tensor<"i32">,
   });
 }
 
-function reduce(rows: Tensor<"f32">, targets: Tensor<"i32">, ignoreIndex: number, reduction: string): { loss: Tensor<"f32">; count?: Tensor<"f32"> } {
+function reduce(
+  rows: Tensor<"f32">,
+  targets: Tensor<"i32">,
+  ignoreIndex: number,
+  reduction: string,
+): { loss: Tensor<"f32">; count?: Tensor<"f32"> } {
   if (reduction === "none") return { loss: rows };
   const total = sum(rows);
   if (reduction === "sum") return { loss: total };
@@ -72,14 +92,28 @@ function reduce(rows: Tensor<"f32">, targets: Tensor<"i32">, ignoreIndex: number
  * The gradient of crossEntropy for the logits: per-row upstream gradients (g spread over the rows and
  * divided by the kept-row count for "mean") fed to the fused backward kernel.
  */
-export function crossEntropyBackward(logits: Tensor<FloatDType>, targets: Tensor<"i32">, lse: Tensor<"f32">, g: Tensor<"f32">, count: Tensor<"f32"> | undefined, ignoreIndex: number, reduction: string): Tensor<FloatDType> {
+export function crossEntropyBackward(
+  logits: Tensor<FloatDType>,
+  targets: Tensor<"i32">,
+  lse: Tensor<"f32">,
+  g: Tensor<"f32">,
+  count: Tensor<"f32"> | undefined,
+  ignoreIndex: number,
+  reduction: string,
+): Tensor<FloatDType> {
   const V = logits.shape[logits.ndim - 1]!;
   const N = targets.numel;
   const perRow = reduction === "mean" ? div(g, count!) : g;
   const spread = noGrad(() => contiguous(expand(reshape(perRow, reduction === "none" ? [N] : [1]), [N])));
   const glogits = emptyTensor(logits.shape, logits.dtype, logits.device);
   const { c, release } = contiguousInputs([logits, targets]);
-  runKernel("crossEntropy backward", "cross_entropy_backward", [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N]), lse, spread], [contiguousAs(glogits, [N, V])], { ignore_index: ignoreIndex });
+  runKernel(
+    "crossEntropy backward",
+    "cross_entropy_backward",
+    [contiguousAs(c[0]!, [N, V]), contiguousAs(c[1]!, [N]), lse, spread],
+    [contiguousAs(glogits, [N, V])],
+    { ignore_index: ignoreIndex },
+  );
   release();
   if (perRow !== g) perRow.dispose();
   spread.dispose();

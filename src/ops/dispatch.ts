@@ -27,7 +27,9 @@ export function commonDevice(op: string, tensors: readonly Tensor[]): Device {
   const device = tensors[0]?.device ?? "cpu";
   for (const t of tensors) {
     if (t.device !== device) {
-      throw new DeviceError(`${op}: all tensors must be on one device, got ${tensors.map((x) => x.device).join(" and ")}`);
+      throw new DeviceError(
+        `${op}: all tensors must be on one device, got ${tensors.map((x) => x.device).join(" and ")}`,
+      );
     }
   }
   return device;
@@ -42,7 +44,9 @@ export function emptyTensor<D extends DType>(shape: readonly number[], dtype: D,
 let scratch = new Float64Array(1024);
 
 /** runKernel's last argument: a kernel's attributes by name, required when it has any. */
-export type KernelAttrsArg<K extends KernelName> = {} extends KernelAttrs<K> ? [attrs?: KernelAttrs<K>] : [attrs: KernelAttrs<K>];
+export type KernelAttrsArg<K extends KernelName> =
+  // biome-ignore lint/complexity/noBannedTypes: "every attribute is optional" is `{} extends` the attribute type.
+  {} extends KernelAttrs<K> ? [attrs?: KernelAttrs<K>] : [attrs: KernelAttrs<K>];
 
 /**
  * Runs one native kernel. Outputs are tensors the caller allocated (or owns, for in/out kernels).
@@ -52,16 +56,30 @@ export type KernelAttrsArg<K extends KernelName> = {} extends KernelAttrs<K> ? [
  * @example
  * runKernel("rmsNorm", "rmsnorm_forward", [x, w], [y, rstd], { eps: 1e-5 });
  */
-export function runKernel<K extends KernelName>(op: string, kernel: K, inputs: readonly KernelArg[], outputs: readonly KernelArg[], ...attrs: KernelAttrsArg<K>): void;
+export function runKernel<K extends KernelName>(
+  op: string,
+  kernel: K,
+  inputs: readonly KernelArg[],
+  outputs: readonly KernelArg[],
+  ...attrs: KernelAttrsArg<K>
+): void;
 // A plain optional parameter, not the rest tuple above: no arguments array on every kernel call.
-export function runKernel(op: string, kernel: KernelName, inputs: readonly KernelArg[], outputs: readonly KernelArg[], attrs?: AttrValues): void {
+export function runKernel(
+  op: string,
+  kernel: KernelName,
+  inputs: readonly KernelArg[],
+  outputs: readonly KernelArg[],
+  attrs?: AttrValues,
+): void {
   const first = (inputs[0] ?? outputs[0])!;
   const device = (first instanceof Tensor ? first : first.tensor).device;
   const backend = backendFor(device);
   const id = backend.kernelId(kernel);
   if (id < 0) {
     const dtype = (first instanceof Tensor ? first : first.tensor).dtype;
-    throw new BackendError(`${op}: no ${device === "cuda" ? "CUDA" : "CPU"} kernel ${kernel} (for ${dtype}) in this build`);
+    throw new BackendError(
+      `${op}: no ${device === "cuda" ? "CUDA" : "CPU"} kernel ${kernel} (for ${dtype}) in this build`,
+    );
   }
   const layout = attrLayout(op, kernel);
   const nAttrs = layout.wireLength(op, attrs);
@@ -78,7 +96,9 @@ export function runKernel(op: string, kernel: KernelName, inputs: readonly Kerne
     const arg = i < inputs.length ? inputs[i]! : outputs[i - inputs.length]!;
     const v = arg instanceof Tensor ? arg : arg.tensor;
     if (v.device !== device) {
-      throw new DeviceError(`${op}: all tensors must be on ${device}, but one of shape ${formatShape(v.shape)} is on ${v.device}`);
+      throw new DeviceError(
+        `${op}: all tensors must be on ${device}, but one of shape ${formatShape(v.shape)} is on ${v.device}`,
+      );
     }
     buf[p++] = v.storageFor(op).handle;
     buf[p++] = DTYPE_CODES[v.dtype];

@@ -12,7 +12,12 @@ import { KERNELS, type BinaryKernel, type CompareKernel, type KernelAttrs, type 
 type OneInputKernel = UnaryKernel | "clamp" | "pow_scalar";
 
 /** Runs a one-input kernel; its attributes are also what its gradient rule reads. */
-function unary<D extends DType, K extends OneInputKernel>(op: string, kernel: K, x: Tensor<D>, ...attrs: KernelAttrsArg<K>): Tensor<D>;
+function unary<D extends DType, K extends OneInputKernel>(
+  op: string,
+  kernel: K,
+  x: Tensor<D>,
+  ...attrs: KernelAttrsArg<K>
+): Tensor<D>;
 // A plain optional parameter, not the rest tuple above: no arguments array on every call.
 function unary(op: string, kernel: OneInputKernel, x: Tensor, attrs?: KernelAttrs<OneInputKernel>): Tensor {
   expectTensor(op, "x", x);
@@ -71,11 +76,19 @@ export function clamp<D extends NumericDType>(x: Tensor<D>, bounds: { min?: numb
 
 // The bodies below run in cleanupOnError(): operands() may already have made temporaries (a cast, a
 // number's scalar tensor) when a later check fails, and a failed op must leak nothing.
-function binary<A extends DType, B extends DType>(kernel: BinaryKernel, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
+function binary<A extends DType, B extends DType>(
+  kernel: BinaryKernel,
+  a: TensorLike<A>,
+  b: TensorLike<B>,
+): Tensor<Promote<A, B>> {
   return cleanupOnError(() => binaryBody(kernel, a, b));
 }
 
-function binaryBody<A extends DType, B extends DType>(kernel: BinaryKernel, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
+function binaryBody<A extends DType, B extends DType>(
+  kernel: BinaryKernel,
+  a: TensorLike<A>,
+  b: TensorLike<B>,
+): Tensor<Promote<A, B>> {
   const { tensors, dtype, temps } = operands(kernel, [a, b], ["a", "b"]);
   expectDType(kernel, "operands", dtype, KERNELS[kernel].dtypes);
   const [ta, tb] = tensors as [Tensor, Tensor];
@@ -93,7 +106,8 @@ type BinaryFn = {
   <D extends DType>(a: number, b: Tensor<D>): Tensor<D>;
   <A extends DType, B extends DType>(a: Tensor<A>, b: Tensor<B>): Tensor<Promote<A, B>>;
 };
-const binaryOp = (kernel: BinaryKernel): BinaryFn => ((a: TensorLike, b: TensorLike) => binary(kernel, a, b)) as BinaryFn;
+const binaryOp = (kernel: BinaryKernel): BinaryFn =>
+  ((a: TensorLike, b: TensorLike) => binary(kernel, a, b)) as BinaryFn;
 
 /**
  * a + b with NumPy broadcasting; either side may be a number.
@@ -158,7 +172,11 @@ export const ge = compareOp("ge");
  * @example
  * where(gt(x, 0), x, 0);
  */
-export function where<A extends DType, B extends DType = A>(cond: Tensor<"bool">, a: TensorLike<A>, b: TensorLike<B>): Tensor<Promote<A, B>> {
+export function where<A extends DType, B extends DType = A>(
+  cond: Tensor<"bool">,
+  a: TensorLike<A>,
+  b: TensorLike<B>,
+): Tensor<Promote<A, B>> {
   if (!(cond instanceof Tensor)) throw new DTypeError("where: cond must be a bool Tensor");
   const c = cond;
   expectTensor("where", "c", c);

@@ -11,8 +11,10 @@ export function checkFloatArgs(op: string, args: Record<string, unknown>): Float
   let dtype: FloatDType | undefined;
   for (const [name, t] of Object.entries(args)) {
     expectTensor(op, name, t);
-    if (t.dtype !== "f32" && t.dtype !== "bf16") throw new DTypeError(`${op}: ${name} must have dtype f32 or bf16, got ${t.dtype}`);
-    if (dtype && t.dtype !== dtype) throw new DTypeError(`${op}: all inputs must share a dtype, got ${dtype} and ${t.dtype} (${name})`);
+    if (t.dtype !== "f32" && t.dtype !== "bf16")
+      throw new DTypeError(`${op}: ${name} must have dtype f32 or bf16, got ${t.dtype}`);
+    if (dtype && t.dtype !== dtype)
+      throw new DTypeError(`${op}: all inputs must share a dtype, got ${dtype} and ${t.dtype} (${name})`);
     dtype = t.dtype;
     tensors.push(t);
   }

@@ -59,7 +59,9 @@ function selectRows<D extends NumericDType>(op: string, x: Tensor<D>, dim: numbe
   const shape = x.shape.slice();
   shape[d] = n;
   const y = emptyTensor(shape, x.dtype, x.device);
-  withContiguous([x, index], ([cx, ci]) => runKernel(op, "index_select", [contiguousAs(cx!, [O, A, I]), ci!], [contiguousAs(y, [O, n, I])]));
+  withContiguous([x, index], ([cx, ci]) =>
+    runKernel(op, "index_select", [contiguousAs(cx!, [O, A, I]), ci!], [contiguousAs(y, [O, n, I])]),
+  );
   if (isFloat(x.dtype)) record("indexSelect", [x], y, { dim: d }, [index]);
   return y;
 }
@@ -99,12 +101,21 @@ export function gather<D extends NumericDType>(x: Tensor<D>, dim: number, index:
     expectDType("gather", "x", x.dtype, ["f32", "bf16", "i32"]);
     const d = normAxis("gather", dim, x.ndim);
     if (index.ndim !== x.ndim || index.shape.some((s, i) => i !== d && s !== x.shape[i])) {
-      throw new ShapeError(`gather: index ${formatShape(index.shape)} must match x ${formatShape(x.shape)} in every dim but ${d}`);
+      throw new ShapeError(
+        `gather: index ${formatShape(index.shape)} must match x ${formatShape(x.shape)} in every dim but ${d}`,
+      );
     }
     const [O, A, I] = split3(x.shape, d);
     const n = index.shape[d] ?? 1;
     const y = emptyTensor(index.shape, x.dtype, x.device);
-    withContiguous([x, index], ([cx, ci]) => runKernel("gather", "gather", [contiguousAs(cx!, [O, A, I]), contiguousAs(ci!, [O, n, I])], [contiguousAs(y, [O, n, I])]));
+    withContiguous([x, index], ([cx, ci]) =>
+      runKernel(
+        "gather",
+        "gather",
+        [contiguousAs(cx!, [O, A, I]), contiguousAs(ci!, [O, n, I])],
+        [contiguousAs(y, [O, n, I])],
+      ),
+    );
     if (isFloat(x.dtype)) record("gather", [x], y, { dim: d }, [index]);
     return y;
   });
@@ -119,15 +130,19 @@ export function gather<D extends NumericDType>(x: Tensor<D>, dim: number, index:
 export function oneHot(indices: Tensor<"i32">, numClasses: number): Tensor<"i32"> {
   expectTensor("oneHot", "indices", indices);
   checkIndex("oneHot", indices);
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new ArgumentError(`oneHot: numClasses must be a whole number >= 1, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new ArgumentError(`oneHot: numClasses must be a whole number >= 1, got ${numClasses}`);
   if (indices.numel > 0) {
     // Out-of-range ids would silently give all-zero rows; PyTorch refuses them, and so do we.
-    const [lo, hi] = noGrad(() => [min(indices), max(indices)].map((t) => {
-      const v = item(t);
-      t.dispose();
-      return v;
-    }));
-    if (lo! < 0 || hi! >= numClasses) throw new ArgumentError(`oneHot: indices must lie in [0, ${numClasses}), got values from ${lo} to ${hi}`);
+    const [lo, hi] = noGrad(() =>
+      [min(indices), max(indices)].map((t) => {
+        const v = item(t);
+        t.dispose();
+        return v;
+      }),
+    );
+    if (lo! < 0 || hi! >= numClasses)
+      throw new ArgumentError(`oneHot: indices must lie in [0, ${numClasses}), got values from ${lo} to ${hi}`);
   }
   return noGrad(() => {
     const classes = arange(0, numClasses, 1, { dtype: "i32", device: indices.device });
@@ -147,7 +162,9 @@ function triangle<D extends DType>(op: "triu" | "tril", x: Tensor<D>, diagonal: 
   const N = x.shape[x.ndim - 1]!;
   const bt = x.numel / Math.max(1, M * N) || 0;
   const y = emptyTensor(x.shape, x.dtype, x.device);
-  withContiguous([x], ([cx]) => runKernel(op, op, [contiguousAs(cx!, [bt, M, N])], [contiguousAs(y, [bt, M, N])], { k: diagonal }));
+  withContiguous([x], ([cx]) =>
+    runKernel(op, op, [contiguousAs(cx!, [bt, M, N])], [contiguousAs(y, [bt, M, N])], { k: diagonal }),
+  );
   if (isFloat(x.dtype)) record(op, [x], y, { diagonal });
   return y;
 }
@@ -163,21 +180,40 @@ export function tril<D extends DType>(x: Tensor<D>, diagonal = 0): Tensor<D> {
 }
 
 /** Adds rows of `src` into a zero tensor of `shape` at `index` along `dim` (indexSelect's gradient). */
-export function indexAdd<D extends FloatDType>(src: Tensor<D>, shape: readonly number[], dim: number, index: Tensor<"i32">): Tensor<D> {
+export function indexAdd<D extends FloatDType>(
+  src: Tensor<D>,
+  shape: readonly number[],
+  dim: number,
+  index: Tensor<"i32">,
+): Tensor<D> {
   const [O, A, I] = split3(shape, dim);
   const n = index.shape[0]!;
   const y = emptyTensor(shape, src.dtype, src.device);
   runKernel("indexSelect backward", "fill", [], [y], { value: 0 });
-  withContiguous([src, index], ([cs, ci]) => runKernel("indexSelect backward", "index_add", [contiguousAs(cs!, [O, n, I]), ci!], [contiguousAs(y, [O, A, I])]));
+  withContiguous([src, index], ([cs, ci]) =>
+    runKernel("indexSelect backward", "index_add", [contiguousAs(cs!, [O, n, I]), ci!], [contiguousAs(y, [O, A, I])]),
+  );
   return y;
 }
 
 /** Adds `src` into a zero tensor of `shape` at `index` positions along `dim` (gather's gradient). */
-export function scatterAdd<D extends FloatDType>(src: Tensor<D>, shape: readonly number[], dim: number, index: Tensor<"i32">): Tensor<D> {
+export function scatterAdd<D extends FloatDType>(
+  src: Tensor<D>,
+  shape: readonly number[],
+  dim: number,
+  index: Tensor<"i32">,
+): Tensor<D> {
   const [O, A, I] = split3(shape, dim);
   const n = index.shape[dim] ?? 1;
   const y = emptyTensor(shape, src.dtype, src.device);
   runKernel("gather backward", "fill", [], [y], { value: 0 });
-  withContiguous([src, index], ([cs, ci]) => runKernel("gather backward", "scatter_add", [contiguousAs(cs!, [O, n, I]), contiguousAs(ci!, [O, n, I])], [contiguousAs(y, [O, A, I])]));
+  withContiguous([src, index], ([cs, ci]) =>
+    runKernel(
+      "gather backward",
+      "scatter_add",
+      [contiguousAs(cs!, [O, n, I]), contiguousAs(ci!, [O, n, I])],
+      [contiguousAs(y, [O, A, I])],
+    ),
+  );
   return y;
 }

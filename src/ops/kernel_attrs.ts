@@ -44,7 +44,11 @@ export class AttrLayout {
       const value = attrs?.[fixed[i]!];
       if (typeof value === "number") buf[p++] = value;
       else if (typeof value === "boolean") buf[p++] = value ? 1 : 0;
-      else throw this.error(op, `needs attribute ${fixed[i]} (a number), got ${value === undefined ? "none" : String(value)}`);
+      else
+        throw this.error(
+          op,
+          `needs attribute ${fixed[i]} (a number), got ${value === undefined ? "none" : String(value)}`,
+        );
     }
     if (list !== undefined) {
       const values = attrs![list] as ArrayLike<number>;

@@ -41,7 +41,8 @@ export interface Operands {
 
 function checkOperand(op: string, name: string, v: unknown): void {
   if (v instanceof Tensor) v.storageFor(op);
-  else if (typeof v !== "number") throw new ArgumentError(`${op}: ${name} must be a Tensor or a number, got ${v === null ? "null" : typeof v}`);
+  else if (typeof v !== "number")
+    throw new ArgumentError(`${op}: ${name} must be a Tensor or a number, got ${v === null ? "null" : typeof v}`);
 }
 
 /**
@@ -52,7 +53,10 @@ function checkOperand(op: string, name: string, v: unknown): void {
 export function operands(op: string, values: readonly TensorLike[], names: readonly string[]): Operands {
   // The common case, kept free of intermediate arrays: live tensors of one dtype on one device.
   const first = values[0];
-  if (first instanceof Tensor && values.every((v) => v instanceof Tensor && v.dtype === first.dtype && v.device === first.device && !v.isDisposed)) {
+  if (
+    first instanceof Tensor &&
+    values.every((v) => v instanceof Tensor && v.dtype === first.dtype && v.device === first.device && !v.isDisposed)
+  ) {
     return { tensors: values as Tensor[], dtype: first.dtype, temps: [] };
   }
   values.forEach((v, i) => checkOperand(op, names[i]!, v));
@@ -64,7 +68,9 @@ export function operands(op: string, values: readonly TensorLike[], names: reado
   const out = values.map((v, i) => {
     if (typeof v === "number") {
       if (!isFloat(dtype) && !Number.isInteger(v) && Number.isFinite(v)) {
-        throw new DTypeError(`${op}: ${names[i]} = ${v} is not an integer but the tensor operand is ${dtype}; cast it to f32 first`);
+        throw new DTypeError(
+          `${op}: ${names[i]} = ${v} is not an integer but the tensor operand is ${dtype}; cast it to f32 first`,
+        );
       }
       const t = emptyTensor([], dtype, device);
       runKernel(op, "fill", [], [t], { value: v });

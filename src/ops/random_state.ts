@@ -6,7 +6,8 @@ let seed = 0;
 let offset = 0;
 
 function wholeNumber(op: string, name: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= 2 ** 53) throw new ArgumentError(`${op}: ${name} must be a whole number in [0, 2^53), got ${show(v)}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= 2 ** 53)
+    throw new ArgumentError(`${op}: ${name} must be a whole number in [0, 2^53), got ${show(v)}`);
   return v;
 }
 
@@ -35,7 +36,8 @@ export function getRngState(): { seed: number; offset: number } {
 
 /** Restores a state from getRngState(); anything else (a damaged checkpoint, say) is an ArgumentError. */
 export function setRngState(state: { seed: number; offset: number }): void {
-  if (state === null || typeof state !== "object") throw new ArgumentError(`setRngState: expected { seed, offset }, got ${String(state)}`);
+  if (state === null || typeof state !== "object")
+    throw new ArgumentError(`setRngState: expected { seed, offset }, got ${String(state)}`);
   const next = wholeNumber("setRngState", "seed", state.seed);
   offset = wholeNumber("setRngState", "offset", state.offset);
   seed = next;

@@ -54,7 +54,8 @@ function readSync<D extends DType>(op: string, x: Tensor<D>): ArrayFor<D> {
 /** The value of a one-element tensor as a number (bool as 0/1). */
 export function item(x: Tensor): number {
   expectTensor("item", "x", x);
-  if (x.numel !== 1) throw new ArgumentError(`item: tensor must have exactly one element, got shape ${formatShape(x.shape)}`);
+  if (x.numel !== 1)
+    throw new ArgumentError(`item: tensor must have exactly one element, got shape ${formatShape(x.shape)}`);
   return readSync("item", x)[0]!;
 }
 
@@ -76,7 +77,11 @@ function formatValue(v: number, dtype: DType): string {
   if (dtype === "i32") return String(v);
   if (Number.isNaN(v)) return "nan";
   if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
-  return Number.isInteger(v) && Math.abs(v) < 1e8 ? `${v}.` : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-4) ? v.toExponential(4) : v.toFixed(4);
+  return Number.isInteger(v) && Math.abs(v) < 1e8
+    ? `${v}.`
+    : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-4)
+      ? v.toExponential(4)
+      : v.toFixed(4);
 }
 
 /** PyTorch-style text: `tensor([[1., 2.], [3., 4.]], dtype=bf16)`; long dims are elided with "...". */
@@ -88,12 +93,19 @@ export function toString(x: Tensor): string {
     if (dim === x.ndim) return formatValue(values[at]!, x.dtype);
     const n = x.shape[dim]!;
     const stride = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
-    const idx = n > 2 * edge + 1 && x.numel > 1000 ? [...Array(edge).keys(), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)] : [...Array(n).keys()];
+    const idx =
+      n > 2 * edge + 1 && x.numel > 1000
+        ? [...Array(edge).keys(), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)]
+        : [...Array(n).keys()];
     const parts = idx.map((i) => (i < 0 ? "..." : render(at + i * stride, dim + 1, indent + " ")));
     const sep = dim === x.ndim - 1 ? ", " : `,\n${indent} `;
     return `[${parts.join(sep)}]`;
   };
-  const extras = [x.dtype !== "f32" ? `dtype=${x.dtype}` : "", x.device !== "cpu" ? `device='${x.device}'` : "", x.requiresGrad ? "requires_grad=True" : ""].filter(Boolean);
+  const extras = [
+    x.dtype !== "f32" ? `dtype=${x.dtype}` : "",
+    x.device !== "cpu" ? `device='${x.device}'` : "",
+    x.requiresGrad ? "requires_grad=True" : "",
+  ].filter(Boolean);
   return `tensor(${render(0, 0, "       ")}${extras.length ? ", " + extras.join(", ") : ""})`;
 }
 
@@ -113,7 +125,10 @@ export function toDevice<D extends DType>(x: Tensor<D>, device: Device): Tensor<
 /**
  * Converts to a dtype or moves to a device: `x.to("bf16")`, `x.to("cuda")`.
  */
-export function to<D extends DType, T extends DType | Device>(x: Tensor<D>, target: T): Tensor<T extends DType ? T : D> {
+export function to<D extends DType, T extends DType | Device>(
+  x: Tensor<D>,
+  target: T,
+): Tensor<T extends DType ? T : D> {
   if (isDType(target)) return cast(x, target) as Tensor<T extends DType ? T : D>;
   if (target === "cpu" || target === "cuda") return toDevice(x, target) as Tensor<T extends DType ? T : D>;
   throw new ArgumentError(`to: expected a dtype (f32, bf16, i32, bool) or a device (cpu, cuda), got ${show(target)}`);

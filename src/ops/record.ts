@@ -55,7 +55,13 @@ function saveForBackward(t: Tensor): Tensor {
  * gradient rule declares. `extras` are side results of a fused kernel (e.g. RMSNorm's rstd) that the
  * rule may save; the caller disposes its own references to them afterwards.
  */
-export function record(op: DifferentiableOp, inputs: readonly Tensor[], output: Tensor, attrs: Readonly<Record<string, unknown>> = {}, extras: readonly Tensor[] = []): void {
+export function record(
+  op: DifferentiableOp,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  attrs: Readonly<Record<string, unknown>> = {},
+  extras: readonly Tensor[] = [],
+): void {
   if (!isGradEnabled()) return;
   const needsGrad = inputs.map((t) => t.requiresGrad);
   if (!needsGrad.some(Boolean)) return;

@@ -36,11 +36,23 @@ function resultShape(x: Tensor, axes: readonly number[], keepdim: boolean): numb
  * Runs a reduce kernel over `axes`: x is brought to a contiguous [O, R, I] layout (permuting only when the
  * axes are not adjacent) and the result, allocated in its final shape, is written as [O, I].
  */
-function reduceOp(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
+function reduceOp(
+  op: string,
+  kernel: ReduceKernel,
+  x: Tensor,
+  opts: ReduceOptions | undefined,
+  outDtype?: DType,
+): Tensor {
   return cleanupOnError(() => reduceBody(op, kernel, x, opts, outDtype));
 }
 
-function reduceBody(op: string, kernel: ReduceKernel, x: Tensor, opts: ReduceOptions | undefined, outDtype?: DType): Tensor {
+function reduceBody(
+  op: string,
+  kernel: ReduceKernel,
+  x: Tensor,
+  opts: ReduceOptions | undefined,
+  outDtype?: DType,
+): Tensor {
   expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
   const axes = reduceAxes(op, x, opts?.dim);
@@ -142,12 +154,16 @@ function magnitude<D extends FloatDType>(x: Tensor<D>, dim: ReduceOptions["dim"]
  * @example
  * x.var({ dim: -1, correction: 0 });
  */
-export function variance<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions & { correction?: number }): Tensor<D> {
+export function variance<D extends FloatDType>(
+  x: Tensor<D>,
+  opts?: ReduceOptions & { correction?: number },
+): Tensor<D> {
   expectTensor("var", "x", x);
   expectDType("var", "x", x.dtype, ["f32", "bf16"]);
   const n = countOf("var", x, opts);
   const correction = opts?.correction ?? 1;
-  if (typeof correction !== "number" || !Number.isFinite(correction)) throw new ArgumentError(`var: correction must be a finite number, got ${String(correction)}`);
+  if (typeof correction !== "number" || !Number.isFinite(correction))
+    throw new ArgumentError(`var: correction must be a finite number, got ${String(correction)}`);
   return tidy(() => {
     const s = n > 0 ? magnitude(x, opts?.dim) : null;
     const xs = s ? div(x, s) : x;
@@ -171,7 +187,8 @@ export function norm<D extends FloatDType>(x: Tensor<D>, opts?: ReduceOptions & 
   expectTensor("norm", "x", x);
   expectDType("norm", "x", x.dtype, ["f32", "bf16"]);
   const p = opts?.p ?? 2;
-  if (typeof p !== "number" || !(p > 0) || !Number.isFinite(p)) throw new ArgumentError(`norm: p must be a finite number > 0, got ${String(p)}`);
+  if (typeof p !== "number" || !(p > 0) || !Number.isFinite(p))
+    throw new ArgumentError(`norm: p must be a finite number > 0, got ${String(p)}`);
   const n = countOf("norm", x, opts);
   return tidy(() => {
     if (p === 1) return sum(abs(x), opts);

@@ -17,14 +17,19 @@ export function rmsNorm<D extends FloatDType>(x: Tensor<D>, weight: Tensor<D>, e
   checkFloatArgs("rmsNorm", { x, weight });
   const C = x.shape[x.ndim - 1];
   if (x.ndim < 1 || weight.ndim !== 1 || weight.shape[0] !== C) {
-    throw new ShapeError(`rmsNorm: weight must be [C] with C the last dim of x, got x ${formatShape(x.shape)} and weight ${formatShape(weight.shape)}`);
+    throw new ShapeError(
+      `rmsNorm: weight must be [C] with C the last dim of x, got x ${formatShape(x.shape)} and weight ${formatShape(weight.shape)}`,
+    );
   }
-  if (typeof eps !== "number" || !(eps >= 0)) throw new ArgumentError(`rmsNorm: eps must be a number >= 0, got ${String(eps)}`);
+  if (typeof eps !== "number" || !(eps >= 0))
+    throw new ArgumentError(`rmsNorm: eps must be a number >= 0, got ${String(eps)}`);
   const N = x.numel / Math.max(1, C!) || 0;
   const y = emptyTensor(x.shape, x.dtype, x.device);
   const rstd = emptyTensor([N], "f32", x.device);
   const { c, release } = contiguousInputs([x, weight]);
-  runKernel("rmsNorm", "rmsnorm_forward", [contiguousAs(c[0]!, [N, C!]), c[1]!], [contiguousAs(y, [N, C!]), rstd], { eps });
+  runKernel("rmsNorm", "rmsnorm_forward", [contiguousAs(c[0]!, [N, C!]), c[1]!], [contiguousAs(y, [N, C!]), rstd], {
+    eps,
+  });
   release();
   record("rmsNorm", [x, weight], y, { eps }, [rstd]);
   rstd.dispose();
@@ -32,13 +37,23 @@ export function rmsNorm<D extends FloatDType>(x: Tensor<D>, weight: Tensor<D>, e
 }
 
 /** Gradients of rmsNorm for x and weight from its saved rstd (the fused backward kernel). */
-export function rmsNormBackward<D extends FloatDType>(x: Tensor<D>, weight: Tensor<D>, rstd: Tensor<"f32">, gy: Tensor<D>): [Tensor<D>, Tensor<D>] {
+export function rmsNormBackward<D extends FloatDType>(
+  x: Tensor<D>,
+  weight: Tensor<D>,
+  rstd: Tensor<"f32">,
+  gy: Tensor<D>,
+): [Tensor<D>, Tensor<D>] {
   const C = x.shape[x.ndim - 1]!;
   const N = x.numel / Math.max(1, C) || 0;
   const gx = emptyTensor(x.shape, x.dtype, x.device);
   const gw = emptyTensor(weight.shape, weight.dtype, weight.device);
   const { c, release } = contiguousInputs([x, weight, gy]);
-  runKernel("rmsNorm backward", "rmsnorm_backward", [contiguousAs(c[0]!, [N, C]), c[1]!, rstd, contiguousAs(c[2]!, [N, C])], [contiguousAs(gx, [N, C]), gw]);
+  runKernel(
+    "rmsNorm backward",
+    "rmsnorm_backward",
+    [contiguousAs(c[0]!, [N, C]), c[1]!, rstd, contiguousAs(c[2]!, [N, C])],
+    [contiguousAs(gx, [N, C]), gw],
+  );
   release();
   return [gx, gw];
 }

@@ -23,11 +23,14 @@ export interface RopeOptions {
  */
 export function rope<D extends FloatDType>(x: Tensor<D>, opts: RopeOptions = {}): Tensor<D> {
   checkFloatArgs("rope", { x });
-  if (x.ndim !== 4 || x.shape[3]! % 2 !== 0) throw new ShapeError(`rope: x must be [B, H, T, D] with D even, got ${formatShape(x.shape)}`);
+  if (x.ndim !== 4 || x.shape[3]! % 2 !== 0)
+    throw new ShapeError(`rope: x must be [B, H, T, D] with D even, got ${formatShape(x.shape)}`);
   const theta = opts.theta ?? 10000;
   const positionOffset = opts.positionOffset ?? 0;
-  if (typeof theta !== "number" || !(theta > 0) || !Number.isFinite(theta)) throw new ArgumentError(`rope: theta must be a finite number > 0, got ${String(theta)}`);
-  if (!Number.isInteger(positionOffset) || positionOffset < 0) throw new ArgumentError(`rope: positionOffset must be a whole number >= 0, got ${String(positionOffset)}`);
+  if (typeof theta !== "number" || !(theta > 0) || !Number.isFinite(theta))
+    throw new ArgumentError(`rope: theta must be a finite number > 0, got ${String(theta)}`);
+  if (!Number.isInteger(positionOffset) || positionOffset < 0)
+    throw new ArgumentError(`rope: positionOffset must be a whole number >= 0, got ${String(positionOffset)}`);
   const y = emptyTensor(x.shape, x.dtype, x.device);
   const attrs = { theta, position_offset: positionOffset };
   const { c, release } = contiguousInputs([x]);

@@ -12,7 +12,12 @@ import { contiguous, transpose } from "./views.js";
  * Runs a row-wise kernel over `dim`: the dim is moved last and made contiguous, the kernel sees [N, V],
  * and the result is moved back.
  */
-export function alongLastDim<D extends FloatDType>(op: string, x: Tensor<D>, dim: number, run: (rows: Tensor<D>, out: Tensor<D>, n: number, v: number) => void): Tensor<D> {
+export function alongLastDim<D extends FloatDType>(
+  op: string,
+  x: Tensor<D>,
+  dim: number,
+  run: (rows: Tensor<D>, out: Tensor<D>, n: number, v: number) => void,
+): Tensor<D> {
   expectTensor(op, "x", x);
   expectDType(op, "x", x.dtype, ["f32", "bf16"]);
   const d = normAxis(op, dim, x.ndim);
@@ -34,8 +39,15 @@ export function alongLastDim<D extends FloatDType>(op: string, x: Tensor<D>, dim
   });
 }
 
-function rowwise<D extends FloatDType>(op: "softmax" | "logSoftmax", kernel: "softmax_forward" | "log_softmax_forward", x: Tensor<D>, dim: number): Tensor<D> {
-  const y = alongLastDim(op, x, dim, (rows, out, n, v) => runKernel(op, kernel, [contiguousAs(rows, [n, v])], [contiguousAs(out, [n, v])]));
+function rowwise<D extends FloatDType>(
+  op: "softmax" | "logSoftmax",
+  kernel: "softmax_forward" | "log_softmax_forward",
+  x: Tensor<D>,
+  dim: number,
+): Tensor<D> {
+  const y = alongLastDim(op, x, dim, (rows, out, n, v) =>
+    runKernel(op, kernel, [contiguousAs(rows, [n, v])], [contiguousAs(out, [n, v])]),
+  );
   record(op, [x], y, { dim: normAxis(op, dim, x.ndim) });
   return y;
 }

@@ -14,19 +14,31 @@ import { record } from "./record.js";
  */
 export function swiglu<D extends FloatDType>(gate: Tensor<D>, up: Tensor<D>): Tensor<D> {
   checkFloatArgs("swiglu", { gate, up });
-  if (!sameShape(gate.shape, up.shape)) throw new ShapeError(`swiglu: gate and up must share a shape, got ${formatShape(gate.shape)} and ${formatShape(up.shape)}`);
+  if (!sameShape(gate.shape, up.shape))
+    throw new ShapeError(
+      `swiglu: gate and up must share a shape, got ${formatShape(gate.shape)} and ${formatShape(up.shape)}`,
+    );
   const F = gate.shape[gate.ndim - 1] ?? 1;
   const N = gate.numel / Math.max(1, F) || 0;
   const y = emptyTensor(gate.shape, gate.dtype, gate.device);
   const { c, release } = contiguousInputs([gate, up]);
-  runKernel("swiglu", "swiglu_forward", [contiguousAs(c[0]!, [N, F]), contiguousAs(c[1]!, [N, F])], [contiguousAs(y, [N, F])]);
+  runKernel(
+    "swiglu",
+    "swiglu_forward",
+    [contiguousAs(c[0]!, [N, F]), contiguousAs(c[1]!, [N, F])],
+    [contiguousAs(y, [N, F])],
+  );
   release();
   record("swiglu", [gate, up], y);
   return y;
 }
 
 /** Gradients of swiglu for gate and up (the fused backward kernel). */
-export function swigluBackward<D extends FloatDType>(gate: Tensor<D>, up: Tensor<D>, gy: Tensor<D>): [Tensor<D>, Tensor<D>] {
+export function swigluBackward<D extends FloatDType>(
+  gate: Tensor<D>,
+  up: Tensor<D>,
+  gy: Tensor<D>,
+): [Tensor<D>, Tensor<D>] {
   const F = gate.shape[gate.ndim - 1] ?? 1;
   const N = gate.numel / Math.max(1, F) || 0;
   const gGate = emptyTensor(gate.shape, gate.dtype, gate.device);

@@ -31,12 +31,33 @@ const spec = <const Attrs extends readonly string[]>(
 ): KernelSpec<Attrs> => ({ inputs, outputs, attrs, dtypes, backends });
 
 /** One spec per name of a family, keyed by the literal names (Object.fromEntries alone would widen them to string). */
-function family<const Names extends readonly string[]>(names: Names, specOf: (name: Names[number]) => KernelSpec<readonly []>): Record<Names[number], KernelSpec<readonly []>> {
-  return Object.fromEntries(names.map((name) => [name, specOf(name)])) as Record<Names[number], KernelSpec<readonly []>>;
+function family<const Names extends readonly string[]>(
+  names: Names,
+  specOf: (name: Names[number]) => KernelSpec<readonly []>,
+): Record<Names[number], KernelSpec<readonly []>> {
+  return Object.fromEntries(names.map((name) => [name, specOf(name)])) as Record<
+    Names[number],
+    KernelSpec<readonly []>
+  >;
 }
 
 /** Unary float kernels: x -> y. */
-export const UNARY_KERNELS = ["neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "silu", "gelu", "erf"] as const;
+export const UNARY_KERNELS = [
+  "neg",
+  "abs",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "sin",
+  "cos",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "silu",
+  "gelu",
+  "erf",
+] as const;
 /** Binary kernels on operands of one dtype: (a, b) -> y. */
 export const BINARY_KERNELS = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
 /** Comparisons: (a, b) -> bool. */
@@ -79,14 +100,26 @@ export const KERNELS = {
   rmsnorm_forward: spec(["x", "w"], ["y", "rstd"], ["eps"], FLOAT, BOTH),
   rmsnorm_backward: spec(["x", "w", "rstd", "gy"], ["gx", "gw"], [], FLOAT, BOTH),
   attention_forward: spec(["q", "k", "v"], ["o", "lse"], ["scale", "causal", "kv_offset"], FLOAT, BOTH),
-  attention_backward: spec(["q", "k", "v", "o", "lse", "go"], ["gq", "gk", "gv"], ["scale", "causal", "kv_offset"], FLOAT, BOTH),
+  attention_backward: spec(
+    ["q", "k", "v", "o", "lse", "go"],
+    ["gq", "gk", "gv"],
+    ["scale", "causal", "kv_offset"],
+    FLOAT,
+    BOTH,
+  ),
   cross_entropy_forward: spec(["logits", "targets"], ["loss", "lse"], ["ignore_index"], FLOAT, BOTH),
   cross_entropy_backward: spec(["logits", "targets", "lse", "gloss"], ["glogits"], ["ignore_index"], FLOAT, BOTH),
   rope_forward: spec(["x"], ["y"], ["theta", "position_offset"], FLOAT, BOTH),
   rope_backward: spec(["gy"], ["gx"], ["theta", "position_offset"], FLOAT, BOTH),
   swiglu_forward: spec(["gate", "up"], ["y"], [], FLOAT, BOTH),
   swiglu_backward: spec(["gate", "up", "gy"], ["ggate", "gup"], [], FLOAT, BOTH),
-  adamw_step: spec(["grads..."], ["params...", "exp_avg...", "exp_avg_sq...", "bf16_copies..."], ["beta1", "beta2", "eps", "step", "grad_scale", "lr_wd..."], FLOAT, BOTH),
+  adamw_step: spec(
+    ["grads..."],
+    ["params...", "exp_avg...", "exp_avg_sq...", "bf16_copies..."],
+    ["beta1", "beta2", "eps", "step", "grad_scale", "lr_wd..."],
+    FLOAT,
+    BOTH,
+  ),
   global_norm: spec(["tensors..."], ["norm"], [], FLOAT, BOTH),
 } as const satisfies Record<string, KernelSpec>;
 
@@ -102,7 +135,11 @@ type AttrNameOf<K extends KernelName> = (typeof KERNELS)[K]["attrs"][number];
  * attention's `causal` may be a boolean (the addon reads 1 or 0).
  */
 export type KernelAttrs<K extends KernelName> = K extends KernelName
-  ? { readonly [A in AttrNameOf<K> as A extends `${infer List}...` ? List : A]: A extends `${string}...` ? ArrayLike<number> : number | boolean }
+  ? {
+      readonly [A in AttrNameOf<K> as A extends `${infer List}...` ? List : A]: A extends `${string}...`
+        ? ArrayLike<number>
+        : number | boolean;
+    }
   : never;
 
 /** Kernel names a backend must register, sorted. */

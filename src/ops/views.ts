@@ -23,11 +23,15 @@ function resolveShape(op: string, x: Tensor, shape: readonly number[]): number[]
   if (wild !== out.lastIndexOf(-1)) throw new ShapeError(`${op}: only one -1 is allowed, got ${formatShape(shape)}`);
   if (wild >= 0) {
     const known = out.reduce((a, s, i) => (i === wild ? a : a * s), 1);
-    if (known === 0 || x.numel % known !== 0) throw new ShapeError(`${op}: cannot reshape ${formatShape(x.shape)} into ${formatShape(shape)}`);
+    if (known === 0 || x.numel % known !== 0)
+      throw new ShapeError(`${op}: cannot reshape ${formatShape(x.shape)} into ${formatShape(shape)}`);
     out[wild] = x.numel / known;
   }
   checkShape(op, "shape", out);
-  if (numelOf(out) !== x.numel) throw new ShapeError(`${op}: cannot reshape ${formatShape(x.shape)} (${x.numel} elements) into ${formatShape(shape)}`);
+  if (numelOf(out) !== x.numel)
+    throw new ShapeError(
+      `${op}: cannot reshape ${formatShape(x.shape)} (${x.numel} elements) into ${formatShape(shape)}`,
+    );
   return out;
 }
 
@@ -86,7 +90,10 @@ export function view<D extends DType>(x: Tensor<D>, shape: readonly number[]): T
   expectTensor("view", "x", x);
   const target = resolveShape("view", x, shape);
   const strides = viewStrides(x, target);
-  if (!strides) throw new ShapeError(`view: a tensor of shape ${formatShape(x.shape)} with strides ${formatShape(x.strides)} cannot be viewed as ${formatShape(target)}; use reshape() (which copies)`);
+  if (!strides)
+    throw new ShapeError(
+      `view: a tensor of shape ${formatShape(x.shape)} with strides ${formatShape(x.strides)} cannot be viewed as ${formatShape(target)}; use reshape() (which copies)`,
+    );
   const y = Tensor.view(x, target, strides, x.offset, "view");
   record("reshape", [x], y);
   return y;
@@ -100,10 +107,17 @@ export function view<D extends DType>(x: Tensor<D>, shape: readonly number[]): T
  */
 export function permute<D extends DType>(x: Tensor<D>, dims: readonly number[]): Tensor<D> {
   expectTensor("permute", "x", x);
-  if (!Array.isArray(dims) || dims.length !== x.ndim) throw new ArgumentError(`permute: dims must list all ${x.ndim} dims of ${formatShape(x.shape)}, got ${show(dims)}`);
+  if (!Array.isArray(dims) || dims.length !== x.ndim)
+    throw new ArgumentError(`permute: dims must list all ${x.ndim} dims of ${formatShape(x.shape)}, got ${show(dims)}`);
   const order = dims.map((d) => normAxis("permute", d, x.ndim));
   if (new Set(order).size !== order.length) throw new ArgumentError(`permute: dims [${dims.join(", ")}] repeat a dim`);
-  const y = Tensor.view(x, order.map((d) => x.shape[d]!), order.map((d) => x.strides[d]!), x.offset, "permute");
+  const y = Tensor.view(
+    x,
+    order.map((d) => x.shape[d]!),
+    order.map((d) => x.strides[d]!),
+    x.offset,
+    "permute",
+  );
   record("permute", [x], y, { dims: order });
   return y;
 }
@@ -127,7 +141,8 @@ export function transpose<D extends DType>(x: Tensor<D>, dim0: number, dim1: num
  */
 export function expand<D extends DType>(x: Tensor<D>, shape: readonly number[]): Tensor<D> {
   expectTensor("expand", "x", x);
-  if (!Array.isArray(shape) || shape.length < x.ndim) throw new ShapeError(`expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape ?? [])}`);
+  if (!Array.isArray(shape) || shape.length < x.ndim)
+    throw new ShapeError(`expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape ?? [])}`);
   const lead = shape.length - x.ndim;
   const outShape: number[] = [];
   const strides: number[] = [];
@@ -135,8 +150,12 @@ export function expand<D extends DType>(x: Tensor<D>, shape: readonly number[]):
     const want = shape[i]!;
     const have = i < lead ? 1 : x.shape[i - lead]!;
     const size = want === -1 ? have : want;
-    if (i < lead && want === -1) throw new ShapeError(`expand: -1 is not allowed for new leading dims, got ${formatShape(shape)}`);
-    if (size !== have && have !== 1) throw new ShapeError(`expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape)} (dim ${i}: ${have} -> ${size})`);
+    if (i < lead && want === -1)
+      throw new ShapeError(`expand: -1 is not allowed for new leading dims, got ${formatShape(shape)}`);
+    if (size !== have && have !== 1)
+      throw new ShapeError(
+        `expand: cannot expand ${formatShape(x.shape)} to ${formatShape(shape)} (dim ${i}: ${have} -> ${size})`,
+      );
     outShape.push(size);
     strides.push(i < lead || (have === 1 && size !== 1) ? 0 : x.strides[i - lead]!);
   }
@@ -150,7 +169,13 @@ export function expand<D extends DType>(x: Tensor<D>, shape: readonly number[]):
 export function squeeze<D extends DType>(x: Tensor<D>, dim?: number): Tensor<D> {
   expectTensor("squeeze", "x", x);
   const keep = x.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== normAxis("squeeze", dim, x.ndim) || s !== 1));
-  const y = Tensor.view(x, x.shape.filter((_, i) => keep[i]), x.strides.filter((_, i) => keep[i]), x.offset, "squeeze");
+  const y = Tensor.view(
+    x,
+    x.shape.filter((_, i) => keep[i]),
+    x.strides.filter((_, i) => keep[i]),
+    x.offset,
+    "squeeze",
+  );
   record("reshape", [x], y);
   return y;
 }
@@ -180,7 +205,11 @@ export function slice<D extends DType>(x: Tensor<D>, dim: number, start = 0, end
   expectTensor("slice", "x", x);
   const d = normAxis("slice", dim, x.ndim);
   const size = x.shape[d]!;
-  for (const [name, v] of [["start", start], ["end", end ?? 0], ["step", step]] as const) {
+  for (const [name, v] of [
+    ["start", start],
+    ["end", end ?? 0],
+    ["step", step],
+  ] as const) {
     if (!Number.isInteger(v)) throw new ArgumentError(`slice: ${name} must be an integer, got ${show(v)}`);
   }
   if (step < 1) throw new ArgumentError(`slice: step must be >= 1, got ${step}`);
@@ -202,7 +231,9 @@ export function narrow<D extends DType>(x: Tensor<D>, dim: number, start: number
   const d = normAxis("narrow", dim, x.ndim);
   const s = typeof start === "number" && start < 0 ? start + x.shape[d]! : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > x.shape[d]!) {
-    throw new ArgumentError(`narrow: start ${show(start)} and length ${show(length)} do not fit dim ${d} of ${formatShape(x.shape)}`);
+    throw new ArgumentError(
+      `narrow: start ${show(start)} and length ${show(length)} do not fit dim ${d} of ${formatShape(x.shape)}`,
+    );
   }
   return slice(x, d, s, s + length);
 }
@@ -238,14 +269,17 @@ function checkTensorList(op: string, tensors: readonly unknown[]): void {
  * cat([a, b], 0);
  */
 export function cat<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("cat: expected a non-empty array of tensors");
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new ArgumentError("cat: expected a non-empty array of tensors");
   checkTensorList("cat", tensors);
   const first = tensors[0]!;
   const d = normAxis("cat", dim, first.ndim);
   checkJoinable("cat", tensors);
   for (const t of tensors) {
     if (t.ndim !== first.ndim || t.shape.some((s: number, i: number) => i !== d && s !== first.shape[i])) {
-      throw new ShapeError(`cat: shapes ${tensors.map((x) => formatShape(x.shape)).join(", ")} differ outside dim ${d}`);
+      throw new ShapeError(
+        `cat: shapes ${tensors.map((x) => formatShape(x.shape)).join(", ")} differ outside dim ${d}`,
+      );
     }
   }
   const shape = first.shape.slice();
@@ -269,14 +303,17 @@ function checkJoinable(op: string, tensors: readonly Tensor[]): void {
 
 /** Joins tensors of one shape along a new dim. @example stack([a, b], 0) */
 export function stack<D extends DType>(tensors: readonly Tensor<D>[], dim = 0): Tensor<D> {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
+  if (!Array.isArray(tensors) || tensors.length === 0)
+    throw new ArgumentError("stack: expected a non-empty array of tensors");
   checkTensorList("stack", tensors);
   const rank = tensors[0]!.ndim;
   const d = normAxis("stack", dim, rank + 1);
   checkJoinable("stack", tensors);
   for (const t of tensors) {
     if (t.ndim !== rank || t.shape.some((s: number, i: number) => s !== tensors[0]!.shape[i])) {
-      throw new ShapeError(`stack: all tensors need one shape, got ${tensors.map((x) => formatShape(x.shape)).join(", ")}`);
+      throw new ShapeError(
+        `stack: all tensors need one shape, got ${tensors.map((x) => formatShape(x.shape)).join(", ")}`,
+      );
     }
   }
   const parts: Tensor<D>[] = tensors.map((t) => unsqueeze(t, d));
@@ -296,16 +333,20 @@ export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | reado
   const d = normAxis("split", dim, x.ndim);
   const total = x.shape[d]!;
   let sizes: number[];
-  if (typeof sizeOrSizes !== "number" && !Array.isArray(sizeOrSizes)) throw new ArgumentError(`split: expected a size or an array of sizes, got ${show(sizeOrSizes)}`);
+  if (typeof sizeOrSizes !== "number" && !Array.isArray(sizeOrSizes))
+    throw new ArgumentError(`split: expected a size or an array of sizes, got ${show(sizeOrSizes)}`);
   if (typeof sizeOrSizes === "number") {
-    if (!Number.isInteger(sizeOrSizes) || sizeOrSizes < 1) throw new ArgumentError(`split: size must be a whole number >= 1, got ${sizeOrSizes}`);
+    if (!Number.isInteger(sizeOrSizes) || sizeOrSizes < 1)
+      throw new ArgumentError(`split: size must be a whole number >= 1, got ${sizeOrSizes}`);
     sizes = [];
     for (let at = 0; at < total; at += sizeOrSizes) sizes.push(Math.min(sizeOrSizes, total - at));
     if (sizes.length === 0) sizes.push(0);
   } else {
     sizes = Array.from(sizeOrSizes);
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((a, b) => a + b, 0) !== total) {
-      throw new ShapeError(`split: sizes ${show(sizes)} must be whole numbers adding up to ${total} (dim ${d} of ${formatShape(x.shape)})`);
+      throw new ShapeError(
+        `split: sizes ${show(sizes)} must be whole numbers adding up to ${total} (dim ${d} of ${formatShape(x.shape)})`,
+      );
     }
   }
   const out: Tensor<D>[] = [];
@@ -320,7 +361,8 @@ export function split<D extends DType>(x: Tensor<D>, sizeOrSizes: number | reado
 /** Splits into `chunks` nearly equal pieces along `dim`, like torch.chunk. */
 export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): Tensor<D>[] {
   expectTensor("chunk", "x", x);
-  if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError(`chunk: chunks must be a whole number >= 1, got ${show(chunks)}`);
+  if (!Number.isInteger(chunks) || chunks < 1)
+    throw new ArgumentError(`chunk: chunks must be a whole number >= 1, got ${show(chunks)}`);
   const d = normAxis("chunk", dim, x.ndim);
   return split(x, Math.max(1, Math.ceil(x.shape[d]! / chunks)), d);
 }
@@ -329,7 +371,13 @@ export function chunk<D extends DType>(x: Tensor<D>, chunks: number, dim = 0): T
  * The gradient of slice(): a zero tensor of `shape` with `g` written into the sliced positions.
  * Used by the gradient rules.
  */
-export function unslice<D extends DType>(g: Tensor<D>, shape: readonly number[], dim: number, start: number, step: number): Tensor<D> {
+export function unslice<D extends DType>(
+  g: Tensor<D>,
+  shape: readonly number[],
+  dim: number,
+  start: number,
+  step: number,
+): Tensor<D> {
   const y = emptyTensor(shape, g.dtype, g.device);
   runKernel("slice backward", "fill", [], [y], { value: 0 });
   const strides = contiguousStrides(shape);

@@ -44,20 +44,34 @@ interface Slot {
 }
 
 function checkGroups(groups: readonly ParameterGroup[]): void {
-  if (!Array.isArray(groups) || groups.length === 0) throw new ArgumentError("AdamW: groups must be a non-empty array of ParameterGroup");
+  if (!Array.isArray(groups) || groups.length === 0)
+    throw new ArgumentError("AdamW: groups must be a non-empty array of ParameterGroup");
   const seen = new Set<Tensor>();
   groups.forEach((g, gi) => {
     const where = `AdamW: group ${gi} (${String(g?.name)})`;
-    if (typeof g !== "object" || g === null || typeof g.name !== "string" || !Array.isArray(g.params)) throw new ArgumentError(`${where}: expected { name, params, lrMultiplier, weightDecay }`);
-    for (const [key, v] of [["lrMultiplier", g.lrMultiplier], ["weightDecay", g.weightDecay]] as const) {
-      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new ArgumentError(`${where}: ${key} must be a finite number >= 0, got ${String(v)}`);
+    if (typeof g !== "object" || g === null || typeof g.name !== "string" || !Array.isArray(g.params))
+      throw new ArgumentError(`${where}: expected { name, params, lrMultiplier, weightDecay }`);
+    for (const [key, v] of [
+      ["lrMultiplier", g.lrMultiplier],
+      ["weightDecay", g.weightDecay],
+    ] as const) {
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+        throw new ArgumentError(`${where}: ${key} must be a finite number >= 0, got ${String(v)}`);
     }
     if (g.paramNames !== undefined && (!Array.isArray(g.paramNames) || g.paramNames.length !== g.params.length)) {
-      throw new ArgumentError(`${where}: paramNames must hold one name per parameter (${g.params.length}), got ${Array.isArray(g.paramNames) ? g.paramNames.length : typeof g.paramNames}`);
+      throw new ArgumentError(
+        `${where}: paramNames must hold one name per parameter (${g.params.length}), got ${Array.isArray(g.paramNames) ? g.paramNames.length : typeof g.paramNames}`,
+      );
     }
     (g.params as readonly unknown[]).forEach((p, i) => {
-      if (!(p instanceof Tensor) || p.dtype !== "f32") throw new ArgumentError(`${where}: parameter ${i} must be an f32 Tensor, got ${p instanceof Tensor ? p.dtype : typeof p}`);
-      if (seen.has(p)) throw new ArgumentError(`${where}: parameter ${i} is already in a group; each parameter belongs to exactly one`);
+      if (!(p instanceof Tensor) || p.dtype !== "f32")
+        throw new ArgumentError(
+          `${where}: parameter ${i} must be an f32 Tensor, got ${p instanceof Tensor ? p.dtype : typeof p}`,
+        );
+      if (seen.has(p))
+        throw new ArgumentError(
+          `${where}: parameter ${i} is already in a group; each parameter belongs to exactly one`,
+        );
       seen.add(p);
     });
   });
@@ -94,14 +108,23 @@ export class AdamW {
       throw new ArgumentError(`AdamW: betas must be two numbers in [0, 1), got ${JSON.stringify(betas)}`);
     }
     const eps = options.eps ?? 1e-8;
-    if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new ArgumentError(`AdamW: eps must be a finite number >= 0, got ${String(eps)}`);
+    if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0)
+      throw new ArgumentError(`AdamW: eps must be a finite number >= 0, got ${String(eps)}`);
     this.groups = groups;
     this.betas = [betas[0], betas[1]];
     this.eps = eps;
-    this.slots = groups.flatMap((group) => group.params.map((param, i) => ({ param, group, name: group.paramNames?.[i] ?? `${group.name}.${i}`, moments: undefined })));
+    this.slots = groups.flatMap((group) =>
+      group.params.map((param, i) => ({
+        param,
+        group,
+        name: group.paramNames?.[i] ?? `${group.name}.${i}`,
+        moments: undefined,
+      })),
+    );
     const names = new Set<string>();
     for (const s of this.slots) {
-      if (names.has(s.name)) throw new ArgumentError(`AdamW: parameter name "${s.name}" is used twice; names key the saved state`);
+      if (names.has(s.name))
+        throw new ArgumentError(`AdamW: parameter name "${s.name}" is used twice; names key the saved state`);
       names.add(s.name);
     }
   }
@@ -117,7 +140,8 @@ export class AdamW {
    * factor is folded into the next `step()`'s gradScale.
    */
   clipGradNorm(maxNorm: number): { norm: number; scale: number } {
-    if (typeof maxNorm !== "number" || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new ArgumentError(`AdamW.clipGradNorm: maxNorm must be a finite number > 0, got ${String(maxNorm)}`);
+    if (typeof maxNorm !== "number" || !(maxNorm > 0) || !Number.isFinite(maxNorm))
+      throw new ArgumentError(`AdamW.clipGradNorm: maxNorm must be a finite number > 0, got ${String(maxNorm)}`);
     const grads = this.slots.flatMap((s) => (s.param.grad ? [s.param.grad] : []));
     if (grads.length === 0) return { norm: 0, scale: 1 };
     const normTensor = globalNorm(grads);
@@ -132,9 +156,11 @@ export class AdamW {
    * `gradScale` multiplies the gradients (e.g. 1/accumulation steps); a pending clip factor multiplies it.
    */
   step(lr: number, options: { gradScale?: number } = {}): void {
-    if (typeof lr !== "number" || !Number.isFinite(lr) || lr < 0) throw new ArgumentError(`AdamW.step: lr must be a finite number >= 0, got ${String(lr)}`);
+    if (typeof lr !== "number" || !Number.isFinite(lr) || lr < 0)
+      throw new ArgumentError(`AdamW.step: lr must be a finite number >= 0, got ${String(lr)}`);
     const userScale = options.gradScale ?? 1;
-    if (typeof userScale !== "number" || !Number.isFinite(userScale)) throw new ArgumentError(`AdamW.step: gradScale must be a finite number, got ${String(userScale)}`);
+    if (typeof userScale !== "number" || !Number.isFinite(userScale))
+      throw new ArgumentError(`AdamW.step: gradScale must be a finite number, got ${String(userScale)}`);
     const gradScale = userScale * this.pendingClip;
     this.pendingClip = 1;
     // Parameters skipped on earlier steps have fewer updates (bias correction); one kernel call per distinct
@@ -185,7 +211,13 @@ export class AdamW {
     }
     const groups = this.groups.map((g) => {
       const slots = this.slots.filter((s) => s.group === g);
-      return { name: g.name, lrMultiplier: g.lrMultiplier, weightDecay: g.weightDecay, paramNames: slots.map((s) => s.name), paramSteps: slots.map((s) => s.moments?.step ?? 0) };
+      return {
+        name: g.name,
+        lrMultiplier: g.lrMultiplier,
+        weightDecay: g.weightDecay,
+        paramNames: slots.map((s) => s.name),
+        paramSteps: slots.map((s) => s.moments?.step ?? 0),
+      };
     });
     return { meta: { step: this.steps, betas: [this.betas[0], this.betas[1]], eps: this.eps, groups }, tensors };
   }
@@ -195,30 +227,40 @@ export class AdamW {
     const fail = (why: string): never => {
       throw new ArgumentError(`AdamW.loadStateDict: ${why}`);
     };
-    if (typeof sd !== "object" || sd === null || typeof sd.meta !== "object" || typeof sd.tensors !== "object") fail("expected { meta, tensors } from stateDict()");
+    if (typeof sd !== "object" || sd === null || typeof sd.meta !== "object" || typeof sd.tensors !== "object")
+      fail("expected { meta, tensors } from stateDict()");
     const { meta } = sd;
-    if (!Number.isInteger(meta.step) || meta.step < 0) fail(`meta.step must be a whole number >= 0, got ${String(meta.step)}`);
+    if (!Number.isInteger(meta.step) || meta.step < 0)
+      fail(`meta.step must be a whole number >= 0, got ${String(meta.step)}`);
     if (meta.betas?.[0] !== this.betas[0] || meta.betas?.[1] !== this.betas[1] || meta.eps !== this.eps) {
-      fail(`saved betas ${JSON.stringify(meta.betas)} / eps ${String(meta.eps)} differ from this optimiser's ${JSON.stringify(this.betas)} / ${this.eps}`);
+      fail(
+        `saved betas ${JSON.stringify(meta.betas)} / eps ${String(meta.eps)} differ from this optimiser's ${JSON.stringify(this.betas)} / ${this.eps}`,
+      );
     }
-    if (!Array.isArray(meta.groups) || meta.groups.length !== this.groups.length) fail(`saved state has ${meta.groups?.length} groups, this optimiser ${this.groups.length}`);
+    if (!Array.isArray(meta.groups) || meta.groups.length !== this.groups.length)
+      fail(`saved state has ${meta.groups?.length} groups, this optimiser ${this.groups.length}`);
     const loaded: Moments[] = [];
     const slots = this.groups.flatMap((g, gi) => {
       const saved = meta.groups[gi]!;
       const mine = this.slots.filter((s) => s.group === g);
       if (saved.name !== g.name) fail(`group ${gi} is "${saved.name}" in the saved state, "${g.name}" here`);
       const names = mine.map((s) => s.name);
-      if (JSON.stringify(saved.paramNames) !== JSON.stringify(names)) fail(`group "${g.name}" saved parameters [${saved.paramNames}] differ from [${names}]`);
+      if (JSON.stringify(saved.paramNames) !== JSON.stringify(names))
+        fail(`group "${g.name}" saved parameters [${saved.paramNames}] differ from [${names}]`);
       return mine.map((s, i) => ({ s, step: saved.paramSteps?.[i] }));
     });
     const next = slots.map(({ s, step }) => {
-      if (!Number.isInteger(step) || step! < 0) fail(`parameter "${s.name}" has no valid saved step count (${String(step)})`);
+      if (!Number.isInteger(step) || step! < 0)
+        fail(`parameter "${s.name}" has no valid saved step count (${String(step)})`);
       if (step === 0) return undefined;
       const pick = (suffix: string): Tensor<"f32"> => {
         const t = sd.tensors[`${s.name}.${suffix}`];
         if (!(t instanceof Tensor)) return fail(`tensor "${s.name}.${suffix}" is missing`);
         if (t.dtype !== "f32") fail(`tensor "${s.name}.${suffix}" has dtype ${t.dtype}, expected f32`);
-        if (!sameShape(t.shape, s.param.shape)) throw new ShapeError(`AdamW.loadStateDict: tensor "${s.name}.${suffix}" has shape ${formatShape(t.shape)}, parameter ${formatShape(s.param.shape)}`);
+        if (!sameShape(t.shape, s.param.shape))
+          throw new ShapeError(
+            `AdamW.loadStateDict: tensor "${s.name}.${suffix}" has shape ${formatShape(t.shape)}, parameter ${formatShape(s.param.shape)}`,
+          );
         const moved = toDevice(t, s.param.device);
         return keep(moved === t ? clone(t) : moved);
       };

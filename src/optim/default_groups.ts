@@ -15,8 +15,12 @@ export function defaultParameterGroups(
   options: { weightDecay: number },
 ): ParameterGroup[] {
   const wd = options?.weightDecay;
-  if (typeof wd !== "number" || !Number.isFinite(wd) || wd < 0) throw new ArgumentError(`defaultParameterGroups: weightDecay must be a finite number >= 0, got ${String(wd)}`);
-  const entries = Symbol.iterator in Object(namedParams) ? [...(namedParams as Iterable<readonly [string, Tensor<"f32">]>)] : Object.entries(namedParams);
+  if (typeof wd !== "number" || !Number.isFinite(wd) || wd < 0)
+    throw new ArgumentError(`defaultParameterGroups: weightDecay must be a finite number >= 0, got ${String(wd)}`);
+  const entries =
+    Symbol.iterator in Object(namedParams)
+      ? [...(namedParams as Iterable<readonly [string, Tensor<"f32">]>)]
+      : Object.entries(namedParams);
   const decay: [string, Tensor<"f32">][] = [];
   const noDecay: [string, Tensor<"f32">][] = [];
   for (const [name, p] of entries) {
@@ -30,5 +34,8 @@ export function defaultParameterGroups(
     lrMultiplier: 1,
     weightDecay,
   });
-  return [...(decay.length ? [group("decay", decay, wd)] : []), ...(noDecay.length ? [group("no_decay", noDecay, 0)] : [])];
+  return [
+    ...(decay.length ? [group("decay", decay, wd)] : []),
+    ...(noDecay.length ? [group("no_decay", noDecay, 0)] : []),
+  ];
 }

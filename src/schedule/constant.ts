@@ -21,9 +21,13 @@ export class ConstantSchedule implements Schedule {
   readonly warmupSteps: number;
 
   constructor(options: ConstantScheduleOptions) {
-    if (typeof options !== "object" || options === null) throw new ArgumentError("ConstantSchedule: expected an options object { lr, warmupSteps }");
+    if (typeof options !== "object" || options === null)
+      throw new ArgumentError("ConstantSchedule: expected an options object { lr, warmupSteps }");
     this.lr = checkOption("ConstantSchedule", "lr", options.lr, { min: 0 });
-    this.warmupSteps = checkOption("ConstantSchedule", "warmupSteps", options.warmupSteps ?? 0, { integer: true, min: 0 });
+    this.warmupSteps = checkOption("ConstantSchedule", "warmupSteps", options.warmupSteps ?? 0, {
+      integer: true,
+      min: 0,
+    });
   }
 
   at(step: number): number {
@@ -32,7 +36,12 @@ export class ConstantSchedule implements Schedule {
   }
 
   phaseStarts(): PhaseStart[] {
-    return this.warmupSteps > 0 ? [{ step: 0, phase: "warmup" }, { step: this.warmupSteps, phase: "constant" }] : [];
+    return this.warmupSteps > 0
+      ? [
+          { step: 0, phase: "warmup" },
+          { step: this.warmupSteps, phase: "constant" },
+        ]
+      : [];
   }
 
   toJSON(): { kind: "constant" } & Required<ConstantScheduleOptions> {

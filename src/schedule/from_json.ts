@@ -16,7 +16,8 @@ const BUILDERS: Record<string, (json: any) => Schedule> = {
   constant: (j) => new ConstantSchedule(j),
   "inverse-sqrt": (j) => new InverseSqrtSchedule(j),
   infinite: (j) => new InfiniteSchedule(j),
-  rewarm: (j) => new RewarmSchedule({ ...j, previous: j.previous === undefined ? undefined : scheduleFromJSON(j.previous) }),
+  rewarm: (j) =>
+    new RewarmSchedule({ ...j, previous: j.previous === undefined ? undefined : scheduleFromJSON(j.previous) }),
 };
 
 /**
@@ -28,7 +29,10 @@ const BUILDERS: Record<string, (json: any) => Schedule> = {
 export function scheduleFromJSON(json: unknown): Schedule {
   const kind = typeof json === "object" && json !== null ? (json as { kind?: unknown }).kind : undefined;
   const build = typeof kind === "string" && Object.hasOwn(BUILDERS, kind) ? BUILDERS[kind] : undefined;
-  if (build === undefined) throw new ArgumentError(`scheduleFromJSON: kind must be one of ${Object.keys(BUILDERS).join(", ")}, got ${JSON.stringify(kind)}`);
+  if (build === undefined)
+    throw new ArgumentError(
+      `scheduleFromJSON: kind must be one of ${Object.keys(BUILDERS).join(", ")}, got ${JSON.stringify(kind)}`,
+    );
   const { kind: _kind, ...options } = json as Record<string, unknown>;
   return build(options);
 }

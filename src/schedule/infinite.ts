@@ -46,7 +46,10 @@ export class InfiniteSchedule implements Schedule {
 
   constructor(options: InfiniteScheduleOptions) {
     const name = "InfiniteSchedule";
-    if (typeof options !== "object" || options === null) throw new ArgumentError(`${name}: expected an options object { peakLr, warmupSteps, cooldownSteps, constantLr, ... }`);
+    if (typeof options !== "object" || options === null)
+      throw new ArgumentError(
+        `${name}: expected an options object { peakLr, warmupSteps, cooldownSteps, constantLr, ... }`,
+      );
     this.peakLr = checkOption(name, "peakLr", options.peakLr, { min: 0 });
     this.warmupSteps = checkOption(name, "warmupSteps", options.warmupSteps, { integer: true, min: 0 });
     this.cooldownSteps = checkOption(name, "cooldownSteps", options.cooldownSteps, { integer: true, min: 0 });
@@ -54,11 +57,15 @@ export class InfiniteSchedule implements Schedule {
     this.cooldown = checkChoice(name, "cooldown", options.cooldown ?? "cosine", COOLDOWN_SHAPES);
     this.alpha = checkOption(name, "alpha", options.alpha ?? 1, { above: 0 });
     if (options.annealStart === undefined) {
-      if (options.annealSteps !== undefined || options.minLr !== undefined) throw new ArgumentError(`${name}: annealSteps and minLr need annealStart`);
+      if (options.annealSteps !== undefined || options.minLr !== undefined)
+        throw new ArgumentError(`${name}: annealSteps and minLr need annealStart`);
       this.anneal = undefined;
     } else {
       this.anneal = {
-        start: checkOption(name, "annealStart", options.annealStart, { integer: true, min: this.warmupSteps + this.cooldownSteps }),
+        start: checkOption(name, "annealStart", options.annealStart, {
+          integer: true,
+          min: this.warmupSteps + this.cooldownSteps,
+        }),
         steps: checkOption(name, "annealSteps", options.annealSteps, { integer: true, min: 1 }),
         minLr: checkOption(name, "minLr", options.minLr, { above: 0, max: this.constantLr }),
       };
@@ -86,7 +93,11 @@ export class InfiniteSchedule implements Schedule {
     if (this.warmupSteps > 0) starts.push({ step: 0, phase: "warmup" });
     if (this.cooldownSteps > 0) starts.push({ step: this.warmupSteps, phase: "cooldown" });
     starts.push({ step: this.warmupSteps + this.cooldownSteps, phase: "constant" });
-    if (this.anneal) starts.push({ step: this.anneal.start, phase: "anneal" }, { step: this.anneal.start + this.anneal.steps, phase: "done" });
+    if (this.anneal)
+      starts.push(
+        { step: this.anneal.start, phase: "anneal" },
+        { step: this.anneal.start + this.anneal.steps, phase: "done" },
+      );
     return starts;
   }
 
@@ -104,7 +115,9 @@ export class InfiniteSchedule implements Schedule {
       constantLr: this.constantLr,
       cooldown: this.cooldown,
       alpha: this.alpha,
-      ...(this.anneal ? { annealStart: this.anneal.start, annealSteps: this.anneal.steps, minLr: this.anneal.minLr } : {}),
+      ...(this.anneal
+        ? { annealStart: this.anneal.start, annealSteps: this.anneal.steps, minLr: this.anneal.minLr }
+        : {}),
     };
   }
 }

@@ -21,9 +21,13 @@ export class InverseSqrtSchedule implements Schedule {
   readonly warmupSteps: number;
 
   constructor(options: InverseSqrtScheduleOptions) {
-    if (typeof options !== "object" || options === null) throw new ArgumentError("InverseSqrtSchedule: expected an options object { peakLr, warmupSteps }");
+    if (typeof options !== "object" || options === null)
+      throw new ArgumentError("InverseSqrtSchedule: expected an options object { peakLr, warmupSteps }");
     this.peakLr = checkOption("InverseSqrtSchedule", "peakLr", options.peakLr, { min: 0 });
-    this.warmupSteps = checkOption("InverseSqrtSchedule", "warmupSteps", options.warmupSteps, { integer: true, min: 1 });
+    this.warmupSteps = checkOption("InverseSqrtSchedule", "warmupSteps", options.warmupSteps, {
+      integer: true,
+      min: 1,
+    });
   }
 
   at(step: number): number {
@@ -33,7 +37,10 @@ export class InverseSqrtSchedule implements Schedule {
   }
 
   phaseStarts(): PhaseStart[] {
-    return [{ step: 0, phase: "warmup" }, { step: this.warmupSteps, phase: "decay" }];
+    return [
+      { step: 0, phase: "warmup" },
+      { step: this.warmupSteps, phase: "decay" },
+    ];
   }
 
   toJSON(): { kind: "inverse-sqrt" } & Required<InverseSqrtScheduleOptions> {

@@ -30,8 +30,16 @@ export function checkOption(schedule: string, option: string, value: unknown, bo
 }
 
 /** Checks that a string option is one of `choices`. */
-export function checkChoice<T extends string>(schedule: string, option: string, value: unknown, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) throw new ArgumentError(`${schedule}: ${option} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${JSON.stringify(value)}`);
+export function checkChoice<T extends string>(
+  schedule: string,
+  option: string,
+  value: unknown,
+  choices: readonly T[],
+): T {
+  if (!choices.includes(value as T))
+    throw new ArgumentError(
+      `${schedule}: ${option} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${JSON.stringify(value)}`,
+    );
   return value as T;
 }
 

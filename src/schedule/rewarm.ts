@@ -39,14 +39,20 @@ export class RewarmSchedule implements Schedule {
 
   constructor(options: RewarmScheduleOptions) {
     const name = "RewarmSchedule";
-    if (typeof options !== "object" || options === null) throw new ArgumentError(`${name}: expected an options object { startStep, rewarmSteps, peakLr, decaySteps, ... }`);
+    if (typeof options !== "object" || options === null)
+      throw new ArgumentError(
+        `${name}: expected an options object { startStep, rewarmSteps, peakLr, decaySteps, ... }`,
+      );
     this.startStep = checkOption(name, "startStep", options.startStep, { integer: true, min: 0 });
     this.rewarmSteps = checkOption(name, "rewarmSteps", options.rewarmSteps, { integer: true, min: 0 });
     this.peakLr = checkOption(name, "peakLr", options.peakLr, { min: 0 });
     this.decaySteps = checkOption(name, "decaySteps", options.decaySteps, { integer: true, min: 0 });
     this.minLr = checkOption(name, "minLr", options.minLr ?? 0.1 * this.peakLr, { min: 0, max: this.peakLr });
     this.startLr = checkOption(name, "startLr", options.startLr ?? 0, { min: 0 });
-    if (options.previous !== undefined && (typeof options.previous !== "object" || typeof options.previous.at !== "function")) {
+    if (
+      options.previous !== undefined &&
+      (typeof options.previous !== "object" || typeof options.previous.at !== "function")
+    ) {
       throw new ArgumentError(`${name}: previous must be a Schedule, got ${typeof options.previous}`);
     }
     this.previous = options.previous;
@@ -59,7 +65,10 @@ export class RewarmSchedule implements Schedule {
   at(step: number): number {
     checkStep("RewarmSchedule", step);
     if (step < this.startStep) {
-      if (this.previous === undefined) throw new ArgumentError(`RewarmSchedule: step ${step} is before startStep ${this.startStep} and no previous schedule was given`);
+      if (this.previous === undefined)
+        throw new ArgumentError(
+          `RewarmSchedule: step ${step} is before startStep ${this.startStep} and no previous schedule was given`,
+        );
       return this.previous.at(step);
     }
     const u = step - this.startStep;
@@ -72,7 +81,12 @@ export class RewarmSchedule implements Schedule {
   phaseStarts(): PhaseStart[] {
     const before = this.previous?.phaseStarts?.().filter((p) => p.step < this.startStep) ?? [];
     const rewarm: PhaseStart[] = this.rewarmSteps > 0 ? [{ step: this.startStep, phase: "re-warm" }] : [];
-    return [...before, ...rewarm, { step: this.startStep + this.rewarmSteps, phase: "re-decay" }, { step: this.totalSteps, phase: "done" }];
+    return [
+      ...before,
+      ...rewarm,
+      { step: this.startStep + this.rewarmSteps, phase: "re-decay" },
+      { step: this.totalSteps, phase: "done" },
+    ];
   }
 
   toJSON(): { kind: "rewarm" } & Record<string, unknown> {

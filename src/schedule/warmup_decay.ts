@@ -28,7 +28,8 @@ export abstract class WarmupDecaySchedule implements Schedule {
     private readonly shape: DecayShape,
     options: WarmupDecayOptions,
   ) {
-    if (typeof options !== "object" || options === null) throw new ArgumentError(`${label}: expected an options object { peakLr, warmupSteps, totalSteps, minLr }`);
+    if (typeof options !== "object" || options === null)
+      throw new ArgumentError(`${label}: expected an options object { peakLr, warmupSteps, totalSteps, minLr }`);
     this.peakLr = checkOption(label, "peakLr", options.peakLr, { min: 0 });
     this.warmupSteps = checkOption(label, "warmupSteps", options.warmupSteps ?? 0, { integer: true, min: 0 });
     this.totalSteps = checkOption(label, "totalSteps", options.totalSteps, { integer: true, min: this.warmupSteps });

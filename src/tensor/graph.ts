@@ -63,7 +63,14 @@ function allSaved(node: GradNode): Tensor[] {
  * Makes `output` the result of a new node of `op` over `inputs`, holding what the op saved for its rule
  * (src/ops/record.ts decides that); the node holds a reference on each unreleased node upstream.
  */
-export function attachNode(op: string, inputs: readonly Tensor[], needsGrad: readonly boolean[], output: Tensor, attrs: Readonly<Record<string, unknown>>, saved: GradNode["saved"]): void {
+export function attachNode(
+  op: string,
+  inputs: readonly Tensor[],
+  needsGrad: readonly boolean[],
+  output: Tensor,
+  attrs: Readonly<Record<string, unknown>>,
+  saved: GradNode["saved"],
+): void {
   const node: GradNode = {
     op,
     inputs: inputs.slice(),

@@ -34,7 +34,8 @@ export function sameShape(a: Shape, b: Shape): boolean {
 /** Checks a user-supplied shape: an array of at most MAX_DIMS whole numbers >= 0. */
 export function checkShape(op: string, arg: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) throw new ArgumentError(`${op}: ${arg} must be an array of sizes, got ${typeof shape}`);
-  if (shape.length > MAX_DIMS) throw new ShapeError(`${op}: ${arg} has rank ${shape.length}; at most ${MAX_DIMS} dims are supported`);
+  if (shape.length > MAX_DIMS)
+    throw new ShapeError(`${op}: ${arg} has rank ${shape.length}; at most ${MAX_DIMS} dims are supported`);
   for (const s of shape) {
     if (typeof s !== "number" || !Number.isInteger(s) || s < 0) {
       throw new ArgumentError(`${op}: ${arg} must hold whole numbers >= 0, got ${show(shape)}`);
@@ -46,9 +47,11 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
 
 /** Normalises a possibly negative axis against a rank. */
 export function normAxis(op: string, axis: unknown, rank: number, arg = "dim"): number {
-  if (typeof axis !== "number" || !Number.isInteger(axis)) throw new ArgumentError(`${op}: ${arg} must be an integer, got ${show(axis)}`);
+  if (typeof axis !== "number" || !Number.isInteger(axis))
+    throw new ArgumentError(`${op}: ${arg} must be an integer, got ${show(axis)}`);
   const r = Math.max(rank, 1);
-  if (axis < -r || axis >= r) throw new ArgumentError(`${op}: ${arg} ${axis} is out of range for a tensor of rank ${rank}`);
+  if (axis < -r || axis >= r)
+    throw new ArgumentError(`${op}: ${arg} ${axis} is out of range for a tensor of rank ${rank}`);
   return axis < 0 ? axis + r : axis;
 }
 

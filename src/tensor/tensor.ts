@@ -68,13 +68,21 @@ export class Tensor<D extends DType = DType> {
     try {
       storage = Storage.allocate(backend, bytes);
     } catch (e) {
-      throw new BackendError(`cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${bytes} bytes) on ${backend.device}: ${(e as Error).message}`);
+      throw new BackendError(
+        `cannot allocate a ${dtype} tensor of shape ${formatShape(shape)} (${bytes} bytes) on ${backend.device}: ${(e as Error).message}`,
+      );
     }
     return new Tensor(storage, dtype, shape);
   }
 
   /** @internal A view of the same storage (the storage gains a reference). */
-  static view<D extends DType>(base: Tensor<D>, shape: readonly number[], strides: readonly number[], offset: number, op: string): Tensor<D> {
+  static view<D extends DType>(
+    base: Tensor<D>,
+    shape: readonly number[],
+    strides: readonly number[],
+    offset: number,
+    op: string,
+  ): Tensor<D> {
     return new Tensor(base.storageFor(op).retain(), base.dtype, shape, strides, offset);
   }
 
@@ -107,8 +115,10 @@ export class Tensor<D extends DType = DType> {
   }
 
   set requiresGrad(value: boolean) {
-    if (value && !isFloat(this.dtype)) throw new AutogradError(`requiresGrad: only f32/bf16 tensors can require grad, got ${this.dtype}`);
-    if (!value && this.gradFn) throw new AutogradError("requiresGrad: cannot turn off grad on a non-leaf tensor; use detach()");
+    if (value && !isFloat(this.dtype))
+      throw new AutogradError(`requiresGrad: only f32/bf16 tensors can require grad, got ${this.dtype}`);
+    if (!value && this.gradFn)
+      throw new AutogradError("requiresGrad: cannot turn off grad on a non-leaf tensor; use detach()");
     this.requiresGradFlag = value;
   }
 
@@ -119,7 +129,8 @@ export class Tensor<D extends DType = DType> {
 
   /** @internal The storage, or a DisposedError naming the op that wanted it. */
   storageFor(op: string): Storage {
-    if (!this.storageRef) throw new DisposedError(`${op}: tensor of shape ${formatShape(this.shape)} (${this.dtype}) was disposed`);
+    if (!this.storageRef)
+      throw new DisposedError(`${op}: tensor of shape ${formatShape(this.shape)} (${this.dtype}) was disposed`);
     return this.storageRef;
   }
 
@@ -172,6 +183,7 @@ function describeValue(value: unknown): string {
  * else, a DisposedError for a disposed tensor. Every op calls it on its tensor arguments first.
  */
 export function expectTensor(op: string, arg: string, value: unknown): asserts value is Tensor {
-  if (!(value instanceof Tensor)) throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describeValue(value)}`);
+  if (!(value instanceof Tensor))
+    throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describeValue(value)}`);
   value.storageFor(op);
 }

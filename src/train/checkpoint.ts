@@ -37,10 +37,17 @@ export function latestCheckpoint(outDir: string): string | null {
   const pointer = path.join(root, "latest");
   if (!fs.existsSync(pointer)) return null;
   const name = fs.readFileSync(pointer, "utf8").trim();
-  if (!STEP_DIR.test(name)) throw new ArgumentError(`latestCheckpoint: ${pointer} must name a step-N folder beside it, got ${JSON.stringify(name)}`);
+  if (!STEP_DIR.test(name))
+    throw new ArgumentError(
+      `latestCheckpoint: ${pointer} must name a step-N folder beside it, got ${JSON.stringify(name)}`,
+    );
   const dir = path.join(root, name);
-  if (!fs.existsSync(path.join(dir, "trainer.json"))) throw new ArgumentError(`latestCheckpoint: ${pointer} names ${dir}, which holds no trainer.json`);
-  if (path.dirname(fs.realpathSync(dir)) !== fs.realpathSync(root)) throw new ArgumentError(`latestCheckpoint: ${dir} leads outside ${root} (a link?); refusing to load another run's checkpoint`);
+  if (!fs.existsSync(path.join(dir, "trainer.json")))
+    throw new ArgumentError(`latestCheckpoint: ${pointer} names ${dir}, which holds no trainer.json`);
+  if (path.dirname(fs.realpathSync(dir)) !== fs.realpathSync(root))
+    throw new ArgumentError(
+      `latestCheckpoint: ${dir} leads outside ${root} (a link?); refusing to load another run's checkpoint`,
+    );
   return dir;
 }
 
@@ -75,7 +82,10 @@ export function removeTemporaries(outDir: string): string[] {
 export function resolveCheckpoint(target: string): string {
   if (fs.existsSync(path.join(target, "trainer.json"))) return target;
   const latest = latestCheckpoint(target);
-  if (!latest) throw new ArgumentError(`resume: ${target} is neither a checkpoint directory (no trainer.json) nor a run directory with checkpoints/latest`);
+  if (!latest)
+    throw new ArgumentError(
+      `resume: ${target} is neither a checkpoint directory (no trainer.json) nor a run directory with checkpoints/latest`,
+    );
   return latest;
 }
 
@@ -86,7 +96,13 @@ export interface TrainerState {
 }
 
 /** Writes the checkpoint of `step` atomically, points `latest` at it and deletes all but the newest `keep`. */
-export function saveCheckpoint(outDir: string, model: TrainableModel, optimizer: TrainOptimizer, state: TrainerState, keep: number): string {
+export function saveCheckpoint(
+  outDir: string,
+  model: TrainableModel,
+  optimizer: TrainOptimizer,
+  state: TrainerState,
+  keep: number,
+): string {
   const root = checkpointsDir(outDir);
   fs.mkdirSync(root, { recursive: true });
   const name = checkpointName(state.step);
@@ -107,7 +123,8 @@ export function saveCheckpoint(outDir: string, model: TrainableModel, optimizer:
     .readdirSync(root)
     .filter((n) => STEP_DIR.test(n))
     .sort();
-  for (const old of steps.slice(0, Math.max(0, steps.length - keep))) fs.rmSync(path.join(root, old), { recursive: true, force: true });
+  for (const old of steps.slice(0, Math.max(0, steps.length - keep)))
+    fs.rmSync(path.join(root, old), { recursive: true, force: true });
   return dir;
 }
 
@@ -148,7 +165,9 @@ export function naming<T>(file: string, fn: () => T): T {
 export function readTrainerState(file: string): TrainerState {
   const state = readJsonFile(file, "checkpoint");
   if (!isJsonObject(state) || !Number.isSafeInteger(state.step) || (state.step as number) < 0) {
-    throw new ArgumentError(`checkpoint: ${file} is damaged: "step" must be a whole number >= 0, got ${JSON.stringify(isJsonObject(state) ? state.step : state)}`);
+    throw new ArgumentError(
+      `checkpoint: ${file} is damaged: "step" must be a whole number >= 0, got ${JSON.stringify(isJsonObject(state) ? state.step : state)}`,
+    );
   }
   return state as TrainerState;
 }

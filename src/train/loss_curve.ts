@@ -45,14 +45,25 @@ function learningRatePoints(schedule: Schedule, steps: number): [number, number]
  * @example
  * fs.writeFileSync("loss.svg", lossCurveSvg(metrics, schedule, 1000, "sotu-tiny"));
  */
-export function lossCurveSvg(metrics: readonly MetricsRecord[], schedule: Schedule, steps: number, title = "loss"): string {
+export function lossCurveSvg(
+  metrics: readonly MetricsRecord[],
+  schedule: Schedule,
+  steps: number,
+  title = "loss",
+): string {
   const valid = metrics.filter((r) => r.valLoss !== undefined).map((r) => [r.step, r.valLoss!] as const);
   return lineChartSvg({
     title,
     xLabel: "step",
     yLabel: "cross-entropy loss",
-    series: [{ name: "train", points: metrics.map((r) => [r.step, r.loss] as const) }, ...(valid.length ? [{ name: "validation", points: valid }] : [])],
+    series: [
+      { name: "train", points: metrics.map((r) => [r.step, r.loss] as const) },
+      ...(valid.length ? [{ name: "validation", points: valid }] : []),
+    ],
     markers: phaseMarkers(schedule, steps),
-    lower: { yLabel: "learning rate", series: [{ name: "learning rate", points: learningRatePoints(schedule, steps) }] },
+    lower: {
+      yLabel: "learning rate",
+      series: [{ name: "learning rate", points: learningRatePoints(schedule, steps) }],
+    },
   });
 }

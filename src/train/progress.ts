@@ -34,7 +34,15 @@ export class ProgressReporter {
   ) {}
 
   /** The fields of a progress line, most important first where the bar must drop some to fit. */
-  private fields(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number) {
+  private fields(
+    step: number,
+    loss: number,
+    lr: number,
+    tokensPerSec: number,
+    elapsed: number,
+    startStep: number,
+    startElapsed: number,
+  ) {
     const done = step - startStep;
     const eta = done > 0 ? ((elapsed - startElapsed) / done) * (this.totalSteps - step) : Number.NaN;
     return {
@@ -47,7 +55,15 @@ export class ProgressReporter {
     };
   }
 
-  private line(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number): string {
+  private line(
+    step: number,
+    loss: number,
+    lr: number,
+    tokensPerSec: number,
+    elapsed: number,
+    startStep: number,
+    startElapsed: number,
+  ): string {
     const f = this.fields(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
     return [f.step, f.loss, f.lr, f.rate, f.elapsed, f.eta].join("  ");
   }
@@ -57,7 +73,15 @@ export class ProgressReporter {
    * some pseudo-terminals and IDE consoles do) gets the whole line; a narrow one loses the bar, then
    * elapsed time, throughput and learning rate, and keeps step, loss and ETA to the end.
    */
-  private barText(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number): string {
+  private barText(
+    step: number,
+    loss: number,
+    lr: number,
+    tokensPerSec: number,
+    elapsed: number,
+    startStep: number,
+    startElapsed: number,
+  ): string {
     const f = this.fields(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
     const cells = 24;
     const filled = Math.round((cells * step) / this.totalSteps);
@@ -71,12 +95,22 @@ export class ProgressReporter {
       [f.step, f.loss, f.lr, f.eta],
       [f.step, f.loss, f.eta],
     ];
-    const fits = candidates.map((c) => c.join("  ").replace(/^(\[[#-]+\])  /, "$1 ")).find((text) => text.length <= room);
+    const fits = candidates
+      .map((c) => c.join("  ").replace(/^(\[[#-]+\]) {2}/, "$1 "))
+      .find((text) => text.length <= room);
     return fits ?? `${f.step} ${f.loss} ${f.eta}`.slice(0, Math.max(1, room));
   }
 
   /** Redraws the bar (terminals only, throttled). */
-  update(step: number, loss: number, lr: number, tokensPerSec: number, elapsed: number, startStep: number, startElapsed: number): void {
+  update(
+    step: number,
+    loss: number,
+    lr: number,
+    tokensPerSec: number,
+    elapsed: number,
+    startStep: number,
+    startElapsed: number,
+  ): void {
     if (!this.stream.isTTY) return;
     const now = performance.now();
     if (now - this.lastDraw < 100 && step !== this.totalSteps) return;
@@ -89,14 +123,18 @@ export class ProgressReporter {
   /** A permanent line for a metrics record (validation results always; every record when not a terminal). */
   log(r: MetricsRecord, startStep: number, startElapsed: number): void {
     if (this.stream.isTTY && r.valLoss === undefined) return;
-    const text = this.line(r.step, r.loss, r.lr, r.tokensPerSec, r.elapsed, startStep, startElapsed) + (r.valLoss !== undefined ? `  val ${r.valLoss.toFixed(4)}` : "");
+    const text =
+      this.line(r.step, r.loss, r.lr, r.tokensPerSec, r.elapsed, startStep, startElapsed) +
+      (r.valLoss !== undefined ? `  val ${r.valLoss.toFixed(4)}` : "");
     this.stream.write(this.stream.isTTY ? `\r${text.padEnd(this.lastLine.length)}\n` : `${text}\n`);
     this.lastLine = "";
   }
 
   /** A plain message that does not disturb the bar. */
   message(text: string): void {
-    this.stream.write(this.stream.isTTY && this.lastLine ? `\r${"".padEnd(this.lastLine.length)}\r${text}\n` : `${text}\n`);
+    this.stream.write(
+      this.stream.isTTY && this.lastLine ? `\r${"".padEnd(this.lastLine.length)}\r${text}\n` : `${text}\n`,
+    );
     this.lastLine = "";
   }
 

@@ -12,7 +12,15 @@ import type { Schedule } from "../schedule/schedule.js";
 import { noGrad } from "../tensor/graph.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { listCheckpoints, loadCheckpoint, naming, readTrainerState, removeTemporaries, resolveCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import {
+  listCheckpoints,
+  loadCheckpoint,
+  naming,
+  readTrainerState,
+  removeTemporaries,
+  resolveCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.js";
 import type { JSONValue } from "../data/batch.js";
 import type { Batch, BatchSource, TrainableModel, TrainOptimizer } from "./contracts.js";
 import { NonFiniteLossError } from "./errors.js";
@@ -81,17 +89,25 @@ export interface FitResult {
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new ArgumentError(`Trainer: ${name} must be a whole number >= ${min}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ArgumentError(`Trainer: ${name} must be a whole number >= ${min}, got ${String(value)}`);
   return value;
 }
 
 function checkBatch(b: Batch, expected: { batchSize: number; seqLen: number } | null): void {
   const n = b.batchSize * b.seqLen;
-  if (!(b.inputs instanceof Int32Array) || !(b.targets instanceof Int32Array) || b.inputs.length !== n || b.targets.length !== n) {
+  if (
+    !(b.inputs instanceof Int32Array) ||
+    !(b.targets instanceof Int32Array) ||
+    b.inputs.length !== n ||
+    b.targets.length !== n
+  ) {
     throw new ArgumentError(`Trainer: a batch must hold Int32Array inputs and targets of batchSize·seqLen = ${n} ids`);
   }
   if (expected && (expected.batchSize !== b.batchSize || expected.seqLen !== b.seqLen)) {
-    throw new ArgumentError(`Trainer: batches changed shape from [${expected.batchSize}, ${expected.seqLen}] to [${b.batchSize}, ${b.seqLen}]`);
+    throw new ArgumentError(
+      `Trainer: batches changed shape from [${expected.batchSize}, ${expected.seqLen}] to [${b.batchSize}, ${b.seqLen}]`,
+    );
   }
 }
 
@@ -111,7 +127,10 @@ function checkBatch(b: Batch, expected: { batchSize: number; seqLen: number } | 
  * await trainer.fit();                                  // or: await trainer.fit({ resumeFrom: "runs/demo" })
  */
 export class Trainer {
-  private readonly opts: Required<Omit<TrainerOptions, "valid" | "outDir" | "onLog" | "runConfig" | "title" | "signal">> & TrainerOptions;
+  private readonly opts: Required<
+    Omit<TrainerOptions, "valid" | "outDir" | "onLog" | "runConfig" | "title" | "signal">
+  > &
+    TrainerOptions;
 
   /** Shape of the first training batch; later ones must match it. */
   private batchShape: { batchSize: number; seqLen: number } | null = null;
@@ -119,10 +138,12 @@ export class Trainer {
   constructor(options: TrainerOptions) {
     if (options === null || typeof options !== "object") throw new ArgumentError("Trainer: expected an options object");
     for (const key of ["model", "optimizer", "schedule", "train"] as const) {
-      if (options[key] === null || typeof options[key] !== "object") throw new ArgumentError(`Trainer: ${key} is required`);
+      if (options[key] === null || typeof options[key] !== "object")
+        throw new ArgumentError(`Trainer: ${key} is required`);
     }
     const clip = options.clipNorm === undefined ? 1 : options.clipNorm;
-    if (clip !== null && !(clip > 0)) throw new ArgumentError(`Trainer: clipNorm must be a positive number or null, got ${String(clip)}`);
+    if (clip !== null && !(clip > 0))
+      throw new ArgumentError(`Trainer: clipNorm must be a positive number or null, got ${String(clip)}`);
     this.opts = {
       ...options,
       steps: wholeNumber("steps", options.steps, 1),
@@ -160,7 +181,8 @@ export class Trainer {
     if (!o.outDir) return this.run(resumeFrom, progress);
     const lock = lockRunDir(o.outDir, "Trainer.fit", (note) => progress?.message(note));
     try {
-      for (const file of removeTemporaries(o.outDir)) progress?.message(`removed ${file}, left half-written by a run that was killed`);
+      for (const file of removeTemporaries(o.outDir))
+        progress?.message(`removed ${file}, left half-written by a run that was killed`);
       return await this.run(resumeFrom, progress);
     } finally {
       lock.release();
@@ -185,7 +207,8 @@ export class Trainer {
       naming(file, () => setRngState(saved.rng));
       naming(file, () => o.train.setState(saved.trainData));
       if (o.valid && saved.validStart !== undefined) validStart = saved.validStart;
-      if (JSON.stringify(saved.schedule) !== JSON.stringify(o.schedule.toJSON())) progress?.message(`note: the schedule differs from the one saved in ${checkpoint}`);
+      if (JSON.stringify(saved.schedule) !== JSON.stringify(o.schedule.toJSON()))
+        progress?.message(`note: the schedule differs from the one saved in ${checkpoint}`);
       progress?.message(`resumed from ${checkpoint} at step ${step}`);
     }
     const metricsFile = o.outDir ? path.join(o.outDir, "metrics.jsonl") : null;
@@ -223,7 +246,12 @@ export class Trainer {
       step++;
       const seconds = (performance.now() - t0) / 1000;
       tokens += stepTokens;
-      interval = { lossSum: interval.lossSum + loss, steps: interval.steps + 1, tokens: interval.tokens + stepTokens, seconds: interval.seconds + seconds };
+      interval = {
+        lossSum: interval.lossSum + loss,
+        steps: interval.steps + 1,
+        tokens: interval.tokens + stepTokens,
+        seconds: interval.seconds + seconds,
+      };
       elapsed = (performance.now() - sessionStart) / 1000;
       const last = step === o.steps || o.signal?.aborted === true;
       const evaluate = o.valid !== undefined && (last || (o.evalEvery > 0 && step % o.evalEvery === 0));
@@ -270,7 +298,11 @@ export class Trainer {
       sessionStart = performance.now() - elapsed * 1000;
     }
     progress?.finish();
-    if (o.outDir) writeFileAtomic(path.join(o.outDir, "loss.svg"), lossCurveSvg(metrics, o.schedule, o.steps, o.title ?? path.basename(path.resolve(o.outDir))));
+    if (o.outDir)
+      writeFileAtomic(
+        path.join(o.outDir, "loss.svg"),
+        lossCurveSvg(metrics, o.schedule, o.steps, o.title ?? path.basename(path.resolve(o.outDir))),
+      );
     return { step, metrics, checkpoint, stopped: step < o.steps };
   }
 
@@ -281,7 +313,11 @@ export class Trainer {
    */
   private lastGoodCheckpoint(faultStep: number): { step: number; dir: string } | null {
     if (!this.opts.outDir) return null;
-    return listCheckpoints(this.opts.outDir).filter((c) => c.step <= faultStep - 2).at(-1) ?? null;
+    return (
+      listCheckpoints(this.opts.outDir)
+        .filter((c) => c.step <= faultStep - 2)
+        .at(-1) ?? null
+    );
   }
 
   /**

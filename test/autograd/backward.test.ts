@@ -61,11 +61,23 @@ describe("backward basics", () => {
     expectSlmkitError(() => S.sum(S.ones([2])).backward(), ["backward", "does not require grad"], S.AutogradError);
   });
   it("requiresGrad: integers cannot, non-leaves cannot be switched off", () => {
-    expectSlmkitError(() => { S.zeros([2], { dtype: "i32" }).requiresGrad = true; }, ["requiresGrad", "i32"], S.AutogradError);
+    expectSlmkitError(
+      () => {
+        S.zeros([2], { dtype: "i32" }).requiresGrad = true;
+      },
+      ["requiresGrad", "i32"],
+      S.AutogradError,
+    );
     const y = S.mul(S.tensor([1], { requiresGrad: true }), 2);
     expect(y.requiresGrad).toBe(true);
     expect(y.isLeaf).toBe(false);
-    expectSlmkitError(() => { y.requiresGrad = false; }, ["requiresGrad", "detach"], S.AutogradError);
+    expectSlmkitError(
+      () => {
+        y.requiresGrad = false;
+      },
+      ["requiresGrad", "detach"],
+      S.AutogradError,
+    );
   });
   it("the functional backward(root) equals root.backward()", () => {
     const x = S.tensor([1, 2], { requiresGrad: true });
@@ -86,7 +98,11 @@ describe("noGrad, detach and integer results", () => {
     expectSlmkitError(() => S.sum(y).backward(), ["backward"], S.AutogradError);
   });
   it("noGrad restores the mode when fn throws", () => {
-    expect(() => S.noGrad(() => { throw new Error("boom"); })).toThrow("boom");
+    expect(() =>
+      S.noGrad(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
     expect(S.isGradEnabled()).toBe(true);
   });
   it("detach shares data but cuts the graph", () => {
@@ -144,7 +160,10 @@ describe("a composed chain against finite differences", () => {
   for (const dtype of ["f32", "bf16"] as const) {
     it(`${dtype}: layer norm-ish chain of elementwise ops, reductions, views and softmax`, () => {
       checkForwardBackward({
-        dtype, rng, ops: 20, label: "chain",
+        dtype,
+        rng,
+        ops: 20,
+        label: "chain",
         inputs: [rng.ref([3, 4]), rng.ref([4]), rng.ref([3, 1])],
         lib: ([x, w, b]) => {
           const centered = S.sub(x!, S.mean(x!, { dim: -1, keepdim: true }));
@@ -154,7 +173,9 @@ describe("a composed chain against finite differences", () => {
         ref: ([x, w, b]) => {
           const centered = R.sub(x!, R.mean(x!, { dim: -1, keepdim: true }));
           const h = R.silu(R.add(R.mul(centered, w!), b!));
-          return R.sum(R.mul(R.softmax(R.views.transpose(h, 0, 1), -1), R.tanh(R.views.transpose(x!, 0, 1))), { dim: 0 });
+          return R.sum(R.mul(R.softmax(R.views.transpose(h, 0, 1), -1), R.tanh(R.views.transpose(x!, 0, 1))), {
+            dim: 0,
+          });
         },
         forwardTol: (w) => R.ref(w.shape, (i) => (dtype === "f32" ? 1e-5 : 0.02) * Math.max(1, Math.abs(w.data[i]!))),
       });
@@ -164,9 +185,16 @@ describe("a composed chain against finite differences", () => {
     const t = R.fromNested([1, 0, 2, 1]);
     const ti = fromRef(t, "i32") as S.Tensor<"i32">;
     checkForwardBackward({
-      dtype: "f32", rng, ops: 20, label: "mlp",
+      dtype: "f32",
+      rng,
+      ops: 20,
+      label: "mlp",
       inputs: [rng.ref([4, 5]), rng.ref([5, 6]), rng.ref([6, 3])],
-      lib: ([x, w1, w2]) => S.crossEntropy(S.matmul(S.gelu(S.matmul(x as S.Tensor<"f32">, w1 as S.Tensor<"f32">)), w2 as S.Tensor<"f32">), ti),
+      lib: ([x, w1, w2]) =>
+        S.crossEntropy(
+          S.matmul(S.gelu(S.matmul(x as S.Tensor<"f32">, w1 as S.Tensor<"f32">)), w2 as S.Tensor<"f32">),
+          ti,
+        ),
       ref: ([x, w1, w2]) => R.crossEntropy(R.matmul(R.gelu(R.matmul(x!, w1!)), w2!), t),
     });
   });

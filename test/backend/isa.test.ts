@@ -11,7 +11,8 @@ const ORDER: S.CpuIsa[] = ["baseline", "avx2", "avx512"];
 const best = S.cpuInfo().bestIsa;
 const isas = ORDER.slice(0, ORDER.indexOf(best) + 1);
 const original = S.cpuInfo().isa;
-if (isas.length < ORDER.length) console.warn(`[isa] this CPU stops at ${best}: ${ORDER.slice(isas.length).join(", ")} kernels not tested here`);
+if (isas.length < ORDER.length)
+  console.warn(`[isa] this CPU stops at ${best}: ${ORDER.slice(isas.length).join(", ")} kernels not tested here`);
 afterAll(() => S.setCpuIsa(original));
 
 /** Deterministic pseudo-random values in [lo, hi). */
@@ -59,10 +60,18 @@ describe.each(isas)("%s kernels", (isa) => {
 
   it("softmax, logSoftmax and logsumexp rows (one long row crosses thread chunks)", () => {
     S.setCpuIsa(isa);
-    for (const shape of [[7, 1031], [1, 70001]]) {
+    for (const shape of [
+      [7, 1031],
+      [1, 70001],
+    ]) {
       const x = floatInput(R.ref(shape, values(shape[0]! * shape[1]!, shape[1]!, -20, 20)), "f32");
       expectClose(S.softmax(x.t, -1), R.softmax(x.r, -1), elementwiseTol("f32", R.softmax(x.r, -1)), `${isa} softmax`);
-      expectClose(S.logSoftmax(x.t, -1), R.logSoftmax(x.r, -1), elementwiseTol("f32", R.logSoftmax(x.r, -1), 4), `${isa} logSoftmax`);
+      expectClose(
+        S.logSoftmax(x.t, -1),
+        R.logSoftmax(x.r, -1),
+        elementwiseTol("f32", R.logSoftmax(x.r, -1), 4),
+        `${isa} logSoftmax`,
+      );
       const lse = R.logsumexp(x.r, { dim: -1 });
       expectClose(S.logsumexp(x.t, { dim: -1 }), lse, elementwiseTol("f32", lse, 4), `${isa} logsumexp`);
     }

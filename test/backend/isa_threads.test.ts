@@ -45,10 +45,20 @@ describe("every ISA and thread count", () => {
               }
               const n = shape[shape.length - 1]!;
               const sum = R.sum(x.r, { dim: -1 });
-              expectClose(S.sum(x.t, { dim: -1 }), sum, accumulationTol(dtype, sum, R.sqrt(R.sum(R.mul(x.r, x.r), { dim: -1 })), n), `${isa} sum`);
+              expectClose(
+                S.sum(x.t, { dim: -1 }),
+                sum,
+                accumulationTol(dtype, sum, R.sqrt(R.sum(R.mul(x.r, x.r), { dim: -1 })), n),
+                `${isa} sum`,
+              );
               expectClose(S.max(x.t, { dim: 0 }), R.max(x.r, { dim: 0 }), 0, `${isa} max`);
               const sm = R.softmax(x.r, -1);
-              expectClose(S.softmax(x.t, -1), sm, R.add(elementwiseTol(dtype, sm, 2), R.full(sm.shape, 8 * R.unitRoundoff.f32 * Math.sqrt(n))), `${isa} softmax`);
+              expectClose(
+                S.softmax(x.t, -1),
+                sm,
+                R.add(elementwiseTol(dtype, sm, 2), R.full(sm.shape, 8 * R.unitRoundoff.f32 * Math.sqrt(n))),
+                `${isa} softmax`,
+              );
             }
           });
         });
@@ -61,7 +71,10 @@ describe("every ISA and thread count", () => {
             const want = R.matmul(a.r, b.r);
             const abs = R.matmul(R.abs(a.r), R.abs(b.r));
             const out = dtype === "f32" ? 2 * R.unitRoundoff.f32 : 2 * R.unitRoundoff.bf16;
-            const tol = R.ref(want.shape, (i) => out * Math.abs(want.data[i]!) + 8 * R.unitRoundoff.f32 * Math.sqrt(131) * abs.data[i]!);
+            const tol = R.ref(
+              want.shape,
+              (i) => out * Math.abs(want.data[i]!) + 8 * R.unitRoundoff.f32 * Math.sqrt(131) * abs.data[i]!,
+            );
             expectClose(S.matmul(a.t, b.t), want, tol, `${isa} matmul`);
           });
         });

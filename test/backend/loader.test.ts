@@ -10,9 +10,21 @@ const CPU_PKG = "/app/node_modules/@slmkit/linux-x64/slmkit_cpu.node";
 const CUDA_PKG = "/app/node_modules/@slmkit/linux-x64-cuda/slmkit_cuda.node";
 
 /** A machine with the given files; `.node` files in `broken` fail to load with a dlopen-like message. */
-function host(opts: { files?: string[]; broken?: Record<string, string>; env?: Record<string, string>; platform?: string; arch?: string; glibc?: string | null; versions?: Record<string, string> }): LoaderHost & { loaded: string[] } {
+function host(opts: {
+  files?: string[];
+  broken?: Record<string, string>;
+  env?: Record<string, string>;
+  platform?: string;
+  arch?: string;
+  glibc?: string | null;
+  versions?: Record<string, string>;
+}): LoaderHost & { loaded: string[] } {
   const files = new Set(opts.files ?? []);
-  const versions = opts.versions ?? { [`${ROOT}/package.json`]: "1.2.3", "/app/node_modules/@slmkit/linux-x64/package.json": "1.2.3", "/app/node_modules/@slmkit/linux-x64-cuda/package.json": "1.2.3" };
+  const versions = opts.versions ?? {
+    [`${ROOT}/package.json`]: "1.2.3",
+    "/app/node_modules/@slmkit/linux-x64/package.json": "1.2.3",
+    "/app/node_modules/@slmkit/linux-x64-cuda/package.json": "1.2.3",
+  };
   const loaded: string[] = [];
   return {
     loaded,
@@ -50,13 +62,22 @@ function message(fn: () => unknown): string {
 describe("addon loader", () => {
   it("prefers the env override, then a local build, then the platform package", () => {
     const all = [`${ROOT}/build/Release/slmkit_cpu.node`, CPU_PKG, "/custom/cpu.node"];
-    expect(loadAddon("cpu", host({ files: all, env: { SLMKIT_CPU_ADDON: "/custom/cpu.node" } }))).toMatchObject({ source: "env", path: "/custom/cpu.node" });
-    expect(loadAddon("cpu", host({ files: all }))).toMatchObject({ source: "local-build", path: `${ROOT}/build/Release/slmkit_cpu.node` });
+    expect(loadAddon("cpu", host({ files: all, env: { SLMKIT_CPU_ADDON: "/custom/cpu.node" } }))).toMatchObject({
+      source: "env",
+      path: "/custom/cpu.node",
+    });
+    expect(loadAddon("cpu", host({ files: all }))).toMatchObject({
+      source: "local-build",
+      path: `${ROOT}/build/Release/slmkit_cpu.node`,
+    });
     const installed = host({ files: [CPU_PKG] });
     expect(loadAddon("cpu", installed)).toMatchObject({ source: "platform-package", path: CPU_PKG });
     // an installed package has no build/ folder: nothing is tried there
     expect(installed.loaded).toEqual([CPU_PKG]);
-    expect(loadAddon("cuda", host({ files: [CUDA_PKG] }))).toMatchObject({ source: "platform-package", path: CUDA_PKG });
+    expect(loadAddon("cuda", host({ files: [CUDA_PKG] }))).toMatchObject({
+      source: "platform-package",
+      path: CUDA_PKG,
+    });
     expect(addonOrigins()).toContainEqual({ kind: "cuda", source: "platform-package", path: CUDA_PKG });
   });
 

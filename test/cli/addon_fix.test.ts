@@ -15,7 +15,9 @@ describe("addonFix", () => {
     const clone = ["/c/binding.gyp", "/c/CMakeLists.txt"];
     expect(addonFix("cpu", host("/c", clone))).toMatch(/^build it in \/c: npm run build:cpu /);
     const withNvcc = host("/c", [...clone, "/usr/local/cuda/bin/nvcc"]);
-    expect(addonFix("cuda", withNvcc)).toMatch(/^build it in \/c: npm run build:cuda \(uses \/usr\/local\/cuda\/bin\/nvcc;/);
+    expect(addonFix("cuda", withNvcc)).toMatch(
+      /^build it in \/c: npm run build:cuda \(uses \/usr\/local\/cuda\/bin\/nvcc;/,
+    );
     const noNvcc = addonFix("cuda", host("/c", clone));
     expect(noNvcc).toMatch(/^building it needs nvcc from a CUDA 13 toolkit, and none is on PATH/);
     expect(noNvcc).toContain("set SLMKIT_CUDA_ADDON");
@@ -23,13 +25,19 @@ describe("addonFix", () => {
   });
 
   it("in an installed package: install the platform package of the same version", () => {
-    expect(addonFix("cuda", host("/p/node_modules/slmkit", []))).toMatch(/^install the prebuilt package: npm install @slmkit\/linux-x64-cuda@0\.1\.0 /);
+    expect(addonFix("cuda", host("/p/node_modules/slmkit", []))).toMatch(
+      /^install the prebuilt package: npm install @slmkit\/linux-x64-cuda@0\.1\.0 /,
+    );
     expect(addonFix("cpu", host("/p/node_modules/slmkit", []))).toContain("npm install @slmkit/linux-x64@0.1.0");
   });
 
   it("finds nvcc on PATH first, then CUDA_HOME, then /usr/local/cuda", () => {
-    expect(findNvcc(host("/c", ["/opt/x/nvcc", "/usr/local/cuda/bin/nvcc"], { PATH: "/usr/bin:/opt/x" }))).toBe("/opt/x/nvcc");
-    expect(findNvcc(host("/c", ["/cuda13/bin/nvcc", "/usr/local/cuda/bin/nvcc"], { CUDA_HOME: "/cuda13" }))).toBe("/cuda13/bin/nvcc");
+    expect(findNvcc(host("/c", ["/opt/x/nvcc", "/usr/local/cuda/bin/nvcc"], { PATH: "/usr/bin:/opt/x" }))).toBe(
+      "/opt/x/nvcc",
+    );
+    expect(findNvcc(host("/c", ["/cuda13/bin/nvcc", "/usr/local/cuda/bin/nvcc"], { CUDA_HOME: "/cuda13" }))).toBe(
+      "/cuda13/bin/nvcc",
+    );
     expect(findNvcc(host("/c", []))).toBeUndefined();
   });
 });

@@ -39,7 +39,10 @@ describe("slmkit generate: bad input", () => {
       [["--temperature", "-1"], /--temperature must be a number >= 0, got "-1"/],
       [["--top-p", "1.5"], /--top-p must be at most 1, got 1.5/],
       [["--top-k", "2.5"], /--top-k must be a whole number >= 0/],
-      [["--max-tokens", "600"], /--max-tokens 600 with a --prompt of \d+ tokens exceeds the model's max_position_embeddings \(512\); give --max-tokens \d+ or less/],
+      [
+        ["--max-tokens", "600"],
+        /--max-tokens 600 with a --prompt of \d+ tokens exceeds the model's max_position_embeddings \(512\); give --max-tokens \d+ or less/,
+      ],
       [["--checkpoint", dir], /--checkpoint .* holds no model\.safetensors/],
       [["--prompt", ""], /--prompt must not be empty/],
     ];
@@ -65,10 +68,23 @@ describe("slmkit generate: bad input", () => {
 describe("slmkit schedule: bad input", () => {
   const svg = () => path.join(dir, "lr.svg");
   it("names the flag, not the library's option, and writes nothing", async () => {
-    const wsd = ["--kind", "wsd", "--warmup-steps", "10", "--stable-steps", "80", "--decay-steps", "10", "--out", svg()];
+    const wsd = [
+      "--kind",
+      "wsd",
+      "--warmup-steps",
+      "10",
+      "--stable-steps",
+      "80",
+      "--decay-steps",
+      "10",
+      "--out",
+      svg(),
+    ];
     const missing = await captured(() => scheduleCommand(wsd));
     expect(missing.code).toBe(2);
-    expect(missing.errors).toMatch(/^slmkit schedule --kind wsd: --peak-lr is required \(it must be a finite number >= 0\)/);
+    expect(missing.errors).toMatch(
+      /^slmkit schedule --kind wsd: --peak-lr is required \(it must be a finite number >= 0\)/,
+    );
     expect(missing.errors).not.toContain("peakLr");
     const cases: [string[], RegExp][] = [
       [[...wsd, "--peak-lr", "-1"], /--peak-lr must be a finite number >= 0, got -1/],
@@ -77,7 +93,10 @@ describe("slmkit schedule: bad input", () => {
       [[...wsd, "--peak-lr", "0.01", "--steps", "0"], /--steps must be a whole number >= 1/],
       [["--kind", "step", "--out", svg()], /--kind must be one of wsd, cosine/],
       [["--kind", "wsd"], /--out FILE\.svg is required/],
-      [["--kind", "constant", "--lr", "1", "--out", path.join(dir, "no", "lr.svg")], /--out .*: the folder .* does not exist/],
+      [
+        ["--kind", "constant", "--lr", "1", "--out", path.join(dir, "no", "lr.svg")],
+        /--out .*: the folder .* does not exist/,
+      ],
       [["--kind", "constant", "--json", "{bad", "--out", svg()], /--json is not valid JSON/],
     ];
     for (const [argv, message] of cases) {
@@ -97,9 +116,15 @@ describe("slmkit tokenize: bad input", () => {
   it("a missing input or tokenizer is named and no output folder is made", async () => {
     const out = path.join(dir, "shards");
     const cases: [string[], RegExp][] = [
-      [["--train-tokenizer", "--out", out, path.join(dir, "missing.txt")], /^slmkit tokenize: input .*missing\.txt: no such file/],
+      [
+        ["--train-tokenizer", "--out", out, path.join(dir, "missing.txt")],
+        /^slmkit tokenize: input .*missing\.txt: no such file/,
+      ],
       [["--tokenizer", path.join(dir, "nope.json"), "--out", out, corpus], /--tokenizer .*nope\.json: no such file/],
-      [["--train-tokenizer", "--vocab-size", "-3", "--out", out, corpus], /--vocab-size must be a whole number >= 257, got "-3"/],
+      [
+        ["--train-tokenizer", "--vocab-size", "-3", "--out", out, corpus],
+        /--vocab-size must be a whole number >= 257, got "-3"/,
+      ],
       [["--train-tokenizer", corpus], /--out DIR is required/],
       [["--out", out, corpus], /give exactly one of --tokenizer PATH and --train-tokenizer/],
     ];

@@ -8,7 +8,11 @@ import { type DoctorReport, doctorReport, formatDoctorReport } from "../../src/c
 
 const root = path.resolve(__dirname, "../..");
 function cli(env: Record<string, string>, ...args: string[]): string {
-  return execFileSync(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, ...env } });
+  return execFileSync(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+  });
 }
 
 /** The best kernels a CPU with these features can run, decided independently of the addon's detect(). */
@@ -52,11 +56,25 @@ describe("slmkit doctor", () => {
 
   it("renders an unavailable GPU and a missing cuBLASLt with their reasons", () => {
     const base: DoctorReport = {
-      slmkit: "9.9.9", node: "v20.0.0", napi: "9", platform: "linux-x64", glibc: "2.28",
-      cpu: { addon: { kind: "cpu", source: "platform-package", path: "/a/cpu.node" }, features: ["avx2", "fma"], isa: "avx2", bestIsa: "avx2", threads: 4 },
+      slmkit: "9.9.9",
+      node: "v20.0.0",
+      napi: "9",
+      platform: "linux-x64",
+      glibc: "2.28",
+      cpu: {
+        addon: { kind: "cpu", source: "platform-package", path: "/a/cpu.node" },
+        features: ["avx2", "fma"],
+        isa: "avx2",
+        bestIsa: "avx2",
+        threads: 4,
+      },
       cuda: {
-        addon: { kind: "cuda", source: "platform-package", path: "/a/cuda.node" }, available: false, reason: "no NVIDIA driver found",
-        driverVersion: null, runtimeVersion: "13.0", architectures: "sm_80 sm_90a compute_90",
+        addon: { kind: "cuda", source: "platform-package", path: "/a/cuda.node" },
+        available: false,
+        reason: "no NVIDIA driver found",
+        driverVersion: null,
+        runtimeVersion: "13.0",
+        architectures: "sm_80 sm_90a compute_90",
         cublasLt: { path: null, foundBy: null, version: null, reason: "libcublasLt not found" },
       },
     };
@@ -73,21 +91,39 @@ describe("slmkit doctor", () => {
     const withGpu = formatDoctorReport({
       ...base,
       cuda: {
-        ...base.cuda, available: true, reason: undefined, driverVersion: "13.0",
+        ...base.cuda,
+        available: true,
+        reason: undefined,
+        driverVersion: "13.0",
         gpu: { name: "NVIDIA H200", computeCapability: "9.0", totalMemory: 150 * 2 ** 30, multiprocessors: 132 },
         cublasLt: { path: "/usr/lib/libcublasLt.so.13", foundBy: "the CUDA toolkit", version: 130100, reason: null },
       },
     });
     expect(withGpu).toMatch(/^gpu +NVIDIA H200, compute capability 9\.0, 150\.0 GiB, 132 SMs$/m);
-    expect(withGpu).toMatch(/^cublasLt +\/usr\/lib\/libcublasLt\.so\.13 \(13\.1\.0; found through the CUDA toolkit\)$/m);
+    expect(withGpu).toMatch(
+      /^cublasLt +\/usr\/lib\/libcublasLt\.so\.13 \(13\.1\.0; found through the CUDA toolkit\)$/m,
+    );
 
-    const noAddon = formatDoctorReport({ ...base, cuda: { addon: { kind: "cuda", error: "no cuda addon could be loaded" }, available: false } });
+    const noAddon = formatDoctorReport({
+      ...base,
+      cuda: { addon: { kind: "cuda", error: "no cuda addon could be loaded" }, available: false },
+    });
     expect(noAddon).toMatch(/^cuda addon +not loaded: no cuda addon could be loaded$/m);
 
     // The loader's advice (npm install of a package a clone's version may not have) gives way to the fix.
-    const loaderError = "slmkit: no cuda addon could be loaded (@slmkit/linux-x64-cuda: not installed). To fix: install the prebuilt package: npm install @slmkit/linux-x64-cuda@0.1.0";
-    const fixed = formatDoctorReport({ ...base, cuda: { addon: { kind: "cuda", error: loaderError }, fix: "build it in /c: npm run build:cuda", available: false } });
-    expect(fixed).toMatch(/^cuda addon +not loaded: slmkit: no cuda addon could be loaded \(@slmkit\/linux-x64-cuda: not installed\)\.$/m);
+    const loaderError =
+      "slmkit: no cuda addon could be loaded (@slmkit/linux-x64-cuda: not installed). To fix: install the prebuilt package: npm install @slmkit/linux-x64-cuda@0.1.0";
+    const fixed = formatDoctorReport({
+      ...base,
+      cuda: {
+        addon: { kind: "cuda", error: loaderError },
+        fix: "build it in /c: npm run build:cuda",
+        available: false,
+      },
+    });
+    expect(fixed).toMatch(
+      /^cuda addon +not loaded: slmkit: no cuda addon could be loaded \(@slmkit\/linux-x64-cuda: not installed\)\.$/m,
+    );
     expect(fixed).toMatch(/^to fix +build it in \/c: npm run build:cuda$/m);
     expect(fixed).not.toContain("npm install");
   });

@@ -26,8 +26,12 @@ describe("parseFlags", () => {
   });
 
   it("names the flag in every error", () => {
-    expect(() => parseFlags(spec, ["--step", "3"])).toThrow(/^slmkit demo: unknown flag --step; did you mean --steps\? \(slmkit demo --help lists them\)$/);
-    expect(() => parseFlags(spec, ["--zzz"])).toThrow(/^slmkit demo: unknown flag --zzz \(slmkit demo --help lists them\)$/);
+    expect(() => parseFlags(spec, ["--step", "3"])).toThrow(
+      /^slmkit demo: unknown flag --step; did you mean --steps\? \(slmkit demo --help lists them\)$/,
+    );
+    expect(() => parseFlags(spec, ["--zzz"])).toThrow(
+      /^slmkit demo: unknown flag --zzz \(slmkit demo --help lists them\)$/,
+    );
     expect(() => parseFlags(spec, ["-s", "3"])).toThrow(/unknown flag -s \(flags are spelled --name/);
     expect(() => parseFlags(spec, ["--steps"])).toThrow(/^slmkit demo: --steps needs a value \(N\)$/);
     expect(() => parseFlags(spec, ["--steps", "--quiet"])).toThrow(/--steps needs a value/);
@@ -40,10 +44,16 @@ describe("parseFlags", () => {
 describe("numberFlag", () => {
   it("states the range it wanted and what it got", () => {
     expect(numberFlag("c", "n", "3", { integer: true, min: 1 })).toBe(3);
-    expect(() => numberFlag("c", "n", "-5", { integer: true, min: 1 })).toThrow(/^slmkit c: --n must be a whole number >= 1, got "-5"$/);
+    expect(() => numberFlag("c", "n", "-5", { integer: true, min: 1 })).toThrow(
+      /^slmkit c: --n must be a whole number >= 1, got "-5"$/,
+    );
     expect(() => numberFlag("c", "x", "abc")).toThrow(/^slmkit c: --x must be a number, got "abc"$/);
-    expect(() => numberFlag("c", "x", "0", { min: 0, exclusiveMin: true, max: 1 })).toThrow(/must be a number in \(0, 1\], got "0"/);
-    expect(() => numberFlag("c", "x", "2", { max: 1, maxReason: "why" })).toThrow(/^slmkit c: --x must be at most 1 \(why\), got 2$/);
+    expect(() => numberFlag("c", "x", "0", { min: 0, exclusiveMin: true, max: 1 })).toThrow(
+      /must be a number in \(0, 1\], got "0"/,
+    );
+    expect(() => numberFlag("c", "x", "2", { max: 1, maxReason: "why" })).toThrow(
+      /^slmkit c: --x must be at most 1 \(why\), got 2$/,
+    );
     expect(() => numberFlag("c", "n", "1e300", { integer: true })).toThrow(/whole number/);
   });
 });

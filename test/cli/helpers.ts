@@ -11,20 +11,58 @@ export const root = path.resolve(__dirname, "../..");
 export function scratch(prefix: string): { dir: string; corpus: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const corpus = path.join(dir, "corpus.txt");
-  fs.writeFileSync(corpus, "The state of the Union is strong, and the Congress of the United States shall meet. ".repeat(60));
+  fs.writeFileSync(
+    corpus,
+    "The state of the Union is strong, and the Congress of the United States shall meet. ".repeat(60),
+  );
   return { dir, corpus };
 }
 
 /** Flags of a tiny, quick train run on `corpus` into `out`/`name` (add --steps). */
 export function quickRun(out: string, name: string, corpus: string): string[] {
-  return ["--out", out, "--name", name, "--data", corpus, "--vocab-size", "300", "--batch-size", "2", "--seq-len", "16", "--eval-every", "2",
-    "--eval-batches", "1", "--checkpoint-every", "2", "--log-every", "1", "--warmup", "1", "--samples", "1", "--sample-tokens", "4", "--quiet"];
+  return [
+    "--out",
+    out,
+    "--name",
+    name,
+    "--data",
+    corpus,
+    "--vocab-size",
+    "300",
+    "--batch-size",
+    "2",
+    "--seq-len",
+    "16",
+    "--eval-every",
+    "2",
+    "--eval-batches",
+    "1",
+    "--checkpoint-every",
+    "2",
+    "--log-every",
+    "1",
+    "--warmup",
+    "1",
+    "--samples",
+    "1",
+    "--sample-tokens",
+    "4",
+    "--quiet",
+  ];
 }
 
 /** Runs `slmkit ...args` from the sources; returns the exit status and both streams. */
-export function cli(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), ...args], { cwd: root, encoding: "utf8", stdio: "pipe", env: { ...process.env, ...env } });
+    const stdout = execFileSync(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), ...args], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: "pipe",
+      env: { ...process.env, ...env },
+    });
     return { status: 0, stdout, stderr: "" };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };

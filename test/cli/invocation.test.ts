@@ -20,9 +20,14 @@ describe("slmkitCommand", () => {
   });
 
   it("the clone's slmkit command (scripts/clone-cli) runs the sources and passes the exit code on", () => {
-    const env = { ...process.env, SLMKIT_CPU_ADDON: process.env.SLMKIT_CPU_ADDON ?? path.join(root, "build/Release/slmkit_cpu.node") };
+    const env = {
+      ...process.env,
+      SLMKIT_CPU_ADDON: process.env.SLMKIT_CPU_ADDON ?? path.join(root, "build/Release/slmkit_cpu.node"),
+    };
     const bin = path.join(root, "scripts/clone-cli/slmkit.mjs");
-    expect(execFileSync(process.execPath, [bin, "schedule", "--help"], { env, encoding: "utf8" })).toContain("slmkit schedule");
+    expect(execFileSync(process.execPath, [bin, "schedule", "--help"], { env, encoding: "utf8" })).toContain(
+      "slmkit schedule",
+    );
     let status = 0;
     try {
       execFileSync(process.execPath, [bin, "no-such-command"], { env, stdio: "pipe" });

@@ -37,17 +37,29 @@ describe("slmkit train: bad input", () => {
       return;
     }
     const t0 = performance.now();
-    await fails(["--device", "cuda"], /^slmkit train: --device cuda cannot run here \(.*\)\. slmkit doctor tells more; --device cpu runs on the CPU$/);
+    await fails(
+      ["--device", "cuda"],
+      /^slmkit train: --device cuda cannot run here \(.*\)\. slmkit doctor tells more; --device cpu runs on the CPU$/,
+    );
     expect(performance.now() - t0).toBeLessThan(2000); // no tokenizer training (seconds on the default texts)
   });
 
   it("--seq-len beyond the preset names max_position_embeddings; beyond the data names the longest text", async () => {
-    await fails(["--seq-len", "600"], /^slmkit train: --seq-len must be at most 512 \(the max_position_embeddings of the tiny preset\), got 600$/);
+    await fails(
+      ["--seq-len", "600"],
+      /^slmkit train: --seq-len must be at most 512 \(the max_position_embeddings of the tiny preset\), got 600$/,
+    );
     // Passes the flag checks but not the data: fails after tokenizing, and still leaves nothing behind.
     const short = path.join(dir, "short.txt");
     fs.writeFileSync(short, "The state of the Union is strong. ".repeat(8));
-    await fails([...withFlag(quickRun(out, "r", short), "seq-len", "500"), "--steps", "2"], /^slmkit train: --seq-len 500 is too long for the data: it holds 0 window\(s\) of 501 tokens \(longest text: \d+ tokens\)/);
-    await fails(["--sample-tokens", "500"], /--sample-tokens must be at most 490 \(the tiny preset's max_position_embeddings 512 less the longest sample prompt\)/);
+    await fails(
+      [...withFlag(quickRun(out, "r", short), "seq-len", "500"), "--steps", "2"],
+      /^slmkit train: --seq-len 500 is too long for the data: it holds 0 window\(s\) of 501 tokens \(longest text: \d+ tokens\)/,
+    );
+    await fails(
+      ["--sample-tokens", "500"],
+      /--sample-tokens must be at most 490 \(the tiny preset's max_position_embeddings 512 less the longest sample prompt\)/,
+    );
   });
 
   it("negative and malformed numbers name the flag, not the option parser", async () => {

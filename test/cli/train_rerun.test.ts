@@ -17,7 +17,12 @@ describe("slmkit train run twice", () => {
     const out = path.join(dir, "runs");
     const run = path.join(out, "again");
     const flags = [...quickRun(out, "again", corpus), "--steps", "4"];
-    const steps = () => fs.readFileSync(path.join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as MetricsRecord).step);
+    const steps = () =>
+      fs
+        .readFileSync(path.join(run, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as MetricsRecord).step);
     const latest = () => fs.readFileSync(path.join(run, "checkpoints", "latest"), "utf8").trim();
     await trainCommand(flags);
     expect(steps()).toEqual([1, 2, 3, 4]);

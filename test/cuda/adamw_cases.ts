@@ -32,16 +32,51 @@ type Options = { beta1: number; beta2: number; eps: number; gradScale: number };
 /** One step over `groups` on the GPU against the float64 reference of each tensor. */
 function stepAndCheck(groups: Group[], lrs: number[], wds: number[], o: Options, step: number): void {
   const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
-  S.adamwStep({ params: groups.map((g) => g.p), grads: groups.map((g) => g.g), expAvg: groups.map((g) => g.m), expAvgSq: groups.map((g) => g.v), lr: lrs, weightDecay: wds, step, ...o });
+  S.adamwStep({
+    params: groups.map((g) => g.p),
+    grads: groups.map((g) => g.g),
+    expAvg: groups.map((g) => g.m),
+    expAvgSq: groups.map((g) => g.v),
+    lr: lrs,
+    weightDecay: wds,
+    step,
+    ...o,
+  });
   // Same tolerances as test/ops/adamw.test.ts: a few ulps of each result plus the f32 rounding of
   // the coefficients (1 - beta) and of the update.
   groups.forEach((g, i) => {
     const b = before[i]!;
-    const want = R.adamwStep(b.p, b.g, b.m, b.v, { lr: lrs[i]!, weightDecay: wds[i]!, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step, gradScale: o.gradScale });
+    const want = R.adamwStep(b.p, b.g, b.m, b.v, {
+      lr: lrs[i]!,
+      weightDecay: wds[i]!,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      step,
+      gradScale: o.gradScale,
+    });
     const gs = o.gradScale;
-    expectClose(g.p, want.p, R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lrs[i]! * 40 * U), `p ${i} step ${step}`);
-    expectClose(g.m, want.m, R.ref(want.m.shape, (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12), `m ${i} step ${step}`);
-    expectClose(g.v, want.v, R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15), `v ${i} step ${step}`);
+    expectClose(
+      g.p,
+      want.p,
+      R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lrs[i]! * 40 * U),
+      `p ${i} step ${step}`,
+    );
+    expectClose(
+      g.m,
+      want.m,
+      R.ref(
+        want.m.shape,
+        (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12,
+      ),
+      `m ${i} step ${step}`,
+    );
+    expectClose(
+      g.v,
+      want.v,
+      R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15),
+      `v ${i} step ${step}`,
+    );
   });
 }
 
@@ -78,7 +113,12 @@ export function adamwStepSuite(): void {
     const groups: Group[] = sizes.map((n, i) => {
       const dtype = i % 2 ? "bf16" : "f32";
       const g = i % 7 === 0 ? S.tidy(() => S.narrow(grad([n + 1], dtype), 0, 1, n)) : grad([n], dtype);
-      return { p: onGpu(fromRef(R.roundRef(rng.ref([n]), "f32"), "f32")), g, m: S.zeros([n], { device: "cuda" }), v: S.zeros([n], { device: "cuda" }) };
+      return {
+        p: onGpu(fromRef(R.roundRef(rng.ref([n]), "f32"), "f32")),
+        g,
+        m: S.zeros([n], { device: "cuda" }),
+        v: S.zeros([n], { device: "cuda" }),
+      };
     });
     const lrs = sizes.map((_, i) => 1e-3 * (1 + (i % 4)));
     const wds = sizes.map((_, i) => (i % 3) * 0.05);
@@ -94,8 +134,7 @@ export function globalNormSuite(): void {
     S.tidy(() => {
       const tensors = SIZES.map((shape, i) => grad(shape, i % 2 ? "bf16" : "f32"));
       let sq = 0;
-      let n = 0;
-      for (const t of tensors) for (const v of toRef(t).data) (sq += v * v), n++;
+      for (const t of tensors) for (const v of toRef(t).data) sq += v * v;
       const want = Math.sqrt(sq);
       const got = S.globalNorm(tensors);
       expect(got.device).toBe("cuda");
@@ -109,7 +148,8 @@ export function globalNormSuite(): void {
   it("2,500 tensors of mixed dtypes, some off a 16-byte boundary", () => {
     S.tidy(() => {
       const tensors = Array.from({ length: 2500 }, (_, i) => {
-        const n = [1, 6, 33, 5000][i % 4]!, dtype = i % 3 ? "bf16" : "f32";
+        const n = [1, 6, 33, 5000][i % 4]!,
+          dtype = i % 3 ? "bf16" : "f32";
         return i % 5 === 0 ? S.narrow(grad([n + 1], dtype), 0, 1, n) : grad([n], dtype);
       });
       let sq = 0;

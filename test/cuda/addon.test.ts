@@ -26,7 +26,10 @@ describe("CUDA addon without a GPU", () => {
 describe.skipIf(!status.available)("CUDA device round trips", () => {
   it("moves every dtype to the GPU and back unchanged", () => {
     const cases = [
-      tensor([[1.5, -2, 3], [4, 5.25, -6]]),
+      tensor([
+        [1.5, -2, 3],
+        [4, 5.25, -6],
+      ]),
       tensor([1, 2, 3], { dtype: "bf16" }),
       tensor(new Int32Array([7, -8, 9])),
       tensor([true, false, true]),

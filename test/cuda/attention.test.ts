@@ -32,8 +32,15 @@ function lseTol(want: R.Ref, D: number): R.Ref {
 }
 
 interface Case {
-  B: number; H: number; Hkv: number; T: number; S: number; D: number;
-  causal?: boolean; kvOffset?: number; scale?: number;
+  B: number;
+  H: number;
+  Hkv: number;
+  T: number;
+  S: number;
+  D: number;
+  causal?: boolean;
+  kvOffset?: number;
+  scale?: number;
 }
 const optsOf = (c: Case) => ({ causal: c.causal, kvOffset: c.kvOffset, scale: c.scale });
 
@@ -57,7 +64,11 @@ const FORWARD: Case[] = [
 function forwardWithLse(q: S.Tensor, k: S.Tensor, v: S.Tensor, c: Case): { o: S.Tensor; lse: S.Tensor } {
   const o = emptyTensor(q.shape, q.dtype, q.device);
   const lse = emptyTensor([c.B, c.H, c.T], "f32", q.device);
-  runKernel("attention", "attention_forward", [q, k, v], [o, lse], { scale: c.scale ?? 1 / Math.sqrt(c.D), causal: c.causal ?? false, kv_offset: c.kvOffset ?? 0 });
+  runKernel("attention", "attention_forward", [q, k, v], [o, lse], {
+    scale: c.scale ?? 1 / Math.sqrt(c.D),
+    causal: c.causal ?? false,
+    kv_offset: c.kvOffset ?? 0,
+  });
   return { o, lse };
 }
 
@@ -89,10 +100,16 @@ describe.skipIf(!status.available)("CUDA attention forward", () => {
   it("a bad argument gets the CPU's message (one contract, kernels/include/slmkit/attention.h)", () => {
     const message = (device: "cpu" | "cuda", attrs: number[], lseShape: number[]): string =>
       S.tidy(() => {
-        const q = S.zeros([1, 4, 3, 64], { dtype: "bf16", device }), kv = S.zeros([1, 2, 5, 64], { dtype: "bf16", device });
-        const o = emptyTensor(q.shape, "bf16", device), lse = emptyTensor(lseShape, "f32", device);
+        const q = S.zeros([1, 4, 3, 64], { dtype: "bf16", device }),
+          kv = S.zeros([1, 2, 5, 64], { dtype: "bf16", device });
+        const o = emptyTensor(q.shape, "bf16", device),
+          lse = emptyTensor(lseShape, "f32", device);
         try {
-          runKernel("attention", "attention_forward", [q, kv, kv], [o, lse], { scale: attrs[0]!, causal: attrs[1]!, kv_offset: attrs[2]! });
+          runKernel("attention", "attention_forward", [q, kv, kv], [o, lse], {
+            scale: attrs[0]!,
+            causal: attrs[1]!,
+            kv_offset: attrs[2]!,
+          });
         } catch (e) {
           return (e as Error).message;
         }
@@ -114,7 +131,9 @@ describe.skipIf(!status.available)("CUDA attention forward", () => {
 /** Gradients of q, k, v through autograd on `device` for the same inputs and cotangent. */
 function grads(dtype: "f32" | "bf16", device: "cpu" | "cuda", c: Case, inputs: R.Ref[], cot: R.Ref): R.Ref[] {
   return S.tidy(() => {
-    const xs = inputs.map((r) => S.tensor(Float32Array.from(r.data), { shape: r.shape, dtype, device, requiresGrad: true }));
+    const xs = inputs.map((r) =>
+      S.tensor(Float32Array.from(r.data), { shape: r.shape, dtype, device, requiresGrad: true }),
+    );
     const o = S.attention(xs[0]!, xs[1]!, xs[2]!, optsOf(c));
     o.backward(S.tensor(Float32Array.from(cot.data), { shape: cot.shape, dtype, device }));
     return xs.map((x) => toRef(x.grad!.to("cpu")));
@@ -122,7 +141,11 @@ function grads(dtype: "f32" | "bf16", device: "cpu" | "cuda", c: Case, inputs: R
 }
 
 function inputsFor(c: Case, dtype: "f32" | "bf16"): { inputs: R.Ref[]; cot: R.Ref } {
-  const inputs = [[c.B, c.H, c.T, c.D], [c.B, c.Hkv, c.S, c.D], [c.B, c.Hkv, c.S, c.D]].map((s) => R.roundRef(rng.ref(s), dtype));
+  const inputs = [
+    [c.B, c.H, c.T, c.D],
+    [c.B, c.Hkv, c.S, c.D],
+    [c.B, c.Hkv, c.S, c.D],
+  ].map((s) => R.roundRef(rng.ref(s), dtype));
   return { inputs, cot: R.roundRef(rng.ref([c.B, c.H, c.T, c.D]), dtype) };
 }
 

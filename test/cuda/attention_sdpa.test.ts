@@ -11,4 +11,6 @@ if (!status.available) console.warn(`[test/cuda] CUDA is not available here, GPU
 
 referenceGradsSuite();
 
-describe.skipIf(!status.available)("CUDA bf16 attention: at most twice PyTorch SDPA's error", () => sdpaErrorSuite("default"));
+describe.skipIf(!status.available)("CUDA bf16 attention: at most twice PyTorch SDPA's error", () =>
+  sdpaErrorSuite("default"),
+);

@@ -15,21 +15,47 @@ import { runKernel } from "../../src/ops/dispatch.js";
 import { toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
 
-interface ErrStat { max: number; mean: number; refMaxAbs: number }
-interface Case {
-  B: number; H: number; Hkv: number; T: number; S: number; D: number; causal: boolean; kvOffset: number;
-  seed: number; backend: string; sdpaError: Record<"o" | "gq" | "gk" | "gv", ErrStat>;
+interface ErrStat {
+  max: number;
+  mean: number;
+  refMaxAbs: number;
 }
-interface Fixture { ranges: Record<"q" | "k" | "v" | "go", number>; cases: Case[] }
+interface Case {
+  B: number;
+  H: number;
+  Hkv: number;
+  T: number;
+  S: number;
+  D: number;
+  causal: boolean;
+  kvOffset: number;
+  seed: number;
+  backend: string;
+  sdpaError: Record<"o" | "gq" | "gk" | "gv", ErrStat>;
+}
+interface Fixture {
+  ranges: Record<"q" | "k" | "v" | "go", number>;
+  cases: Case[];
+}
 const fixtureUrl = new URL("../fixtures/attention_sdpa_error.json", import.meta.url);
-const fixture: Fixture | undefined = existsSync(fixtureUrl) ? (JSON.parse(readFileSync(fixtureUrl, "utf8")) as Fixture) : undefined;
+const fixture: Fixture | undefined = existsSync(fixtureUrl)
+  ? (JSON.parse(readFileSync(fixtureUrl, "utf8")) as Fixture)
+  : undefined;
 
 /** The case's inputs exactly as the fixture script draws them: q, k, v, go in that order, f32 then bf16. */
 function inputsOf(c: Case, ranges: Fixture["ranges"]): Record<"q" | "k" | "v" | "go", R.Ref> {
   const rng = new R.Rng(c.seed);
-  const shapes = { q: [c.B, c.H, c.T, c.D], k: [c.B, c.Hkv, c.S, c.D], v: [c.B, c.Hkv, c.S, c.D], go: [c.B, c.H, c.T, c.D] };
+  const shapes = {
+    q: [c.B, c.H, c.T, c.D],
+    k: [c.B, c.Hkv, c.S, c.D],
+    v: [c.B, c.Hkv, c.S, c.D],
+    go: [c.B, c.H, c.T, c.D],
+  };
   const draw = (n: "q" | "k" | "v" | "go") => R.roundRef(rng.ref(shapes[n], -ranges[n], ranges[n]), "bf16");
-  const q = draw("q"), k = draw("k"), v = draw("v"), go = draw("go");
+  const q = draw("q"),
+    k = draw("k"),
+    v = draw("v"),
+    go = draw("go");
   return { q, k, v, go };
 }
 
@@ -37,12 +63,20 @@ function inputsOf(c: Case, ranges: Fixture["ranges"]): Record<"q" | "k" | "v" | 
  * float64 attention backward, written out: p = exp(scale q.k - lse), delta = go.o, ds = p (go.v - delta);
  * gq = scale sum ds k, gk = scale sum ds q, gv = sum p go (summed over the query heads of a kv head).
  */
-function attentionGrads(q: R.Ref, k: R.Ref, v: R.Ref, go: R.Ref, opts: R.AttentionRefOpts): { o: R.Ref; lse: R.Ref; gq: R.Ref; gk: R.Ref; gv: R.Ref } {
+function attentionGrads(
+  q: R.Ref,
+  k: R.Ref,
+  v: R.Ref,
+  go: R.Ref,
+  opts: R.AttentionRefOpts,
+): { o: R.Ref; lse: R.Ref; gq: R.Ref; gk: R.Ref; gv: R.Ref } {
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const [, Hkv, S_] = k.shape as [number, number, number, number];
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const { o, lse } = R.attentionWithLse(q, k, v, opts);
-  const gq = R.ref(q.shape), gk = R.ref(k.shape), gv = R.ref(v.shape);
+  const gq = R.ref(q.shape),
+    gk = R.ref(k.shape),
+    gv = R.ref(v.shape);
   const group = H / Hkv;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -53,7 +87,8 @@ function attentionGrads(q: R.Ref, k: R.Ref, v: R.Ref, go: R.Ref, opts: R.Attenti
         let delta = 0;
         for (let d = 0; d < D; d++) delta += go.data[row * D + d]! * o.data[row * D + d]!;
         for (let s = 0; s <= last; s++) {
-          let qk = 0, dp = 0;
+          let qk = 0,
+            dp = 0;
           for (let d = 0; d < D; d++) {
             qk += q.data[row * D + d]! * k.data[(kv + s) * D + d]!;
             dp += go.data[row * D + d]! * v.data[(kv + s) * D + d]!;
@@ -73,7 +108,8 @@ function attentionGrads(q: R.Ref, k: R.Ref, v: R.Ref, go: R.Ref, opts: R.Attenti
 }
 
 function errStat(got: R.Ref, want: R.Ref): { max: number; mean: number } {
-  let max = 0, sum = 0;
+  let max = 0,
+    sum = 0;
   for (let i = 0; i < want.data.length; i++) {
     const e = Math.abs(got.data[i]! - want.data[i]!);
     if (Number.isNaN(e)) return { max: NaN, mean: NaN };
@@ -88,7 +124,10 @@ export function referenceGradsSuite(): void {
   describe("float64 attention gradients of this test", () => {
     it("match central finite differences (GQA, causal, kv_offset)", () => {
       const rng = new R.Rng(5);
-      const q = rng.ref([1, 4, 3, 8]), k = rng.ref([1, 2, 5, 8]), v = rng.ref([1, 2, 5, 8]), go = rng.ref([1, 4, 3, 8]);
+      const q = rng.ref([1, 4, 3, 8]),
+        k = rng.ref([1, 2, 5, 8]),
+        v = rng.ref([1, 2, 5, 8]),
+        go = rng.ref([1, 4, 3, 8]);
       const opts = { causal: true, kvOffset: 1, scale: 0.6 };
       const got = attentionGrads(q, k, v, go, opts);
       const want = R.numericGrad((xs) => R.attention(xs[0]!, xs[1]!, xs[2]!, opts), [q, k, v], go);
@@ -104,7 +143,10 @@ export function referenceGradsSuite(): void {
 function runOurs(x: Record<"q" | "k" | "v" | "go", R.Ref>, c: Case): Record<"o" | "lse" | "gq" | "gk" | "gv", R.Ref> {
   return S.tidy(() => {
     const dev = (r: R.Ref) => S.tensor(Float32Array.from(r.data), { shape: r.shape, dtype: "bf16" }).to("cuda");
-    const q = dev(x.q), k = dev(x.k), v = dev(x.v), go = dev(x.go);
+    const q = dev(x.q),
+      k = dev(x.k),
+      v = dev(x.v),
+      go = dev(x.go);
     const attrs = { scale: 1 / Math.sqrt(c.D), causal: c.causal, kv_offset: c.kvOffset };
     const o = S.full(q.shape, NaN, { dtype: "bf16", device: "cuda" });
     const lse = S.full([c.B, c.H, c.T], NaN, { dtype: "f32", device: "cuda" });
@@ -113,7 +155,13 @@ function runOurs(x: Record<"q" | "k" | "v" | "go", R.Ref>, c: Case): Record<"o" 
     const gk = S.full(k.shape, NaN, { dtype: "bf16", device: "cuda" });
     const gv = S.full(v.shape, NaN, { dtype: "bf16", device: "cuda" });
     runKernel("attention backward", "attention_backward", [q, k, v, o, lse, go], [gq, gk, gv], attrs);
-    return { o: toRef(o.to("cpu")), lse: toRef(lse.to("cpu")), gq: toRef(gq.to("cpu")), gk: toRef(gk.to("cpu")), gv: toRef(gv.to("cpu")) };
+    return {
+      o: toRef(o.to("cpu")),
+      lse: toRef(lse.to("cpu")),
+      gq: toRef(gq.to("cpu")),
+      gk: toRef(gk.to("cpu")),
+      gv: toRef(gv.to("cpu")),
+    };
   });
 }
 
@@ -161,12 +209,17 @@ export function sdpaErrorSuite(kernels: "default" | "mma.sync"): void {
       for (const n of ["o", "gq", "gk", "gv"] as const) {
         const e = errStat(got[n], want[n]);
         const sdpa = c.sdpaError[n];
-        report.push(`${n} max ${e.max.toExponential(2)} (sdpa ${sdpa.max.toExponential(2)}) mean ${e.mean.toExponential(2)} (sdpa ${sdpa.mean.toExponential(2)})`);
+        report.push(
+          `${n} max ${e.max.toExponential(2)} (sdpa ${sdpa.max.toExponential(2)}) mean ${e.mean.toExponential(2)} (sdpa ${sdpa.mean.toExponential(2)})`,
+        );
         expect(e.max, `${n} max error`).toBeLessThanOrEqual(2 * sdpa.max);
         expect(e.mean, `${n} mean error`).toBeLessThanOrEqual(2 * sdpa.mean);
       }
       // lse: f32 sums of exact bf16 products; allow 1e-4 relative (it is saved for the backward only).
-      const lseErr = want.lse.data.reduce((m, w, i) => Math.max(m, Math.abs(got.lse.data[i]! - w) / (1 + Math.abs(w))), 0);
+      const lseErr = want.lse.data.reduce(
+        (m, w, i) => Math.max(m, Math.abs(got.lse.data[i]! - w) / (1 + Math.abs(w))),
+        0,
+      );
       expect(lseErr).toBeLessThan(1e-4);
       console.log(`[attention ${kernels}] ${label}: ${report.join("; ")}; lse ${lseErr.toExponential(2)}`);
     });
@@ -175,7 +228,9 @@ export function sdpaErrorSuite(kernels: "default" | "mma.sync"): void {
   it("bf16 backward is deterministic: the same gradients twice, bit for bit", () => {
     const c = fixture!.cases.find((k) => k.H !== k.Hkv && k.causal && k.T > 100)!;
     const x = inputsOf(c, fixture!.ranges);
-    const a = runOurs(x, c), b = runOurs(x, c);
-    for (const n of ["o", "lse", "gq", "gk", "gv"] as const) expect(Array.from(a[n].data)).toEqual(Array.from(b[n].data));
+    const a = runOurs(x, c),
+      b = runOurs(x, c);
+    for (const n of ["o", "lse", "gq", "gk", "gv"] as const)
+      expect(Array.from(a[n].data)).toEqual(Array.from(b[n].data));
   });
 }

@@ -12,4 +12,5 @@ const status = S.cuda.status();
 if (!status.available) console.warn(`[test/cuda] CUDA is not available here, GPU tests skipped: ${status.reason}`);
 
 describe.skipIf(!status.available)("CUDA bf16 attention, pre-Hopper kernels: at most twice PyTorch SDPA's error", () =>
-  sdpaErrorSuite("mma.sync"));
+  sdpaErrorSuite("mma.sync"),
+);

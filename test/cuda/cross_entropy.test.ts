@@ -21,7 +21,10 @@ function targets(N: number, V: number, ignore = -100): R.Ref {
 /** A loss is lse - logit: the lse sums V exponentials (sqrt(V) roundings), output is f32. */
 function lossTol(want: R.Ref, V: number): R.Ref {
   const base = elementwiseTol("f32", want, 2);
-  return R.ref(want.shape, (i) => base.data[i]! + 8 * R.unitRoundoff.f32 * Math.sqrt(V) * Math.max(1, Math.abs(want.data[i]!)));
+  return R.ref(
+    want.shape,
+    (i) => base.data[i]! + 8 * R.unitRoundoff.f32 * Math.sqrt(V) * Math.max(1, Math.abs(want.data[i]!)),
+  );
 }
 
 /** Per-row log-sum-exp in float64. */
@@ -34,7 +37,8 @@ function lseOf(x: R.Ref): R.Ref {
 function gradRef(x: R.Ref, t: R.Ref, lse: R.Ref, gloss: R.Ref, ignore: number): R.Ref {
   const V = x.shape[1]!;
   return R.ref(x.shape, (i) => {
-    const r = Math.floor(i / V), c = i % V;
+    const r = Math.floor(i / V),
+      c = i % V;
     if (t.data[r] === ignore) return 0;
     return gloss.data[r]! * (Math.exp(x.data[i]! - lse.data[r]!) - (c === t.data[r] ? 1 : 0));
   });
@@ -58,7 +62,16 @@ function gradTolOf(dtype: "f32" | "bf16", want: R.Ref, x: R.Ref, lse: R.Ref, glo
 
 // Widths 1, 7, 2304 (packs only), 4097 and 122753 (odd: rows start at every 16-byte phase, heads and
 // tails one element at a time); 2100 rows of 7 is more rows than any block count.
-const SHAPES: [number, number][] = [[1, 1], [7, 3], [2100, 7], [33, 517], [9, 2304], [5, 4097], [8, 32003], [3, 122753]];
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [7, 3],
+  [2100, 7],
+  [33, 517],
+  [9, 2304],
+  [5, 4097],
+  [8, 32003],
+  [3, 122753],
+];
 
 describe.skipIf(!gpuStatus.available)("CUDA cross_entropy_forward", () => {
   for (const dtype of FLOAT_DTYPES) {
@@ -80,12 +93,20 @@ describe.skipIf(!gpuStatus.available)("CUDA cross_entropy_forward", () => {
       const logits = floatInput(rng.ref([10, 6]), "f32");
       const t = targets(10, 6, 0);
       const want = R.crossEntropy(logits.r, t, { ignoreIndex: 0, reduction: "none" });
-      expectClose(S.crossEntropy(onGpu(logits.t), onGpu(i32(t)), { ignoreIndex: 0, reduction: "none" }), want, lossTol(want, 6));
+      expectClose(
+        S.crossEntropy(onGpu(logits.t), onGpu(i32(t)), { ignoreIndex: 0, reduction: "none" }),
+        want,
+        lossTol(want, 6),
+      );
       const big = floatInput(rng.ref([4, 1000], 5000, 9000), "f32");
       const tb = targets(4, 1000);
       const wantBig = R.crossEntropy(big.r, tb, { reduction: "none" });
       expectClose(S.crossEntropy(onGpu(big.t), onGpu(i32(tb)), { reduction: "none" }), wantBig, lossTol(wantBig, 1000));
-      const odd = S.tensor([[0, NaN, 1, 2], [-Infinity, -Infinity, -Infinity, -Infinity], [1, 2, 3, 4]]);
+      const odd = S.tensor([
+        [0, NaN, 1, 2],
+        [-Infinity, -Infinity, -Infinity, -Infinity],
+        [1, 2, 3, 4],
+      ]);
       const to = i32(R.ref([3], [1, 0, 2]));
       const cpu = toRef(S.crossEntropy(odd, to, { reduction: "none" }));
       expectClose(S.crossEntropy(onGpu(odd), onGpu(to), { reduction: "none" }), cpu, lossTol(cpu, 4));
@@ -101,7 +122,17 @@ describe.skipIf(!gpuStatus.available)("CUDA cross_entropy_forward", () => {
       expect(y.data[0]).toBeCloseTo(good.data[0]!, 5);
       expect(y.data[2]).toBe(0);
       const lse = R.roundRef(lseOf(logits.r), "f32");
-      const g = toRef(crossEntropyBackward(onGpu(logits.t), onGpu(i32(t)), onGpu(fromRef(lse, "f32")), S.ones([4], { device: "cuda" }), undefined, -100, "none"));
+      const g = toRef(
+        crossEntropyBackward(
+          onGpu(logits.t),
+          onGpu(i32(t)),
+          onGpu(fromRef(lse, "f32")),
+          S.ones([4], { device: "cuda" }),
+          undefined,
+          -100,
+          "none",
+        ),
+      );
       const row = (r: number) => Array.from(g.data.subarray(r * 5, (r + 1) * 5));
       expect(row(1).every(Number.isNaN) && row(3).every(Number.isNaN)).toBe(true);
       expect(row(2)).toEqual([0, 0, 0, 0, 0]);
@@ -119,7 +150,15 @@ describe.skipIf(!gpuStatus.available)("CUDA cross_entropy_backward", () => {
           const t = targets(N, V);
           const lse = R.roundRef(lseOf(logits.r), "f32");
           const gloss = R.roundRef(rng.ref([N], -2, 2), "f32");
-          const g = crossEntropyBackward(onGpu(logits.t), onGpu(i32(t)), onGpu(fromRef(lse, "f32")), onGpu(fromRef(gloss, "f32")), undefined, -100, "none");
+          const g = crossEntropyBackward(
+            onGpu(logits.t),
+            onGpu(i32(t)),
+            onGpu(fromRef(lse, "f32")),
+            onGpu(fromRef(gloss, "f32")),
+            undefined,
+            -100,
+            "none",
+          );
           expect(g.device).toBe("cuda");
           expect(g.dtype).toBe(dtype);
           const want = gradRef(logits.r, t, lse, gloss, -100);

@@ -2,21 +2,54 @@
 // inputs, NaN and infinity cases, integer wrap-around. (Its bandwidth is a row of `npm run bench:cuda`.)
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
-import { abs, add, cast, clamp, eq, maximum, minimum, mul, ne, neg, pow, randn, relu, sub, tensor, type Tensor, where } from "../../src/index.js";
+import {
+  abs,
+  add,
+  cast,
+  clamp,
+  eq,
+  maximum,
+  minimum,
+  mul,
+  ne,
+  neg,
+  pow,
+  randn,
+  relu,
+  sub,
+  tensor,
+  type Tensor,
+  where,
+} from "../../src/index.js";
 import { ref, type Ref } from "../reference/index.js";
 import { expectClose } from "../helpers/expect.js";
 import { elementwiseTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES } from "../helpers/tensors.js";
 import { gpuStatus, onBoth } from "./gpu.js";
 
-const UNARY = ["neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "silu", "gelu", "erf"] as const;
+const UNARY = [
+  "neg",
+  "abs",
+  "exp",
+  "log",
+  "sqrt",
+  "rsqrt",
+  "sin",
+  "cos",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "silu",
+  "gelu",
+  "erf",
+] as const;
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 100, -100, 30, -30, 0.5, -0.5];
 
 // A float input: random values spread over [-6, 6] plus the special values, shaped [r, c].
 function floatInput(dtype: "f32" | "bf16", r: number, c: number): Tensor {
   const n = r * c;
   const base = mul(randn([n]), 3).dataSync();
-  for (let i = 0; i < SPECIAL.length && i < n; i++) base[i * 7 % n] = SPECIAL[i]!;
+  for (let i = 0; i < SPECIAL.length && i < n; i++) base[(i * 7) % n] = SPECIAL[i]!;
   return tensor(base, { shape: [r, c], dtype });
 }
 
@@ -31,10 +64,22 @@ describe.skipIf(!gpuStatus.available)("CUDA unary kernels", () => {
       it(`${op} ${dtype}: contiguous, transposed and unaligned inputs`, () => {
         const x = floatInput(dtype, 37, 131);
         const f = (S as unknown as Record<string, (t: Tensor) => Tensor>)[op]!;
-        expectSameFloat(dtype, onBoth([x], (t) => f(t)), `${op} contiguous`);
-        expectSameFloat(dtype, onBoth([x], (t) => f(t.transpose(0, 1))), `${op} transposed`);
+        expectSameFloat(
+          dtype,
+          onBoth([x], (t) => f(t)),
+          `${op} contiguous`,
+        );
+        expectSameFloat(
+          dtype,
+          onBoth([x], (t) => f(t.transpose(0, 1))),
+          `${op} transposed`,
+        );
         // Starting one element in leaves the data 16-byte misaligned: the scalar path of the dense kernel.
-        expectSameFloat(dtype, onBoth([x], (t) => f(t.reshape([37 * 131]).narrow(0, 1, 37 * 131 - 1))), `${op} unaligned`);
+        expectSameFloat(
+          dtype,
+          onBoth([x], (t) => f(t.reshape([37 * 131]).narrow(0, 1, 37 * 131 - 1))),
+          `${op} unaligned`,
+        );
       });
     }
   }
@@ -45,24 +90,45 @@ describe.skipIf(!gpuStatus.available)("CUDA unary kernels", () => {
       const r = onBoth([x], (t) => f(t as Tensor<"i32">));
       expect(Array.from(r.cuda.data)).toEqual(Array.from(r.cpu.data));
     }
-    expect(Array.from(neg(x.to("cuda")).to("cpu").dataSync())).toEqual([-2147483648, -2147483647, 5, 0, -7, 1, -3, -9, 9]);
+    expect(Array.from(neg(x.to("cuda")).to("cpu").dataSync())).toEqual([
+      -2147483648, -2147483647, 5, 0, -7, 1, -3, -9, 9,
+    ]);
   });
 
   it("clamp: NaN propagates, min > max gives max, i32 bounds round inward", () => {
     for (const dtype of FLOAT_DTYPES) {
       const x = floatInput(dtype, 9, 33);
-      expectSameFloat(dtype, onBoth([x], (t) => clamp(t, { min: -1.5, max: 2 })), "clamp");
-      expectSameFloat(dtype, onBoth([x], (t) => clamp(t.transpose(0, 1), { min: 3, max: -3 })), "clamp min > max");
-      expectSameFloat(dtype, onBoth([x], (t) => clamp(t, { max: 0.25 })), "clamp max only");
+      expectSameFloat(
+        dtype,
+        onBoth([x], (t) => clamp(t, { min: -1.5, max: 2 })),
+        "clamp",
+      );
+      expectSameFloat(
+        dtype,
+        onBoth([x], (t) => clamp(t.transpose(0, 1), { min: 3, max: -3 })),
+        "clamp min > max",
+      );
+      expectSameFloat(
+        dtype,
+        onBoth([x], (t) => clamp(t, { max: 0.25 })),
+        "clamp max only",
+      );
     }
     const xi = tensor(new Int32Array([-10, -2, -1, 0, 1, 2, 3, 10]));
-    expect(Array.from(clamp(xi.to("cuda"), { min: -1.5, max: 2.5 }).to("cpu").dataSync())).toEqual([-1, -1, -1, 0, 1, 2, 2, 2]);
+    expect(Array.from(clamp(xi.to("cuda"), { min: -1.5, max: 2.5 }).to("cpu").dataSync())).toEqual([
+      -1, -1, -1, 0, 1, 2, 2, 2,
+    ]);
   });
 
   it("pow with a scalar exponent (cheap forms and the general powf)", () => {
     for (const dtype of FLOAT_DTYPES) {
       const x = floatInput(dtype, 11, 29);
-      for (const e of [1, 2, 0.5, -1, 3, 1.5, -0.7]) expectSameFloat(dtype, onBoth([x], (t) => pow(t, e)), `pow ${e}`);
+      for (const e of [1, 2, 0.5, -1, 3, 1.5, -0.7])
+        expectSameFloat(
+          dtype,
+          onBoth([x], (t) => pow(t, e)),
+          `pow ${e}`,
+        );
     }
   });
 });
@@ -78,11 +144,31 @@ describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and wher
       for (const op of BINARY) {
         const f = (S as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[op]!;
         // pow of two random numbers overflows or is NaN often; its tolerance is relative, which covers it.
-        expectSameFloat(dtype, onBoth([a, b], (x, y) => f(x, y)), `${op} dense`);
-        expectSameFloat(dtype, onBoth([col, row], (x, y) => f(x, y)), `${op} broadcast [61,1] x [1,67]`);
-        expectSameFloat(dtype, onBoth([a, b], (x, y) => f(x.transpose(0, 1), y.transpose(0, 1))), `${op} transposed`);
-        expectSameFloat(dtype, onBoth([a, b], (x, y) => f(x.narrow(1, 1, 66), y.narrow(1, 0, 66))), `${op} sliced`);
-        expectSameFloat(dtype, onBoth([a], (x) => f(x, tensor([0.75], { dtype }).to(x.device))), `${op} scalar`);
+        expectSameFloat(
+          dtype,
+          onBoth([a, b], (x, y) => f(x, y)),
+          `${op} dense`,
+        );
+        expectSameFloat(
+          dtype,
+          onBoth([col, row], (x, y) => f(x, y)),
+          `${op} broadcast [61,1] x [1,67]`,
+        );
+        expectSameFloat(
+          dtype,
+          onBoth([a, b], (x, y) => f(x.transpose(0, 1), y.transpose(0, 1))),
+          `${op} transposed`,
+        );
+        expectSameFloat(
+          dtype,
+          onBoth([a, b], (x, y) => f(x.narrow(1, 1, 66), y.narrow(1, 0, 66))),
+          `${op} sliced`,
+        );
+        expectSameFloat(
+          dtype,
+          onBoth([a], (x) => f(x, tensor([0.75], { dtype }).to(x.device))),
+          `${op} scalar`,
+        );
       }
     });
   }
@@ -118,8 +204,44 @@ describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and wher
       const rb = onBoth([m, n], (x, y) => f(x, y));
       expect(Array.from(rb.cuda.data), `${op} broadcast`).toEqual(Array.from(rb.cpu.data));
     }
-    const p = tensor([true, false, true, false, true, true, false, false, true, false, true, false, true, true, false, false, true]);
-    const q = tensor([true, true, false, false, true, false, true, false, true, true, false, false, true, false, true, false, false]);
+    const p = tensor([
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+      false,
+      false,
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+      false,
+      false,
+      true,
+    ]);
+    const q = tensor([
+      true,
+      true,
+      false,
+      false,
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+      false,
+      false,
+      true,
+      false,
+      true,
+      false,
+      false,
+    ]);
     for (const f of [eq, ne]) {
       const r = onBoth([p, q], (x, y) => f(x, y));
       expect(Array.from(r.cuda.data)).toEqual(Array.from(r.cpu.data));
@@ -144,7 +266,8 @@ describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and wher
   // the previous one finishes. A chain in which every kernel reads the one before's output, queued with
   // no pause, must still equal the CPU bit for bit (one f32 rounding per op on both devices).
   it("a chain of 60 back-to-back kernels, each reading the last one's output, equals the CPU exactly", () => {
-    const x = randn([1 << 22]), a = S.full([1 << 22], 0.75);
+    const x = randn([1 << 22]),
+      a = S.full([1 << 22], 0.75);
     const r = onBoth([x, a], (x0, scale) => {
       let y = x0;
       for (let i = 0; i < 30; i++) y = add(mul(y, scale), x0);

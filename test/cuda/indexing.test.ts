@@ -2,7 +2,21 @@
 // index_add / scatter_add (through indexAdd, scatterAdd and autograd) bit-exact, triu/tril for every dtype, and
 // out-of-range indices as errors that leave the process alive.
 import { describe, expect, it } from "vitest";
-import { backward, cast, embedding, gather, indexSelect, mul, randint, randn, sum, tensor, type Tensor, tril, triu } from "../../src/index.js";
+import {
+  backward,
+  cast,
+  embedding,
+  gather,
+  indexSelect,
+  mul,
+  randint,
+  randn,
+  sum,
+  tensor,
+  type Tensor,
+  tril,
+  triu,
+} from "../../src/index.js";
 import { indexAdd, scatterAdd } from "../../src/ops/indexing.js";
 import { expectSlmkitError } from "../helpers/expect.js";
 import { FLOAT_DTYPES } from "../helpers/tensors.js";
@@ -71,9 +85,18 @@ describe.skipIf(!gpuStatus.available)("CUDA indexing", () => {
 
   it("out-of-range indices are errors naming the kernel, and the GPU stays usable", () => {
     const x = randn([4, 3], { device: "cuda" });
-    expectSlmkitError(() => indexSelect(x, 0, tensor(new Int32Array([0, 4, 1])).to("cuda")), ["index_select", "index 4 at position 1", "[0, 4)"]);
-    expectSlmkitError(() => gather(x, 1, tensor(new Int32Array([0, 1, 3, 0, 0, 0, 0, 0]), { shape: [4, 2] }).to("cuda")), ["gather", "index 3 at position 2"]);
-    expectSlmkitError(() => indexAdd(randn([2, 3], { device: "cuda" }), [4, 3], 0, tensor(new Int32Array([1, -1])).to("cuda")), ["index_add", "index -1 at position 1"]);
+    expectSlmkitError(
+      () => indexSelect(x, 0, tensor(new Int32Array([0, 4, 1])).to("cuda")),
+      ["index_select", "index 4 at position 1", "[0, 4)"],
+    );
+    expectSlmkitError(
+      () => gather(x, 1, tensor(new Int32Array([0, 1, 3, 0, 0, 0, 0, 0]), { shape: [4, 2] }).to("cuda")),
+      ["gather", "index 3 at position 2"],
+    );
+    expectSlmkitError(
+      () => indexAdd(randn([2, 3], { device: "cuda" }), [4, 3], 0, tensor(new Int32Array([1, -1])).to("cuda")),
+      ["index_add", "index -1 at position 1"],
+    );
     // The GPU is still usable after the errors.
     expect(sum(x).to("cpu").item()).toBeCloseTo(sum(x.to("cpu")).item(), 5);
   });

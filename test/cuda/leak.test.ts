@@ -16,7 +16,8 @@ describe.skipIf(!gpuStatus.available)("CUDA training leaks nothing", () => {
       steps: 1000,
       afterStep: (step) => {
         if (step === 9) warm = S.memory();
-        else if (step > 9 && JSON.stringify(S.memory()) !== JSON.stringify(warm)) bad.push(`step ${step}: ${JSON.stringify(S.memory())}`);
+        else if (step > 9 && JSON.stringify(S.memory()) !== JSON.stringify(warm))
+          bad.push(`step ${step}: ${JSON.stringify(S.memory())}`);
       },
     });
     expect(warm!.devices.cuda.numTensors).toBeGreaterThan(0);

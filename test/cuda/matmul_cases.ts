@@ -7,24 +7,65 @@ import { matmulTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES, floatInput, toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
 
-
 const SHAPES: [number[], number[]][] = [
-  [[1, 1], [1, 1]],
-  [[7, 13], [13, 9]],
-  [[1, 1000], [1000, 129]],
-  [[129, 7], [7, 1000]],
-  [[1000, 129], [129, 1]],
-  [[256, 512], [512, 128]], // whole tiles, 16-byte aligned rows: the cp.async path of the fallback
-  [[130, 264], [264, 136]], // aligned rows, partial tiles
-  [[33, 4099], [4099, 17]], // long K: many k tiles, tolerance grows with sqrt(K)
-  [[70001, 8], [8, 3]], // more than 2^16 rows
-  [[4, 6, 8], [4, 8, 2]],
-  [[2, 3, 65, 31], [31, 7]], // b broadcast over the batch (stride 0)
-  [[2, 1, 5, 7], [3, 7, 4]], // both broadcast
+  [
+    [1, 1],
+    [1, 1],
+  ],
+  [
+    [7, 13],
+    [13, 9],
+  ],
+  [
+    [1, 1000],
+    [1000, 129],
+  ],
+  [
+    [129, 7],
+    [7, 1000],
+  ],
+  [
+    [1000, 129],
+    [129, 1],
+  ],
+  [
+    [256, 512],
+    [512, 128],
+  ], // whole tiles, 16-byte aligned rows: the cp.async path of the fallback
+  [
+    [130, 264],
+    [264, 136],
+  ], // aligned rows, partial tiles
+  [
+    [33, 4099],
+    [4099, 17],
+  ], // long K: many k tiles, tolerance grows with sqrt(K)
+  [
+    [70001, 8],
+    [8, 3],
+  ], // more than 2^16 rows
+  [
+    [4, 6, 8],
+    [4, 8, 2],
+  ],
+  [
+    [2, 3, 65, 31],
+    [31, 7],
+  ], // b broadcast over the batch (stride 0)
+  [
+    [2, 1, 5, 7],
+    [3, 7, 4],
+  ], // both broadcast
   [[5], [5, 3]],
   [[4, 5], [5]],
-  [[0, 4], [4, 3]],
-  [[3, 0], [0, 2]], // K = 0: zeros
+  [
+    [0, 4],
+    [4, 3],
+  ],
+  [
+    [3, 0],
+    [0, 2],
+  ], // K = 0: zeros
 ];
 
 const onGpu = <T extends S.Tensor>(t: T): T => t.to("cuda") as T;
@@ -34,7 +75,8 @@ export function matmulSuite(path: "cublasLt" | "fallback"): void {
     it("uses the expected GEMM", () => {
       const props = S.cuda.deviceProperties();
       if (path === "fallback") expect(props.matmulBackend).toBe("fallback");
-      else if (props.matmulBackend !== "cublasLt") console.warn(`[test/cuda] cuBLASLt not loaded: ${String(props.matmulFallbackReason)}`);
+      else if (props.matmulBackend !== "cublasLt")
+        console.warn(`[test/cuda] cuBLASLt not loaded: ${String(props.matmulFallbackReason)}`);
     });
 
     for (const dtype of FLOAT_DTYPES) {
@@ -71,7 +113,12 @@ export function matmulSuite(path: "cublasLt" | "fallback"): void {
           const sliced = S.slice(onGpu(big.t), 1, 1);
           const sr = R.views.slice(big.r, 1, 1);
           const want2 = R.matmul(sr, w.r);
-          expectClose(S.matmul(sliced, onGpu(w.t)).to("cpu"), want2, matmulTol(dtype, sr, w.r, want2), `${path} sliced`);
+          expectClose(
+            S.matmul(sliced, onGpu(w.t)).to("cpu"),
+            want2,
+            matmulTol(dtype, sr, w.r, want2),
+            `${path} sliced`,
+          );
           // Batched with both operands transposed in their last two dims.
           const xa = floatInput(rng.ref([3, 40, 17]), dtype);
           const xb = floatInput(rng.ref([3, 23, 40]), dtype);
@@ -101,10 +148,20 @@ export function matmulSuite(path: "cublasLt" | "fallback"): void {
           // Both are K-term sums (K = 33 for ga, 45 for gb) from the same rounded inputs.
           const want = R.matmul(gr, R.views.transpose(br, 1, 2));
           expectClose(gaGpu!, want, matmulTol(dtype, gr, R.views.transpose(br, 1, 2), want), `${path} grad a`);
-          expectClose(gaGpu!, gaCpu!, matmulTol(dtype, gr, R.views.transpose(br, 1, 2), gaCpu!), `${path} grad a vs cpu`);
+          expectClose(
+            gaGpu!,
+            gaCpu!,
+            matmulTol(dtype, gr, R.views.transpose(br, 1, 2), gaCpu!),
+            `${path} grad a vs cpu`,
+          );
           const wantB = R.matmul(R.views.transpose(ar, 1, 2), gr);
           expectClose(gbGpu!, wantB, matmulTol(dtype, R.views.transpose(ar, 1, 2), gr, wantB), `${path} grad b`);
-          expectClose(gbGpu!, gbCpu!, matmulTol(dtype, R.views.transpose(ar, 1, 2), gr, gbCpu!), `${path} grad b vs cpu`);
+          expectClose(
+            gbGpu!,
+            gbCpu!,
+            matmulTol(dtype, R.views.transpose(ar, 1, 2), gr, gbCpu!),
+            `${path} grad b vs cpu`,
+          );
         });
       });
     }

@@ -10,7 +10,13 @@ describe.skipIf(!gpuStatus.available)("CUDA MiniCPM", () => {
   goldenSuite("cuda", "bf16");
 
   it("computes in bf16 by default on cuda, f32 on cpu", () => {
-    const config = { vocab_size: 32, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32 };
+    const config = {
+      vocab_size: 32,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+    };
     const onGpu = new S.MiniCPM(config, { device: "cuda" });
     const onCpu = new S.MiniCPM(config);
     expect([onGpu.computeDType, onCpu.computeDType]).toEqual(["bf16", "f32"]);

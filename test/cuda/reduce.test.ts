@@ -2,7 +2,21 @@
 // the column path (axis in the middle), split reductions (few long rows or columns), NaN/infinity,
 // ties, empty axes and i32 wrap-around.
 import { describe, expect, it } from "vitest";
-import { argmax, argmin, cast, logsumexp, max, min, mul, randn, sqrt, sum, tensor, type Tensor, zeros } from "../../src/index.js";
+import {
+  argmax,
+  argmin,
+  cast,
+  logsumexp,
+  max,
+  min,
+  mul,
+  randn,
+  sqrt,
+  sum,
+  tensor,
+  type Tensor,
+  zeros,
+} from "../../src/index.js";
 import { ref } from "../reference/index.js";
 import { expectClose } from "../helpers/expect.js";
 import { accumulationTol } from "../helpers/tolerance.js";
@@ -32,12 +46,27 @@ describe.skipIf(!gpuStatus.available)("CUDA reductions", () => {
         // Both backends carry the accumulation error; the tolerance is one backend's, doubled.
         const norms = toRef(sqrt(sum(mul(x, x), { dim })));
         const tol = accumulationTol(dtype, s.cpu, norms, n);
-        expectClose(s.cuda, s.cpu, ref(tol.shape, (i) => 2 * tol.data[i]!), "sum");
+        expectClose(
+          s.cuda,
+          s.cpu,
+          ref(tol.shape, (i) => 2 * tol.data[i]!),
+          "sum",
+        );
         const l = onBoth([x], (t) => logsumexp(t, { dim }));
         // lse = m + log(s): an absolute error of s's relative error, which accumulation bounds like a sum
         // of n terms of norm <= s (termNorms 1), plus a few f32 ulps of exp/log per backend.
-        const ltol = accumulationTol(dtype, l.cpu, ref(l.cpu.shape, () => 1), n);
-        expectClose(l.cuda, l.cpu, ref(ltol.shape, (i) => 2 * ltol.data[i]! + 1e-6), "logsumexp");
+        const ltol = accumulationTol(
+          dtype,
+          l.cpu,
+          ref(l.cpu.shape, () => 1),
+          n,
+        );
+        expectClose(
+          l.cuda,
+          l.cpu,
+          ref(ltol.shape, (i) => 2 * ltol.data[i]! + 1e-6),
+          "logsumexp",
+        );
       });
       it(`max, min, argmax, argmin ${dtype} [${shape}] dim ${dim} (exact)`, () => {
         // Few distinct values, so ties are common and the first index must win.
@@ -57,7 +86,13 @@ describe.skipIf(!gpuStatus.available)("CUDA reductions", () => {
   }
 
   it("ties give the first index; NaN wins max/min/argmax/argmin and poisons sum and logsumexp", () => {
-    const x = tensor([[1, 3, 3, 2], [NaN, 5, NaN, 1], [-1, -1, -2, -2], [Infinity, 1, 2, 3], [-Infinity, -Infinity, -Infinity, -Infinity]]);
+    const x = tensor([
+      [1, 3, 3, 2],
+      [NaN, 5, NaN, 1],
+      [-1, -1, -2, -2],
+      [Infinity, 1, 2, 3],
+      [-Infinity, -Infinity, -Infinity, -Infinity],
+    ]);
     const g = x.to("cuda");
     expect(Array.from(argmax(g, { dim: 1 }).to("cpu").dataSync())).toEqual([1, 0, 0, 0, 0]);
     expect(Array.from(argmin(g, { dim: 1 }).to("cpu").dataSync())).toEqual([0, 0, 2, 1, 0]);
@@ -72,7 +107,9 @@ describe.skipIf(!gpuStatus.available)("CUDA reductions", () => {
   });
 
   it("i32 sums accumulate in i64 and wrap on store; i32 max/argmax exact", () => {
-    const x = tensor(new Int32Array(Array.from({ length: 3 * 4099 }, (_, i) => ((i * 2654435761) | 0))), { shape: [3, 4099] });
+    const x = tensor(new Int32Array(Array.from({ length: 3 * 4099 }, (_, i) => (i * 2654435761) | 0)), {
+      shape: [3, 4099],
+    });
     for (const f of [sum, max, min] as ((t: Tensor, o: { dim: number }) => Tensor)[]) {
       const r = onBoth([x], (t) => f(t, { dim: 1 }));
       expect(Array.from(r.cuda.data)).toEqual(Array.from(r.cpu.data));

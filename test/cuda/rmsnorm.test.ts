@@ -42,7 +42,8 @@ function gxTol(dtype: "f32" | "bf16", want: R.Ref, x: R.Ref, w: R.Ref, gy: R.Ref
     return (rstd.data[r]! ** 2 * Math.abs(s)) / C;
   });
   return R.ref(want.shape, (i) => {
-    const r = Math.floor(i / C), c = i % C;
+    const r = Math.floor(i / C),
+      c = i % C;
     const terms = Math.abs(w.data[c]! * gy.data[i]!) + Math.abs(x.data[i]!) * k.data[r]!;
     return base.data[i]! + 16 * R.unitRoundoff.f32 * Math.sqrt(C) * rstd.data[r]! * terms;
   });
@@ -59,7 +60,27 @@ function gxTol(dtype: "f32" | "bf16", want: R.Ref, x: R.Ref, w: R.Ref, gy: R.Ref
 // 2560 three warps at 3 / 4; 4096 four warps; 6144, 8200 one block; 40000 the loop. [9, 4096] bf16 fills
 // the ring's 16 packs per lane with fewer warps per block (shared memory); [4, 6144] bf16 and C = 2304
 // f32 take the backward's row runs.
-const SHAPES: [number, number][] = [[1, 1], [7, 7], [5, 2304], [3, 4097], [3, 4099], [2, 2303], [1031, 67], [2500, 96], [3001, 2304], [70001, 8], [7, 800], [6, 1536], [3, 2048], [4, 2560], [9, 4096], [4, 6144], [4, 8200], [2, 40000], [3, 9000]];
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [7, 7],
+  [5, 2304],
+  [3, 4097],
+  [3, 4099],
+  [2, 2303],
+  [1031, 67],
+  [2500, 96],
+  [3001, 2304],
+  [70001, 8],
+  [7, 800],
+  [6, 1536],
+  [3, 2048],
+  [4, 2560],
+  [9, 4096],
+  [4, 6144],
+  [4, 8200],
+  [2, 40000],
+  [3, 9000],
+];
 
 describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_forward", () => {
   for (const dtype of FLOAT_DTYPES) {
@@ -107,7 +128,8 @@ describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_backward", () => {
           const [gxCpu, gwCpu] = rmsNormBackward(x.t, w.t, rstd, gy.t);
           const [gx, gw] = rmsNormBackward(onGpu(x.t), onGpu(w.t), onGpu(rstd), onGpu(gy.t));
           expect(gx.device).toBe("cuda");
-          const wantGx = toRef(gxCpu), wantGw = toRef(gwCpu);
+          const wantGx = toRef(gxCpu),
+            wantGw = toRef(gwCpu);
           expectClose(gx, wantGx, gxTol(dtype, wantGx, x.r, w.r, gy.r, rstdRef), `gx ${dtype} [${N}, ${C}]`);
           // gw sums N products: both sides accumulate in f32/f64 in different orders.
           expectClose(gw, wantGw, gradTol(dtype, wantGw, 8 + Math.sqrt(N)), `gw ${dtype} [${N}, ${C}]`);
@@ -124,7 +146,9 @@ describe.skipIf(!gpuStatus.available)("CUDA rmsnorm_backward", () => {
       const w = onGpu(floatInput(rng.ref([2304], 0.5, 1.5), "bf16").t);
       const rstd = onGpu(fromRef(R.roundRef(rstdOf(toRef(x), 1e-5), "f32"), "f32"));
       const chain = (synchronise: boolean) => {
-        let y = x, g = x, gwSum = S.zeros([2304], { device: "cuda" });
+        let y = x,
+          g = x,
+          gwSum = S.zeros([2304], { device: "cuda" });
         for (let i = 0; i < 12; i++) {
           y = S.rmsNorm(y, w);
           const [gx, gw] = rmsNormBackward(x, w, rstd, g);

@@ -12,7 +12,12 @@ import { gpuStatus, onGpu } from "./gpu.js";
 const rng = new R.Rng(3141);
 
 // Odd T and head counts, D = 2 (one pair), 64 and an odd number of pairs (D = 6).
-const SHAPES: [number, number, number, number][] = [[1, 1, 1, 2], [2, 3, 7, 64], [1, 2, 5, 6], [1, 4, 129, 128]];
+const SHAPES: [number, number, number, number][] = [
+  [1, 1, 1, 2],
+  [2, 3, 7, 64],
+  [1, 2, 5, 6],
+  [1, 4, 129, 128],
+];
 
 describe.skipIf(!gpuStatus.available)("CUDA rope", () => {
   for (const dtype of FLOAT_DTYPES) {
@@ -25,11 +30,29 @@ describe.skipIf(!gpuStatus.available)("CUDA rope", () => {
             expect(y.device).toBe("cuda");
             const want = R.rope(x.r, opts);
             // Two products and a sum of values up to |x|: tolerance on the row's scale.
-            expectClose(y, want, elementwiseTol(dtype, R.ref(want.shape, () => 4), 2), `rope ${dtype} [${shape}]`);
+            expectClose(
+              y,
+              want,
+              elementwiseTol(
+                dtype,
+                R.ref(want.shape, () => 4),
+                2,
+              ),
+              `rope ${dtype} [${shape}]`,
+            );
             const attrs = { theta: opts.theta ?? 10000, position_offset: opts.positionOffset ?? 0 };
             const gx = ropeBackward(onGpu(x.t), attrs);
             const wantGx = toRef(ropeBackward(x.t, attrs));
-            expectClose(gx, wantGx, elementwiseTol(dtype, R.ref(wantGx.shape, () => 4), 2), `rope backward ${dtype} [${shape}]`);
+            expectClose(
+              gx,
+              wantGx,
+              elementwiseTol(
+                dtype,
+                R.ref(wantGx.shape, () => 4),
+                2,
+              ),
+              `rope backward ${dtype} [${shape}]`,
+            );
           });
         }
       }

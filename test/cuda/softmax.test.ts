@@ -9,14 +9,25 @@ import { FLOAT_DTYPES, toRef } from "../helpers/tensors.js";
 import { ref, type Ref } from "../reference/index.js";
 import { gpuStatus, onBoth } from "./gpu.js";
 
-const SHAPES = [[1, 1], [3, 7], [5, 1000], [4, 1025], [3, 4099], [2, 122753], [70001, 5]];
+const SHAPES = [
+  [1, 1],
+  [3, 7],
+  [5, 1000],
+  [4, 1025],
+  [3, 4099],
+  [2, 122753],
+  [70001, 5],
+];
 
 // Softmax outputs are in [0, 1]; the error is a few f32 roundings of exp and of the row sum (relative
 // u * sqrt(V) at worst for random data), so the bound scales with sqrt(V); log-softmax adds |x - m|
 // times u. bf16: one ulp of the stored result per backend.
 function softmaxTol(dtype: "f32" | "bf16", want: Ref, V: number): Ref {
   const rel = dtype === "f32" ? 8 * 2 ** -24 * Math.sqrt(V) + 4e-6 : 2 * 2 ** -8;
-  return ref(want.shape, (i) => 1e-7 + rel * Math.abs(want.data[i]!) + (dtype === "f32" ? 1e-6 : 1e-3) * (want.data[i]! < 0 ? 1 : 0));
+  return ref(
+    want.shape,
+    (i) => 1e-7 + rel * Math.abs(want.data[i]!) + (dtype === "f32" ? 1e-6 : 1e-3) * (want.data[i]! < 0 ? 1 : 0),
+  );
 }
 
 describe.skipIf(!gpuStatus.available)("CUDA softmax", () => {
@@ -43,7 +54,12 @@ describe.skipIf(!gpuStatus.available)("CUDA softmax", () => {
   }
 
   it("rows with NaN, all -inf or +inf give NaN rows; a -inf entry gets probability 0", () => {
-    const x = tensor([[1, NaN, 2, 3], [-Infinity, -Infinity, -Infinity, -Infinity], [1, Infinity, 2, 3], [-Infinity, 0, 0, -Infinity]]);
+    const x = tensor([
+      [1, NaN, 2, 3],
+      [-Infinity, -Infinity, -Infinity, -Infinity],
+      [1, Infinity, 2, 3],
+      [-Infinity, 0, 0, -Infinity],
+    ]);
     const y = softmax(x.to("cuda")).to("cpu");
     const want = softmax(x);
     expectClose(toRef(y), toRef(want), 1e-7, "softmax special rows");

@@ -12,7 +12,13 @@ import { gpuStatus, onGpu } from "./gpu.js";
 const rng = new R.Rng(2024);
 
 // numel not a multiple of the 16-byte pack (tail path), one element, and a large odd size.
-const SHAPES: [number, number][] = [[1, 1], [7, 9], [3, 4099], [64, 5760], [1, 131073]];
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [7, 9],
+  [3, 4099],
+  [64, 5760],
+  [1, 131073],
+];
 
 describe.skipIf(!gpuStatus.available)("CUDA swiglu", () => {
   for (const dtype of FLOAT_DTYPES) {

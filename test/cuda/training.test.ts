@@ -35,23 +35,68 @@ describe.skipIf(!gpuStatus.available)("CUDA training", () => {
     f32.forEach((l, i) => expect(Math.abs(l - cpu[i]!), `f32 step ${i}`).toBeLessThanOrEqual(1e-3 * cpu[i]!));
     // bf16: the band of the CPU's bf16-vs-f32 test: every step within 2%, every 10-step mean within 1%.
     bf16.forEach((l, i) => expect(Math.abs(l - cpu[i]!), `bf16 step ${i}`).toBeLessThanOrEqual(0.02 * cpu[i]!));
-    for (let i = 0; i < STEPS; i += 10) expect(Math.abs(mean(bf16, i, i + 10) - mean(cpu, i, i + 10))).toBeLessThanOrEqual(0.01 * mean(cpu, i, i + 10));
+    for (let i = 0; i < STEPS; i += 10)
+      expect(Math.abs(mean(bf16, i, i + 10) - mean(cpu, i, i + 10))).toBeLessThanOrEqual(0.01 * mean(cpu, i, i + 10));
     for (const run of [f32, bf16]) expect(mean(run, STEPS - 10)).toBeLessThan(0.3 * run[0]!);
-    console.log(`[cuda training] mean loss of the last 10 steps: cpu f32 ${mean(cpu, STEPS - 10).toFixed(4)}, cuda f32 ${mean(f32, STEPS - 10).toFixed(4)}, cuda bf16 ${mean(bf16, STEPS - 10).toFixed(4)}`);
+    console.log(
+      `[cuda training] mean loss of the last 10 steps: cpu f32 ${mean(cpu, STEPS - 10).toFixed(4)}, cuda f32 ${mean(f32, STEPS - 10).toFixed(4)}, cuda bf16 ${mean(bf16, STEPS - 10).toFixed(4)}`,
+    );
   });
 
   it("Trainer with device cuda: trains, checkpoints from the GPU, resumes onto the GPU", async () => {
     const V = 64;
     const tokens = markovTokens(V, 20000, 3);
-    const config: S.MiniCPMConfigInput = { vocab_size: V, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 160, dim_model_base: 16, max_position_embeddings: 64 };
+    const config: S.MiniCPMConfigInput = {
+      vocab_size: V,
+      hidden_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 160,
+      dim_model_base: 16,
+      max_position_embeddings: 64,
+    };
     const outDir = path.join(dir, "trainer");
     const run = async (steps: number, resume: boolean) => {
       const model = new S.MiniCPM(config, { device: "cuda", seed: 1 });
       const optimizer = new S.AdamW(model.parameterGroups({ weightDecay: 0.1 }));
-      const schedule = new S.WSD({ peakLr: 0.02, warmupSteps: 5, stableSteps: 45, decaySteps: 10, decay: "linear", minLrRatio: 0.1 });
-      const train = new TokenSampler(tokens, { batchSize: 8, seqLen: 32, seed: 1, validFraction: 0.1, splitSeed: 0, split: "train" });
-      const valid = new TokenSampler(tokens, { batchSize: 8, seqLen: 32, seed: 1, validFraction: 0.1, splitSeed: 0, split: "valid" });
-      const result = await new Trainer({ model, optimizer, schedule, train, valid, steps, evalEvery: 20, evalBatches: 2, checkpointEvery: 20, logEvery: 10, outDir, device: "cuda" }).fit(resume ? { resumeFrom: outDir } : {});
+      const schedule = new S.WSD({
+        peakLr: 0.02,
+        warmupSteps: 5,
+        stableSteps: 45,
+        decaySteps: 10,
+        decay: "linear",
+        minLrRatio: 0.1,
+      });
+      const train = new TokenSampler(tokens, {
+        batchSize: 8,
+        seqLen: 32,
+        seed: 1,
+        validFraction: 0.1,
+        splitSeed: 0,
+        split: "train",
+      });
+      const valid = new TokenSampler(tokens, {
+        batchSize: 8,
+        seqLen: 32,
+        seed: 1,
+        validFraction: 0.1,
+        splitSeed: 0,
+        split: "valid",
+      });
+      const result = await new Trainer({
+        model,
+        optimizer,
+        schedule,
+        train,
+        valid,
+        steps,
+        evalEvery: 20,
+        evalBatches: 2,
+        checkpointEvery: 20,
+        logEvery: 10,
+        outDir,
+        device: "cuda",
+      }).fit(resume ? { resumeFrom: outDir } : {});
       return { model, optimizer, result };
     };
     const first = await run(40, false);
@@ -77,17 +122,53 @@ describe.skipIf(!gpuStatus.available)("CUDA training", () => {
 
   it("slmkit train --device cuda on the State of the Union corpus: converges and resumes", async () => {
     const out = path.join(dir, "runs");
-    const flags = ["--out", out, "--name", "sotu", "--device", "cuda", "--vocab-size", "512", "--batch-size", "16", "--seq-len", "64", "--eval-every", "40",
-      "--eval-batches", "2", "--checkpoint-every", "40", "--log-every", "10", "--warmup", "10", "--samples", "1", "--sample-tokens", "8", "--quiet"];
+    const flags = [
+      "--out",
+      out,
+      "--name",
+      "sotu",
+      "--device",
+      "cuda",
+      "--vocab-size",
+      "512",
+      "--batch-size",
+      "16",
+      "--seq-len",
+      "64",
+      "--eval-every",
+      "40",
+      "--eval-batches",
+      "2",
+      "--checkpoint-every",
+      "40",
+      "--log-every",
+      "10",
+      "--warmup",
+      "10",
+      "--samples",
+      "1",
+      "--sample-tokens",
+      "8",
+      "--quiet",
+    ];
     await trainCommand([...flags, "--steps", "80"]);
     const run = path.join(out, "sotu");
-    const metrics = () => fs.readFileSync(path.join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MetricsRecord);
+    const metrics = () =>
+      fs
+        .readFileSync(path.join(run, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as MetricsRecord);
     const first = metrics();
     expect(first.at(-1)!.step).toBe(80);
     expect(first.at(-1)!.loss).toBeLessThan(0.75 * first[0]!.loss);
     await trainCommand(["--out", out, "--name", "sotu", "--resume", "--steps", "100", "--quiet"]);
     expect(metrics().at(-1)!.step).toBe(100);
     expect(fs.readFileSync(path.join(run, "samples.txt"), "utf8")).toMatch(/sample 1/);
-    console.log(`[cuda cli] SOTU losses: ${metrics().map((r) => `${r.step}:${r.loss.toFixed(3)}`).join(" ")}`);
+    console.log(
+      `[cuda cli] SOTU losses: ${metrics()
+        .map((r) => `${r.step}:${r.loss.toFixed(3)}`)
+        .join(" ")}`,
+    );
   }, 180_000);
 });

@@ -24,8 +24,17 @@ function randomUnicode(seed: number, length: number): string {
     return s % n;
   };
   const blocks: [number, number][] = [
-    [0x20, 0x7e], [0x09, 0x0d], [0xa0, 0x24f], [0x300, 0x36f], [0x400, 0x4ff], [0x4e00, 0x4fff],
-    [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff], [0xd800, 0xdfff], [0xfff0, 0xffff], [0x10000, 0x10fff],
+    [0x20, 0x7e],
+    [0x09, 0x0d],
+    [0xa0, 0x24f],
+    [0x300, 0x36f],
+    [0x400, 0x4ff],
+    [0x4e00, 0x4fff],
+    [0x1f300, 0x1f64f],
+    [0x1f900, 0x1f9ff],
+    [0xd800, 0xdfff],
+    [0xfff0, 0xffff],
+    [0x10000, 0x10fff],
   ];
   let out = "";
   for (let i = 0; i < length; i++) {
@@ -37,7 +46,8 @@ function randomUnicode(seed: number, length: number): string {
 }
 
 /** `s` with every lone surrogate replaced by U+FFFD (String.prototype.toWellFormed, not in our ES2022 lib). */
-const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+const wellFormed = (s: string): string =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
 
 describe("BpeTokenizer.train", () => {
   it.each([
@@ -93,14 +103,28 @@ describe("BpeTokenizer.train", () => {
 });
 
 describe("encode / decode", () => {
-  const tok = BpeTokenizer.train([...SMALL_CORPUS, ...sotuTexts({ from: 1790, to: 1791 })], { vocabSize: 800, specialTokens: ["<|endoftext|>", "<|pad|>"] });
+  const tok = BpeTokenizer.train([...SMALL_CORPUS, ...sotuTexts({ from: 1790, to: 1791 })], {
+    vocabSize: 800,
+    specialTokens: ["<|endoftext|>", "<|pad|>"],
+  });
 
   it("round-trips arbitrary Unicode; lone surrogates come back as U+FFFD", () => {
     for (let seed = 1; seed <= 40; seed++) {
-      const s = randomUnicode(seed, 1 + (seed * 37) % 400);
+      const s = randomUnicode(seed, 1 + ((seed * 37) % 400));
       expect(tok.decode(tok.encode(s))).toBe(wellFormed(s));
     }
-    for (const s of ["", " ", "   \n\n\t ", "🙂", "👩‍👩‍👧 family", "a\u0301", "\uD83D", "x\uDC00y", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\0\x01\x7f"]) {
+    for (const s of [
+      "",
+      " ",
+      "   \n\n\t ",
+      "🙂",
+      "👩‍👩‍👧 family",
+      "a\u0301",
+      "\uD83D",
+      "x\uDC00y",
+      "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+      "\0\x01\x7f",
+    ]) {
       expect(tok.decode(tok.encode(s))).toBe(wellFormed(s));
     }
   });
@@ -129,7 +153,8 @@ describe("encode / decode", () => {
     // GPT-2's byte characters: printable Latin-1 bytes stand for themselves, the others are U+0100 + their rank.
     const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
     const remapped = [...Array(256).keys()].filter((b) => !printable(b));
-    const byteToken = (b: number): number => tok.tokenToId(String.fromCharCode(printable(b) ? b : 0x100 + remapped.indexOf(b)))!;
+    const byteToken = (b: number): number =>
+      tok.tokenToId(String.fromCharCode(printable(b) ? b : 0x100 + remapped.indexOf(b)))!;
     const bytes = [0xf0, 0x9f, 0x99, 0x82].map(byteToken); // 🙂 byte by byte
     expect(tok.decode(bytes)).toBe("🙂");
     expect(tok.decode(bytes.slice(0, 2))).toBe("\uFFFD");
@@ -152,7 +177,11 @@ describe("encode / decode", () => {
 
 describe("tokenizer.json", () => {
   it("round-trips through toJSON / fromJSON and save / load", () => {
-    const tok = BpeTokenizer.train(SMALL_CORPUS, { vocabSize: 400, minFrequency: 1, specialTokens: ["<|endoftext|>", "<s>"] });
+    const tok = BpeTokenizer.train(SMALL_CORPUS, {
+      vocabSize: 400,
+      minFrequency: 1,
+      specialTokens: ["<|endoftext|>", "<s>"],
+    });
     const again = BpeTokenizer.fromJSON(JSON.parse(JSON.stringify(tok.toJSON())));
     expect(again.toJSON()).toEqual(tok.toJSON());
     const path = join(tmp, "tok.json");
@@ -166,7 +195,12 @@ describe("tokenizer.json", () => {
     expect(json.model.type).toBe("BPE");
     expect(json.pre_tokenizer.type).toBe("ByteLevel");
     expect(json.decoder.type).toBe("ByteLevel");
-    expect(json.added_tokens.map((t: { content: string; id: number; special: boolean }) => [t.content, t.id, t.special])).toEqual([["<|endoftext|>", 0, true], ["<s>", 1, true]]);
+    expect(
+      json.added_tokens.map((t: { content: string; id: number; special: boolean }) => [t.content, t.id, t.special]),
+    ).toEqual([
+      ["<|endoftext|>", 0, true],
+      ["<s>", 1, true],
+    ]);
     expect(Object.keys(json.model.vocab)).toHaveLength(tok.vocabSize);
   });
 
@@ -195,12 +229,18 @@ describe("tokenizer.json", () => {
     });
 
     it("honours add_prefix_space", () => {
-      const spaced = BpeTokenizer.fromJSON({ ...json, pre_tokenizer: { ...json.pre_tokenizer, add_prefix_space: true } });
+      const spaced = BpeTokenizer.fromJSON({
+        ...json,
+        pre_tokenizer: { ...json.pre_tokenizer, add_prefix_space: true },
+      });
       expect(spaced.encode("the cat")).toEqual([258, 262]);
     });
 
     it("refuses what it cannot encode faithfully, naming the field", () => {
-      const bad = (patch: object): (() => BpeTokenizer) => () => BpeTokenizer.fromJSON({ ...json, ...patch });
+      const bad =
+        (patch: object): (() => BpeTokenizer) =>
+        () =>
+          BpeTokenizer.fromJSON({ ...json, ...patch });
       expect(bad({ model: { ...json.model, type: "WordPiece" } })).toThrow(/model.type must be "BPE"/);
       expect(bad({ normalizer: { type: "NFC" } })).toThrow(/normalizers are not supported/);
       expect(bad({ pre_tokenizer: { type: "Whitespace" } })).toThrow(/pre_tokenizer must be/);
@@ -214,14 +254,26 @@ describe("tokenizer.json", () => {
       const started = performance.now();
       const vocab = json.model.vocab as Record<string, number>;
       const added = (json.added_tokens ?? []) as object[];
-      const bad = (patch: object): (() => BpeTokenizer) => () => BpeTokenizer.fromJSON({ ...json, ...patch });
-      expect(bad({ model: { ...json.model, vocab: { ...vocab, huge: 2 ** 31 } } })).toThrow(/model.vocab\["huge"\] must be an integer id in \[0, \d+\).*2147483648/);
-      expect(bad({ added_tokens: [...added, { id: -1, content: "<neg>" }] })).toThrow(/added_tokens\[\d+\].id must be an integer id .* got -1/);
+      const bad =
+        (patch: object): (() => BpeTokenizer) =>
+        () =>
+          BpeTokenizer.fromJSON({ ...json, ...patch });
+      expect(bad({ model: { ...json.model, vocab: { ...vocab, huge: 2 ** 31 } } })).toThrow(
+        /model.vocab\["huge"\] must be an integer id in \[0, \d+\).*2147483648/,
+      );
+      expect(bad({ added_tokens: [...added, { id: -1, content: "<neg>" }] })).toThrow(
+        /added_tokens\[\d+\].id must be an integer id .* got -1/,
+      );
       expect(bad({ added_tokens: [...added, { id: 2 ** 31, content: "<big>" }] })).toThrow(/added_tokens\[\d+\].id/);
       expect(bad({ added_tokens: [...added, { id: "7", content: "<str>" }] })).toThrow(ArgumentError);
       expect(performance.now() - started).toBeLessThan(1000);
       // A gap of a few ids (a vocabulary padded for the GPU) is still fine.
-      expect(BpeTokenizer.fromJSON({ ...json, added_tokens: [...added, { id: Object.keys(vocab).length + 100, content: "<pad>" }] }).vocabSize).toBe(Object.keys(vocab).length + 101);
+      expect(
+        BpeTokenizer.fromJSON({
+          ...json,
+          added_tokens: [...added, { id: Object.keys(vocab).length + 100, content: "<pad>" }],
+        }).vocabSize,
+      ).toBe(Object.keys(vocab).length + 101);
       const file = join(tmp, "huge-id.json");
       writeFileSync(file, JSON.stringify({ ...json, model: { ...json.model, vocab: { ...vocab, huge: 2 ** 31 } } }));
       expect(() => BpeTokenizer.load(file)).toThrow(`BpeTokenizer.load: ${file}: model.vocab["huge"]`);

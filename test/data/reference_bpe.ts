@@ -30,7 +30,12 @@ function bytesOf(piece: string): number[] {
   return [...Buffer.from(piece, "utf8")];
 }
 
-export function referenceTrain(texts: string[], vocabSize: number, minFrequency: number, specials: string[]): ReferenceBpe {
+export function referenceTrain(
+  texts: string[],
+  vocabSize: number,
+  minFrequency: number,
+  specials: string[],
+): ReferenceBpe {
   const vocab = [...specials, ...ALPHABET.order.map((b) => ALPHABET.chars.get(b)!)];
   const counts = new Map<string, number>();
   for (const t of texts) for (const m of t.matchAll(PATTERN)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
@@ -80,7 +85,8 @@ export function referenceEncode(bpe: ReferenceBpe, text: string): number[] {
   const out: number[] = [];
   for (const m of text.matchAll(PATTERN)) {
     let w = bytesOf(m[0]).map((b) => bpe.vocab.indexOf(ALPHABET.chars.get(b)!));
-    for (const [x, y] of bpe.merges) w = mergeAll(w, bpe.vocab.indexOf(x), bpe.vocab.indexOf(y), bpe.vocab.indexOf(x + y));
+    for (const [x, y] of bpe.merges)
+      w = mergeAll(w, bpe.vocab.indexOf(x), bpe.vocab.indexOf(y), bpe.vocab.indexOf(x + y));
     out.push(...w);
   }
   return out;

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ArgumentError, MixtureSampler, TokenSampler, writeShard, type Batch, type BatchSource } from "../../src/index.js";
+import {
+  ArgumentError,
+  MixtureSampler,
+  TokenSampler,
+  writeShard,
+  type Batch,
+  type BatchSource,
+} from "../../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "slmkit-sampler-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +57,8 @@ describe("TokenSampler", () => {
     expect(trainStarts.size).toBe(90);
     expect(validStarts.size).toBe(10);
     // No token is shared: windows do not overlap, not even in one boundary token.
-    const tokensOf = (starts: Set<number>): Set<number> => new Set([...starts].flatMap((s) => Array.from({ length: T + 1 }, (_, t) => s + t)));
+    const tokensOf = (starts: Set<number>): Set<number> =>
+      new Set([...starts].flatMap((s) => Array.from({ length: T + 1 }, (_, t) => s + t)));
     const trainTokens = tokensOf(trainStarts);
     for (const t of tokensOf(validStarts)) expect(trainTokens.has(t)).toBe(false);
     expect(new Set([...trainStarts, ...validStarts])).toEqual(new Set(Array.from({ length: 100 }, (_, w) => 8 * w)));
@@ -108,7 +116,10 @@ describe("TokenSampler", () => {
       writeShard(p, s, { vocabSize: 4000 });
       return p;
     });
-    for (const s of [new TokenSampler(seqs, { batchSize: 7, seqLen: T, seed: 2 }), TokenSampler.fromShards(paths, { batchSize: 7, seqLen: T, seed: 2 })]) {
+    for (const s of [
+      new TokenSampler(seqs, { batchSize: 7, seqLen: T, seed: 2 }),
+      TokenSampler.fromShards(paths, { batchSize: 7, seqLen: T, seed: 2 }),
+    ]) {
       expect(s.numWindows).toBe(7);
       const b = s.next();
       const starts = rowStarts(b).sort((x, y) => x - y);
@@ -121,15 +132,20 @@ describe("TokenSampler", () => {
     expect(() => new TokenSampler(tokens, { batchSize: 0, seqLen: T })).toThrow(/batchSize/);
     expect(() => new TokenSampler(tokens, { batchSize: 1, seqLen: 2.5 })).toThrow(/seqLen/);
     expect(() => new TokenSampler(tokens, { batchSize: 1, seqLen: T, validFraction: 1 })).toThrow(/validFraction/);
-    expect(() => new TokenSampler(iota(7), { batchSize: 1, seqLen: T })).toThrow(/train split has no windows of 8 tokens/);
-    expect(() => new TokenSampler(tokens, { batchSize: 1, seqLen: T, split: "valid" })).toThrow(/valid split has no windows/);
+    expect(() => new TokenSampler(iota(7), { batchSize: 1, seqLen: T })).toThrow(
+      /train split has no windows of 8 tokens/,
+    );
+    expect(() => new TokenSampler(tokens, { batchSize: 1, seqLen: T, split: "valid" })).toThrow(
+      /valid split has no windows/,
+    );
     expect(() => TokenSampler.fromShards([], { batchSize: 1, seqLen: T })).toThrow(/paths is empty/);
   });
 });
 
 describe("MixtureSampler", () => {
   const T = 3;
-  const make = (offset: number, seed: number, batchSize = 5): TokenSampler => new TokenSampler(iota(4 * 1000, offset), { batchSize, seqLen: T, seed });
+  const make = (offset: number, seed: number, batchSize = 5): TokenSampler =>
+    new TokenSampler(iota(4 * 1000, offset), { batchSize, seqLen: T, seed });
   const sourceOf = (start: number): number => Math.floor(start / 100_000);
 
   it("draws rows from each source with the given weights (binomial tolerance)", () => {
@@ -151,7 +167,13 @@ describe("MixtureSampler", () => {
   it("takes each source's rows in that source's own order, none skipped", () => {
     const a = make(0, 1);
     const b = make(100_000, 2, 4);
-    const mix = new MixtureSampler([{ name: "a", source: a, weight: 1 }, { name: "b", source: b, weight: 1 }], { seed: 3 });
+    const mix = new MixtureSampler(
+      [
+        { name: "a", source: a, weight: 1 },
+        { name: "b", source: b, weight: 1 },
+      ],
+      { seed: 3 },
+    );
     const starts = drawRows(mix, 20); // batch size defaults to the first drawn batch's: 5 or 4
     const fromA = starts.filter((s) => sourceOf(s) === 0);
     const fromB = starts.filter((s) => sourceOf(s) === 1);
@@ -182,25 +204,69 @@ describe("MixtureSampler", () => {
       expect(y.inputs).toEqual(x.inputs);
       expect(y.targets).toEqual(x.targets);
     }
-    const other = new MixtureSampler([{ name: "a", source: make(0, 1), weight: 1 }, { name: "b", source: make(100_000, 2), weight: 1 }], { seed: 5 });
-    expect(drawRows(other, 20).map(sourceOf)).not.toEqual(drawRows(new MixtureSampler([{ name: "a", source: make(0, 1), weight: 1 }, { name: "b", source: make(100_000, 2), weight: 1 }], { seed: 6 }), 20).map(sourceOf));
+    const other = new MixtureSampler(
+      [
+        { name: "a", source: make(0, 1), weight: 1 },
+        { name: "b", source: make(100_000, 2), weight: 1 },
+      ],
+      { seed: 5 },
+    );
+    expect(drawRows(other, 20).map(sourceOf)).not.toEqual(
+      drawRows(
+        new MixtureSampler(
+          [
+            { name: "a", source: make(0, 1), weight: 1 },
+            { name: "b", source: make(100_000, 2), weight: 1 },
+          ],
+          { seed: 6 },
+        ),
+        20,
+      ).map(sourceOf),
+    );
   });
 
   it("never draws from a zero-weight source", () => {
-    const mix = new MixtureSampler([{ name: "a", source: make(0, 1), weight: 1 }, { name: "off", source: make(100_000, 2), weight: 0 }], { seed: 1 });
+    const mix = new MixtureSampler(
+      [
+        { name: "a", source: make(0, 1), weight: 1 },
+        { name: "off", source: make(100_000, 2), weight: 0 },
+      ],
+      { seed: 1 },
+    );
     expect(drawRows(mix, 100).every((s) => sourceOf(s) === 0)).toBe(true);
   });
 
   it("rejects bad components, mismatched sources and foreign states", () => {
     const a = make(0, 1);
     expect(() => new MixtureSampler([], { seed: 0 })).toThrow(/at least one component/);
-    expect(() => new MixtureSampler([{ name: "a", source: a, weight: 1 }, { name: "a", source: a, weight: 1 }], { seed: 0 })).toThrow(/unique/);
-    expect(() => new MixtureSampler([{ name: "a", source: a, weight: -1 }], { seed: 0 })).toThrow(/weight must be a finite number >= 0/);
-    expect(() => new MixtureSampler([{ name: "a", source: a, weight: 0 }], { seed: 0 })).toThrow(/at least one must be positive/);
+    expect(
+      () =>
+        new MixtureSampler(
+          [
+            { name: "a", source: a, weight: 1 },
+            { name: "a", source: a, weight: 1 },
+          ],
+          { seed: 0 },
+        ),
+    ).toThrow(/unique/);
+    expect(() => new MixtureSampler([{ name: "a", source: a, weight: -1 }], { seed: 0 })).toThrow(
+      /weight must be a finite number >= 0/,
+    );
+    expect(() => new MixtureSampler([{ name: "a", source: a, weight: 0 }], { seed: 0 })).toThrow(
+      /at least one must be positive/,
+    );
     const longer = new TokenSampler(iota(1000), { batchSize: 2, seqLen: T + 1 });
-    const mixed = new MixtureSampler([{ name: "a", source: make(0, 1), weight: 1 }, { name: "b", source: longer, weight: 1 }], { seed: 0 });
+    const mixed = new MixtureSampler(
+      [
+        { name: "a", source: make(0, 1), weight: 1 },
+        { name: "b", source: longer, weight: 1 },
+      ],
+      { seed: 0 },
+    );
     expect(() => drawRows(mixed, 5)).toThrow(/source (a|b) gives seqLen \d, the mixture has seqLen \d/);
     const mix = new MixtureSampler([{ name: "a", source: make(0, 1), weight: 1 }], { seed: 0 });
-    expect(() => mix.setState({ kind: "MixtureSampler", row: 0, components: [{ name: "z", state: null, used: null }] })).toThrow(/not the state of a mixture of \[a\]/);
+    expect(() =>
+      mix.setState({ kind: "MixtureSampler", row: 0, components: [{ name: "z", state: null, used: null }] }),
+    ).toThrow(/not the state of a mixture of \[a\]/);
   });
 });

@@ -8,7 +8,15 @@ const dir = mkdtempSync(join(tmpdir(), "slmkit-shard-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A shard file written by hand from the SHARDS.md table, independent of writeShard. */
-function handMadeShard(fields: { magic?: string; version?: number; header?: number; width: number; vocab: number; count: number; tokens: number[] }): Buffer {
+function handMadeShard(fields: {
+  magic?: string;
+  version?: number;
+  header?: number;
+  width: number;
+  vocab: number;
+  count: number;
+  tokens: number[];
+}): Buffer {
   const header = Buffer.alloc(fields.header ?? 32);
   header.write(fields.magic ?? "SLMKTOKS", 0, "ascii");
   header.writeUInt32LE(fields.version ?? 1, 8);
@@ -27,7 +35,9 @@ describe("token shards", () => {
     const tokens = [0, 1, 65535, 258, 7];
     writeShard(path, tokens, { vocabSize: 65536 });
     const bytes = readFileSync(path);
-    expect(bytes.subarray(0, 32)).toEqual(handMadeShard({ width: 2, vocab: 65536, count: 5, tokens: [] }).subarray(0, 32));
+    expect(bytes.subarray(0, 32)).toEqual(
+      handMadeShard({ width: 2, vocab: 65536, count: 5, tokens: [] }).subarray(0, 32),
+    );
     expect(bytes).toEqual(handMadeShard({ width: 2, vocab: 65536, count: 5, tokens }));
     expect(statSync(path).size).toBe(32 + 2 * 5);
     const shard = readShard(path);
@@ -68,7 +78,9 @@ describe("token shards", () => {
   });
 
   it("refuses ids outside the vocabulary and bad vocab sizes", () => {
-    expect(() => writeShard(join(dir, "x.bin"), [1, 2, 9], { vocabSize: 9 })).toThrow(/tokens\[2\] = 9 is not a token id below vocabSize 9/);
+    expect(() => writeShard(join(dir, "x.bin"), [1, 2, 9], { vocabSize: 9 })).toThrow(
+      /tokens\[2\] = 9 is not a token id below vocabSize 9/,
+    );
     expect(() => writeShard(join(dir, "x.bin"), [1.5], { vocabSize: 9 })).toThrow(ArgumentError);
     expect(() => writeShard(join(dir, "x.bin"), [-1], { vocabSize: 9 })).toThrow(ArgumentError);
     expect(() => writeShard(join(dir, "x.bin"), [0], { vocabSize: 0 })).toThrow(/vocabSize must be/);
@@ -77,14 +89,42 @@ describe("token shards", () => {
   describe("corrupt or truncated files give errors naming the problem", () => {
     const cases: [string, Buffer, RegExp][] = [
       ["empty file", Buffer.alloc(0), /fewer than the 32-byte header \(truncated\)/],
-      ["cut inside the header", handMadeShard({ width: 2, vocab: 10, count: 0, tokens: [] }).subarray(0, 20), /20 bytes, fewer than the 32-byte header/],
-      ["wrong magic", handMadeShard({ magic: "NOTASHRD", width: 2, vocab: 10, count: 1, tokens: [1] }), /magic is "NOTASHRD"/],
-      ["future version", handMadeShard({ version: 2, width: 2, vocab: 10, count: 1, tokens: [1] }), /version 2 is not supported/],
+      [
+        "cut inside the header",
+        handMadeShard({ width: 2, vocab: 10, count: 0, tokens: [] }).subarray(0, 20),
+        /20 bytes, fewer than the 32-byte header/,
+      ],
+      [
+        "wrong magic",
+        handMadeShard({ magic: "NOTASHRD", width: 2, vocab: 10, count: 1, tokens: [1] }),
+        /magic is "NOTASHRD"/,
+      ],
+      [
+        "future version",
+        handMadeShard({ version: 2, width: 2, vocab: 10, count: 1, tokens: [1] }),
+        /version 2 is not supported/,
+      ],
       ["width 3", handMadeShard({ width: 3, vocab: 10, count: 0, tokens: [] }), /token width 3 must be 2 or 4/],
-      ["u16 with a large vocab", handMadeShard({ width: 2, vocab: 70_000, count: 0, tokens: [] }), /vocab size 70000 does not fit 16-bit/],
-      ["truncated body", handMadeShard({ width: 2, vocab: 10, count: 4, tokens: [1, 2, 3] }), /promises 4 tokens \(40 bytes\) but the file has 38 bytes \(truncated\)/],
-      ["trailing bytes", handMadeShard({ width: 4, vocab: 10, count: 1, tokens: [1, 2] }), /4 unexpected bytes after the 1 tokens/],
-      ["token beyond the vocab", handMadeShard({ width: 2, vocab: 10, count: 3, tokens: [1, 10, 2] }), /token 1 is 10, not below vocab size 10/],
+      [
+        "u16 with a large vocab",
+        handMadeShard({ width: 2, vocab: 70_000, count: 0, tokens: [] }),
+        /vocab size 70000 does not fit 16-bit/,
+      ],
+      [
+        "truncated body",
+        handMadeShard({ width: 2, vocab: 10, count: 4, tokens: [1, 2, 3] }),
+        /promises 4 tokens \(40 bytes\) but the file has 38 bytes \(truncated\)/,
+      ],
+      [
+        "trailing bytes",
+        handMadeShard({ width: 4, vocab: 10, count: 1, tokens: [1, 2] }),
+        /4 unexpected bytes after the 1 tokens/,
+      ],
+      [
+        "token beyond the vocab",
+        handMadeShard({ width: 2, vocab: 10, count: 3, tokens: [1, 10, 2] }),
+        /token 1 is 10, not below vocab size 10/,
+      ],
       ["zero vocab", handMadeShard({ width: 2, vocab: 0, count: 0, tokens: [] }), /vocab size is 0/],
     ];
     it.each(cases)("%s", (name, bytes, message) => {

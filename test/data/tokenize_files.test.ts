@@ -24,7 +24,9 @@ describe("tokenizeFiles", () => {
     const outDir = join(dir, "out-small");
     const paths = tokenizeFiles({ inputs: files, tokenizer: tok, outDir, shardTokens: 1000 });
     expect(paths).toHaveLength(Math.ceil(expected.length / 1000));
-    expect(paths.map((p) => p.slice(outDir.length + 1))).toEqual(paths.map((_, i) => `shard-${String(i).padStart(5, "0")}.bin`));
+    expect(paths.map((p) => p.slice(outDir.length + 1))).toEqual(
+      paths.map((_, i) => `shard-${String(i).padStart(5, "0")}.bin`),
+    );
     paths.slice(0, -1).forEach((p) => expect(readShard(p).tokens).toHaveLength(1000));
     expect(allTokens(paths)).toEqual(expected);
     expect(readShard(paths[0]!).vocabSize).toBe(600);
@@ -56,9 +58,15 @@ describe("tokenizeFiles", () => {
     tokenizeFiles({ inputs: files.slice(0, 1), tokenizer: tok, outDir });
     expect(() => tokenizeFiles({ inputs: files.slice(0, 1), tokenizer: tok, outDir })).toThrow(/already holds shards/);
     const noEos = BpeTokenizer.train(texts, { vocabSize: 300, specialTokens: [] });
-    expect(() => tokenizeFiles({ inputs: files, tokenizer: noEos, outDir: join(dir, "x") })).toThrow(/no end-of-text token/);
-    expect(() => tokenizeFiles({ inputs: [join(dir, "missing.txt")], tokenizer: tok, outDir: join(dir, "y") })).toThrow(ArgumentError);
-    expect(() => tokenizeFiles({ inputs: [], tokenizer: tok, outDir: join(dir, "z") })).toThrow(/at least one text file/);
+    expect(() => tokenizeFiles({ inputs: files, tokenizer: noEos, outDir: join(dir, "x") })).toThrow(
+      /no end-of-text token/,
+    );
+    expect(() => tokenizeFiles({ inputs: [join(dir, "missing.txt")], tokenizer: tok, outDir: join(dir, "y") })).toThrow(
+      ArgumentError,
+    );
+    expect(() => tokenizeFiles({ inputs: [], tokenizer: tok, outDir: join(dir, "z") })).toThrow(
+      /at least one text file/,
+    );
   });
 });
 
@@ -66,11 +74,23 @@ describe("slmkit tokenize", () => {
   it("trains a tokenizer on the inputs, saves it and writes shards", async () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     const out = join(dir, "cli-train");
-    const code = await tokenizeCommand(["--train-tokenizer", "--vocab-size", "600", "--out", out, "--shard-tokens", "5000", ...files]);
+    const code = await tokenizeCommand([
+      "--train-tokenizer",
+      "--vocab-size",
+      "600",
+      "--out",
+      out,
+      "--shard-tokens",
+      "5000",
+      ...files,
+    ]);
     expect(code).toBe(0);
     const trained = BpeTokenizer.load(join(out, "tokenizer.json"));
     expect(trained.toJSON()).toEqual(tok.toJSON()); // same inputs, same options: the same tokenizer
-    const shards = readdirSync(out).filter((f) => f.endsWith(".bin")).sort().map((f) => join(out, f));
+    const shards = readdirSync(out)
+      .filter((f) => f.endsWith(".bin"))
+      .sort()
+      .map((f) => join(out, f));
     expect(allTokens(shards)).toEqual(texts.flatMap((t) => [...tok.encode(t), tok.eosId!]));
     expect(log.mock.calls.flat().join("\n")).toMatch(/shard\(s\) in/);
   });

@@ -10,17 +10,51 @@ const idx = S.tensor([0, 1], { dtype: "i32" });
 
 /** Calls with a non-tensor where a tensor is required: op name -> call with `bad` in that place. */
 const TENSOR_ARGS: Record<string, (bad: never) => unknown> = {
-  exp: (b) => S.exp(b), relu: (b) => S.relu(b), clamp: (b) => S.clamp(b, { min: 0 }), cast: (b) => S.cast(b, "f32"),
-  sum: (b) => S.sum(b), mean: (b) => S.mean(b), max: (b) => S.max(b), argmax: (b) => S.argmax(b), logsumexp: (b) => S.logsumexp(b),
-  var: (b) => S.var(b), norm: (b) => S.norm(b), softmax: (b) => S.softmax(b), logSoftmax: (b) => S.logSoftmax(b),
-  matmul: (b) => S.matmul(x, b), reshape: (b) => S.reshape(b, [6]), view: (b) => S.view(b, [6]), permute: (b) => S.permute(b, [1, 0]),
-  transpose: (b) => S.transpose(b, 0, 1), expand: (b) => S.expand(b, [2, 3]), squeeze: (b) => S.squeeze(b), unsqueeze: (b) => S.unsqueeze(b, 0),
-  slice: (b) => S.slice(b, 0, 0, 1), narrow: (b) => S.narrow(b, 0, 0, 1), flatten: (b) => S.flatten(b), contiguous: (b) => S.contiguous(b),
-  split: (b) => S.split(b, 1, 0), chunk: (b) => S.chunk(b, 2, 0), cat: (b) => S.cat([x, b], 0), stack: (b) => S.stack([x, b], 0),
-  gather: (b) => S.gather(x, 1, b), indexSelect: (b) => S.indexSelect(b, 0, idx), embedding: (b) => S.embedding(x, b), oneHot: (b) => S.oneHot(b, 3),
-  triu: (b) => S.triu(b), rmsNorm: (b) => S.rmsNorm(x, b), attention: (b) => S.attention(b, b, b), crossEntropy: (b) => S.crossEntropy(x, b),
-  rope: (b) => S.rope(b), swiglu: (b) => S.swiglu(x, b), globalNorm: (b) => S.globalNorm([b]), item: (b) => S.item(b), toArray: (b) => S.toArray(b),
-  zerosLike: (b) => S.zerosLike(b), backward: (b) => S.backward(b), where: (b) => S.where(b, x, x),
+  exp: (b) => S.exp(b),
+  relu: (b) => S.relu(b),
+  clamp: (b) => S.clamp(b, { min: 0 }),
+  cast: (b) => S.cast(b, "f32"),
+  sum: (b) => S.sum(b),
+  mean: (b) => S.mean(b),
+  max: (b) => S.max(b),
+  argmax: (b) => S.argmax(b),
+  logsumexp: (b) => S.logsumexp(b),
+  var: (b) => S.var(b),
+  norm: (b) => S.norm(b),
+  softmax: (b) => S.softmax(b),
+  logSoftmax: (b) => S.logSoftmax(b),
+  matmul: (b) => S.matmul(x, b),
+  reshape: (b) => S.reshape(b, [6]),
+  view: (b) => S.view(b, [6]),
+  permute: (b) => S.permute(b, [1, 0]),
+  transpose: (b) => S.transpose(b, 0, 1),
+  expand: (b) => S.expand(b, [2, 3]),
+  squeeze: (b) => S.squeeze(b),
+  unsqueeze: (b) => S.unsqueeze(b, 0),
+  slice: (b) => S.slice(b, 0, 0, 1),
+  narrow: (b) => S.narrow(b, 0, 0, 1),
+  flatten: (b) => S.flatten(b),
+  contiguous: (b) => S.contiguous(b),
+  split: (b) => S.split(b, 1, 0),
+  chunk: (b) => S.chunk(b, 2, 0),
+  cat: (b) => S.cat([x, b], 0),
+  stack: (b) => S.stack([x, b], 0),
+  gather: (b) => S.gather(x, 1, b),
+  indexSelect: (b) => S.indexSelect(b, 0, idx),
+  embedding: (b) => S.embedding(x, b),
+  oneHot: (b) => S.oneHot(b, 3),
+  triu: (b) => S.triu(b),
+  rmsNorm: (b) => S.rmsNorm(x, b),
+  attention: (b) => S.attention(b, b, b),
+  crossEntropy: (b) => S.crossEntropy(x, b),
+  rope: (b) => S.rope(b),
+  swiglu: (b) => S.swiglu(x, b),
+  globalNorm: (b) => S.globalNorm([b]),
+  item: (b) => S.item(b),
+  toArray: (b) => S.toArray(b),
+  zerosLike: (b) => S.zerosLike(b),
+  backward: (b) => S.backward(b),
+  where: (b) => S.where(b, x, x),
 };
 
 describe("a non-tensor where a tensor is required", () => {
@@ -47,7 +81,10 @@ describe("NaN and non-integer arguments", () => {
     ["triu", () => S.triu(x, NaN)],
     ["rmsNorm", () => S.rmsNorm(x, S.ones([3]), NaN)],
     ["rope", () => S.rope(S.ones([1, 1, 1, 2]), { theta: NaN })],
-    ["attention", () => S.attention(S.ones([1, 1, 1, 2]), S.ones([1, 1, 1, 2]), S.ones([1, 1, 1, 2]), { kvOffset: NaN })],
+    [
+      "attention",
+      () => S.attention(S.ones([1, 1, 1, 2]), S.ones([1, 1, 1, 2]), S.ones([1, 1, 1, 2]), { kvOffset: NaN }),
+    ],
     ["oneHot", () => S.oneHot(idx, NaN)],
     ["manualSeed", () => S.manualSeed(NaN)],
     ["norm", () => S.norm(x, { p: NaN })],
@@ -85,7 +122,10 @@ describe("empty tensors are legal", () => {
   it("views, cat and split", () => {
     expect(S.reshape(e, [3, 0]).shape).toEqual([3, 0]);
     expect(S.transpose(e, 0, 1).shape).toEqual([3, 0]);
-    expect(S.cat([e, S.ones([2, 3])], 0).toArray()).toEqual([[1, 1, 1], [1, 1, 1]]);
+    expect(S.cat([e, S.ones([2, 3])], 0).toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
     expect(S.split(e, 2, 0).map((p) => p.shape)).toEqual([[0, 3]]);
   });
   it("softmax, rmsNorm, swiglu and indexing on zero rows", () => {
@@ -103,7 +143,10 @@ describe("empty tensors are legal", () => {
   });
   it("matmul with an empty outer dim is empty; with an empty inner dim is zeros", () => {
     expect(S.matmul(e, S.ones([3, 4])).shape).toEqual([0, 4]);
-    expect(S.matmul(S.ones([2, 0]), S.ones([0, 4])).toArray()).toEqual([[0, 0, 0, 0], [0, 0, 0, 0]]);
+    expect(S.matmul(S.ones([2, 0]), S.ones([0, 4])).toArray()).toEqual([
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ]);
   });
   it("backward through empty tensors gives empty gradients", () => {
     const w = S.zeros([0, 3], { requiresGrad: true });
@@ -121,7 +164,11 @@ describe("errors name the op the user called and the right class", () => {
     const b = S.cast(x, "bf16");
     expectSlmkitError(() => S.cat([x, b]), [/^cat: .*f32 and bf16/], S.DTypeError);
     expectSlmkitError(() => S.stack([x, b]), [/^stack: .*f32 and bf16/], S.DTypeError);
-    expectSlmkitError(() => S.matmul(x, S.transpose(b, 0, 1) as never), [/^matmul: a and b must share a dtype/], S.DTypeError);
+    expectSlmkitError(
+      () => S.matmul(x, S.transpose(b, 0, 1) as never),
+      [/^matmul: a and b must share a dtype/],
+      S.DTypeError,
+    );
     expectSlmkitError(() => S.readShard(tmpdir()), ["readShard", "is not a file"], S.ArgumentError);
   });
 });

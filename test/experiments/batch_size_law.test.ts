@@ -65,19 +65,19 @@ describe("fitBatchSizeLaw", () => {
 
   it("names the function and the argument for bad points", () => {
     const good = observations(S.MINICPM_BATCH_SIZE_LAW, 0, 0);
-    const fit = (points: unknown) => () => S.fitBatchSizeLaw(points as S.BatchSizePoint[]);
-    expectSlmkitError(fit(good.slice(0, 2)), ["fitBatchSizeLaw", "points", "at least 3", "got 2"], S.ArgumentError);
+    const fitOf = (points: unknown) => () => S.fitBatchSizeLaw(points as S.BatchSizePoint[]);
+    expectSlmkitError(fitOf(good.slice(0, 2)), ["fitBatchSizeLaw", "points", "at least 3", "got 2"], S.ArgumentError);
     expectSlmkitError(
-      fit([...good, { loss: 2.5, batchTokens: 0 }]),
+      fitOf([...good, { loss: 2.5, batchTokens: 0 }]),
       ["fitBatchSizeLaw", "points[12].batchTokens", "got 0"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit([{ loss: NaN, batchTokens: 1e6 }, ...good]),
+      fitOf([{ loss: NaN, batchTokens: 1e6 }, ...good]),
       ["fitBatchSizeLaw", "points[0].loss", "got NaN"],
       S.ArgumentError,
     );
     const sameLoss = [1e6, 2e6, 3e6].map((batchTokens) => ({ loss: 2.5, batchTokens }));
-    expectSlmkitError(fit(sameLoss), ["fitBatchSizeLaw", "losses", "too close"], S.ArgumentError);
+    expectSlmkitError(fitOf(sameLoss), ["fitBatchSizeLaw", "losses", "too close"], S.ArgumentError);
   });
 });

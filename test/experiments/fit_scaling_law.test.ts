@@ -81,47 +81,47 @@ describe("fitScalingLaw", () => {
 
   it("rejects bad points with errors naming the function and the argument", () => {
     const good = runs(S.MINICPM_SCALING_LAW, 0, 0);
-    const fit = (points: unknown) => () => S.fitScalingLaw(points as S.ScalingLawPoint[]);
+    const fitOf = (points: unknown) => () => S.fitScalingLaw(points as S.ScalingLawPoint[]);
     const withPoint = (i: number, patch: object) => good.map((p, j) => (j === i ? { ...p, ...patch } : p));
-    expectSlmkitError(fit(good.slice(0, 5)), ["fitScalingLaw", "points", "at least 6", "got 5"], S.ArgumentError);
-    expectSlmkitError(fit("runs.jsonl"), ["fitScalingLaw", "points must be an array"], S.ArgumentError);
+    expectSlmkitError(fitOf(good.slice(0, 5)), ["fitScalingLaw", "points", "at least 6", "got 5"], S.ArgumentError);
+    expectSlmkitError(fitOf("runs.jsonl"), ["fitScalingLaw", "points must be an array"], S.ArgumentError);
     expectSlmkitError(
-      fit(withPoint(3, { paramsBillions: 0 })),
+      fitOf(withPoint(3, { paramsBillions: 0 })),
       ["fitScalingLaw", "points[3].paramsBillions", "> 0", "got 0"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit(withPoint(4, { tokensBillions: -2 })),
+      fitOf(withPoint(4, { tokensBillions: -2 })),
       ["fitScalingLaw", "points[4].tokensBillions", "got -2"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit(withPoint(5, { loss: NaN })),
+      fitOf(withPoint(5, { loss: NaN })),
       ["fitScalingLaw", "points[5].loss", "got NaN"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit(withPoint(6, { loss: undefined })),
+      fitOf(withPoint(6, { loss: undefined })),
       ["fitScalingLaw", "points[6].loss", "got undefined"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit(withPoint(1, { paramsBillions: 9e6 })),
+      fitOf(withPoint(1, { paramsBillions: 9e6 })),
       ["fitScalingLaw", "points[1].paramsBillions", "raw count", "1e9"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit(withPoint(2, { tokensBillions: 2e10 })),
+      fitOf(withPoint(2, { tokensBillions: 2e10 })),
       ["fitScalingLaw", "points[2].tokensBillions", "raw count"],
       S.ArgumentError,
     );
     expectSlmkitError(
-      fit([...good.slice(0, 6), null]),
+      fitOf([...good.slice(0, 6), null]),
       ["fitScalingLaw", "points[6] must be an object"],
       S.ArgumentError,
     );
     const oneSize = good.map((p) => ({ ...p, paramsBillions: 0.1 }));
-    expectSlmkitError(fit(oneSize), ["fitScalingLaw", "2 distinct paramsBillions"], S.ArgumentError);
+    expectSlmkitError(fitOf(oneSize), ["fitScalingLaw", "2 distinct paramsBillions"], S.ArgumentError);
   });
 
   it("says when the points cannot determine all five constants", () => {

@@ -46,7 +46,11 @@ export function expectEqualValues(got: Tensor, want: Ref, label = ""): void {
  * `fn` throws a SlmkitError (of `cls` when given) whose message contains every fragment (case-sensitive),
  * e.g. the op's name, the argument and the shapes.
  */
-export function expectSlmkitError(fn: () => unknown, fragments: (string | RegExp)[] = [], cls: new (...a: never[]) => SlmkitError = SlmkitError): SlmkitError {
+export function expectSlmkitError(
+  fn: () => unknown,
+  fragments: (string | RegExp)[] = [],
+  cls: new (...a: never[]) => SlmkitError = SlmkitError,
+): SlmkitError {
   let caught: unknown;
   try {
     fn();

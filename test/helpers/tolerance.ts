@@ -57,5 +57,8 @@ export function matmulTol(dtype: Dtype, a: Ref, b: Ref, want: Ref): Tol {
   const absProd = refMatmul(refAbs(a), refAbs(b));
   const K = a.shape[a.shape.length - 1]!;
   const out = 2 * unitRoundoff[dtype];
-  return ref(want.shape, (i) => 1e-7 + out * Math.abs(want.data[i]!) + 8 * unitRoundoff.f32 * Math.sqrt(K) * absProd.data[i]!);
+  return ref(
+    want.shape,
+    (i) => 1e-7 + out * Math.abs(want.data[i]!) + 8 * unitRoundoff.f32 * Math.sqrt(K) * absProd.data[i]!,
+  );
 }

@@ -9,7 +9,17 @@ describe("lineChartSvg", () => {
       yLabel: "loss",
       width: 800,
       height: 450,
-      series: [{ name: "train", points: [[10, 3], [0, 4], [20, Number.NaN], [30, 1]] }],
+      series: [
+        {
+          name: "train",
+          points: [
+            [10, 3],
+            [0, 4],
+            [20, Number.NaN],
+            [30, 1],
+          ],
+        },
+      ],
       markers: [{ x: 20, label: "decay" }],
     });
     expect(svg.startsWith("<svg")).toBe(true);
@@ -24,16 +34,49 @@ describe("lineChartSvg", () => {
 
   it("puts larger values higher, also on a log axis", () => {
     for (const logY of [false, true]) {
-      const svg = lineChartSvg({ title: "t", xLabel: "x", yLabel: "y", logY, series: [{ name: "s", points: [[0, 0.01], [1, 10]] }] });
-      const ys = [...(/<path d="([^"]+)"/.exec(svg)![1]!).matchAll(/ ([\d.]+)/g)].map((m) => Number(m[1]));
+      const svg = lineChartSvg({
+        title: "t",
+        xLabel: "x",
+        yLabel: "y",
+        logY,
+        series: [
+          {
+            name: "s",
+            points: [
+              [0, 0.01],
+              [1, 10],
+            ],
+          },
+        ],
+      });
+      const ys = [.../<path d="([^"]+)"/.exec(svg)![1]!.matchAll(/ ([\d.]+)/g)].map((m) => Number(m[1]));
       expect(ys[1]!).toBeLessThan(ys[0]!);
     }
   });
 
   it("puts the legend under the x-axis label, clear of the plot and the marker labels", () => {
     const svg = lineChartSvg({
-      title: "t", xLabel: "step", yLabel: "loss", width: 800, height: 450,
-      series: [{ name: "train", points: [[0, 4], [100, 2]] }, { name: "validation", points: [[50, 3], [100, 2.5]] }],
+      title: "t",
+      xLabel: "step",
+      yLabel: "loss",
+      width: 800,
+      height: 450,
+      series: [
+        {
+          name: "train",
+          points: [
+            [0, 4],
+            [100, 2],
+          ],
+        },
+        {
+          name: "validation",
+          points: [
+            [50, 3],
+            [100, 2.5],
+          ],
+        },
+      ],
       markers: [{ x: 95, label: "decay" }], // near the right edge, where the legend used to be
     });
     const frame = /<rect x="70" y="40" width="710" height="(\d+)" fill="none"/.exec(svg)!;
@@ -46,16 +89,42 @@ describe("lineChartSvg", () => {
 
   it("draws a lower panel on the same x axis, its series in the legend and the markers through both", () => {
     const svg = lineChartSvg({
-      title: "t", xLabel: "step", yLabel: "loss", width: 800,
-      series: [{ name: "train", points: [[0, 4], [100, 2]] }],
-      lower: { yLabel: "learning rate", series: [{ name: "lr", points: [[0, 0.01], [100, 0.001]] }] },
+      title: "t",
+      xLabel: "step",
+      yLabel: "loss",
+      width: 800,
+      series: [
+        {
+          name: "train",
+          points: [
+            [0, 4],
+            [100, 2],
+          ],
+        },
+      ],
+      lower: {
+        yLabel: "learning rate",
+        series: [
+          {
+            name: "lr",
+            points: [
+              [0, 0.01],
+              [100, 0.001],
+            ],
+          },
+        ],
+      },
       markers: [{ x: 50, label: "decay" }],
     });
-    const frames = [...svg.matchAll(/<rect x="70" y="([\d.]+)" width="710" height="([\d.]+)" fill="none"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    const frames = [...svg.matchAll(/<rect x="70" y="([\d.]+)" width="710" height="([\d.]+)" fill="none"/g)].map(
+      (m) => [Number(m[1]), Number(m[2])],
+    );
     expect(frames).toHaveLength(2);
     const [[mainTop, mainH], [lowTop, lowH]] = frames as [[number, number], [number, number]];
     expect(lowTop).toBeGreaterThan(mainTop + mainH);
-    const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])] as const));
+    const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) =>
+      [...m[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((p) => [Number(p[1]), Number(p[2])] as const),
+    );
     expect(paths).toHaveLength(2);
     expect(paths[1]!.map((p) => p[0])).toEqual(paths[0]!.map((p) => p[0])); // one x axis
     for (const [, y] of paths[1]!) {
@@ -68,4 +137,3 @@ describe("lineChartSvg", () => {
     expect([...svg.matchAll(/class="legend"/g)]).toHaveLength(2);
   });
 });
-

@@ -4,7 +4,13 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dataSync, memory, randn, tensor, type Tensor } from "../../src/index.js";
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "../../src/io/atomic.js";
-import { decodeSafetensors, encodeSafetensors, loadSafetensors, SafetensorsError, saveSafetensors } from "../../src/io/safetensors.js";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  SafetensorsError,
+  saveSafetensors,
+} from "../../src/io/safetensors.js";
 
 let dir: string;
 beforeEach(() => {
@@ -67,13 +73,13 @@ describe("safetensors", () => {
   it("round-trips every dtype, odd shapes, empty and 0-d tensors through a file bit for bit", () => {
     const tensors: Record<string, Tensor> = {
       "model.embed_tokens.weight": randn([7, 5]),
-      "bf": randn([3, 1, 3]).to("bf16"),
-      "ids": tensor(new Int32Array([2 ** 31 - 1, -(2 ** 31), 0]), { shape: [3] }),
-      "mask": tensor([true, false, true]),
-      "scalar": tensor(3.25, { shape: [] }),
-      "empty": tensor(new Float32Array(0), { shape: [0, 4] }),
-      "odd_bool": tensor([true]),
-      "after_bool": tensor([1, 2], { dtype: "bf16" }),
+      bf: randn([3, 1, 3]).to("bf16"),
+      ids: tensor(new Int32Array([2 ** 31 - 1, -(2 ** 31), 0]), { shape: [3] }),
+      mask: tensor([true, false, true]),
+      scalar: tensor(3.25, { shape: [] }),
+      empty: tensor(new Float32Array(0), { shape: [0, 4] }),
+      odd_bool: tensor([true]),
+      after_bool: tensor([1, 2], { dtype: "bf16" }),
     };
     const file = path.join(dir, "all.safetensors");
     saveSafetensors(file, tensors, { step: "12" });
@@ -89,18 +95,28 @@ describe("safetensors", () => {
     const bytes = fs.readFileSync(file);
     const n = Number(bytes.readBigUInt64LE(0));
     expect((8 + n) % 8).toBe(0);
-    const header = JSON.parse(bytes.subarray(8, 8 + n).toString()) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString()) as Record<
+      string,
+      { dtype: string; data_offsets: [number, number] }
+    >;
     const size: Record<string, number> = { F32: 4, I32: 4, BF16: 2, BOOL: 1 };
-    for (const [k, e] of Object.entries(header)) if (k !== "__metadata__") expect(e.data_offsets[0] % size[e.dtype]!).toBe(0);
+    for (const [k, e] of Object.entries(header))
+      if (k !== "__metadata__") expect(e.data_offsets[0] % size[e.dtype]!).toBe(0);
     disposeAll(tensors);
     disposeAll(back);
   });
 
   // The same tensors as scripts/fixtures/safetensors_python.py, by the same formulas.
   const pythonTensors = (): Record<string, Tensor> => ({
-    "model.embed_tokens.weight": tensor(Float32Array.from({ length: 15 }, (_, i) => i * 0.5 - 3), { shape: [3, 5] }),
+    "model.embed_tokens.weight": tensor(
+      Float32Array.from({ length: 15 }, (_, i) => i * 0.5 - 3),
+      { shape: [3, 5] },
+    ),
     "model.norm.weight": tensor([1.0, -2.5, 3.140625, 0.0], { dtype: "bf16" }),
-    ids: tensor(Int32Array.from({ length: 6 }, (_, i) => i * 7 - 20), { shape: [2, 3] }),
+    ids: tensor(
+      Int32Array.from({ length: 6 }, (_, i) => i * 7 - 20),
+      { shape: [2, 3] },
+    ),
     mask: tensor([true, false, true, true, false]),
     scalar: tensor(0.25, { shape: [] }),
     empty: tensor(new Float32Array(0), { shape: [0, 3] }),
@@ -123,7 +139,8 @@ describe("safetensors", () => {
     const file = process.env.SLMKIT_SAFETENSORS_OUT ?? path.join(dir, "for_python.safetensors");
     saveSafetensors(file, want, { format: "pt" });
     const again = loadSafetensors(file);
-    for (const [name, t] of Object.entries(want)) expect(Buffer.from(dataSync(again.tensors[name]!).buffer).equals(Buffer.from(dataSync(t).buffer))).toBe(true);
+    for (const [name, t] of Object.entries(want))
+      expect(Buffer.from(dataSync(again.tensors[name]!).buffer).equals(Buffer.from(dataSync(t).buffer))).toBe(true);
     disposeAll(want);
     disposeAll(back);
     disposeAll(again.tensors);
@@ -136,9 +153,17 @@ describe("safetensors", () => {
       ["header past end", good.subarray(0, 100), /runs past the end.*truncated/],
       ["truncated data", good.subarray(0, good.length - 3), /describes 16 bytes.*holds 13.*truncated/],
       ["trailing", Buffer.concat([good, Buffer.from([0])]), /trailing/],
-      ["bad json", Buffer.concat([good.subarray(0, 8), Buffer.from("{".padEnd(200)), good.subarray(208)]), /not valid JSON/],
+      [
+        "bad json",
+        Buffer.concat([good.subarray(0, 8), Buffer.from("{".padEnd(200)), good.subarray(208)]),
+        /not valid JSON/,
+      ],
       ["bad dtype", Buffer.from(good.toString("latin1").replace('"F32"', '"F64"'), "latin1"), /dtype "F64"/],
-      ["bad size", Buffer.from(good.toString("latin1").replace('"shape":[1]', '"shape":[3]'), "latin1"), /needs 12 bytes but data_offsets span 4/],
+      [
+        "bad size",
+        Buffer.from(good.toString("latin1").replace('"shape":[1]', '"shape":[3]'), "latin1"),
+        /needs 12 bytes but data_offsets span 4/,
+      ],
       ["overlap", Buffer.from(good.toString("latin1").replace("[4,12]", "[0,8] "), "latin1"), /overlapping or gapped/],
     ];
     for (const [name, bytes, message] of cases) {

@@ -7,16 +7,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { unitRoundoff } from "../reference/index.js";
 
-interface Stored { shape: number[]; f32?: string; f64?: string; f64_as_f32?: string; f32_vs_f64_max_abs?: number; max_abs?: number }
+interface Stored {
+  shape: number[];
+  f32?: string;
+  f64?: string;
+  f64_as_f32?: string;
+  f32_vs_f64_max_abs?: number;
+  max_abs?: number;
+}
 const fixture = JSON.parse(readFileSync(new URL("../fixtures/minicpm_golden.json", import.meta.url), "utf8")) as {
-  config: S.MiniCPMConfigInput; input_ids: number[][]; targets: number[][];
-  weights: Record<string, Stored>; logits: Stored; loss: { f64: number; f32: number }; grads: Record<string, Stored>;
+  config: S.MiniCPMConfigInput;
+  input_ids: number[][];
+  targets: number[][];
+  weights: Record<string, Stored>;
+  logits: Stored;
+  loss: { f64: number; f32: number };
+  grads: Record<string, Stored>;
 };
 
 const decode = (b64: string, bytes: 4 | 8): Float64Array => {
   const buf = Buffer.from(b64, "base64");
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  return Float64Array.from({ length: buf.byteLength / bytes }, (_, i) => (bytes === 4 ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true)));
+  return Float64Array.from({ length: buf.byteLength / bytes }, (_, i) =>
+    bytes === 4 ? view.getFloat32(i * 4, true) : view.getFloat64(i * 8, true),
+  );
 };
 
 /**
@@ -58,7 +72,12 @@ export function goldenSuite(device: S.Device, dtype: S.ComputeDType): void {
     beforeAll(() => {
       model = new S.MiniCPM({ ...fixture.config, use_mup: true }, { device, computeDType: dtype });
       // Loaded after construction: loadStateDict must re-derive the bf16 shadows from the loaded masters.
-      const stateDict = Object.fromEntries(Object.entries(fixture.weights).map(([k, w]) => [k, S.tensor(new Float32Array(decode(w.f32!, 4)), { shape: w.shape })]));
+      const stateDict = Object.fromEntries(
+        Object.entries(fixture.weights).map(([k, w]) => [
+          k,
+          S.tensor(new Float32Array(decode(w.f32!, 4)), { shape: w.shape }),
+        ]),
+      );
       model.loadStateDict(stateDict);
       const ids = S.tensor(fixture.input_ids, { dtype: "i32", device });
       const targets = S.tensor(fixture.targets, { dtype: "i32", device });
@@ -75,7 +94,9 @@ export function goldenSuite(device: S.Device, dtype: S.ComputeDType): void {
     });
 
     it("has the fixture's parameter names and shapes, f32 masters on the device", () => {
-      expect(model.namedParameters().map(([n, p]) => [n, [...p.shape]])).toEqual(Object.entries(fixture.weights).map(([n, w]) => [n, w.shape]));
+      expect(model.namedParameters().map(([n, p]) => [n, [...p.shape]])).toEqual(
+        Object.entries(fixture.weights).map(([n, w]) => [n, w.shape]),
+      );
       for (const [, p] of model.namedParameters()) expect([p.dtype, p.device]).toEqual(["f32", device]);
       expect(model.computeDType).toBe(dtype);
     });
@@ -99,7 +120,9 @@ export function goldenSuite(device: S.Device, dtype: S.ComputeDType): void {
         const p = model.stateDict()[name]!;
         expect(p.grad, name).toBeDefined();
         expect(p.grad!.dtype).toBe("f32");
-        expect(maxAbsDiff(p.grad!.dataSync(), decode(g.f64_as_f32!, 4))).toBeLessThanOrEqual(tolerance(g, dtype, 2 * FORWARD_ROUNDINGS));
+        expect(maxAbsDiff(p.grad!.dataSync(), decode(g.f64_as_f32!, 4))).toBeLessThanOrEqual(
+          tolerance(g, dtype, 2 * FORWARD_ROUNDINGS),
+        );
       });
     }
   });

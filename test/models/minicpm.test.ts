@@ -4,8 +4,14 @@ import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 
 const SMALL: S.MiniCPMConfigInput = {
-  vocab_size: 97, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 80,
-  dim_model_base: 8, max_position_embeddings: 64,
+  vocab_size: 97,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 80,
+  dim_model_base: 8,
+  max_position_embeddings: 64,
 };
 
 describe("parameter counts", () => {
@@ -19,8 +25,11 @@ describe("parameter counts", () => {
     it(`counting agrees with the allocated tensors (tie_word_embeddings ${tie})`, () => {
       const config = { ...SMALL, tie_word_embeddings: tie };
       const model = new S.MiniCPM(config);
-      for (const embedding of [true, false]) expect(model.numParameters({ embedding })).toBe(S.MiniCPM.countParameters(config, { embedding }));
-      expect(model.numParameters({ embedding: true }) - model.numParameters({ embedding: false })).toBe(97 * 32 * (tie ? 1 : 2));
+      for (const embedding of [true, false])
+        expect(model.numParameters({ embedding })).toBe(S.MiniCPM.countParameters(config, { embedding }));
+      expect(model.numParameters({ embedding: true }) - model.numParameters({ embedding: false })).toBe(
+        97 * 32 * (tie ? 1 : 2),
+      );
       model.dispose();
     });
   }
@@ -28,21 +37,43 @@ describe("parameter counts", () => {
 
 describe("presets and config", () => {
   it("wind-tunnel shapes follow PAPERS.md (head dim 64, ffn 2.5 C)", () => {
-    const shapes: Record<string, [number, number]> = { "9m": [320, 8], "30m": [512, 12], "70m": [640, 14], "0.1b": [768, 16], "0.17b": [896, 18], "0.2b": [1024, 20], "0.5b": [1344, 24] };
+    const shapes: Record<string, [number, number]> = {
+      "9m": [320, 8],
+      "30m": [512, 12],
+      "70m": [640, 14],
+      "0.1b": [768, 16],
+      "0.17b": [896, 18],
+      "0.2b": [1024, 20],
+      "0.5b": [1344, 24],
+    };
     for (const [name, [C, L]] of Object.entries(shapes)) {
       const p = S.MiniCPM.presets[name as S.MiniCPMPresetName];
-      expect([p.hidden_size, p.num_hidden_layers, p.hidden_size / p.num_attention_heads, p.intermediate_size, p.vocab_size], name).toEqual([C, L, 64, 2.5 * C, 122753]);
+      expect(
+        [p.hidden_size, p.num_hidden_layers, p.hidden_size / p.num_attention_heads, p.intermediate_size, p.vocab_size],
+        name,
+      ).toEqual([C, L, 64, 2.5 * C, 122753]);
     }
     const p1 = S.MiniCPM.presets["minicpm-1b"];
-    expect([p1.num_attention_heads, p1.num_key_value_heads, p1.scale_emb, p1.scale_depth, p1.dim_model_base, p1.initializer_range]).toEqual([24, 8, 12, 1.4, 256, 0.1]);
+    expect([
+      p1.num_attention_heads,
+      p1.num_key_value_heads,
+      p1.scale_emb,
+      p1.scale_depth,
+      p1.dim_model_base,
+      p1.initializer_range,
+    ]).toEqual([24, 8, 12, 1.4, 256, 0.1]);
   });
 
   it("rejects bad configs with the field named", () => {
-    expect(() => new S.MiniCPM({ ...SMALL, num_key_value_heads: 3 })).toThrow(/num_key_value_heads \(3\) must divide num_attention_heads \(4\)/);
+    expect(() => new S.MiniCPM({ ...SMALL, num_key_value_heads: 3 })).toThrow(
+      /num_key_value_heads \(3\) must divide num_attention_heads \(4\)/,
+    );
     expect(() => new S.MiniCPM({ ...SMALL, hidden_size: 30 })).toThrow(/hidden_size \(30\)/);
     expect(() => new S.MiniCPM({ ...SMALL, vocab_size: 0 })).toThrow(/vocab_size must be a whole number > 0/);
     expect(() => new S.MiniCPM({ ...SMALL, scale_emb: -1 })).toThrow(/scale_emb/);
-    expect(() => new S.MiniCPM({ ...SMALL, use_mup: "yes" as unknown as boolean })).toThrow(/use_mup must be true or false/);
+    expect(() => new S.MiniCPM({ ...SMALL, use_mup: "yes" as unknown as boolean })).toThrow(
+      /use_mup must be true or false/,
+    );
     expect(() => new S.MiniCPM("minicpm-3b" as S.MiniCPMPresetName)).toThrow(/unknown preset "minicpm-3b"/);
     expect(() => new S.MiniCPM(SMALL, { init: "xavier" as "mup" })).toThrow(/init must be/);
   });
@@ -52,13 +83,22 @@ describe("μP", () => {
   it("parameter groups: 2-D weights at lr/m with decay, norms at lr without", () => {
     const model = new S.MiniCPM(SMALL);
     const groups = model.parameterGroups({ weightDecay: 0.05 });
-    expect(groups.map((g) => [g.name, g.lrMultiplier, g.weightDecay])).toEqual([["matrices", 1 / 4, 0.05], ["norms", 1, 0]]);
+    expect(groups.map((g) => [g.name, g.lrMultiplier, g.weightDecay])).toEqual([
+      ["matrices", 1 / 4, 0.05],
+      ["norms", 1, 0],
+    ]);
     const all = groups.flatMap((g) => g.paramNames!);
     expect(new Set(all)).toEqual(new Set(Object.keys(model.stateDict())));
     expect(all.length).toBe(model.parameters().length);
     for (const g of groups) g.params.forEach((p, i) => expect(model.stateDict()[g.paramNames![i]!]).toBe(p));
     expect(groups[0]!.paramNames).toContain("model.embed_tokens.weight");
-    expect(groups[1]!.paramNames).toEqual(["model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight", "model.layers.1.input_layernorm.weight", "model.layers.1.post_attention_layernorm.weight", "model.norm.weight"]);
+    expect(groups[1]!.paramNames).toEqual([
+      "model.layers.0.input_layernorm.weight",
+      "model.layers.0.post_attention_layernorm.weight",
+      "model.layers.1.input_layernorm.weight",
+      "model.layers.1.post_attention_layernorm.weight",
+      "model.norm.weight",
+    ]);
     expect(model.parameterGroups()[0]!.weightDecay).toBe(0.1);
     model.dispose();
   });
@@ -66,7 +106,11 @@ describe("μP", () => {
   it("the embedding switch and use_mup change the multipliers", () => {
     const exempt = new S.MiniCPM({ ...SMALL, mup_embedding_lr_scaled: false });
     const g = exempt.parameterGroups();
-    expect(g.map((x) => [x.name, x.lrMultiplier, x.weightDecay])).toEqual([["matrices", 0.25, 0.1], ["embedding", 1, 0.1], ["norms", 1, 0]]);
+    expect(g.map((x) => [x.name, x.lrMultiplier, x.weightDecay])).toEqual([
+      ["matrices", 0.25, 0.1],
+      ["embedding", 1, 0.1],
+      ["norms", 1, 0],
+    ]);
     expect(g[1]!.paramNames).toEqual(["model.embed_tokens.weight"]);
     exempt.dispose();
     const plain = new S.MiniCPM({ ...SMALL, use_mup: false });
@@ -76,8 +120,19 @@ describe("μP", () => {
 
   it("init: μP std initializer_range/sqrt(m), standard std initializer_range, norms 1", () => {
     // m = 256 / 16 = 16: μP std 0.1 / 4; the embedding [1024, 256] has n = 262144 samples
-    const config = { ...SMALL, vocab_size: 1024, hidden_size: 256, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 64, dim_model_base: 16 };
-    for (const [init, sigma] of [["mup", 0.025], ["standard", 0.1]] as const) {
+    const config = {
+      ...SMALL,
+      vocab_size: 1024,
+      hidden_size: 256,
+      num_hidden_layers: 1,
+      num_attention_heads: 4,
+      intermediate_size: 64,
+      dim_model_base: 16,
+    };
+    for (const [init, sigma] of [
+      ["mup", 0.025],
+      ["standard", 0.1],
+    ] as const) {
       const model = new S.MiniCPM(config, { init, seed: 4 });
       for (const [name, p] of model.namedParameters()) {
         const v = p.dataSync();
@@ -109,7 +164,12 @@ describe("state dict", () => {
   it("uses Hugging Face names; lm_head only when untied; round trip", () => {
     const tied = new S.MiniCPM(SMALL, { seed: 1 });
     const keys = Object.keys(tied.stateDict());
-    expect(keys.slice(0, 4)).toEqual(["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight"]);
+    expect(keys.slice(0, 4)).toEqual([
+      "model.embed_tokens.weight",
+      "model.layers.0.self_attn.q_proj.weight",
+      "model.layers.0.self_attn.k_proj.weight",
+      "model.layers.0.self_attn.v_proj.weight",
+    ]);
     expect(keys).toContain("model.layers.1.mlp.down_proj.weight");
     expect(keys.at(-1)).toBe("model.norm.weight");
     const untied = new S.MiniCPM({ ...SMALL, tie_word_embeddings: false }, { seed: 2 });
@@ -134,7 +194,9 @@ describe("forward and loss", () => {
     const out = model.forward(ids, { targets });
     const loss = model.loss(ids, targets);
     expect(loss.item()).toBe(out.loss!.item());
-    expect(() => model.forward(S.zeros([2, 3]) as unknown as S.Tensor<"i32">)).toThrow(/inputIds must be an i32 tensor/);
+    expect(() => model.forward(S.zeros([2, 3]) as unknown as S.Tensor<"i32">)).toThrow(
+      /inputIds must be an i32 tensor/,
+    );
     const short = S.randint(0, 97, [2, 4]);
     expect(() => model.forward(ids, { targets: short })).toThrow(/targets must match inputIds \[2, 9\]/);
     expect(() => model.forward(ids, { positionOffset: 60 })).toThrow(/max_position_embeddings \(64\)/);
@@ -187,7 +249,10 @@ describe("generate", () => {
 
   it("with the KV cache equals full-recompute greedy decoding, and leaks nothing", () => {
     // untied and with large weights, so greedy decoding does not settle on one repeated token
-    const model = new S.MiniCPM({ ...SMALL, tie_word_embeddings: false, initializer_range: 0.5 }, { seed: 7, init: "standard" });
+    const model = new S.MiniCPM(
+      { ...SMALL, tie_word_embeddings: false, initializer_range: 0.5 },
+      { seed: 7, init: "standard" },
+    );
     const prompt = [3, 14, 15, 92, 65];
     const want = greedyFullRecompute(model, prompt, 12);
     const before = S.memory();
@@ -212,10 +277,14 @@ describe("generate", () => {
     const stopped = model.generate([1, 2], { ...opts, seed: 42, stopTokens: [stop] });
     expect(stopped).toEqual(a.slice(0, a.indexOf(stop)));
     const seen: number[] = [];
-    const early = model.generate([1, 2], { ...opts, seed: 42, onToken: (id) => {
-      seen.push(id);
-      return seen.length < 3 ? undefined : false;
-    } });
+    const early = model.generate([1, 2], {
+      ...opts,
+      seed: 42,
+      onToken: (id) => {
+        seen.push(id);
+        return seen.length < 3 ? undefined : false;
+      },
+    });
     expect(early).toEqual(a.slice(0, 3));
     expect(seen).toEqual(early);
     expect(model.generate([1, 2], { maxNewTokens: 0 })).toEqual([]);
@@ -224,7 +293,9 @@ describe("generate", () => {
 
   it("topK 1 is greedy; bad options are named", () => {
     const model = new S.MiniCPM(SMALL, { seed: 9, init: "standard" });
-    expect(model.generate([4, 4], { maxNewTokens: 6, topK: 1, seed: 1 })).toEqual(model.generate([4, 4], { maxNewTokens: 6, temperature: 0 }));
+    expect(model.generate([4, 4], { maxNewTokens: 6, topK: 1, seed: 1 })).toEqual(
+      model.generate([4, 4], { maxNewTokens: 6, temperature: 0 }),
+    );
     expect(() => model.generate([], { maxNewTokens: 2 })).toThrow(/promptIds must be a non-empty array/);
     expect(() => model.generate([97], { maxNewTokens: 2 })).toThrow(/outside the vocabulary \[0, 97\)/);
     expect(() => model.generate([1], { maxNewTokens: 2, topP: 0 })).toThrow(/topP must be in \(0, 1\]/);

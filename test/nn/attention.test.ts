@@ -49,24 +49,37 @@ function attentionRef(x: Mat, W: Record<string, Mat>, H: number, Hkv: number, th
 }
 
 describe("CausalSelfAttention", () => {
-  const C = 16, H = 4, Hkv = 2, T = 6, theta = 500;
+  const C = 16,
+    H = 4,
+    Hkv = 2,
+    T = 6,
+    theta = 500;
   S.manualSeed(21);
   const attn = new S.CausalSelfAttention({ hiddenSize: C, numHeads: H, numKvHeads: Hkv, ropeTheta: theta });
 
   it("names its projections like Hugging Face", () => {
     expect(attn.namedParameters().map(([n, p]) => [n, [...p.shape]])).toEqual([
-      ["q_proj.weight", [16, 16]], ["k_proj.weight", [8, 16]], ["v_proj.weight", [8, 16]], ["o_proj.weight", [16, 16]],
+      ["q_proj.weight", [16, 16]],
+      ["k_proj.weight", [8, 16]],
+      ["v_proj.weight", [8, 16]],
+      ["o_proj.weight", [16, 16]],
     ]);
   });
 
   it("matches a float64 causal GQA + RoPE reference", () => {
     const x = S.randn([1, T, C]);
     const y = attn.forward(x);
-    const W = { q: toMat(attn.qProj.weight, C, C), k: toMat(attn.kProj.weight, 8, C), v: toMat(attn.vProj.weight, 8, C), o: toMat(attn.oProj.weight, C, C) };
+    const W = {
+      q: toMat(attn.qProj.weight, C, C),
+      k: toMat(attn.kProj.weight, 8, C),
+      v: toMat(attn.vProj.weight, 8, C),
+      o: toMat(attn.oProj.weight, C, C),
+    };
     const want = attentionRef(toMat(x, T, C), W, H, Hkv, theta);
     const got = toMat(y, T, C);
     // values are O(1) sums of O(C) terms: 1e-5 absolute is ~100 f32 roundings
-    for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) expect(Math.abs(got[t]![c]! - want[t]![c]!)).toBeLessThan(1e-5);
+    for (let t = 0; t < T; t++)
+      for (let c = 0; c < C; c++) expect(Math.abs(got[t]![c]! - want[t]![c]!)).toBeLessThan(1e-5);
     x.dispose();
     y.dispose();
   });
@@ -75,7 +88,10 @@ describe("CausalSelfAttention", () => {
     const x = S.randn([2, T, C]);
     const full = S.noGrad(() => attn.forward(x));
     const cache = new S.KVCache(1);
-    const steps = S.noGrad(() => [attn.forward(S.narrow(x, 1, 0, 3), { cache: cache.layers[0] }), ...[3, 4, 5].map((t) => attn.forward(S.narrow(x, 1, t, 1), { cache: cache.layers[0] }))]);
+    const steps = S.noGrad(() => [
+      attn.forward(S.narrow(x, 1, 0, 3), { cache: cache.layers[0] }),
+      ...[3, 4, 5].map((t) => attn.forward(S.narrow(x, 1, t, 1), { cache: cache.layers[0] })),
+    ]);
     expect(cache.length).toBe(T);
     const joined = S.cat(steps, 1);
     const a = full.dataSync();
@@ -87,7 +103,9 @@ describe("CausalSelfAttention", () => {
   });
 
   it("rejects shapes that do not fit", () => {
-    expect(() => new S.CausalSelfAttention({ hiddenSize: 16, numHeads: 4, numKvHeads: 3 })).toThrow(/numKvHeads \(3\) must divide numHeads \(4\)/);
+    expect(() => new S.CausalSelfAttention({ hiddenSize: 16, numHeads: 4, numKvHeads: 3 })).toThrow(
+      /numKvHeads \(3\) must divide numHeads \(4\)/,
+    );
     expect(() => attn.forward(S.zeros([1, 2, 8]))).toThrow(/\[B, T, 16\].*\[1, 2, 8\]/);
   });
 });
@@ -105,7 +123,8 @@ describe("SwiGLUMLP", () => {
     const hidden = gate.map((r, i) => r.map((g, j) => (g / (1 + Math.exp(-g))) * up[i]![j]!));
     const want = linear(hidden, toMat(mlp.downProj.weight, 6, 10));
     const got = toMat(y, 3, 6);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 6; j++) expect(Math.abs(got[i]![j]! - want[i]![j]!)).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 6; j++) expect(Math.abs(got[i]![j]! - want[i]![j]!)).toBeLessThan(1e-5);
     x.dispose();
     y.dispose();
     mlp.dispose();

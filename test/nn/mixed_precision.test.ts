@@ -47,13 +47,16 @@ describe("bf16 compute in nn modules", () => {
     expect(weights.map((w) => S.shadowOf(w))).toEqual([undefined, undefined, undefined]);
     mlp.setComputeDType("bf16");
     expect(S.memory().numTensors).toBe(afterBuild + 3);
-    const isRounded = (w: S.Tensor<"f32">) => expect([...S.shadowOf(w)!.dataSync()]).toEqual([...R.roundRef(toRef(w), "bf16").data]);
+    const isRounded = (w: S.Tensor<"f32">) =>
+      expect([...S.shadowOf(w)!.dataSync()]).toEqual([...R.roundRef(toRef(w), "bf16").data]);
     weights.forEach(isRounded);
     // loadStateDict writes the masters and re-derives the shadows.
     const other = new S.SwiGLUMLP(16, 40);
     mlp.loadStateDict(other.stateDict());
     weights.forEach(isRounded);
-    expect([...S.shadowOf(weights[0]!)!.dataSync()]).toEqual([...R.roundRef(toRef(other.gateProj.weight), "bf16").data]);
+    expect([...S.shadowOf(weights[0]!)!.dataSync()]).toEqual([
+      ...R.roundRef(toRef(other.gateProj.weight), "bf16").data,
+    ]);
     // The fused AdamW step refreshes them in the same pass.
     const opt = new S.AdamW([{ name: "all", params: weights, lrMultiplier: 1, weightDecay: 0.1 }]);
     for (let step = 0; step < 3; step++) {
@@ -100,14 +103,21 @@ describe("bf16 compute in nn modules", () => {
       for (let j = 0; j < 8; j++) ss += xr.data[row * 8 + j]! ** 2;
       return xr.data[i]! / Math.sqrt(ss / 8 + 1e-5);
     });
-    expectClose(y, want, R.ref([3, 8], (i) => 2 * R.unitRoundoff.bf16 * Math.abs(want.data[i]!) + 1e-6), "rmsnorm");
+    expectClose(
+      y,
+      want,
+      R.ref([3, 8], (i) => 2 * R.unitRoundoff.bf16 * Math.abs(want.data[i]!) + 1e-6),
+      "rmsnorm",
+    );
     for (const t of [x, y]) t.dispose();
     norm.dispose();
   });
 
   it("setComputeDType rejects other dtypes", () => {
     const lin = new S.Linear(2, 2);
-    expect(() => lin.setComputeDType("f16" as S.ComputeDType)).toThrow(/setComputeDType: dtype must be "f32" or "bf16", got f16/);
+    expect(() => lin.setComputeDType("f16" as S.ComputeDType)).toThrow(
+      /setComputeDType: dtype must be "f32" or "bf16", got f16/,
+    );
     lin.dispose();
   });
 });

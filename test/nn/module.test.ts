@@ -13,7 +13,16 @@ class Net extends S.Module {
   readonly scale = this.registerParameter("scale", S.ones([3]));
 }
 
-const names = ["embed.weight", "blocks.0.proj.weight", "blocks.0.proj.bias", "blocks.0.norm.weight", "blocks.1.proj.weight", "blocks.1.proj.bias", "blocks.1.norm.weight", "scale"];
+const names = [
+  "embed.weight",
+  "blocks.0.proj.weight",
+  "blocks.0.proj.bias",
+  "blocks.0.norm.weight",
+  "blocks.1.proj.weight",
+  "blocks.1.proj.bias",
+  "blocks.1.norm.weight",
+  "scale",
+];
 
 describe("Module", () => {
   it("names parameters with dotted paths in registration order", () => {
@@ -39,7 +48,8 @@ describe("Module", () => {
     const before = b.parameters();
     b.loadStateDict(a.stateDict());
     expect(b.parameters()).toEqual(before);
-    for (const [n, p] of b.namedParameters()) expect(Array.from(p.dataSync()), n).toEqual(Array.from(a.stateDict()[n]!.dataSync()));
+    for (const [n, p] of b.namedParameters())
+      expect(Array.from(p.dataSync()), n).toEqual(Array.from(a.stateDict()[n]!.dataSync()));
     // a copy, not shared storage: changing a does not change b
     S.initConstant(a.scale, 5);
     expect(Array.from(b.scale.dataSync())).toEqual([1, 1, 1]);
@@ -53,10 +63,14 @@ describe("Module", () => {
     delete (sd as Record<string, S.Tensor>)["scale"];
     expect(() => net.loadStateDict(sd)).toThrow(/missing keys: scale/);
     const extra = S.zeros([2]);
-    expect(() => net.loadStateDict({ ...net.stateDict(), "blocks.2.proj.weight": extra })).toThrow(/unexpected keys: blocks\.2\.proj\.weight/);
+    expect(() => net.loadStateDict({ ...net.stateDict(), "blocks.2.proj.weight": extra })).toThrow(
+      /unexpected keys: blocks\.2\.proj\.weight/,
+    );
     const wrong = S.zeros([4, 4]);
     expect(() => net.loadStateDict({ ...net.stateDict(), "blocks.0.proj.weight": wrong })).toThrow(S.ShapeError);
-    expect(() => net.loadStateDict({ ...net.stateDict(), "blocks.0.proj.weight": wrong })).toThrow(/"blocks\.0\.proj\.weight".*\[3, 4\].*\[4, 4\]/);
+    expect(() => net.loadStateDict({ ...net.stateDict(), "blocks.0.proj.weight": wrong })).toThrow(
+      /"blocks\.0\.proj\.weight".*\[3, 4\].*\[4, 4\]/,
+    );
     // non-strict: extra and missing keys are skipped, the rest loads
     const seven = S.full([3], 7);
     net.loadStateDict({ scale: seven, other: extra }, { strict: false });
@@ -98,12 +112,25 @@ describe("Module", () => {
 describe("layers", () => {
   it("Linear computes x Wᵀ + b with W in [out, in] layout", () => {
     const lin = new S.Linear(3, 2, { bias: true });
-    const w = S.tensor([[1, 2, 3], [-1, 0.5, 2]]);
+    const w = S.tensor([
+      [1, 2, 3],
+      [-1, 0.5, 2],
+    ]);
     const b = S.tensor([0.25, -1]);
     lin.loadStateDict({ weight: w, bias: b });
-    const x = S.tensor([[[1, 0, -1], [2, 1, 0.5]]]);
+    const x = S.tensor([
+      [
+        [1, 0, -1],
+        [2, 1, 0.5],
+      ],
+    ]);
     const y = lin.forward(x);
-    expect(y.toArray()).toEqual([[[1 - 3 + 0.25, -1 - 2 - 1], [2 + 2 + 1.5 + 0.25, -2 + 0.5 + 1 - 1]]]);
+    expect(y.toArray()).toEqual([
+      [
+        [1 - 3 + 0.25, -1 - 2 - 1],
+        [2 + 2 + 1.5 + 0.25, -2 + 0.5 + 1 - 1],
+      ],
+    ]);
     expect(() => lin.forward(S.zeros([2, 4]))).toThrow(/Linear\.forward.*\[2, 4\]/);
     for (const t of [w, b, x, y]) t.dispose();
     lin.dispose();
@@ -122,11 +149,22 @@ describe("layers", () => {
 
   it("Embedding looks up rows; RMSNorm starts at 1 and normalises", () => {
     const emb = new S.Embedding(5, 2);
-    const table = S.tensor([[0, 0], [1, 2], [3, 4], [5, 6], [7, 8]]);
+    const table = S.tensor([
+      [0, 0],
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
     emb.loadStateDict({ weight: table });
     const ids = S.tensor([[4, 1]], { dtype: "i32" });
     const rows = emb.forward(ids);
-    expect(rows.toArray()).toEqual([[[7, 8], [1, 2]]]);
+    expect(rows.toArray()).toEqual([
+      [
+        [7, 8],
+        [1, 2],
+      ],
+    ]);
     expect(() => emb.forward(S.tensor([1]) as unknown as S.Tensor<"i32">)).toThrow(S.DTypeError);
     const norm = new S.RMSNorm(2, { eps: 0 });
     expect(Array.from(norm.weight.dataSync())).toEqual([1, 1]);

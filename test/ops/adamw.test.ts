@@ -32,26 +32,70 @@ function makeGroup(shape: number[], gradDtype: "f32" | "bf16"): Group {
  * p: a few ulps of |p| plus the update (~lr) with that relative error; m, v: a few ulps plus
  * u * |g - m| (resp. u * g^2) from the rounded coefficient.
  */
-function checkStep(groups: Group[], lrs: number[], wds: number[], o: { beta1: number; beta2: number; eps: number; step: number; gradScale?: number }): void {
+function checkStep(
+  groups: Group[],
+  lrs: number[],
+  wds: number[],
+  o: { beta1: number; beta2: number; eps: number; step: number; gradScale?: number },
+): void {
   const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
-  S.adamwStep({ params: groups.map((g) => g.p), grads: groups.map((g) => g.g), expAvg: groups.map((g) => g.m), expAvgSq: groups.map((g) => g.v), lr: lrs, weightDecay: wds, ...o });
+  S.adamwStep({
+    params: groups.map((g) => g.p),
+    grads: groups.map((g) => g.g),
+    expAvg: groups.map((g) => g.m),
+    expAvgSq: groups.map((g) => g.v),
+    lr: lrs,
+    weightDecay: wds,
+    ...o,
+  });
   // The kernel rounds 1 - beta (computed in double, as torch does) to f32 once: relative error U each.
   const coefRel = 2 * U;
   const gs = o.gradScale ?? 1;
   groups.forEach((g, i) => {
     const b = before[i]!;
-    const want = R.adamwStep(b.p, b.g, b.m, b.v, { lr: lrs[i]!, weightDecay: wds[i]!, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: o.step, gradScale: o.gradScale });
+    const want = R.adamwStep(b.p, b.g, b.m, b.v, {
+      lr: lrs[i]!,
+      weightDecay: wds[i]!,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      step: o.step,
+      gradScale: o.gradScale,
+    });
     const lr = lrs[i]!;
-    expectClose(g.p, want.p, R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lr * (32 * U + 4 * coefRel)), `p ${i} step ${o.step}`);
-    expectClose(g.m, want.m, R.ref(want.m.shape, (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12), `m ${i} step ${o.step}`);
-    expectClose(g.v, want.v, R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15), `v ${i} step ${o.step}`);
+    expectClose(
+      g.p,
+      want.p,
+      R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lr * (32 * U + 4 * coefRel)),
+      `p ${i} step ${o.step}`,
+    );
+    expectClose(
+      g.m,
+      want.m,
+      R.ref(
+        want.m.shape,
+        (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12,
+      ),
+      `m ${i} step ${o.step}`,
+    );
+    expectClose(
+      g.v,
+      want.v,
+      R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15),
+      `v ${i} step ${o.step}`,
+    );
   });
 }
 
 describe("adamwStep", () => {
   for (const gradDtype of ["f32", "bf16"] as const) {
     it(`${gradDtype} grads: five steps over several tensors with per-tensor lr and weight decay`, () => {
-      const groups = [makeGroup([7], gradDtype), makeGroup([3, 5], gradDtype), makeGroup([1], gradDtype), makeGroup([1031, 517], gradDtype)];
+      const groups = [
+        makeGroup([7], gradDtype),
+        makeGroup([3, 5], gradDtype),
+        makeGroup([1], gradDtype),
+        makeGroup([1031, 517], gradDtype),
+      ];
       for (let step = 1; step <= 5; step++) {
         // new gradients each step
         groups.forEach((g) => {
@@ -66,7 +110,18 @@ describe("adamwStep", () => {
     const groups = [makeGroup([4, 4], "f32"), makeGroup([9], "f32")];
     checkStep(groups, [2e-3, 2e-3], [0.05, 0.05], { beta1: 0.8, beta2: 0.99, eps: 1e-6, step: 1, gradScale: 0.25 });
     const before = toRef(groups[0]!.p);
-    S.adamwStep({ params: [groups[0]!.p], grads: [groups[0]!.g], expAvg: [groups[0]!.m], expAvgSq: [groups[0]!.v], lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 2 });
+    S.adamwStep({
+      params: [groups[0]!.p],
+      grads: [groups[0]!.g],
+      expAvg: [groups[0]!.m],
+      expAvgSq: [groups[0]!.v],
+      lr: 1e-3,
+      weightDecay: 0,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      step: 2,
+    });
     expect(Array.from(toRef(groups[0]!.p).data)).not.toEqual(Array.from(before.data));
   });
   it("a late step number (bias corrections near 1) and a zero gradient", () => {
@@ -80,24 +135,71 @@ describe("adamwStep", () => {
     const gBase = fromRef(R.roundRef(rng.ref([4, 3]), "f32"), "f32");
     const m = S.zeros([3, 4]);
     const v = S.zeros([3, 4]);
-    const want = R.adamwStep(toRef(p), R.views.transpose(toRef(gBase), 0, 1), R.ref([3, 4]), R.ref([3, 4]), { lr: 0.01, weightDecay: 0, step: 1 });
-    S.adamwStep({ params: [p], grads: [S.transpose(gBase, 0, 1)], expAvg: [m], expAvgSq: [v], lr: 0.01, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
+    const want = R.adamwStep(toRef(p), R.views.transpose(toRef(gBase), 0, 1), R.ref([3, 4]), R.ref([3, 4]), {
+      lr: 0.01,
+      weightDecay: 0,
+      step: 1,
+    });
+    S.adamwStep({
+      params: [p],
+      grads: [S.transpose(gBase, 0, 1)],
+      expAvg: [m],
+      expAvgSq: [v],
+      lr: 0.01,
+      weightDecay: 0,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      step: 1,
+    });
     expectClose(p, want.p, 1e-6);
   });
   it("no tensors is a no-op", () => {
-    expect(() => S.adamwStep({ params: [], grads: [], expAvg: [], expAvgSq: [], lr: 1, weightDecay: 0, beta1: 0.9, beta2: 0.9, eps: 1e-8, step: 1 })).not.toThrow();
+    expect(() =>
+      S.adamwStep({
+        params: [],
+        grads: [],
+        expAvg: [],
+        expAvgSq: [],
+        lr: 1,
+        weightDecay: 0,
+        beta1: 0.9,
+        beta2: 0.9,
+        eps: 1e-8,
+        step: 1,
+      }),
+    ).not.toThrow();
   });
   it("errors name adamwStep and the bad argument", () => {
     const g = makeGroup([3], "f32");
-    const base = { params: [g.p], grads: [g.g], expAvg: [g.m], expAvgSq: [g.v], lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 };
+    const base = {
+      params: [g.p],
+      grads: [g.g],
+      expAvg: [g.m],
+      expAvgSq: [g.v],
+      lr: 1e-3,
+      weightDecay: 0,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      step: 1,
+    };
     expectSlmkitError(() => S.adamwStep({ ...base, grads: [] }), ["adamwStep"], S.ArgumentError);
     expectSlmkitError(() => S.adamwStep({ ...base, step: 0 }), ["adamwStep", "step"], S.ArgumentError);
     expectSlmkitError(() => S.adamwStep({ ...base, beta1: 1 }), ["adamwStep", "betas"], S.ArgumentError);
     expectSlmkitError(() => S.adamwStep({ ...base, lr: [1, 2] }), ["adamwStep", "lr"], S.ArgumentError);
     expectSlmkitError(() => S.adamwStep({ ...base, eps: NaN }), ["adamwStep", "eps"], S.ArgumentError);
     expectSlmkitError(() => S.adamwStep({ ...base, grads: [S.zeros([4])] }), ["adamwStep", "[4]", "[3]"], S.ShapeError);
-    expectSlmkitError(() => S.adamwStep({ ...base, params: [S.zeros([3], { dtype: "bf16" }) as never] }), ["adamwStep", "bf16"], S.DTypeError);
-    expectSlmkitError(() => S.adamwStep({ ...base, expAvg: [S.slice(S.zeros([6]), 0, 0, undefined, 2)] }), ["adamwStep", "contiguous"], S.ArgumentError);
+    expectSlmkitError(
+      () => S.adamwStep({ ...base, params: [S.zeros([3], { dtype: "bf16" }) as never] }),
+      ["adamwStep", "bf16"],
+      S.DTypeError,
+    );
+    expectSlmkitError(
+      () => S.adamwStep({ ...base, expAvg: [S.slice(S.zeros([6]), 0, 0, undefined, 2)] }),
+      ["adamwStep", "contiguous"],
+      S.ArgumentError,
+    );
   });
 });
 
@@ -116,6 +218,10 @@ describe("globalNorm", () => {
   it("errors: empty list, non-tensors, integer tensors", () => {
     expectSlmkitError(() => S.globalNorm([]), ["globalNorm"], S.ArgumentError);
     expectSlmkitError(() => S.globalNorm([1 as never]), ["globalNorm", "0"], S.ArgumentError);
-    expectSlmkitError(() => S.globalNorm([S.zeros([2], { dtype: "i32" }) as never]), ["globalNorm", "i32"], S.DTypeError);
+    expectSlmkitError(
+      () => S.globalNorm([S.zeros([2], { dtype: "i32" }) as never]),
+      ["globalNorm", "i32"],
+      S.DTypeError,
+    );
   });
 });

@@ -31,7 +31,13 @@ export function adamwContractCases(device: S.Device): void {
       const before = state.map((t) => t.toArray());
       let message = "";
       try {
-        runKernel("adamw_step", "adamw_step", o.inputs ?? g, outputs, named(o.attrs ?? [...ATTRS, 1e-3, 0.1, 1e-3, 0.1]));
+        runKernel(
+          "adamw_step",
+          "adamw_step",
+          o.inputs ?? g,
+          outputs,
+          named(o.attrs ?? [...ATTRS, 1e-3, 0.1, 1e-3, 0.1]),
+        );
       } catch (e) {
         message = (e as Error).message;
       }

@@ -21,8 +21,15 @@ function tol(dtype: "f32" | "bf16", want: R.Ref, S_: number, D: number): R.Ref {
 }
 
 interface Case {
-  B: number; H: number; Hkv: number; T: number; S: number; D: number;
-  causal?: boolean; kvOffset?: number; scale?: number;
+  B: number;
+  H: number;
+  Hkv: number;
+  T: number;
+  S: number;
+  D: number;
+  causal?: boolean;
+  kvOffset?: number;
+  scale?: number;
 }
 
 const CASES: Case[] = [
@@ -97,7 +104,10 @@ describe("attention backward", () => {
       it(`${dtype} ${JSON.stringify(c)}: grads of q, k, v`, () => {
         const opts = { causal: c.causal, kvOffset: c.kvOffset, scale: c.scale };
         checkForwardBackward({
-          dtype, rng, ops: 10, label: "attention",
+          dtype,
+          rng,
+          ops: 10,
+          label: "attention",
           inputs: [rng.ref([c.B, c.H, c.T, c.D]), rng.ref([c.B, c.Hkv, c.S, c.D]), rng.ref([c.B, c.Hkv, c.S, c.D])],
           lib: ([q, k, v]) => S.attention(q!, k!, v!, opts),
           ref: ([q, k, v]) => R.attention(q!, k!, v!, opts),
@@ -113,14 +123,26 @@ describe("attention errors", () => {
   const kv = S.zeros([1, 2, 5, 8]);
   it("shapes: 4-D, matching B and D, k = v, Hkv divides H", () => {
     expectSlmkitError(() => S.attention(S.zeros([4, 3, 8]), kv, kv), ["attention", "[4, 3, 8]"], S.ShapeError);
-    expectSlmkitError(() => S.attention(q, S.zeros([1, 2, 5, 7]), S.zeros([1, 2, 5, 7])), ["attention", "[1, 2, 5, 7]"], S.ShapeError);
+    expectSlmkitError(
+      () => S.attention(q, S.zeros([1, 2, 5, 7]), S.zeros([1, 2, 5, 7])),
+      ["attention", "[1, 2, 5, 7]"],
+      S.ShapeError,
+    );
     expectSlmkitError(() => S.attention(q, kv, S.zeros([1, 2, 6, 8])), ["attention", "[1, 2, 6, 8]"], S.ShapeError);
-    expectSlmkitError(() => S.attention(q, S.zeros([1, 3, 5, 8]), S.zeros([1, 3, 5, 8])), ["attention", "[1, 3, 5, 8]"], S.ShapeError);
+    expectSlmkitError(
+      () => S.attention(q, S.zeros([1, 3, 5, 8]), S.zeros([1, 3, 5, 8])),
+      ["attention", "[1, 3, 5, 8]"],
+      S.ShapeError,
+    );
     expectSlmkitError(() => S.attention(q, S.zeros([2, 2, 5, 8]), S.zeros([2, 2, 5, 8])), ["attention"], S.ShapeError);
   });
   it("options and dtypes", () => {
     expectSlmkitError(() => S.attention(q, kv, kv, { kvOffset: -1 }), ["attention", "kvOffset"], S.ArgumentError);
     expectSlmkitError(() => S.attention(q, kv, kv, { scale: NaN }), ["attention", "scale"], S.ArgumentError);
-    expectSlmkitError(() => S.attention(q, S.zeros([1, 2, 5, 8], { dtype: "bf16" }) as never, kv), ["attention"], S.DTypeError);
+    expectSlmkitError(
+      () => S.attention(q, S.zeros([1, 2, 5, 8], { dtype: "bf16" }) as never, kv),
+      ["attention"],
+      S.DTypeError,
+    );
   });
 });

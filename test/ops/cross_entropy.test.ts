@@ -19,13 +19,22 @@ function targets(N: number, V: number, ignore = -100): R.Ref {
 /** A loss is lse - logit: the lse sums V exponentials (sqrt(V) roundings), output is f32. */
 function lossTol(want: R.Ref, V: number): R.Ref {
   const base = elementwiseTol("f32", want, 2);
-  return R.ref(want.shape, (i) => base.data[i]! + 8 * R.unitRoundoff.f32 * Math.sqrt(V) * Math.max(1, Math.abs(want.data[i]!)));
+  return R.ref(
+    want.shape,
+    (i) => base.data[i]! + 8 * R.unitRoundoff.f32 * Math.sqrt(V) * Math.max(1, Math.abs(want.data[i]!)),
+  );
 }
 
 describe("crossEntropy forward", () => {
   for (const dtype of FLOAT_DTYPES) {
     it(`${dtype}: reductions none/sum/mean over awkward N and V, with ignored rows`, () => {
-      for (const [N, V] of [[1, 1], [1, 5], [7, 3], [33, 517], [8, 32003]] as [number, number][]) {
+      for (const [N, V] of [
+        [1, 1],
+        [1, 5],
+        [7, 3],
+        [33, 517],
+        [8, 32003],
+      ] as [number, number][]) {
         S.tidy(() => {
           const logits = floatInput(rng.ref([N, V], -6, 6), dtype);
           const t = targets(N, V);
@@ -34,7 +43,12 @@ describe("crossEntropy forward", () => {
             const y = S.crossEntropy(logits.t, i32(t), { reduction });
             expect(y.dtype).toBe("f32");
             const want = R.crossEntropy(logits.r, t, { reduction });
-            expectClose(y, want, lossTol(want, V * (reduction === "none" ? 1 : N)), `crossEntropy [${N}, ${V}] ${reduction}`);
+            expectClose(
+              y,
+              want,
+              lossTol(want, V * (reduction === "none" ? 1 : N)),
+              `crossEntropy [${N}, ${V}] ${reduction}`,
+            );
           }
           const want = R.crossEntropy(logits.r, t);
           expectClose(S.crossEntropy(logits.t, i32(t)), want, lossTol(want, V * N), "default reduction is mean");
@@ -58,7 +72,13 @@ describe("crossEntropy forward", () => {
     expect(S.crossEntropy(logits.t, i32(t), { reduction: "none" }).shape).toEqual([2, 3]);
   });
   it("is stable at large logits", () => {
-    const logits = floatInput(R.fromNested([[1000, 0, -1000], [50, 60, 70]]), "f32");
+    const logits = floatInput(
+      R.fromNested([
+        [1000, 0, -1000],
+        [50, 60, 70],
+      ]),
+      "f32",
+    );
     const t = R.fromNested([1, 2]);
     const want = R.crossEntropy(logits.r, t, { reduction: "none" });
     expectClose(S.crossEntropy(logits.t, i32(t), { reduction: "none" }), want, lossTol(want, 3));
@@ -82,7 +102,11 @@ describe("crossEntropy backward", () => {
       it(`${dtype} ${reduction}: softmax - onehot, zero on ignored rows`, () => {
         const t = R.fromNested([2, -100, 0, 4, 4]);
         checkForwardBackward({
-          dtype, rng, ops: 4, outDtype: "f32", label: `crossEntropy ${reduction}`,
+          dtype,
+          rng,
+          ops: 4,
+          outDtype: "f32",
+          label: `crossEntropy ${reduction}`,
           inputs: [rng.ref([5, 5], -3, 3)],
           lib: ([l]) => S.crossEntropy(l!, i32(t), { reduction }),
           ref: ([l]) => R.crossEntropy(l!, t, { reduction }),
@@ -107,10 +131,30 @@ describe("crossEntropy errors", () => {
     expectSlmkitError(() => S.crossEntropy(logits, S.tensor([0, -1, 1], { dtype: "i32" })), ["crossEntropy"]);
   });
   it("shape, dtype and option mistakes name the argument and shapes", () => {
-    expectSlmkitError(() => S.crossEntropy(logits, S.tensor([0, 1], { dtype: "i32" })), ["crossEntropy", "[3, 5]", "[2]"], S.ShapeError);
-    expectSlmkitError(() => S.crossEntropy(logits, S.tensor([0, 1, 2]) as never), ["crossEntropy", "targets", "f32"], S.DTypeError);
-    expectSlmkitError(() => S.crossEntropy(S.zeros([3, 5], { dtype: "i32" }) as never, S.tensor([0, 1, 2], { dtype: "i32" })), ["crossEntropy", "logits"], S.DTypeError);
-    expectSlmkitError(() => S.crossEntropy(logits, S.tensor([0, 1, 2], { dtype: "i32" }), { reduction: "avg" as never }), ["crossEntropy", "reduction"], S.ArgumentError);
-    expectSlmkitError(() => S.crossEntropy(logits, S.tensor([0, 1, 2], { dtype: "i32" }), { ignoreIndex: 0.5 }), ["crossEntropy", "ignoreIndex"], S.ArgumentError);
+    expectSlmkitError(
+      () => S.crossEntropy(logits, S.tensor([0, 1], { dtype: "i32" })),
+      ["crossEntropy", "[3, 5]", "[2]"],
+      S.ShapeError,
+    );
+    expectSlmkitError(
+      () => S.crossEntropy(logits, S.tensor([0, 1, 2]) as never),
+      ["crossEntropy", "targets", "f32"],
+      S.DTypeError,
+    );
+    expectSlmkitError(
+      () => S.crossEntropy(S.zeros([3, 5], { dtype: "i32" }) as never, S.tensor([0, 1, 2], { dtype: "i32" })),
+      ["crossEntropy", "logits"],
+      S.DTypeError,
+    );
+    expectSlmkitError(
+      () => S.crossEntropy(logits, S.tensor([0, 1, 2], { dtype: "i32" }), { reduction: "avg" as never }),
+      ["crossEntropy", "reduction"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => S.crossEntropy(logits, S.tensor([0, 1, 2], { dtype: "i32" }), { ignoreIndex: 0.5 }),
+      ["crossEntropy", "ignoreIndex"],
+      S.ArgumentError,
+    );
   });
 });

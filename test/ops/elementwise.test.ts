@@ -12,9 +12,20 @@ const rng = new R.Rng(20261123);
 
 /** Input ranges where each function is smooth and well-conditioned (kinks and poles kept away). */
 const DOMAIN: Record<R.UnaryName, [number, number]> = {
-  neg: [-4, 4], abs: [-4, 4], exp: [-6, 6], log: [0.05, 8], sqrt: [0.01, 8], rsqrt: [0.05, 8],
-  sin: [-6, 6], cos: [-6, 6], tanh: [-4, 4], sigmoid: [-8, 8], relu: [-4, 4], silu: [-6, 6],
-  gelu: [-5, 5], erf: [-3, 3],
+  neg: [-4, 4],
+  abs: [-4, 4],
+  exp: [-6, 6],
+  log: [0.05, 8],
+  sqrt: [0.01, 8],
+  rsqrt: [0.05, 8],
+  sin: [-6, 6],
+  cos: [-6, 6],
+  tanh: [-4, 4],
+  sigmoid: [-8, 8],
+  relu: [-4, 4],
+  silu: [-6, 6],
+  gelu: [-5, 5],
+  erf: [-3, 3],
 };
 const UNARY = Object.keys(DOMAIN) as R.UnaryName[];
 
@@ -82,7 +93,10 @@ describe("unary ops backward", () => {
     for (const dtype of FLOAT_DTYPES) {
       it(`${name} ${dtype}: grad matches finite differences`, () => {
         checkForwardBackward({
-          dtype, rng, label: name, ops: 6,
+          dtype,
+          rng,
+          label: name,
+          ops: 6,
           inputs: [unaryInput(name, [3, 5])],
           lib: ([x]) => unaryFn(name)(x!),
           ref: ([x]) => R.unary(name, x!),
@@ -114,8 +128,13 @@ describe("unary special values", () => {
   it("infinities follow the limits of each function", () => {
     const x = S.tensor([Infinity, -Infinity]);
     const cases: [R.UnaryName, number[]][] = [
-      ["neg", [-Infinity, Infinity]], ["abs", [Infinity, Infinity]], ["exp", [Infinity, 0]], ["tanh", [1, -1]],
-      ["sigmoid", [1, 0]], ["relu", [Infinity, 0]], ["erf", [1, -1]],
+      ["neg", [-Infinity, Infinity]],
+      ["abs", [Infinity, Infinity]],
+      ["exp", [Infinity, 0]],
+      ["tanh", [1, -1]],
+      ["sigmoid", [1, 0]],
+      ["relu", [Infinity, 0]],
+      ["erf", [1, -1]],
     ];
     for (const [name, want] of cases) expect(Array.from(unaryFn(name)(x).dataSync()), name).toEqual(want);
     expect(Array.from(S.log(S.tensor([0, Infinity, -1])).dataSync())).toEqual([-Infinity, Infinity, NaN]);
@@ -123,7 +142,11 @@ describe("unary special values", () => {
   });
   it("sigmoid and silu do not overflow at large |x|", () => {
     const x = S.tensor([-100, -30, 30, 100]);
-    expectClose(S.sigmoid(x), R.sigmoid(R.fromNested([-100, -30, 30, 100])), elementwiseTol("f32", R.sigmoid(R.fromNested([-100, -30, 30, 100]))));
+    expectClose(
+      S.sigmoid(x),
+      R.sigmoid(R.fromNested([-100, -30, 30, 100])),
+      elementwiseTol("f32", R.sigmoid(R.fromNested([-100, -30, 30, 100]))),
+    );
     expect(Array.from(S.silu(x).dataSync()).every(Number.isFinite)).toBe(true);
   });
 });
@@ -157,15 +180,27 @@ describe("clamp", () => {
         // Keep inputs away from the bounds, where the gradient jumps.
         const x = R.ref([4, 6], () => {
           let v = 0.5;
-          while ([bounds.min, bounds.max].some((b) => b !== undefined && Math.abs(v - b) < 0.02)) v = rng.uniform(-1, 1);
+          while ([bounds.min, bounds.max].some((b) => b !== undefined && Math.abs(v - b) < 0.02))
+            v = rng.uniform(-1, 1);
           return v;
         });
-        checkForwardBackward({ dtype, rng, inputs: [x], lib: ([t]) => S.clamp(t!, bounds), ref: ([r]) => R.clamp(r!, bounds), label: "clamp" });
+        checkForwardBackward({
+          dtype,
+          rng,
+          inputs: [x],
+          lib: ([t]) => S.clamp(t!, bounds),
+          ref: ([r]) => R.clamp(r!, bounds),
+          label: "clamp",
+        });
       });
     }
   }
   it("keeps NaN and gives max when min > max (as torch.clamp)", () => {
-    expectClose(S.clamp(S.tensor([NaN, 0, 5]), { min: 3, max: 2 }), R.clamp(R.fromNested([NaN, 0, 5]), { min: 3, max: 2 }), 0);
+    expectClose(
+      S.clamp(S.tensor([NaN, 0, 5]), { min: 3, max: 2 }),
+      R.clamp(R.fromNested([NaN, 0, 5]), { min: 3, max: 2 }),
+      0,
+    );
   });
 });
 
@@ -187,10 +222,16 @@ const binaryFn = (name: R.BinaryName) => S[name] as (a: S.TensorLike, b: S.Tenso
 
 const BROADCAST_PAIRS: [number[], number[]][] = [
   [[7], [7]],
-  [[3, 1, 5], [4, 1]],
+  [
+    [3, 1, 5],
+    [4, 1],
+  ],
   [[], [2, 3]],
   [[2, 3], [1]],
-  [[1, 4, 1], [3, 1, 6]],
+  [
+    [1, 4, 1],
+    [3, 1, 6],
+  ],
   [[2, 0, 3], [3]],
   [[1031, 517], [517]],
 ];
@@ -207,7 +248,8 @@ describe("binary ops forward with broadcasting", () => {
             const want = R.binary(name, A.r, B.r);
             expectClose(binaryFn(name)(A.t, B.t), want, elementwiseTol(dtype, want), `${name} [${sa}] [${sb}]`);
             const wantSwapped = R.binary(name, B.r, A.r);
-            if (name !== "pow") expectClose(binaryFn(name)(B.t, A.t), wantSwapped, elementwiseTol(dtype, wantSwapped), `${name} swapped`);
+            if (name !== "pow")
+              expectClose(binaryFn(name)(B.t, A.t), wantSwapped, elementwiseTol(dtype, wantSwapped), `${name} swapped`);
           });
         }
       });
@@ -260,10 +302,20 @@ describe("binary ops on non-contiguous operands", () => {
 describe("binary ops backward (broadcast gradients are summed)", () => {
   for (const name of BINARY) {
     for (const dtype of FLOAT_DTYPES) {
-      for (const [sa, sb] of [[[3, 4], [3, 4]], [[2, 3, 1], [4]], [[], [3, 2]]] as [number[], number[]][]) {
+      for (const [sa, sb] of [
+        [
+          [3, 4],
+          [3, 4],
+        ],
+        [[2, 3, 1], [4]],
+        [[], [3, 2]],
+      ] as [number[], number[]][]) {
         it(`${name} ${dtype} [${sa}] with [${sb}]`, () => {
           checkForwardBackward({
-            dtype, rng, label: name, ops: name === "pow" ? 8 : 4,
+            dtype,
+            rng,
+            label: name,
+            ops: name === "pow" ? 8 : 4,
             inputs: binaryInputs(name, sa, sb),
             lib: ([a, b]) => binaryFn(name)(a!, b!),
             ref: ([a, b]) => R.binary(name, a!, b!),
@@ -275,7 +327,10 @@ describe("binary ops backward (broadcast gradients are summed)", () => {
   it("pow with a number exponent: forward and backward for 2, 0.5, -1, 3.5", () => {
     for (const k of [2, 0.5, -1, 3.5]) {
       checkForwardBackward({
-        dtype: "f32", rng, label: `pow ${k}`, ops: 6,
+        dtype: "f32",
+        rng,
+        label: `pow ${k}`,
+        ops: 6,
         inputs: [rng.ref([4, 3], 0.2, 3)],
         lib: ([x]) => S.pow(x!, k),
         ref: ([x]) => R.pow(x!, R.scalar(k)),
@@ -361,7 +416,9 @@ describe("where", () => {
       const cond = R.ref([3, 4], () => (rng.next() < 0.5 ? 1 : 0));
       const c = fromRef(cond, "bool") as S.Tensor<"bool">;
       checkForwardBackward({
-        dtype, rng, label: "where",
+        dtype,
+        rng,
+        label: "where",
         inputs: [rng.ref([3, 4]), rng.ref([4])],
         lib: ([a, b]) => S.where(c, a!, b!),
         ref: ([a, b]) => R.where(cond, a!, b!),

@@ -12,7 +12,14 @@ const idx = (r: R.Ref) => fromRef(r, "i32") as S.Tensor<"i32">;
 describe("indexSelect", () => {
   for (const dtype of ["f32", "bf16", "i32"] as const) {
     it(`${dtype}: every dim, repeated and out-of-order indices, large rows`, () => {
-      for (const [shape, dim, n] of [[[5, 4], 0, 7], [[5, 4], 1, 3], [[3, 4, 6], -1, 10], [[3, 4, 6], 1, 1], [[1031, 517], 0, 64], [[1031, 517], 1, 300]] as [number[], number, number][]) {
+      for (const [shape, dim, n] of [
+        [[5, 4], 0, 7],
+        [[5, 4], 1, 3],
+        [[3, 4, 6], -1, 10],
+        [[3, 4, 6], 1, 1],
+        [[1031, 517], 0, 64],
+        [[1031, 517], 1, 300],
+      ] as [number[], number, number][]) {
         S.tidy(() => {
           const x = dtype === "i32" ? rng.intRef(shape, -99, 99) : R.roundRef(rng.ref(shape), dtype);
           const size = shape[dim < 0 ? dim + shape.length : dim]!;
@@ -27,41 +34,78 @@ describe("indexSelect", () => {
   for (const dtype of FLOAT_DTYPES) {
     it(`${dtype} backward accumulates repeated indices`, () => {
       const i = R.fromNested([2, 0, 2, 2, 1]);
-      checkForwardBackward({ dtype, rng, ops: 3, inputs: [rng.ref([3, 4])], lib: ([x]) => S.indexSelect(x!, 0, idx(i)), ref: ([x]) => R.indexSelect(x!, 0, i) });
-      checkForwardBackward({ dtype, rng, ops: 3, inputs: [rng.ref([2, 3, 4])], lib: ([x]) => S.indexSelect(x!, 2, idx(i)), ref: ([x]) => R.indexSelect(x!, 2, i) });
+      checkForwardBackward({
+        dtype,
+        rng,
+        ops: 3,
+        inputs: [rng.ref([3, 4])],
+        lib: ([x]) => S.indexSelect(x!, 0, idx(i)),
+        ref: ([x]) => R.indexSelect(x!, 0, i),
+      });
+      checkForwardBackward({
+        dtype,
+        rng,
+        ops: 3,
+        inputs: [rng.ref([2, 3, 4])],
+        lib: ([x]) => S.indexSelect(x!, 2, idx(i)),
+        ref: ([x]) => R.indexSelect(x!, 2, i),
+      });
     });
   }
   it("works on a transposed input", () => {
     const x = R.roundRef(rng.ref([4, 6]), "f32");
     const i = R.fromNested([5, 0, 3]);
-    expectEqualValues(S.indexSelect(S.transpose(fromRef(x, "f32"), 0, 1), 0, idx(i)), R.indexSelect(R.views.transpose(x, 0, 1), 0, i));
+    expectEqualValues(
+      S.indexSelect(S.transpose(fromRef(x, "f32"), 0, 1), 0, idx(i)),
+      R.indexSelect(R.views.transpose(x, 0, 1), 0, i),
+    );
   });
 });
 
 describe("gather", () => {
   for (const dtype of ["f32", "bf16", "i32"] as const) {
     it(`${dtype}: along each dim`, () => {
-      for (const [shape, dim, k] of [[[4, 5], 1, 3], [[4, 5], 0, 6], [[3, 4, 5], 1, 2], [[3, 4, 5], -1, 1], [[517, 131], 1, 40]] as [number[], number, number][]) {
+      for (const [shape, dim, k] of [
+        [[4, 5], 1, 3],
+        [[4, 5], 0, 6],
+        [[3, 4, 5], 1, 2],
+        [[3, 4, 5], -1, 1],
+        [[517, 131], 1, 40],
+      ] as [number[], number, number][]) {
         const x = dtype === "i32" ? rng.intRef(shape, -99, 99) : R.roundRef(rng.ref(shape), dtype);
         const d = dim < 0 ? dim + shape.length : dim;
         const ishape = shape.slice();
         ishape[d] = k;
         const i = rng.intRef(ishape, 0, shape[d]!);
-        expectEqualValues(S.gather(fromRef(x, dtype), dim, idx(i)), R.gather(x, dim, i), `gather [${shape}] dim ${dim}`);
+        expectEqualValues(
+          S.gather(fromRef(x, dtype), dim, idx(i)),
+          R.gather(x, dim, i),
+          `gather [${shape}] dim ${dim}`,
+        );
       }
     });
   }
   for (const dtype of FLOAT_DTYPES) {
     it(`${dtype} backward scatter-adds (repeated positions accumulate)`, () => {
       const i = rng.intRef([3, 6], 0, 4); // 6 picks from 4 columns: repeats guaranteed
-      checkForwardBackward({ dtype, rng, ops: 3, inputs: [rng.ref([3, 4])], lib: ([x]) => S.gather(x!, 1, idx(i)), ref: ([x]) => R.gather(x!, 1, i) });
+      checkForwardBackward({
+        dtype,
+        rng,
+        ops: 3,
+        inputs: [rng.ref([3, 4])],
+        lib: ([x]) => S.gather(x!, 1, idx(i)),
+        ref: ([x]) => R.gather(x!, 1, i),
+      });
     });
   }
   it("picks each row's target from log-probabilities (the cross-entropy idiom)", () => {
     const lp = R.roundRef(rng.ref([5, 7]), "f32");
     const t = rng.intRef([5], 0, 7);
     const got = S.gather(fromRef(lp, "f32"), 1, S.unsqueeze(idx(t), 1));
-    expectEqualValues(got, R.ref([5, 1], (r) => R.get(lp, [r, t.data[r]!])));
+    expectEqualValues(
+      got,
+      R.ref([5, 1], (r) => R.get(lp, [r, t.data[r]!])),
+    );
   });
 });
 
@@ -74,7 +118,14 @@ describe("embedding and oneHot", () => {
       const y = S.embedding(fromRef(w, dtype), idx(ids));
       expect(y.shape).toEqual([2, 3, 4]);
       expectEqualValues(y, R.embedding(w, ids));
-      checkForwardBackward({ dtype, rng, ops: 3, inputs: [w], lib: ([x]) => S.embedding(x!, idx(ids)), ref: ([x]) => R.embedding(x!, ids) });
+      checkForwardBackward({
+        dtype,
+        rng,
+        ops: 3,
+        inputs: [w],
+        lib: ([x]) => S.embedding(x!, idx(ids)),
+        ref: ([x]) => R.embedding(x!, ids),
+      });
     });
   }
   it("embedding of a 0-d index and of many tokens", () => {
@@ -95,7 +146,12 @@ describe("embedding and oneHot", () => {
 describe("triu and tril", () => {
   for (const dtype of ["f32", "bf16", "i32", "bool"] as const) {
     it(`${dtype}: diagonals -2..3 on square, wide, tall and batched matrices`, () => {
-      for (const shape of [[4, 4], [3, 7], [6, 2], [2, 3, 5, 4]]) {
+      for (const shape of [
+        [4, 4],
+        [3, 7],
+        [6, 2],
+        [2, 3, 5, 4],
+      ]) {
         const x = dtype === "bool" ? rng.intRef(shape, 0, 2) : rng.intRef(shape, -9, 10);
         const t = fromRef(x, dtype);
         for (const k of [-2, -1, 0, 1, 3]) {
@@ -108,8 +164,22 @@ describe("triu and tril", () => {
   }
   for (const dtype of FLOAT_DTYPES) {
     it(`${dtype} backward masks the gradient`, () => {
-      checkForwardBackward({ dtype, rng, ops: 1, inputs: [rng.ref([3, 4])], lib: ([x]) => S.triu(x!, 1), ref: ([x]) => R.triu(x!, 1) });
-      checkForwardBackward({ dtype, rng, ops: 1, inputs: [rng.ref([2, 4, 3])], lib: ([x]) => S.tril(x!, -1), ref: ([x]) => R.tril(x!, -1) });
+      checkForwardBackward({
+        dtype,
+        rng,
+        ops: 1,
+        inputs: [rng.ref([3, 4])],
+        lib: ([x]) => S.triu(x!, 1),
+        ref: ([x]) => R.triu(x!, 1),
+      });
+      checkForwardBackward({
+        dtype,
+        rng,
+        ops: 1,
+        inputs: [rng.ref([2, 4, 3])],
+        lib: ([x]) => S.tril(x!, -1),
+        ref: ([x]) => R.tril(x!, -1),
+      });
     });
   }
   it("on a transposed input", () => {
@@ -133,9 +203,21 @@ describe("indexing errors", () => {
   it("float indices are DTypeErrors; wrong index ranks and shapes are ShapeErrors", () => {
     expectSlmkitError(() => S.indexSelect(x, 0, S.tensor([0]) as never), ["indexSelect", "index", "f32"], S.DTypeError);
     expectSlmkitError(() => S.gather(x, 0, S.tensor([[0]]) as never), ["gather", "i32"], S.DTypeError);
-    expectSlmkitError(() => S.indexSelect(x, 0, S.tensor([[0]], { dtype: "i32" })), ["indexSelect", "1-D"], S.ShapeError);
-    expectSlmkitError(() => S.gather(x, 1, S.tensor([[0]], { dtype: "i32" })), ["gather", "[1, 1]", "[3, 4]"], S.ShapeError);
-    expectSlmkitError(() => S.embedding(S.zeros([5]), S.tensor([0], { dtype: "i32" })), ["embedding", "[5]"], S.ShapeError);
+    expectSlmkitError(
+      () => S.indexSelect(x, 0, S.tensor([[0]], { dtype: "i32" })),
+      ["indexSelect", "1-D"],
+      S.ShapeError,
+    );
+    expectSlmkitError(
+      () => S.gather(x, 1, S.tensor([[0]], { dtype: "i32" })),
+      ["gather", "[1, 1]", "[3, 4]"],
+      S.ShapeError,
+    );
+    expectSlmkitError(
+      () => S.embedding(S.zeros([5]), S.tensor([0], { dtype: "i32" })),
+      ["embedding", "[5]"],
+      S.ShapeError,
+    );
     expectSlmkitError(() => S.triu(S.zeros([4])), ["triu", "[4]"], S.ShapeError);
     expectSlmkitError(() => S.oneHot(S.tensor([0], { dtype: "i32" }), 0), ["oneHot", "numClasses"], S.ArgumentError);
   });

@@ -28,20 +28,48 @@ describe("kernel attributes by name", () => {
   });
 
   it("a missing attribute names the op, the kernel and the attribute", () => {
-    expectSlmkitError(() => encode("rmsnorm_forward", {}, "rmsNorm"), ["rmsNorm:", "rmsnorm_forward", "needs attribute eps", "its attributes are eps"], ArgumentError);
-    expectSlmkitError(() => encode("attention_forward", { scale: 1, causal: false }, "attention"), ["attention_forward", "kv_offset"], ArgumentError);
-    expectSlmkitError(() => encode("adamw_step", { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1 }, "adamwStep"), ["adamw_step", "lr_wd (a list of numbers)"], ArgumentError);
+    expectSlmkitError(
+      () => encode("rmsnorm_forward", {}, "rmsNorm"),
+      ["rmsNorm:", "rmsnorm_forward", "needs attribute eps", "its attributes are eps"],
+      ArgumentError,
+    );
+    expectSlmkitError(
+      () => encode("attention_forward", { scale: 1, causal: false }, "attention"),
+      ["attention_forward", "kv_offset"],
+      ArgumentError,
+    );
+    expectSlmkitError(
+      () => encode("adamw_step", { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, grad_scale: 1 }, "adamwStep"),
+      ["adamw_step", "lr_wd (a list of numbers)"],
+      ArgumentError,
+    );
   });
 
   it("an unknown or non-numeric attribute is an error too", () => {
-    expectSlmkitError(() => encode("rmsnorm_forward", { eps: 1e-5, epsilon: 1e-5 }, "rmsNorm"), ["rmsNorm:", "rmsnorm_forward", "has no attribute epsilon"], ArgumentError);
-    expectSlmkitError(() => encode("matmul", { alpha: 1 }, "matmul"), ["matmul", "has no attribute alpha", "takes no attributes"], ArgumentError);
-    expectSlmkitError(() => encode("rmsnorm_forward", { eps: "1e-5" } as never, "rmsNorm"), ["rmsnorm_forward", "eps (a number), got 1e-5"], ArgumentError);
+    expectSlmkitError(
+      () => encode("rmsnorm_forward", { eps: 1e-5, epsilon: 1e-5 }, "rmsNorm"),
+      ["rmsNorm:", "rmsnorm_forward", "has no attribute epsilon"],
+      ArgumentError,
+    );
+    expectSlmkitError(
+      () => encode("matmul", { alpha: 1 }, "matmul"),
+      ["matmul", "has no attribute alpha", "takes no attributes"],
+      ArgumentError,
+    );
+    expectSlmkitError(
+      () => encode("rmsnorm_forward", { eps: "1e-5" } as never, "rmsNorm"),
+      ["rmsnorm_forward", "eps (a number), got 1e-5"],
+      ArgumentError,
+    );
   });
 
   it("runKernel checks them before the addon sees anything", () => {
     const t = emptyTensor([2], "f32", "cpu");
-    expectSlmkitError(() => runKernel("full", "fill", [], [t], {} as never), ["full:", "fill", "needs attribute value"], ArgumentError);
+    expectSlmkitError(
+      () => runKernel("full", "fill", [], [t], {} as never),
+      ["full:", "fill", "needs attribute value"],
+      ArgumentError,
+    );
     runKernel("full", "fill", [], [t], { value: 2.5 });
     expect(t.toArray()).toEqual([2.5, 2.5]);
     t.dispose();

@@ -23,7 +23,10 @@ const CASES: { shape: number[]; dims: Dim[] }[] = [
 /** How many terms each output element of a reduction over `dim` combines. */
 function countOf(shape: number[], dim: Dim): number {
   if (shape.length === 0) return 1;
-  const axes = dim === undefined ? shape.map((_, i) => i) : (Array.isArray(dim) ? dim : [dim]).map((d) => (d < 0 ? d + shape.length : d));
+  const axes =
+    dim === undefined
+      ? shape.map((_, i) => i)
+      : (Array.isArray(dim) ? dim : [dim]).map((d) => (d < 0 ? d + shape.length : d));
   return axes.reduce((a, d) => a * shape[d]!, 1);
 }
 
@@ -82,7 +85,10 @@ describe("argmax, argmin", () => {
     expectEqualValues(S.argmax(fromRef(x, "f32"), { dim: 0 }), R.argmax(x, { dim: 0 }));
   });
   it("NaN is the max: max returns NaN and argmax its index", () => {
-    const x = S.tensor([[1, NaN, 5], [2, 3, 4]]);
+    const x = S.tensor([
+      [1, NaN, 5],
+      [2, 3, 4],
+    ]);
     expect(Number.isNaN(S.max(x, { dim: 1 }).dataSync()[0]!)).toBe(true);
     expect(Array.from(S.argmax(x, { dim: 1 }).dataSync())).toEqual([1, 2]);
     expect(Number.isNaN(S.min(x).item())).toBe(true);
@@ -90,14 +96,49 @@ describe("argmax, argmin", () => {
 });
 
 describe("mean, logsumexp, var, norm forward", () => {
-  const ops: Record<string, { lib: (x: S.Tensor, dim: Dim, keepdim: boolean) => S.Tensor; ref: (x: R.Ref, dim: Dim, keepdim: boolean) => R.Ref; scale: number }> = {
-    mean: { lib: (x, dim, keepdim) => S.mean(x as S.Tensor<"f32">, { dim, keepdim }), ref: (x, dim, keepdim) => R.mean(x, { dim, keepdim }), scale: 2 },
-    logsumexp: { lib: (x, dim, keepdim) => S.logsumexp(x as S.Tensor<"f32">, { dim, keepdim }), ref: (x, dim, keepdim) => R.logsumexp(x, { dim, keepdim }), scale: 2 },
-    var: { lib: (x, dim, keepdim) => S.var(x as S.Tensor<"f32">, { dim, keepdim }), ref: (x, dim, keepdim) => R.variance(x, { dim, keepdim }), scale: 6 },
-    "var correction 0": { lib: (x, dim, keepdim) => S.var(x as S.Tensor<"f32">, { dim, keepdim, correction: 0 }), ref: (x, dim, keepdim) => R.variance(x, { dim, keepdim, correction: 0 }), scale: 6 },
-    norm: { lib: (x, dim, keepdim) => S.norm(x as S.Tensor<"f32">, { dim, keepdim }), ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim }), scale: 3 },
-    "norm p=1": { lib: (x, dim, keepdim) => S.norm(x as S.Tensor<"f32">, { dim, keepdim, p: 1 }), ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim, p: 1 }), scale: 2 },
-    "norm p=3": { lib: (x, dim, keepdim) => S.norm(x as S.Tensor<"f32">, { dim, keepdim, p: 3 }), ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim, p: 3 }), scale: 4 },
+  const ops: Record<
+    string,
+    {
+      lib: (x: S.Tensor, dim: Dim, keepdim: boolean) => S.Tensor;
+      ref: (x: R.Ref, dim: Dim, keepdim: boolean) => R.Ref;
+      scale: number;
+    }
+  > = {
+    mean: {
+      lib: (x, dim, keepdim) => S.mean(x as S.Tensor<"f32">, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.mean(x, { dim, keepdim }),
+      scale: 2,
+    },
+    logsumexp: {
+      lib: (x, dim, keepdim) => S.logsumexp(x as S.Tensor<"f32">, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.logsumexp(x, { dim, keepdim }),
+      scale: 2,
+    },
+    var: {
+      lib: (x, dim, keepdim) => S.var(x as S.Tensor<"f32">, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.variance(x, { dim, keepdim }),
+      scale: 6,
+    },
+    "var correction 0": {
+      lib: (x, dim, keepdim) => S.var(x as S.Tensor<"f32">, { dim, keepdim, correction: 0 }),
+      ref: (x, dim, keepdim) => R.variance(x, { dim, keepdim, correction: 0 }),
+      scale: 6,
+    },
+    norm: {
+      lib: (x, dim, keepdim) => S.norm(x as S.Tensor<"f32">, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim }),
+      scale: 3,
+    },
+    "norm p=1": {
+      lib: (x, dim, keepdim) => S.norm(x as S.Tensor<"f32">, { dim, keepdim, p: 1 }),
+      ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim, p: 1 }),
+      scale: 2,
+    },
+    "norm p=3": {
+      lib: (x, dim, keepdim) => S.norm(x as S.Tensor<"f32">, { dim, keepdim, p: 3 }),
+      ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim, p: 3 }),
+      scale: 4,
+    },
   };
   for (const [name, op] of Object.entries(ops)) {
     for (const dtype of FLOAT_DTYPES) {
@@ -110,8 +151,16 @@ describe("mean, logsumexp, var, norm forward", () => {
                 const { t, r } = floatInput(rng.ref(shape, -1, 2), dtype);
                 const want = op.ref(r, dim, keepdim);
                 const n = countOf(shape, dim);
-                const tol = R.add(elementwiseTol(dtype, want, op.scale), R.full(want.shape, 8 * R.unitRoundoff.f32 * Math.sqrt(n) * op.scale));
-                expectClose(op.lib(t, dim, keepdim), want, tol, `${name} [${shape}] dim=${JSON.stringify(dim)} keepdim=${keepdim}`);
+                const tol = R.add(
+                  elementwiseTol(dtype, want, op.scale),
+                  R.full(want.shape, 8 * R.unitRoundoff.f32 * Math.sqrt(n) * op.scale),
+                );
+                expectClose(
+                  op.lib(t, dim, keepdim),
+                  want,
+                  tol,
+                  `${name} [${shape}] dim=${JSON.stringify(dim)} keepdim=${keepdim}`,
+                );
               });
             }
           }
@@ -120,7 +169,13 @@ describe("mean, logsumexp, var, norm forward", () => {
     }
   }
   it("logsumexp is stable for large inputs and gives -Infinity for an all -Infinity row", () => {
-    const y = S.logsumexp(S.tensor([[1000, 1000], [-Infinity, -Infinity]]), { dim: 1 });
+    const y = S.logsumexp(
+      S.tensor([
+        [1000, 1000],
+        [-Infinity, -Infinity],
+      ]),
+      { dim: 1 },
+    );
     const v = y.dataSync();
     expect(v[0]).toBeCloseTo(1000 + Math.LN2, 3);
     expect(v[1]).toBe(-Infinity);
@@ -165,10 +220,20 @@ describe("norm and var of large f32 values", () => {
         const f32 = R.roundRef(x, "f32");
         for (const dim of [undefined, 2, [0, 2]] as Dim[]) {
           const wantNorm = R.norm(f32, { dim, keepdim: true });
-          expectClose(S.norm(t, { dim, keepdim: true }), wantNorm, R.mul(R.abs(wantNorm), R.full(wantNorm.shape, 1e-5)), `norm ${scale} dim=${JSON.stringify(dim)}`);
+          expectClose(
+            S.norm(t, { dim, keepdim: true }),
+            wantNorm,
+            R.mul(R.abs(wantNorm), R.full(wantNorm.shape, 1e-5)),
+            `norm ${scale} dim=${JSON.stringify(dim)}`,
+          );
           if (scale > 1e19) continue; // the variance itself exceeds f32 there
           const wantVar = R.variance(f32, { dim });
-          expectClose(S.var(t, { dim }), wantVar, R.mul(R.abs(wantVar), R.full(wantVar.shape, 1e-4)), `var ${scale} dim=${JSON.stringify(dim)}`);
+          expectClose(
+            S.var(t, { dim }),
+            wantVar,
+            R.mul(R.abs(wantVar), R.full(wantVar.shape, 1e-4)),
+            `var ${scale} dim=${JSON.stringify(dim)}`,
+          );
         }
       });
     }
@@ -187,7 +252,11 @@ describe("norm and var of large f32 values", () => {
 describe("empty reductions", () => {
   it("sum over an empty axis is 0, logsumexp is -Infinity", () => {
     const x = S.zeros([3, 0, 2]);
-    expect(S.sum(x, { dim: 1 }).toArray()).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(S.sum(x, { dim: 1 }).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
     expect(S.sum(x).item()).toBe(0);
     expect(Array.from(S.logsumexp(x, { dim: 1 }).dataSync())).toEqual(new Array(6).fill(-Infinity));
     expect(S.sum(x, { dim: 0 }).shape).toEqual([0, 2]);
@@ -207,15 +276,54 @@ describe("reductions backward", () => {
     [[3, 4, 2], [0, 2], true],
     [[2, 3, 4], -1, true],
   ];
-  const cases: Record<string, { lib: (x: S.Tensor<"f32" | "bf16">, dim: Dim, keepdim: boolean) => S.Tensor; ref: (x: R.Ref, dim: Dim, keepdim: boolean) => R.Ref; ops: number }> = {
-    sum: { lib: (x, dim, keepdim) => S.sum(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.sum(x, { dim, keepdim }), ops: 2 },
-    mean: { lib: (x, dim, keepdim) => S.mean(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.mean(x, { dim, keepdim }), ops: 3 },
-    max: { lib: (x, dim, keepdim) => S.max(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.max(x, { dim, keepdim }), ops: 3 },
-    min: { lib: (x, dim, keepdim) => S.min(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.min(x, { dim, keepdim }), ops: 3 },
-    logsumexp: { lib: (x, dim, keepdim) => S.logsumexp(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.logsumexp(x, { dim, keepdim }), ops: 4 },
-    var: { lib: (x, dim, keepdim) => S.var(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.variance(x, { dim, keepdim }), ops: 8 },
-    norm: { lib: (x, dim, keepdim) => S.norm(x, { dim, keepdim }), ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim }), ops: 6 },
-    "norm p=3": { lib: (x, dim, keepdim) => S.norm(x, { dim, keepdim, p: 3 }), ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim, p: 3 }), ops: 10 },
+  const cases: Record<
+    string,
+    {
+      lib: (x: S.Tensor<"f32" | "bf16">, dim: Dim, keepdim: boolean) => S.Tensor;
+      ref: (x: R.Ref, dim: Dim, keepdim: boolean) => R.Ref;
+      ops: number;
+    }
+  > = {
+    sum: {
+      lib: (x, dim, keepdim) => S.sum(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.sum(x, { dim, keepdim }),
+      ops: 2,
+    },
+    mean: {
+      lib: (x, dim, keepdim) => S.mean(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.mean(x, { dim, keepdim }),
+      ops: 3,
+    },
+    max: {
+      lib: (x, dim, keepdim) => S.max(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.max(x, { dim, keepdim }),
+      ops: 3,
+    },
+    min: {
+      lib: (x, dim, keepdim) => S.min(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.min(x, { dim, keepdim }),
+      ops: 3,
+    },
+    logsumexp: {
+      lib: (x, dim, keepdim) => S.logsumexp(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.logsumexp(x, { dim, keepdim }),
+      ops: 4,
+    },
+    var: {
+      lib: (x, dim, keepdim) => S.var(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.variance(x, { dim, keepdim }),
+      ops: 8,
+    },
+    norm: {
+      lib: (x, dim, keepdim) => S.norm(x, { dim, keepdim }),
+      ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim }),
+      ops: 6,
+    },
+    "norm p=3": {
+      lib: (x, dim, keepdim) => S.norm(x, { dim, keepdim, p: 3 }),
+      ref: (x, dim, keepdim) => R.norm(x, { dim, keepdim, p: 3 }),
+      ops: 10,
+    },
   };
   for (const [name, c] of Object.entries(cases)) {
     for (const dtype of FLOAT_DTYPES) {
@@ -224,9 +332,12 @@ describe("reductions backward", () => {
           // Distinct values (a shuffled grid plus a small jitter) so max/min have no ties; away from 0 for norms.
           const n = R.numel(shape);
           const perm = Array.from({ length: n }, (_, i) => i).sort(() => rng.next() - 0.5);
-          const x = R.ref(shape, (i) => (perm[i]! - n / 2 + 0.5) / n * 4 + 0.1);
+          const x = R.ref(shape, (i) => ((perm[i]! - n / 2 + 0.5) / n) * 4 + 0.1);
           checkForwardBackward({
-            dtype, rng, ops: c.ops, label: `${name} [${shape}] dim=${JSON.stringify(dim)}`,
+            dtype,
+            rng,
+            ops: c.ops,
+            label: `${name} [${shape}] dim=${JSON.stringify(dim)}`,
             inputs: [x],
             lib: ([t]) => c.lib(t as S.Tensor<"f32">, dim, keepdim),
             ref: ([r]) => c.ref(r!, dim, keepdim),

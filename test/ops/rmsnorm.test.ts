@@ -19,7 +19,14 @@ function tol(dtype: "f32" | "bf16", want: R.Ref, C: number): R.Ref {
 describe("rmsNorm forward", () => {
   for (const dtype of FLOAT_DTYPES) {
     it(`${dtype} on [N, C] and [B, T, C] with awkward C`, () => {
-      for (const shape of [[1, 1], [3, 7], [2, 5, 64], [4, 517], [1031, 67], [3, 4099]]) {
+      for (const shape of [
+        [1, 1],
+        [3, 7],
+        [2, 5, 64],
+        [4, 517],
+        [1031, 67],
+        [3, 4099],
+      ]) {
         for (const eps of [1e-5, 1e-6, 0.5]) {
           S.tidy(() => {
             const C = shape[shape.length - 1]!;
@@ -54,11 +61,18 @@ describe("rmsNorm forward", () => {
 
 describe("rmsNorm backward", () => {
   for (const dtype of FLOAT_DTYPES) {
-    for (const shape of [[3, 5], [2, 2, 8], [1, 1]]) {
+    for (const shape of [
+      [3, 5],
+      [2, 2, 8],
+      [1, 1],
+    ]) {
       it(`${dtype} [${shape}]: grads of x and weight`, () => {
         const C = shape[shape.length - 1]!;
         checkForwardBackward({
-          dtype, rng, ops: 8, label: "rmsNorm",
+          dtype,
+          rng,
+          ops: 8,
+          label: "rmsNorm",
           inputs: [rng.ref(shape, -2, 2), rng.ref([C], 0.5, 1.5)],
           lib: ([x, w]) => S.rmsNorm(x!, w!, 1e-5),
           ref: ([x, w]) => R.rmsNorm(x!, w!, 1e-5),
@@ -75,7 +89,11 @@ describe("rmsNorm errors", () => {
     expectSlmkitError(() => S.rmsNorm(x, S.zeros([3])), ["rmsNorm", "[2, 4]", "[3]"], S.ShapeError);
     expectSlmkitError(() => S.rmsNorm(x, S.zeros([1, 4])), ["rmsNorm", "[1, 4]"], S.ShapeError);
     expectSlmkitError(() => S.rmsNorm(x, S.zeros([4], { dtype: "bf16" }) as never), ["rmsNorm", "bf16"], S.DTypeError);
-    expectSlmkitError(() => S.rmsNorm(S.zeros([2, 4], { dtype: "i32" }) as never, S.zeros([4]) as never), ["rmsNorm", "i32"], S.DTypeError);
+    expectSlmkitError(
+      () => S.rmsNorm(S.zeros([2, 4], { dtype: "i32" }) as never, S.zeros([4]) as never),
+      ["rmsNorm", "i32"],
+      S.DTypeError,
+    );
     expectSlmkitError(() => S.rmsNorm(x, S.zeros([4]), -1), ["rmsNorm", "eps"], S.ArgumentError);
   });
 });

@@ -67,7 +67,10 @@ describe("rope backward", () => {
   for (const dtype of FLOAT_DTYPES) {
     it(`${dtype}`, () => {
       checkForwardBackward({
-        dtype, rng, ops: 3, label: "rope",
+        dtype,
+        rng,
+        ops: 3,
+        label: "rope",
         inputs: [rng.ref([1, 2, 3, 6])],
         lib: ([x]) => S.rope(x!, { theta: 100, positionOffset: 7 }),
         ref: ([x]) => R.rope(x!, { theta: 100, positionOffset: 7 }),
@@ -82,8 +85,16 @@ describe("rope errors", () => {
     expectSlmkitError(() => S.rope(S.zeros([2, 3, 4])), ["rope", "[2, 3, 4]"], S.ShapeError);
     expectSlmkitError(() => S.rope(S.zeros([1, 1, 2, 5])), ["rope", "[1, 1, 2, 5]"], S.ShapeError);
     expectSlmkitError(() => S.rope(S.zeros([1, 1, 2, 4]), { theta: 0 }), ["rope", "theta"], S.ArgumentError);
-    expectSlmkitError(() => S.rope(S.zeros([1, 1, 2, 4]), { positionOffset: -1 }), ["rope", "positionOffset"], S.ArgumentError);
-    expectSlmkitError(() => S.rope(S.zeros([1, 1, 2, 4]), { positionOffset: 1.5 }), ["rope", "positionOffset"], S.ArgumentError);
+    expectSlmkitError(
+      () => S.rope(S.zeros([1, 1, 2, 4]), { positionOffset: -1 }),
+      ["rope", "positionOffset"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => S.rope(S.zeros([1, 1, 2, 4]), { positionOffset: 1.5 }),
+      ["rope", "positionOffset"],
+      S.ArgumentError,
+    );
     expectSlmkitError(() => S.rope(S.zeros([1, 1, 2, 4], { dtype: "i32" }) as never), ["rope", "i32"], S.DTypeError);
   });
 });

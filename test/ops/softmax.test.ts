@@ -22,7 +22,16 @@ const fns = {
 } as const;
 
 describe("softmax and logSoftmax forward", () => {
-  const cases: [number[], number][] = [[[1], 0], [[7], -1], [[3, 5], 0], [[3, 5], 1], [[2, 3, 4], 1], [[4, 1, 3], 1], [[5, 4099], -1], [[1031, 67], 0]];
+  const cases: [number[], number][] = [
+    [[1], 0],
+    [[7], -1],
+    [[3, 5], 0],
+    [[3, 5], 1],
+    [[2, 3, 4], 1],
+    [[4, 1, 3], 1],
+    [[5, 4099], -1],
+    [[1031, 67], 0],
+  ];
   for (const [name, f] of Object.entries(fns)) {
     for (const dtype of FLOAT_DTYPES) {
       it(`${name} ${dtype}`, () => {
@@ -32,7 +41,12 @@ describe("softmax and logSoftmax forward", () => {
             const y = f.lib(t, dim);
             expect(y.dtype).toBe(dtype);
             const want = f.ref(r, dim);
-            expectClose(y, want, rowTol(dtype, want, shape[dim < 0 ? dim + shape.length : dim]!, f.log), `${name} [${shape}] dim ${dim}`);
+            expectClose(
+              y,
+              want,
+              rowTol(dtype, want, shape[dim < 0 ? dim + shape.length : dim]!, f.log),
+              `${name} [${shape}] dim ${dim}`,
+            );
           });
         }
       });
@@ -47,10 +61,21 @@ describe("softmax and logSoftmax forward", () => {
     });
   }
   it("is stable for large logits and handles -Infinity entries", () => {
-    const x = S.tensor([[1000, 1001, 999], [-Infinity, 0, 0]]);
-    const want = R.softmax(R.fromNested([[1000, 1001, 999], [-Infinity, 0, 0]]), -1);
+    const x = S.tensor([
+      [1000, 1001, 999],
+      [-Infinity, 0, 0],
+    ]);
+    const want = R.softmax(
+      R.fromNested([
+        [1000, 1001, 999],
+        [-Infinity, 0, 0],
+      ]),
+      -1,
+    );
     expectClose(S.softmax(x), want, 1e-6);
-    expect(Array.from(S.logSoftmax(S.tensor([-Infinity, 0, 0])).dataSync())).toEqual([-Infinity, -Math.LN2, -Math.LN2].map(Math.fround));
+    expect(Array.from(S.logSoftmax(S.tensor([-Infinity, 0, 0])).dataSync())).toEqual(
+      [-Infinity, -Math.LN2, -Math.LN2].map(Math.fround),
+    );
   });
   it("logSoftmax of large logits keeps f32 precision ((x - max) - log(sum), not x - (max + log(sum)))", () => {
     // x - max is exact here; only log(sum) rounds, so the result is good to a few f32 ulps (~1e-7).
@@ -66,10 +91,17 @@ describe("softmax and logSoftmax forward", () => {
 describe("softmax and logSoftmax backward", () => {
   for (const [name, f] of Object.entries(fns)) {
     for (const dtype of FLOAT_DTYPES) {
-      for (const [shape, dim] of [[[3, 5], -1], [[4, 3, 2], 1], [[6], 0]] as [number[], number][]) {
+      for (const [shape, dim] of [
+        [[3, 5], -1],
+        [[4, 3, 2], 1],
+        [[6], 0],
+      ] as [number[], number][]) {
         it(`${name} ${dtype} [${shape}] dim ${dim}`, () => {
           checkForwardBackward({
-            dtype, rng, ops: 4, label: name,
+            dtype,
+            rng,
+            ops: 4,
+            label: name,
             inputs: [rng.ref(shape, -3, 3)],
             lib: ([x]) => f.lib(x as S.Tensor<"f32">, dim),
             ref: ([x]) => f.ref(x!, dim),

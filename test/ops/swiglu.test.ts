@@ -24,9 +24,15 @@ describe("swiglu", () => {
       }
     });
     it(`${dtype} backward`, () => {
-      for (const shape of [[4, 6], [2, 1, 3]]) {
+      for (const shape of [
+        [4, 6],
+        [2, 1, 3],
+      ]) {
         checkForwardBackward({
-          dtype, rng, ops: 6, label: "swiglu",
+          dtype,
+          rng,
+          ops: 6,
+          label: "swiglu",
           inputs: [rng.ref(shape, -4, 4), rng.ref(shape)],
           lib: ([g, u]) => S.swiglu(g!, u!),
           ref: ([g, u]) => R.swiglu(g!, u!),

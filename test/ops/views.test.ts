@@ -116,10 +116,16 @@ describe("which ops are views", () => {
     expect(S.reshape(t, [12]).shape).toEqual([12]);
   });
   it("disposing a view leaves its base readable, and vice versa", () => {
-    const t = S.tensor([[1, 2], [3, 4]]);
+    const t = S.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     const v = S.transpose(t, 0, 1);
     t.dispose();
-    expect(v.toArray()).toEqual([[1, 3], [2, 4]]);
+    expect(v.toArray()).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
     v.dispose();
     const u = S.tensor([5, 6]);
     const w = S.unsqueeze(u, 0);
@@ -137,15 +143,57 @@ describe("view ops backward", () => {
       ["expand", [[3, 1]], ([x]) => S.expand(x!, [2, 3, 4]), ([x]) => R.broadcastTo(x!, [2, 3, 4])],
       ["slice step", [[7, 3]], ([x]) => S.slice(x!, 0, 1, 6, 2), ([x]) => V.slice(x!, 0, 1, 6, 2)],
       ["narrow", [[4, 5]], ([x]) => S.narrow(x!, 1, 1, 3), ([x]) => V.narrow(x!, 1, 1, 3)],
-      ["squeeze/unsqueeze", [[3, 1, 2]], ([x]) => S.unsqueeze(S.squeeze(x!, 1), 0), ([x]) => V.unsqueeze(V.squeeze(x!, 1), 0)],
+      [
+        "squeeze/unsqueeze",
+        [[3, 1, 2]],
+        ([x]) => S.unsqueeze(S.squeeze(x!, 1), 0),
+        ([x]) => V.unsqueeze(V.squeeze(x!, 1), 0),
+      ],
       ["flatten", [[2, 3, 2]], ([x]) => S.flatten(x!, 1), ([x]) => V.flatten(x!, 1)],
-      ["contiguous of transposed", [[3, 4]], ([x]) => S.contiguous(S.transpose(x!, 0, 1)), ([x]) => V.transpose(x!, 0, 1)],
-      ["cat", [[2, 3], [4, 3]], ([a, b]) => S.cat([a!, b!], 0), ([a, b]) => V.cat([a!, b!], 0)],
-      ["stack", [[2, 3], [2, 3]], ([a, b]) => S.stack([a!, b!], 1), ([a, b]) => V.stack([a!, b!], 1)],
+      [
+        "contiguous of transposed",
+        [[3, 4]],
+        ([x]) => S.contiguous(S.transpose(x!, 0, 1)),
+        ([x]) => V.transpose(x!, 0, 1),
+      ],
+      [
+        "cat",
+        [
+          [2, 3],
+          [4, 3],
+        ],
+        ([a, b]) => S.cat([a!, b!], 0),
+        ([a, b]) => V.cat([a!, b!], 0),
+      ],
+      [
+        "stack",
+        [
+          [2, 3],
+          [2, 3],
+        ],
+        ([a, b]) => S.stack([a!, b!], 1),
+        ([a, b]) => V.stack([a!, b!], 1),
+      ],
       ["split (second piece)", [[5, 2]], ([x]) => S.split(x!, 2, 0)[1]!, ([x]) => V.split(x!, 2, 0)[1]!],
-      ["chunk pieces recombined", [[6, 2]], ([x]) => { const [a, b] = S.chunk(x!, 2, 0); return S.mul(a!, b!); }, ([x]) => { const [a, b] = V.chunk(x!, 2, 0); return R.mul(a!, b!); }],
+      [
+        "chunk pieces recombined",
+        [[6, 2]],
+        ([x]) => {
+          const [a, b] = S.chunk(x!, 2, 0);
+          return S.mul(a!, b!);
+        },
+        ([x]) => {
+          const [a, b] = V.chunk(x!, 2, 0);
+          return R.mul(a!, b!);
+        },
+      ],
       ["clone", [[2, 3]], ([x]) => S.clone(S.transpose(x!, 0, 1)), ([x]) => V.transpose(x!, 0, 1)],
-      ["the same input used twice", [[3, 3]], ([x]) => S.mul(x!, S.transpose(x!, 0, 1)), ([x]) => R.mul(x!, V.transpose(x!, 0, 1))],
+      [
+        "the same input used twice",
+        [[3, 3]],
+        ([x]) => S.mul(x!, S.transpose(x!, 0, 1)),
+        ([x]) => R.mul(x!, V.transpose(x!, 0, 1)),
+      ],
     ];
     for (const [name, shapes, lib, ref] of cases) {
       it(`${name} ${dtype}`, () => {

@@ -24,7 +24,12 @@ const fx = JSON.parse(readFileSync(new URL("../fixtures/adamw_torch.json", impor
 const U = 2 ** -24; // f32 unit roundoff
 
 function setup(): { params: Record<string, S.Tensor<"f32">>; groups: S.ParameterGroup[] } {
-  const params = Object.fromEntries(fx.params.map((p) => [p.name, S.tensor(Float32Array.from(fx.initial[p.name]!), { shape: p.shape, requiresGrad: true })]));
+  const params = Object.fromEntries(
+    fx.params.map((p) => [
+      p.name,
+      S.tensor(Float32Array.from(fx.initial[p.name]!), { shape: p.shape, requiresGrad: true }),
+    ]),
+  );
   const groups = fx.groups.map((g) => {
     const members = fx.params.filter((p) => p.group === g.name);
     return { ...g, params: members.map((p) => params[p.name]!), paramNames: members.map((p) => p.name) };
@@ -75,13 +80,22 @@ describe("AdamW", () => {
         const lr = st.lr * fx.groups.find((g) => g.name === p.group)!.lrMultiplier;
         const grad = fx.steps.slice(0, k).reduce((a, s) => Math.max(a, ...(s.grads[p.name] ?? [0]).map(Math.abs)), 0);
         const got = params[p.name]!.dataSync();
-        expect(maxExcess(got, want.param, (j) => 8 * k * U * (Math.abs(want.param[j]!) + 4 * lr)), `${p.name} param after step ${i}`).toBeLessThanOrEqual(1);
+        expect(
+          maxExcess(got, want.param, (j) => 8 * k * U * (Math.abs(want.param[j]!) + 4 * lr)),
+          `${p.name} param after step ${i}`,
+        ).toBeLessThanOrEqual(1);
         const m = sd.tensors[`${p.name}.exp_avg`]?.dataSync();
         const v = sd.tensors[`${p.name}.exp_avg_sq`]?.dataSync();
         expect(m === undefined).toBe(want.exp_avg === null);
         if (m && v) {
-          expect(maxExcess(m, want.exp_avg!, (j) => 8 * k * U * (Math.abs(want.exp_avg![j]!) + grad)), `${p.name} exp_avg after step ${i}`).toBeLessThanOrEqual(1);
-          expect(maxExcess(v, want.exp_avg_sq!, (j) => 8 * k * U * (Math.abs(want.exp_avg_sq![j]!) + grad * grad)), `${p.name} exp_avg_sq after step ${i}`).toBeLessThanOrEqual(1);
+          expect(
+            maxExcess(m, want.exp_avg!, (j) => 8 * k * U * (Math.abs(want.exp_avg![j]!) + grad)),
+            `${p.name} exp_avg after step ${i}`,
+          ).toBeLessThanOrEqual(1);
+          expect(
+            maxExcess(v, want.exp_avg_sq!, (j) => 8 * k * U * (Math.abs(want.exp_avg_sq![j]!) + grad * grad)),
+            `${p.name} exp_avg_sq after step ${i}`,
+          ).toBeLessThanOrEqual(1);
         }
       }
       Object.values(sd.tensors).forEach((t) => t.dispose());
@@ -117,18 +131,28 @@ describe("AdamW", () => {
       runStep(optA, a.params, i);
       runStep(optC, c.params, i);
     }
-    for (const n of Object.keys(a.params)) expect(Array.from(c.params[n]!.dataSync())).toEqual(Array.from(a.params[n]!.dataSync()));
+    for (const n of Object.keys(a.params))
+      expect(Array.from(c.params[n]!.dataSync())).toEqual(Array.from(a.params[n]!.dataSync()));
     const [sa, sc] = [optA.stateDict(), optC.stateDict()];
     expect(sc.meta).toEqual(sa.meta);
-    for (const k of Object.keys(sa.tensors)) expect(Array.from(sc.tensors[k]!.dataSync())).toEqual(Array.from(sa.tensors[k]!.dataSync()));
-    expect(Object.keys(sa.tensors).sort()).toEqual(fx.params.flatMap((p) => [`${p.name}.exp_avg`, `${p.name}.exp_avg_sq`]).sort());
+    for (const k of Object.keys(sa.tensors))
+      expect(Array.from(sc.tensors[k]!.dataSync())).toEqual(Array.from(sa.tensors[k]!.dataSync()));
+    expect(Object.keys(sa.tensors).sort()).toEqual(
+      fx.params.flatMap((p) => [`${p.name}.exp_avg`, `${p.name}.exp_avg_sq`]).sort(),
+    );
   });
 
   it("clipGradNorm folds min(1, maxNorm/(norm + 1e-6)) into the next step only", () => {
     const p = S.tensor([3, 4], { requiresGrad: true });
     const q = S.tensor([3, 4], { requiresGrad: true });
-    const optP = new S.AdamW([{ name: "p", params: [p], lrMultiplier: 1, weightDecay: 0 }], { betas: [0.5, 0.5], eps: 1 });
-    const optQ = new S.AdamW([{ name: "q", params: [q], lrMultiplier: 1, weightDecay: 0 }], { betas: [0.5, 0.5], eps: 1 });
+    const optP = new S.AdamW([{ name: "p", params: [p], lrMultiplier: 1, weightDecay: 0 }], {
+      betas: [0.5, 0.5],
+      eps: 1,
+    });
+    const optQ = new S.AdamW([{ name: "q", params: [q], lrMultiplier: 1, weightDecay: 0 }], {
+      betas: [0.5, 0.5],
+      eps: 1,
+    });
     p.grad = S.tensor([3, 4]);
     const { norm, scale } = optP.clipGradNorm(1);
     expect(norm).toBe(5);
@@ -184,10 +208,22 @@ describe("AdamW", () => {
     const p = S.tensor([1, 2], { requiresGrad: true });
     const g = { name: "g", params: [p], lrMultiplier: 1, weightDecay: 0 };
     expectSlmkitError(() => new S.AdamW([]), ["AdamW", "groups"], S.ArgumentError);
-    expectSlmkitError(() => new S.AdamW([g, { ...g, name: "h" }]), ["AdamW", "group 1", "h", "already in a group"], S.ArgumentError);
+    expectSlmkitError(
+      () => new S.AdamW([g, { ...g, name: "h" }]),
+      ["AdamW", "group 1", "h", "already in a group"],
+      S.ArgumentError,
+    );
     expectSlmkitError(() => new S.AdamW([{ ...g, weightDecay: -1 }]), ["AdamW", "weightDecay", "-1"], S.ArgumentError);
-    expectSlmkitError(() => new S.AdamW([{ ...g, paramNames: ["a", "b"] }]), ["AdamW", "paramNames", "1"], S.ArgumentError);
-    expectSlmkitError(() => new S.AdamW([{ ...g, params: [S.tensor([1], { dtype: "i32" }) as never] }]), ["AdamW", "f32", "i32"], S.ArgumentError);
+    expectSlmkitError(
+      () => new S.AdamW([{ ...g, paramNames: ["a", "b"] }]),
+      ["AdamW", "paramNames", "1"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => new S.AdamW([{ ...g, params: [S.tensor([1], { dtype: "i32" }) as never] }]),
+      ["AdamW", "f32", "i32"],
+      S.ArgumentError,
+    );
     expectSlmkitError(() => new S.AdamW([g], { betas: [0.9, 1] }), ["AdamW", "betas", "[0.9,1]"], S.ArgumentError);
     expectSlmkitError(() => new S.AdamW([g], { eps: -1 }), ["AdamW", "eps", "-1"], S.ArgumentError);
     const opt = new S.AdamW([g]);
@@ -204,13 +240,36 @@ describe("AdamW", () => {
     const sd = opt.stateDict();
     const other = (groups: S.ParameterGroup[], o?: S.AdamWOptions) => new S.AdamW(groups, o);
     const q = S.tensor([1, 2, 3], { requiresGrad: true });
-    expectSlmkitError(() => other([{ name: "h", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }]).loadStateDict(sd), ["AdamW.loadStateDict", '"g"', '"h"'], S.ArgumentError);
-    expectSlmkitError(() => other([{ name: "g", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["v"] }]).loadStateDict(sd), ["AdamW.loadStateDict", "[w]", "[v]"], S.ArgumentError);
-    expectSlmkitError(() => other([{ name: "g", params: [q], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }]).loadStateDict(sd), ["AdamW.loadStateDict", "w.exp_avg", "[2]", "[3]"], S.ShapeError);
-    expectSlmkitError(() => other([{ name: "g", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }], { betas: [0.9, 0.999] }).loadStateDict(sd), ["AdamW.loadStateDict", "betas"], S.ArgumentError);
+    expectSlmkitError(
+      () => other([{ name: "h", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }]).loadStateDict(sd),
+      ["AdamW.loadStateDict", '"g"', '"h"'],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => other([{ name: "g", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["v"] }]).loadStateDict(sd),
+      ["AdamW.loadStateDict", "[w]", "[v]"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => other([{ name: "g", params: [q], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }]).loadStateDict(sd),
+      ["AdamW.loadStateDict", "w.exp_avg", "[2]", "[3]"],
+      S.ShapeError,
+    );
+    expectSlmkitError(
+      () =>
+        other([{ name: "g", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }], {
+          betas: [0.9, 0.999],
+        }).loadStateDict(sd),
+      ["AdamW.loadStateDict", "betas"],
+      S.ArgumentError,
+    );
     const missing = { meta: sd.meta, tensors: { "w.exp_avg": sd.tensors["w.exp_avg"]! } };
     const target = other([{ name: "g", params: [p], lrMultiplier: 1, weightDecay: 0, paramNames: ["w"] }]);
-    expectSlmkitError(() => target.loadStateDict(missing), ["AdamW.loadStateDict", '"w.exp_avg_sq" is missing'], S.ArgumentError);
+    expectSlmkitError(
+      () => target.loadStateDict(missing),
+      ["AdamW.loadStateDict", '"w.exp_avg_sq" is missing'],
+      S.ArgumentError,
+    );
     expect(target.stepCount).toBe(0);
     expect(Object.keys(target.stateDict().tensors)).toEqual([]);
   });
@@ -230,8 +289,16 @@ describe("defaultParameterGroups", () => {
     expect(groups[0]!.params[1]).toBe(e);
     const fromEntries = S.defaultParameterGroups(new Map([["norm", n]]), { weightDecay: 0.1 });
     expect(fromEntries.map((g) => g.name)).toEqual(["no_decay"]);
-    expectSlmkitError(() => S.defaultParameterGroups({ w }, { weightDecay: -0.1 }), ["defaultParameterGroups", "weightDecay", "-0.1"], S.ArgumentError);
-    expectSlmkitError(() => S.defaultParameterGroups({ w: 3 as never }, { weightDecay: 0.1 }), ["defaultParameterGroups", '"w"'], S.ArgumentError);
+    expectSlmkitError(
+      () => S.defaultParameterGroups({ w }, { weightDecay: -0.1 }),
+      ["defaultParameterGroups", "weightDecay", "-0.1"],
+      S.ArgumentError,
+    );
+    expectSlmkitError(
+      () => S.defaultParameterGroups({ w: 3 as never }, { weightDecay: 0.1 }),
+      ["defaultParameterGroups", '"w"'],
+      S.ArgumentError,
+    );
   });
   it("weight decay reaches the decay group only (one AdamW step with zero gradients)", () => {
     const w = S.tensor([[1, 2]], { requiresGrad: true });

@@ -33,7 +33,8 @@ export function adamwCopyCases(device: S.Device): void {
     t.dispose();
     return moved as S.Tensor<D>;
   };
-  const slots = (seed: R.Ref[]): Slot[] => seed.map((r) => ({ p: put(r, "f32"), m: S.zeros([...r.shape], { device }), v: S.zeros([...r.shape], { device }) }));
+  const slots = (seed: R.Ref[]): Slot[] =>
+    seed.map((r) => ({ p: put(r, "f32"), m: S.zeros([...r.shape], { device }), v: S.zeros([...r.shape], { device }) }));
 
   it(`${device}: copies equal round-to-nearest-even of the updated masters; p, m, v unchanged by them`, () => {
     const start = SIZES.map((shape) => rng.ref(shape, -2, 2));
@@ -45,8 +46,21 @@ export function adamwCopyCases(device: S.Device): void {
     const weightDecay = SIZES.map((_, i) => (i % 3) * 0.05);
     for (let step = 1; step <= 3; step++) {
       const grads = SIZES.map((shape, i) => put(rng.ref(shape, -1, 1), i % 3 === 1 ? "bf16" : "f32"));
-      for (const [set, c] of [[withCopies, copies], [without, undefined]] as const) {
-        S.adamwStep({ params: set.map((s) => s.p), grads, expAvg: set.map((s) => s.m), expAvgSq: set.map((s) => s.v), lr, weightDecay, step, ...OPTS, copies: c });
+      for (const [set, c] of [
+        [withCopies, copies],
+        [without, undefined],
+      ] as const) {
+        S.adamwStep({
+          params: set.map((s) => s.p),
+          grads,
+          expAvg: set.map((s) => s.m),
+          expAvgSq: set.map((s) => s.v),
+          lr,
+          weightDecay,
+          step,
+          ...OPTS,
+          copies: c,
+        });
       }
       for (const g of grads) g.dispose();
       withCopies.forEach((s, i) => {
@@ -55,7 +69,8 @@ export function adamwCopyCases(device: S.Device): void {
         expect(firstDifference(s.m.dataSync(), o.m.dataSync()), `m ${i} step ${step}`).toBe(-1);
         expect(firstDifference(s.v.dataSync(), o.v.dataSync()), `v ${i} step ${step}`).toBe(-1);
         const c = copies[i];
-        if (c) expect(firstDifference(c.dataSync(), R.roundRef(toRef(s.p), "bf16").data), `copy ${i} step ${step}`).toBe(-1);
+        if (c)
+          expect(firstDifference(c.dataSync(), R.roundRef(toRef(s.p), "bf16").data), `copy ${i} step ${step}`).toBe(-1);
       });
     }
     // A tie: 1 + 2^-8 lies halfway between two bf16 values and rounds to the even one, 1; 1 + 3·2^-8 to 1 + 2^-6.
@@ -63,7 +78,17 @@ export function adamwCopyCases(device: S.Device): void {
     const p = put(R.ref([3], [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8)]), "f32");
     const [g, m, v] = [S.zeros([3], { device }), S.zeros([3], { device }), S.zeros([3], { device })];
     const c = S.zeros([3], { dtype: "bf16", device });
-    S.adamwStep({ params: [p], grads: [g], expAvg: [m], expAvgSq: [v], lr: 0, weightDecay: 0, step: 1, ...OPTS, copies: [c] });
+    S.adamwStep({
+      params: [p],
+      grads: [g],
+      expAvg: [m],
+      expAvgSq: [v],
+      lr: 0,
+      weightDecay: 0,
+      step: 1,
+      ...OPTS,
+      copies: [c],
+    });
     expect([...c.dataSync()]).toEqual([1, 1 + 2 ** -6, -1]);
     for (const t of [...withCopies, ...without].flatMap((s) => [s.p, s.m, s.v])) t.dispose();
     for (const t of [...copies, p, g, m, v, c]) t?.dispose();
@@ -74,17 +99,38 @@ export function adamwCopyCases(device: S.Device): void {
     const g = put(R.ref([5], [0.1, Number.NaN, 0.1, 0.1, 0.1]), "f32");
     const [m, v] = [S.zeros([5], { device }), S.zeros([5], { device })];
     const c = S.zeros([5], { dtype: "bf16", device });
-    S.adamwStep({ params: [p], grads: [g], expAvg: [m], expAvgSq: [v], lr: 1e-3, weightDecay: 0, step: 1, ...OPTS, copies: [c] });
+    S.adamwStep({
+      params: [p],
+      grads: [g],
+      expAvg: [m],
+      expAvgSq: [v],
+      lr: 1e-3,
+      weightDecay: 0,
+      step: 1,
+      ...OPTS,
+      copies: [c],
+    });
     const got = c.dataSync();
     expect(Number.isNaN(got[1])).toBe(true);
-    expect([got[0], got[2], got[3], got[4]]).toEqual(Array.from(R.roundRef(toRef(p), "bf16").data).filter((_, i) => i !== 1));
+    expect([got[0], got[2], got[3], got[4]]).toEqual(
+      Array.from(R.roundRef(toRef(p), "bf16").data).filter((_, i) => i !== 1),
+    );
     for (const t of [p, g, m, v, c]) t.dispose();
   });
 
   it(`${device}: bad copies are rejected with the argument and shapes named`, () => {
     const p = S.zeros([4], { device });
     const g = S.zeros([4], { device });
-    const args = { params: [p], grads: [g], expAvg: [S.zeros([4], { device })], expAvgSq: [S.zeros([4], { device })], lr: 1e-3, weightDecay: 0, step: 1, ...OPTS };
+    const args = {
+      params: [p],
+      grads: [g],
+      expAvg: [S.zeros([4], { device })],
+      expAvgSq: [S.zeros([4], { device })],
+      lr: 1e-3,
+      weightDecay: 0,
+      step: 1,
+      ...OPTS,
+    };
     const f32Copy = S.zeros([4], { device });
     const wrongShape = S.zeros([5], { dtype: "bf16", device });
     expect(() => S.adamwStep({ ...args, copies: [f32Copy as unknown as S.Tensor<"bf16">] })).toThrow(S.DTypeError);

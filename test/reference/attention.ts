@@ -12,7 +12,8 @@ export interface AttentionRefOpts {
 export function attentionWithLse(q: Ref, k: Ref, v: Ref, opts: AttentionRefOpts = {}): { o: Ref; lse: Ref } {
   const [B, H, T, D] = q.shape as [number, number, number, number];
   const [B2, Hkv, S, D2] = k.shape as [number, number, number, number];
-  if (q.shape.length !== 4 || k.shape.length !== 4 || B2 !== B || D2 !== D) throw new Error("attention: bad q/k shapes");
+  if (q.shape.length !== 4 || k.shape.length !== 4 || B2 !== B || D2 !== D)
+    throw new Error("attention: bad q/k shapes");
   if (v.shape.join() !== k.shape.join()) throw new Error("attention: v must match k");
   if (H % Hkv !== 0) throw new Error("attention: H must be a multiple of Hkv");
   const scale = opts.scale ?? 1 / Math.sqrt(D);
@@ -54,4 +55,5 @@ export function attentionWithLse(q: Ref, k: Ref, v: Ref, opts: AttentionRefOpts 
   return { o, lse };
 }
 
-export const attention = (q: Ref, k: Ref, v: Ref, opts: AttentionRefOpts = {}): Ref => attentionWithLse(q, k, v, opts).o;
+export const attention = (q: Ref, k: Ref, v: Ref, opts: AttentionRefOpts = {}): Ref =>
+  attentionWithLse(q, k, v, opts).o;

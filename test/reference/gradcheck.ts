@@ -7,13 +7,19 @@ export interface GradCheckOpts {
 }
 
 function dot(a: Ref, b: Ref): number {
-  if (a.data.length !== b.data.length) throw new Error(`numericGrad: output has ${a.data.length} values, cotangent ${b.data.length}`);
+  if (a.data.length !== b.data.length)
+    throw new Error(`numericGrad: output has ${a.data.length} values, cotangent ${b.data.length}`);
   let s = 0;
   for (let i = 0; i < a.data.length; i++) s += a.data[i]! * b.data[i]!;
   return s;
 }
 
-export function numericGrad(f: (inputs: Ref[]) => Ref, inputs: readonly Ref[], cot: Ref, opts: GradCheckOpts = {}): Ref[] {
+export function numericGrad(
+  f: (inputs: Ref[]) => Ref,
+  inputs: readonly Ref[],
+  cot: Ref,
+  opts: GradCheckOpts = {},
+): Ref[] {
   const rel = opts.rel ?? 1e-6;
   const work = inputs.map(clone);
   return work.map((x) => {

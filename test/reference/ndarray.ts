@@ -112,7 +112,8 @@ export function get(x: Ref, idx: readonly number[]): number {
 /** Normalises a possibly negative axis; throws when out of range. */
 export function normDim(dim: number, ndim: number): number {
   const d = dim < 0 ? dim + ndim : dim;
-  if (!Number.isInteger(d) || d < 0 || d >= Math.max(ndim, 1)) throw new Error(`dim ${dim} out of range for ndim ${ndim}`);
+  if (!Number.isInteger(d) || d < 0 || d >= Math.max(ndim, 1))
+    throw new Error(`dim ${dim} out of range for ndim ${ndim}`);
   return d;
 }
 

@@ -13,7 +13,11 @@ function mulhilo(a: number, m: bigint): [number, number] {
 }
 
 /** Philox4x32 with `rounds` rounds: counter (4 words), key (2 words) -> 4 words. */
-export function philox4x32(ctr: readonly number[], key: readonly number[], rounds = 10): [number, number, number, number] {
+export function philox4x32(
+  ctr: readonly number[],
+  key: readonly number[],
+  rounds = 10,
+): [number, number, number, number] {
   let [c0, c1, c2, c3] = ctr.map((x) => x >>> 0) as [number, number, number, number];
   let [k0, k1] = key.map((x) => x >>> 0) as [number, number];
   for (let r = 0; r < rounds; r++) {

@@ -98,7 +98,12 @@ export const min = (x: Ref, o: ReduceOpts = {}): Ref => reduce(x, o, (v) => extr
 export function argmax(x: Ref, o: { dim?: number; keepdim?: boolean } = {}): Ref {
   if (o.dim === undefined) {
     const r = extreme(Array.from(x.data), (a, b) => a > b).index;
-    return o.keepdim ? ref(x.shape.map(() => 1), [r]) : ref([], [r]);
+    return o.keepdim
+      ? ref(
+          x.shape.map(() => 1),
+          [r],
+        )
+      : ref([], [r]);
   }
   return reduce(x, o, (v) => extreme(v, (a, b) => a > b).index);
 }
@@ -106,7 +111,12 @@ export function argmax(x: Ref, o: { dim?: number; keepdim?: boolean } = {}): Ref
 export function argmin(x: Ref, o: { dim?: number; keepdim?: boolean } = {}): Ref {
   if (o.dim === undefined) {
     const r = extreme(Array.from(x.data), (a, b) => a < b).index;
-    return o.keepdim ? ref(x.shape.map(() => 1), [r]) : ref([], [r]);
+    return o.keepdim
+      ? ref(
+          x.shape.map(() => 1),
+          [r],
+        )
+      : ref([], [r]);
   }
   return reduce(x, o, (v) => extreme(v, (a, b) => a < b).index);
 }

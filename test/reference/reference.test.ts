@@ -33,8 +33,14 @@ describe("ndarray helpers", () => {
   it("broadcastTo repeats along size-1 and missing dims", () => {
     const x = R.fromNested([[1], [2]]);
     expect(R.toNested(R.broadcastTo(x, [2, 2, 3]))).toEqual([
-      [[1, 1, 1], [2, 2, 2]],
-      [[1, 1, 1], [2, 2, 2]],
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
     ]);
   });
 });
@@ -88,7 +94,10 @@ describe("elementwise", () => {
   it("binary ops broadcast and compare gives 0/1", () => {
     const a = R.fromNested([[1, 2, 3]]);
     const b = R.fromNested([[10], [20]]);
-    expect(R.toNested(R.add(a, b))).toEqual([[11, 12, 13], [21, 22, 23]]);
+    expect(R.toNested(R.add(a, b))).toEqual([
+      [11, 12, 13],
+      [21, 22, 23],
+    ]);
     expect(R.toNested(R.compare("lt", a, R.scalar(2)))).toEqual([[1, 0, 0]]);
     expect(R.toNested(R.where(R.fromNested([1, 0, 1]), a, R.scalar(-1)))).toEqual([[1, -1, 3]]);
     expect(R.maximum(R.scalar(NaN), R.scalar(1)).data[0]).toBeNaN();
@@ -152,7 +161,11 @@ describe("matmul", () => {
   });
   it("handles the 1-D cases of torch.matmul", () => {
     const v = R.fromNested([1, 2, 3]);
-    const m = R.fromNested([[1, 0], [0, 1], [1, 1]]);
+    const m = R.fromNested([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     expect(R.matmul(v, v).shape).toEqual([]);
     expect(R.matmul(v, v).data[0]).toBe(14);
     expect(R.toNested(R.matmul(v, m))).toEqual([4, 5]);
@@ -167,7 +180,10 @@ describe("softmax", () => {
   it("softmax == exp(logSoftmax), rows sum to 1, along any dim", () => {
     for (const d of [0, 1, -1]) {
       expectClose(R.softmax(x, d), R.exp(R.logSoftmax(x, d)));
-      expectClose(R.sum(R.softmax(x, d), { dim: d }), R.ref(R.reducedShape(x.shape, d), () => 1));
+      expectClose(
+        R.sum(R.softmax(x, d), { dim: d }),
+        R.ref(R.reducedShape(x.shape, d), () => 1),
+      );
     }
   });
   it("logSoftmax = x - logsumexp", () => {
@@ -178,7 +194,11 @@ describe("softmax", () => {
 describe("indexing", () => {
   const x = rng.ref([3, 5]);
   it("gather along dim 1 picks x[i, idx[i, j]]; indexSelect agrees with gather of a broadcast index", () => {
-    const idx = R.fromNested([[4, 0], [2, 2], [1, 3]]);
+    const idx = R.fromNested([
+      [4, 0],
+      [2, 2],
+      [1, 3],
+    ]);
     const g = R.gather(x, 1, idx);
     expect(g.data[0]).toBe(R.get(x, [0, 4]));
     expect(g.data[5]).toBe(R.get(x, [2, 3]));
@@ -187,7 +207,10 @@ describe("indexing", () => {
     expect(() => R.gather(x, 1, R.fromNested([[5], [0], [0]]))).toThrow();
   });
   it("embedding = indexSelect on dim 0; oneHot @ weight = embedding", () => {
-    const ids = R.fromNested([[2, 0], [1, 2]]);
+    const ids = R.fromNested([
+      [2, 0],
+      [1, 2],
+    ]);
     const emb = R.embedding(x, ids);
     expect(emb.shape).toEqual([2, 2, 5]);
     expectClose(R.views.reshape(emb, [4, 5]), R.indexSelect(x, 0, R.views.reshape(ids, [4])));
@@ -230,8 +253,15 @@ describe("views", () => {
 describe("fused references", () => {
   it("rmsNorm with unit weight gives rows of mean square 1 (eps = 0)", () => {
     const x = rng.ref([3, 7]);
-    const y = R.rmsNorm(x, R.ref([7], () => 1), 0);
-    expectClose(R.mean(R.mul(y, y), { dim: 1 }), R.ref([3], () => 1));
+    const y = R.rmsNorm(
+      x,
+      R.ref([7], () => 1),
+      0,
+    );
+    expectClose(
+      R.mean(R.mul(y, y), { dim: 1 }),
+      R.ref([3], () => 1),
+    );
   });
 
   it("attention with T = S = 1 returns v; a hand-computed two-key case", () => {
@@ -240,8 +270,22 @@ describe("fused references", () => {
     const v = R.fromNested([[[[5, 7]]]]);
     expect(Array.from(R.attention(q, k, v).data)).toEqual([5, 7]);
     // Two keys: scores s_j = scale * q.k_j; o = sum softmax(s)_j v_j.
-    const k2 = R.fromNested([[[[1, 0], [0, 1]]]]);
-    const v2 = R.fromNested([[[[1, 0], [0, 1]]]]);
+    const k2 = R.fromNested([
+      [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+    ]);
+    const v2 = R.fromNested([
+      [
+        [
+          [1, 0],
+          [0, 1],
+        ],
+      ],
+    ]);
     const { o, lse } = R.attentionWithLse(q, k2, v2, { scale: 0.5 });
     const e1 = Math.exp(0.5);
     const e2 = Math.exp(1);
@@ -282,7 +326,12 @@ describe("fused references", () => {
     const t = R.fromNested([1, -100, 4, 0]);
     const none = R.crossEntropy(logits, t, { reduction: "none" });
     const ls = R.logSoftmax(logits, 1);
-    for (const [i, c] of [[0, 1], [2, 4], [3, 0]] as const) expect(none.data[i]).toBeCloseTo(-R.get(ls, [i, c]), 14);
+    for (const [i, c] of [
+      [0, 1],
+      [2, 4],
+      [3, 0],
+    ] as const)
+      expect(none.data[i]).toBeCloseTo(-R.get(ls, [i, c]), 14);
     expect(none.data[1]).toBe(0);
     const s = none.data[0]! + none.data[2]! + none.data[3]!;
     expect(R.crossEntropy(logits, t, { reduction: "sum" }).data[0]).toBeCloseTo(s, 14);
@@ -351,7 +400,9 @@ describe("bf16 rounding", () => {
   it("relative error is at most 2^-8 (+ the f32 step) for normal numbers", () => {
     for (let i = 0; i < 1000; i++) {
       const x = rng.uniform(-1e6, 1e6);
-      expect(Math.abs(R.roundBf16(x) - x)).toBeLessThanOrEqual(Math.abs(x) * (R.unitRoundoff.bf16 + R.unitRoundoff.f32));
+      expect(Math.abs(R.roundBf16(x) - x)).toBeLessThanOrEqual(
+        Math.abs(x) * (R.unitRoundoff.bf16 + R.unitRoundoff.f32),
+      );
     }
   });
 });
@@ -377,16 +428,22 @@ describe("Philox", () => {
   // Known-answer vectors published with Random123 (kat_vectors): philox4x32, 10 rounds.
   it("matches the Random123 known-answer vectors", () => {
     expect(R.philox.philox4x32([0, 0, 0, 0], [0, 0]).map((w) => w.toString(16).padStart(8, "0"))).toEqual([
-      "6627e8d5", "e169c58d", "bc57ac4c", "9b00dbd8",
+      "6627e8d5",
+      "e169c58d",
+      "bc57ac4c",
+      "9b00dbd8",
     ]);
     const f = 0xffffffff;
     expect(R.philox.philox4x32([f, f, f, f], [f, f]).map((w) => w.toString(16).padStart(8, "0"))).toEqual([
-      "408f276d", "41c83b0e", "a20bc7c6", "6d5451fd",
+      "408f276d",
+      "41c83b0e",
+      "a20bc7c6",
+      "6d5451fd",
     ]);
     expect(
-      R.philox.philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]).map((w) =>
-        w.toString(16).padStart(8, "0"),
-      ),
+      R.philox
+        .philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])
+        .map((w) => w.toString(16).padStart(8, "0")),
     ).toEqual(["d16cfe09", "94fdcceb", "5001e420", "24126ea1"]);
   });
   it("uniform stream is in [0,1) with mean ~ 1/2; normal has mean ~ 0, var ~ 1", () => {

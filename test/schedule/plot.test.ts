@@ -34,7 +34,24 @@ describe("scheduleCommand", () => {
   it("writes an SVG for a WSD given by flags", async () => {
     const out = join(dir, "wsd.svg");
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    const code = await scheduleCommand(["--kind", "wsd", "--peak-lr", "0.01", "--warmup-steps", "10", "--stable-steps", "80", "--decay-steps", "10", "--decay", "exponential", "--half-life", "3", "--out", out]);
+    const code = await scheduleCommand([
+      "--kind",
+      "wsd",
+      "--peak-lr",
+      "0.01",
+      "--warmup-steps",
+      "10",
+      "--stable-steps",
+      "80",
+      "--decay-steps",
+      "10",
+      "--decay",
+      "exponential",
+      "--half-life",
+      "3",
+      "--out",
+      out,
+    ]);
     log.mockRestore();
     expect(code).toBe(0);
     const svg = readFileSync(out, "utf8");
@@ -44,7 +61,18 @@ describe("scheduleCommand", () => {
   it("takes --json options, --steps and --title", async () => {
     const out = join(dir, "inf.svg");
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    const code = await scheduleCommand(["--kind", "infinite", "--json", '{"peakLr":1e-3,"warmupSteps":5,"cooldownSteps":20,"constantLr":5e-4}', "--steps", "50", "--title", "inf", "--out", out]);
+    const code = await scheduleCommand([
+      "--kind",
+      "infinite",
+      "--json",
+      '{"peakLr":1e-3,"warmupSteps":5,"cooldownSteps":20,"constantLr":5e-4}',
+      "--steps",
+      "50",
+      "--title",
+      "inf",
+      "--out",
+      out,
+    ]);
     log.mockRestore();
     expect(code).toBe(0);
     expect(readFileSync(out, "utf8")).toContain(">cooldown<");
@@ -58,7 +86,9 @@ describe("scheduleCommand", () => {
     expect(await scheduleCommand(["--bogus"])).toBe(2);
     expect(await scheduleCommand(["--kind", "cosine", "--peak-lr", "x", "--out", join(dir, "x.svg")])).toBe(2);
     expect(err.mock.calls.at(-1)![0]).toContain("--peak-lr must be a number");
-    expect(await scheduleCommand(["--kind", "cosine", "--peak-lr", "1", "--total-steps=-4", "--out", join(dir, "x.svg")])).toBe(2);
+    expect(
+      await scheduleCommand(["--kind", "cosine", "--peak-lr", "1", "--total-steps=-4", "--out", join(dir, "x.svg")]),
+    ).toBe(2);
     expect(err.mock.calls.at(-1)![0]).toContain("--total-steps must be a whole number >= 0, got -4"); // the flag, not totalSteps
     log.mockRestore();
     err.mockRestore();

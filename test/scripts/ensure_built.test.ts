@@ -22,14 +22,23 @@ function write(rel: string, text: string): void {
 
 function run(...args: string[]): { status: number; out: string } {
   try {
-    return { status: 0, out: execFileSync(process.execPath, [path.join(root, "scripts/ensure-built.mjs"), ...args], { cwd: root, encoding: "utf8" }) };
+    return {
+      status: 0,
+      out: execFileSync(process.execPath, [path.join(root, "scripts/ensure-built.mjs"), ...args], {
+        cwd: root,
+        encoding: "utf8",
+      }),
+    };
   } catch (e) {
     const err = e as { status: number; stdout: string };
     return { status: err.status, out: err.stdout };
   }
 }
 
-const gypCalls = (): string[] => (fs.existsSync(path.join(root, "gyp-calls.log")) ? fs.readFileSync(path.join(root, "gyp-calls.log"), "utf8").trim().split("\n") : []);
+const gypCalls = (): string[] =>
+  fs.existsSync(path.join(root, "gyp-calls.log"))
+    ? fs.readFileSync(path.join(root, "gyp-calls.log"), "utf8").trim().split("\n")
+    : [];
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "slmkit-ensure-"));
@@ -47,7 +56,10 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("ensure-built", () => {
   it("builds a missing addon once, then only when a source's content changes", () => {
-    expect(run("--check")).toEqual({ status: 1, out: expect.stringContaining("build/Release/slmkit_cpu.node does not exist") });
+    expect(run("--check")).toEqual({
+      status: 1,
+      out: expect.stringContaining("build/Release/slmkit_cpu.node does not exist"),
+    });
     expect(run().out).toContain("building the CPU addon");
     expect(gypCalls()).toHaveLength(1);
     expect(gypCalls()[0]).toMatch(/^rebuild -j \d+$/);

@@ -14,7 +14,12 @@ describe("memory()", () => {
     expect(m.numTensors).toBeGreaterThanOrEqual(m.devices.cpu.numTensors);
   });
   it("counts bytes per dtype: f32 4, bf16 2, i32 4, bool 1; dispose gives them back", () => {
-    for (const [dtype, size] of [["f32", 4], ["bf16", 2], ["i32", 4], ["bool", 1]] as const) {
+    for (const [dtype, size] of [
+      ["f32", 4],
+      ["bf16", 2],
+      ["i32", 4],
+      ["bool", 1],
+    ] as const) {
       const before = cpu();
       const t = S.zeros([3, 7], { dtype });
       expect(cpu().numTensors - before.numTensors, dtype).toBe(1);
@@ -102,11 +107,24 @@ describe("tidy and keep", () => {
 });
 
 /** Backward, one AdamW update, zeroed grads; returns the loss value. */
-function backwardAndUpdate(loss: S.Tensor<"f32">, params: S.Tensor<"f32">[], moments: S.Tensor<"f32">[][], step: number): number {
+function backwardAndUpdate(
+  loss: S.Tensor<"f32">,
+  params: S.Tensor<"f32">[],
+  moments: S.Tensor<"f32">[][],
+  step: number,
+): number {
   loss.backward();
   S.adamwStep({
-    params, grads: params.map((p) => p.grad!), expAvg: moments[0]!, expAvgSq: moments[1]!,
-    lr: 1e-2, weightDecay: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, step,
+    params,
+    grads: params.map((p) => p.grad!),
+    expAvg: moments[0]!,
+    expAvgSq: moments[1]!,
+    lr: 1e-2,
+    weightDecay: 0.01,
+    beta1: 0.9,
+    beta2: 0.99,
+    eps: 1e-8,
+    step,
   });
   for (const p of params) p.zeroGrad();
   return loss.item();
@@ -138,7 +156,11 @@ function mlpStep(params: S.Tensor<"f32">[], moments: S.Tensor<"f32">[][], step: 
 
 function runLeakTest(shapes: number[][], step: typeof mlpStep): void {
   S.manualSeed(0);
-  const params = shapes.map((s) => { const p = S.keep(S.randn(s, { std: 0.3 })); p.requiresGrad = true; return p; });
+  const params = shapes.map((s) => {
+    const p = S.keep(S.randn(s, { std: 0.3 }));
+    p.requiresGrad = true;
+    return p;
+  });
   const moments = [shapes.map((s) => S.keep(S.zeros(s))), shapes.map((s) => S.keep(S.zeros(s)))];
   step(params, moments, 1); // warm-up: lazy state (backends, caches) is created here
   const start = S.memory();
@@ -160,7 +182,13 @@ describe("leaks", () => {
     runLeakTest([[16], [16]], elementwiseStep);
   });
   it("1,000 forward+backward+update steps of a small MLP inside tidy leave memory() where it started", () => {
-    runLeakTest([[16, 32], [32, 10]], mlpStep);
+    runLeakTest(
+      [
+        [16, 32],
+        [32, 10],
+      ],
+      mlpStep,
+    );
   });
   it("a graph that is built but never backpropagated is freed with its tensors", () => {
     const w = S.keep(S.ones([32], { requiresGrad: true }));

@@ -51,12 +51,22 @@ describe("readback", () => {
     expect(Array.from(u)).toEqual([1, 0]);
   });
   it("data(), dataSync() and toArray() of a non-contiguous view read in logical order", async () => {
-    const x = S.tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = S.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const t = S.transpose(x, 0, 1);
     expect(Array.from(await t.data())).toEqual([1, 4, 2, 5, 3, 6]);
     expect(Array.from(t.dataSync())).toEqual([1, 4, 2, 5, 3, 6]);
-    expect(t.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
-    expect(S.slice(x, 1, 1).toArray()).toEqual([[2, 3], [5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
+    expect(S.slice(x, 1, 1).toArray()).toEqual([
+      [2, 3],
+      [5, 6],
+    ]);
   });
   it("item() reads one element and rejects more", () => {
     expect(S.tensor([[7]]).item()).toBe(7);
@@ -64,7 +74,12 @@ describe("readback", () => {
     expectSlmkitError(() => S.zeros([2]).item(), ["item", "[2]"], S.ArgumentError);
   });
   it("toString() looks like PyTorch and names non-default dtypes", () => {
-    const s = String(S.tensor([[1, 2], [3, 4]]));
+    const s = String(
+      S.tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expect(s).toMatch(/^tensor\(\[\[1\., 2\.\],\s*\[3\., 4\.\]\]\)$/);
     expect(String(S.tensor([1, 2], { dtype: "i32" }))).toContain("dtype=i32");
     expect(String(S.tensor([true]))).toContain("True");
@@ -97,8 +112,14 @@ describe("cast and to()", () => {
     expect(x.to("cpu")).toBe(x);
   });
   it("a cast of a strided view converts in logical order", () => {
-    const x = S.tensor([[1.5, 2.5], [3.5, 4.5]]);
-    expect(S.cast(S.transpose(x, 0, 1), "i32").toArray()).toEqual([[1, 3], [2, 4]]);
+    const x = S.tensor([
+      [1.5, 2.5],
+      [3.5, 4.5],
+    ]);
+    expect(S.cast(S.transpose(x, 0, 1), "i32").toArray()).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
   });
   it("to() rejects unknown targets; to('cuda') without CUDA says why", () => {
     const x = S.zeros([2]);
@@ -138,7 +159,11 @@ describe("dispose", () => {
     x.dispose();
     expectSlmkitError(() => S.add(x, 1), ["add", "[2, 5]", "bf16", "disposed"], S.DisposedError);
     expectSlmkitError(() => x.dataSync(), ["dataSync", "[2, 5]"], S.DisposedError);
-    expectSlmkitError(() => S.matmul(x as S.Tensor<"bf16">, x as S.Tensor<"bf16">), ["matmul", "disposed"], S.DisposedError);
+    expectSlmkitError(
+      () => S.matmul(x as S.Tensor<"bf16">, x as S.Tensor<"bf16">),
+      ["matmul", "disposed"],
+      S.DisposedError,
+    );
     expectSlmkitError(() => S.reshape(x, [10]), ["reshape"], S.DisposedError);
     expectSlmkitError(() => S.sum(x), ["sum"], S.DisposedError);
     expectSlmkitError(() => S.cat([S.zeros([2, 5], { dtype: "bf16" }), x], 0), ["cat"], S.DisposedError);
@@ -153,13 +178,22 @@ describe("dispose", () => {
 
 describe("method forms", () => {
   it("elementwise, reductions and shape methods agree with the functions", () => {
-    const x = S.tensor([[1, -2, 3], [-4, 5, -6]]);
+    const x = S.tensor([
+      [1, -2, 3],
+      [-4, 5, -6],
+    ]);
     expect(x.add(1).toArray()).toEqual(S.add(x, 1).toArray());
     expect(x.mul(x).sum({ dim: 1 }).toArray()).toEqual([14, 77]);
     expect(x.abs().max().item()).toBe(6);
     expect(x.argmax({ dim: 1 }).toArray()).toEqual([2, 1]);
-    expect(x.relu().toArray()).toEqual([[1, 0, 3], [0, 5, 0]]);
-    expect(x.gt(0).toArray()).toEqual([[1, 0, 1], [0, 1, 0]]);
+    expect(x.relu().toArray()).toEqual([
+      [1, 0, 3],
+      [0, 5, 0],
+    ]);
+    expect(x.gt(0).toArray()).toEqual([
+      [1, 0, 1],
+      [0, 1, 0],
+    ]);
     expect(x.reshape([3, 2]).transpose(0, 1).contiguous().isContiguous()).toBe(true);
   });
 });

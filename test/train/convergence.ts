@@ -5,7 +5,16 @@ import * as S from "../../src/index.js";
 import { markovTokens } from "./fixtures.js";
 
 export const VOCAB = 64;
-const CONFIG: S.MiniCPMConfigInput = { vocab_size: VOCAB, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 160, dim_model_base: 16, max_position_embeddings: 64 };
+const CONFIG: S.MiniCPMConfigInput = {
+  vocab_size: VOCAB,
+  hidden_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 160,
+  dim_model_base: 16,
+  max_position_embeddings: 64,
+};
 const B = 8;
 const T = 32;
 const TOKENS = markovTokens(VOCAB, 1 << 15, 5);

@@ -18,14 +18,24 @@ export class Bigram extends Module implements TrainableModel {
   }
   loss(inputIds: Tensor<"i32">, targets: Tensor<"i32">): Tensor<"f32"> {
     const [B, T] = inputIds.shape as [number, number];
-    return tidy(() => crossEntropy(this.head.forward(this.embed.forward(inputIds.reshape([B * T]))), targets.reshape([B * T])));
+    return tidy(() =>
+      crossEntropy(this.head.forward(this.embed.forward(inputIds.reshape([B * T]))), targets.reshape([B * T])),
+    );
   }
 }
 
 /** AdamW with one group over all of `model`'s parameters. */
 export function adamwFor(model: Module): AdamW {
   const named = model.namedParameters();
-  return new AdamW([{ name: "all", params: named.map(([, p]) => p), paramNames: named.map(([n]) => n), lrMultiplier: 1, weightDecay: 0.01 }]);
+  return new AdamW([
+    {
+      name: "all",
+      params: named.map(([, p]) => p),
+      paramNames: named.map(([n]) => n),
+      lrMultiplier: 1,
+      weightDecay: 0.01,
+    },
+  ]);
 }
 
 /**

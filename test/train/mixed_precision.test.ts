@@ -14,7 +14,8 @@ describe("mixed-precision training (CPU)", () => {
     // per element, so the batch-mean loss moves by a small fraction of u per step and the runs drift apart
     // only slowly: every step within 2%, every 10-step mean within 1% (measured here: under 0.2%).
     bf16.forEach((l, i) => expect(Math.abs(l - f32[i]!), `step ${i}`).toBeLessThanOrEqual(0.02 * f32[i]!));
-    for (let i = 0; i < STEPS; i += 10) expect(Math.abs(mean(bf16, i, i + 10) - mean(f32, i, i + 10))).toBeLessThanOrEqual(0.01 * mean(f32, i, i + 10));
+    for (let i = 0; i < STEPS; i += 10)
+      expect(Math.abs(mean(bf16, i, i + 10) - mean(f32, i, i + 10))).toBeLessThanOrEqual(0.01 * mean(f32, i, i + 10));
     // The first step is the same model on the same batch: only the bf16 forward differs.
     expect(Math.abs(bf16[0]! - f32[0]!)).toBeLessThanOrEqual(4 * 2 ** -8 * f32[0]!);
     // Converged: from ln(64) = 4.16 at the start to near the data's floor (every 7th token is random).

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { MetricsRecord } from "../../src/train/metrics.js";
 import { ProgressReporter } from "../../src/train/progress.js";
 
-const record = (step: number, valLoss?: number): MetricsRecord => ({ step, loss: 2.5, lr: 0.001, gradNorm: 1, tokensPerSec: 12345, tokens: step * 100, elapsed: step * 2, ...(valLoss === undefined ? {} : { valLoss }) });
+const record = (step: number, valLoss?: number): MetricsRecord => ({
+  step,
+  loss: 2.5,
+  lr: 0.001,
+  gradNorm: 1,
+  tokensPerSec: 12345,
+  tokens: step * 100,
+  elapsed: step * 2,
+  ...(valLoss === undefined ? {} : { valLoss }),
+});
 
 describe("ProgressReporter", () => {
   it("prints one plain line per record when the stream is not a terminal", () => {
@@ -35,7 +44,15 @@ describe("ProgressReporter", () => {
   it("keeps loss and ETA when the terminal reports no width, and when it is narrow", () => {
     const draw = (columns: number | undefined): string => {
       const out: string[] = [];
-      new ProgressReporter({ write: (t: string) => out.push(t), isTTY: true, columns }, 100).update(10, 2.5, 0.001, 12345, 20, 0, 0);
+      new ProgressReporter({ write: (t: string) => out.push(t), isTTY: true, columns }, 100).update(
+        10,
+        2.5,
+        0.001,
+        12345,
+        20,
+        0,
+        0,
+      );
       return out[0]!.slice(1); // after the \r
     };
     const full = "[##----------------------] step 10/100  loss 2.5000  lr 1.00e-3  12.3k tok/s  elapsed 20s  ETA 3m00s";
@@ -48,4 +65,3 @@ describe("ProgressReporter", () => {
     for (const columns of [undefined, 0, 65, 40]) expect(draw(columns)).toMatch(/loss 2\.5000 .*ETA 3m00s$/);
   });
 });
-

@@ -38,7 +38,14 @@ function setup(seed: number, batchSize = 8, seqLen = 16) {
 
 /** WSD with a linear decay to 10%: warmup W, decay D, stable for the rest of `steps`. */
 function wsd(peakLr: number, warmupSteps: number, decaySteps: number, steps: number): WSD {
-  return new WSD({ peakLr, warmupSteps, stableSteps: steps - warmupSteps - decaySteps, decaySteps, decay: "linear", minLrRatio: 0.1 });
+  return new WSD({
+    peakLr,
+    warmupSteps,
+    stableSteps: steps - warmupSteps - decaySteps,
+    decaySteps,
+    decay: "linear",
+    minLrRatio: 0.1,
+  });
 }
 
 function weights(model: Bigram): Float32Array[] {
@@ -49,7 +56,14 @@ describe("Trainer", () => {
   it("converges on a tiny task: the loss falls well below its start", async () => {
     const s = setup(1);
     const steps = 300;
-    const { metrics } = await new Trainer({ ...s, schedule: wsd(0.05, 20, steps - 240, steps), steps, logEvery: 10, evalEvery: 100, evalBatches: 4 }).fit();
+    const { metrics } = await new Trainer({
+      ...s,
+      schedule: wsd(0.05, 20, steps - 240, steps),
+      steps,
+      logEvery: 10,
+      evalEvery: 100,
+      evalBatches: 4,
+    }).fit();
     const first = metrics[0]!.loss;
     const last = metrics.at(-1)!;
     // The start is about ln V (random init); the floor is the data's own bigram entropy (float64 count).
@@ -65,7 +79,14 @@ describe("Trainer", () => {
   it("accumulating k micro-batches equals one batch k times larger", async () => {
     const run = async (batchSize: number, gradAccumSteps: number) => {
       const s = setup(3, batchSize);
-      const { metrics } = await new Trainer({ ...s, valid: undefined, schedule: wsd(0.01, 1, 1, 4), steps: 4, gradAccumSteps, logEvery: 1 }).fit();
+      const { metrics } = await new Trainer({
+        ...s,
+        valid: undefined,
+        schedule: wsd(0.01, 1, 1, 4),
+        steps: 4,
+        gradAccumSteps,
+        logEvery: 1,
+      }).fit();
       const w = weights(s.model);
       s.dispose();
       return { metrics, w };
@@ -121,10 +142,16 @@ describe("Trainer", () => {
       expect(resumed.metrics[i]!.loss === full.metrics[i]!.loss).toBe(true);
       expect(resumed.metrics[i]!.gradNorm === full.metrics[i]!.gradNorm).toBe(true);
     }
-    const lines = fs.readFileSync(path.join(outDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MetricsRecord);
+    const lines = fs
+      .readFileSync(path.join(outDir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as MetricsRecord);
     expect(lines.map((r) => r.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
     expect(lines.map((r) => r.loss)).toEqual(full.metrics.map((r) => r.loss));
-    weights(second.model).forEach((w, j) => expect(Buffer.from(w.buffer).equals(Buffer.from(fullWeights[j]!.buffer))).toBe(true));
+    weights(second.model).forEach((w, j) =>
+      expect(Buffer.from(w.buffer).equals(Buffer.from(fullWeights[j]!.buffer))).toBe(true),
+    );
     second.dispose();
   });
 
@@ -140,14 +167,24 @@ describe("Trainer", () => {
       },
     };
     const outDir = path.join(dir, "nan");
-    const trainer = new Trainer({ ...s, model, valid: undefined, schedule: wsd(0.01, 1, 2, 10), steps: 10, checkpointEvery: 3, outDir });
+    const trainer = new Trainer({
+      ...s,
+      model,
+      valid: undefined,
+      schedule: wsd(0.01, 1, 2, 10),
+      steps: 10,
+      checkpointEvery: 3,
+      outDir,
+    });
     const error = await trainer.fit().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NonFiniteLossError);
     const ckpt = path.join(outDir, "checkpoints", "step-0000006");
     expect((error as NonFiniteLossError).step).toBe(7);
     // Step 6's weights are the ones that gave the NaN at step 7, so the good checkpoint is step 3's.
     expect((error as NonFiniteLossError).lastCheckpoint).toBe(path.join(outDir, "checkpoints", "step-0000003"));
-    expect((error as Error).message).toMatch(/step 7: the loss is NaN.*Last good checkpoint: .*step-0000003 \(resume from it with resumeFrom \/ --resume 3 /);
+    expect((error as Error).message).toMatch(
+      /step 7: the loss is NaN.*Last good checkpoint: .*step-0000003 \(resume from it with resumeFrom \/ --resume 3 /,
+    );
     expect(latestCheckpoint(outDir)).toBe(ckpt);
     expect(fs.readdirSync(path.join(outDir, "checkpoints")).sort()).toEqual(["latest", "step-0000003", "step-0000006"]);
     // The weights are those of step 6: the NaN step changed nothing.
@@ -187,18 +224,34 @@ describe("Trainer", () => {
     const ckpts = path.join(outDir, "checkpoints");
     expect(fs.readdirSync(ckpts).sort()).toEqual(["latest", "step-0000008", "step-0000010", "step-0000012"]);
     expect(fs.readFileSync(path.join(ckpts, "latest"), "utf8").trim()).toBe("step-0000012");
-    expect(fs.readdirSync(path.join(ckpts, "step-0000012")).sort()).toEqual(["model.safetensors", "optimizer.json", "optimizer.safetensors", "trainer.json"]);
+    expect(fs.readdirSync(path.join(ckpts, "step-0000012")).sort()).toEqual([
+      "model.safetensors",
+      "optimizer.json",
+      "optimizer.safetensors",
+      "trainer.json",
+    ]);
     const state = JSON.parse(fs.readFileSync(path.join(ckpts, "step-0000012", "trainer.json"), "utf8"));
-    expect(state).toMatchObject({ step: 12, schedule: { kind: "wsd" }, runConfig: { name: "run", seed: 4 }, trainData: s.train.state() });
+    expect(state).toMatchObject({
+      step: 12,
+      schedule: { kind: "wsd" },
+      runConfig: { name: "run", seed: 4 },
+      trainData: s.train.state(),
+    });
     expect(state.metrics.length).toBe(steps);
     const saved = loadSafetensors(path.join(ckpts, "step-0000012", "model.safetensors")).tensors;
     expect(Object.keys(saved).sort()).toEqual(["embed.weight", "head.weight"]);
     Object.values(saved).forEach((t) => t.dispose());
 
-    const records = fs.readFileSync(path.join(outDir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MetricsRecord);
+    const records = fs
+      .readFileSync(path.join(outDir, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as MetricsRecord);
     expect(records.length).toBe(steps);
     for (const r of records) {
-      expect(Object.keys(r)).toEqual(expect.arrayContaining(["step", "loss", "lr", "gradNorm", "tokensPerSec", "tokens", "elapsed"]));
+      expect(Object.keys(r)).toEqual(
+        expect.arrayContaining(["step", "loss", "lr", "gradNorm", "tokensPerSec", "tokens", "elapsed"]),
+      );
       expect(r.valLoss !== undefined).toBe(r.step % 2 === 0);
       expect(r.lr).toBe(wsd(0.01, 2, steps - 9, steps).at(r.step - 1));
     }
@@ -229,7 +282,11 @@ describe("Trainer", () => {
       onLog: (r) => r.step === 4 && controller.abort(),
       signal: controller.signal,
     }).fit();
-    expect([result.step, result.stopped, result.checkpoint]).toEqual([4, true, path.join(outDir, "checkpoints", "step-0000004")]);
+    expect([result.step, result.stopped, result.checkpoint]).toEqual([
+      4,
+      true,
+      path.join(outDir, "checkpoints", "step-0000004"),
+    ]);
     expect(fs.existsSync(path.join(outDir, "loss.svg"))).toBe(true);
     s.dispose();
   });
@@ -239,8 +296,12 @@ describe("Trainer", () => {
     const schedule = wsd(0.01, 1, 1, 3);
     expect(() => new Trainer({ ...s, schedule, steps: 0 })).toThrow(/steps must be a whole number >= 1, got 0/);
     expect(() => new Trainer({ ...s, schedule, steps: 3, gradAccumSteps: 1.5 })).toThrow(/gradAccumSteps/);
-    expect(() => new Trainer({ ...s, schedule, steps: 3, clipNorm: -1 })).toThrow(/clipNorm must be a positive number or null/);
-    await expect(Trainer.resume(path.join(dir, "nothing"), { ...s, schedule, steps: 3 })).rejects.toThrow(/neither a checkpoint directory/);
+    expect(() => new Trainer({ ...s, schedule, steps: 3, clipNorm: -1 })).toThrow(
+      /clipNorm must be a positive number or null/,
+    );
+    await expect(Trainer.resume(path.join(dir, "nothing"), { ...s, schedule, steps: 3 })).rejects.toThrow(
+      /neither a checkpoint directory/,
+    );
     s.dispose();
   });
 });

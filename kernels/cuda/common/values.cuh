@@ -31,14 +31,11 @@ template <typename T> __device__ __forceinline__ T store(compute_t<T> v) {
 
 // N elements moved as one load or store; N * sizeof(T) == 16 gives the 128-bit accesses that reach
 // full memory bandwidth.
-template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
+template <typename T, int N> struct alignas(sizeof(T) * N) Pack { T v[N]; };
 
 template <typename T> constexpr int kPack16 = 16 / sizeof(T);
 
 inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
 
 // Calls f(TypeTag<T>) for f32 and bf16, and for i32 when allow_i32; other dtypes were rejected by the caller.
 template <typename F> void dispatch_numeric(DType d, bool allow_i32, F&& f) {
@@ -46,6 +43,5 @@ template <typename F> void dispatch_numeric(DType d, bool allow_i32, F&& f) {
   else if (d == DType::bf16) f(TypeTag<__nv_bfloat16>{});
   else if (allow_i32 && d == DType::i32) f(TypeTag<int32_t>{});
 }
-
 
 }  // namespace slmkit

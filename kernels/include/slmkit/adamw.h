@@ -86,9 +86,11 @@ inline AdamwStepArgs decode_adamw_step(const OpArgs& a) {
   const int32_t n = a.num_inputs;
   const bool with_copies = n > 0 && a.num_outputs == 4 * n;
   if ((a.num_outputs != 3 * n && !with_copies) || a.num_attrs != 5 + 2 * n)
-    c.fail("expected n grads, 3n outputs (params, exp_avg, exp_avg_sq) or 4n (with bf16_copies) and 5 + 2n "
-           "attributes (an lr_wd pair per tensor), got " + std::to_string(n) + " inputs, " +
-           std::to_string(a.num_outputs) + " outputs and " + std::to_string(a.num_attrs) + " attributes");
+    c.fail(
+        "expected n grads, 3n outputs (params, exp_avg, exp_avg_sq) or 4n (with bf16_copies) and 5 + 2n "
+        "attributes (an lr_wd pair per tensor), got " +
+        std::to_string(n) + " inputs, " + std::to_string(a.num_outputs) + " outputs and " +
+        std::to_string(a.num_attrs) + " attributes");
   const double beta1 = c.finite("beta1"), beta2 = c.finite("beta2"), eps = c.finite("eps");
   const double step = c.finite("step"), grad_scale = c.finite("grad_scale");
   if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
@@ -127,7 +129,7 @@ inline AdamwStepArgs decode_adamw_step(const OpArgs& a) {
 struct GlobalNormArgs {
   const TensorView* tensors;  // count tensors of any shape, f32 or bf16, contiguous
   int32_t count;
-  TensorView norm;            // [1] f32: sqrt of the sum of squares of every element
+  TensorView norm;  // [1] f32: sqrt of the sum of squares of every element
 };
 
 inline GlobalNormArgs decode_global_norm(const OpArgs& a) {

@@ -41,8 +41,7 @@ inline AttentionShape decode_attention_shape(const KernelCall& c) {
     c.fail("k must be [B, Hkv, S, D] with q's B and D, got q " + shape_str(q) + " and k " + shape_str(k));
   AttentionShape s{q.shape[0], q.shape[1], k.shape[1], q.shape[2], k.shape[2], q.shape[3], 1, 0.f, false, 0};
   if (s.Hkv == 0 ? s.H != 0 : s.H % s.Hkv != 0)
-    c.fail("query heads H must be a multiple of key/value heads Hkv, got q " + shape_str(q) + " and k " +
-           shape_str(k));
+    c.fail("query heads H must be a multiple of key/value heads Hkv, got q " + shape_str(q) + " and k " + shape_str(k));
   s.group = s.Hkv == 0 ? 1 : s.H / s.Hkv;
   s.scale = static_cast<float>(c.finite("scale"));
   s.causal = c.flag("causal");

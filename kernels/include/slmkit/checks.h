@@ -29,14 +29,16 @@ inline bool same_shape(const TensorView& a, const TensorView& b) {
 }
 
 inline void check_same_shape(const char* kernel, const char* what, const TensorView& a, const TensorView& b) {
-  if (!same_shape(a, b)) kernel_fail(kernel, std::string(what) + " shapes differ, got " + shape_str(a) + " and " + shape_str(b));
+  if (!same_shape(a, b))
+    kernel_fail(kernel, std::string(what) + " shapes differ, got " + shape_str(a) + " and " + shape_str(b));
 }
 
 inline void check_contiguous(const char* kernel, const char* what, const TensorView& v) {
   if (v.is_contiguous()) return;
   std::string strides = "[";
   for (int i = 0; i < v.ndim; ++i) strides += (i ? ", " : "") + std::to_string(v.strides[i]);
-  kernel_fail(kernel, std::string(what) + " must be contiguous, got shape " + shape_str(v) + " with strides " + strides + "]");
+  kernel_fail(kernel,
+              std::string(what) + " must be contiguous, got shape " + shape_str(v) + " with strides " + strides + "]");
 }
 
 inline void check_ndim(const char* kernel, const char* what, const TensorView& v, int ndim) {
@@ -53,7 +55,8 @@ inline void check_dtype(const char* kernel, const char* what, const TensorView& 
 }
 
 // v's dtype must be one of `allowed`; the message lists them ("f32, bf16 or i32").
-inline void check_dtype(const char* kernel, const char* what, const TensorView& v, std::initializer_list<DType> allowed) {
+inline void check_dtype(const char* kernel, const char* what, const TensorView& v,
+                        std::initializer_list<DType> allowed) {
   std::string names;
   bool ok = false;
   size_t i = 0;
@@ -72,7 +75,8 @@ inline void check_dense(const char* kernel, const char* what, const TensorView& 
 }
 
 // v must be contiguous with exactly the shape dims.
-inline void check_shape(const char* kernel, const char* what, const TensorView& v, std::initializer_list<int64_t> dims) {
+inline void check_shape(const char* kernel, const char* what, const TensorView& v,
+                        std::initializer_list<int64_t> dims) {
   bool ok = v.ndim == static_cast<int32_t>(dims.size());
   int i = 0;
   std::string want = "[";

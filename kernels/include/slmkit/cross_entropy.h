@@ -7,8 +7,10 @@
 
 namespace slmkit {
 
-inline const KernelSignature kCrossEntropyForward{"cross_entropy_forward", {"logits", "targets"}, {"loss", "lse"}, {"ignore_index"}};
-inline const KernelSignature kCrossEntropyBackward{"cross_entropy_backward", {"logits", "targets", "lse", "gloss"}, {"glogits"}, {"ignore_index"}};
+inline const KernelSignature kCrossEntropyForward{
+    "cross_entropy_forward", {"logits", "targets"}, {"loss", "lse"}, {"ignore_index"}};
+inline const KernelSignature kCrossEntropyBackward{
+    "cross_entropy_backward", {"logits", "targets", "lse", "gloss"}, {"glogits"}, {"ignore_index"}};
 
 struct CrossEntropyForwardArgs {
   TensorView logits;   // [N, V] f32 or bf16, contiguous

@@ -100,9 +100,9 @@ struct minimum_op {
 
 // ---- comparisons (-> bool); eq and ne also take bool ----
 
-#define SLMKIT_COMPARE(name_, oper, bool_ok)                                                        \
-  struct name_##_op {                                                                               \
-    static constexpr bool allows_bool = bool_ok;                                                    \
+#define SLMKIT_COMPARE(name_, oper, bool_ok)                                                      \
+  struct name_##_op {                                                                             \
+    static constexpr bool allows_bool = bool_ok;                                                  \
     template <typename V> SLMKIT_HOST_DEVICE bool operator()(V a, V b) const { return a oper b; } \
   };
 SLMKIT_COMPARE(eq, ==, true)

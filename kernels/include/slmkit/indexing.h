@@ -32,9 +32,7 @@ struct IndexAddArgs {
   int64_t outer, axis, inner, count;  // O, A, I, n
 };
 
-struct IndexDims {
-  int64_t outer, axis, inner, count;
-};
+struct IndexDims { int64_t outer, axis, inner, count; };
 
 // The checks the four index kernels share: data (x or src) and y of rank 3, idx i32 of rank idx_rank, all
 // contiguous. Reading kernels take x of a float dtype or i32 into y [O, n, I]; accumulating ones add
@@ -90,8 +88,8 @@ inline void check_index_range(const char* kernel, const int32_t* idx, int64_t n,
 
 // triu (keeps j - i >= k) and tril (keeps j - i <= k) over the last two dims; the rest becomes zero.
 struct TriangleArgs {
-  TensorView x;  // [Bt, M, N] any dtype, contiguous
-  TensorView y;  // [Bt, M, N], x's dtype; may be x itself
+  TensorView x;        // [Bt, M, N] any dtype, contiguous
+  TensorView y;        // [Bt, M, N], x's dtype; may be x itself
   int64_t rows, cols;  // M, N
   int64_t diagonal;    // k truncated toward zero, clamped to [-(M + N), M + N]
 };

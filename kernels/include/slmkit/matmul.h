@@ -9,9 +9,9 @@ namespace slmkit {
 inline const KernelSignature kMatmul{"matmul", {"a", "b"}, {"y"}, {}};
 
 struct MatmulArgs {
-  TensorView a;  // [Bt, M, K] f32 or bf16, any non-negative strides (batch stride 0 = broadcast)
-  TensorView b;  // [Bt, K, N], a's dtype, any non-negative strides
-  TensorView y;  // [Bt, M, N], a's dtype, contiguous, fully overwritten
+  TensorView a;            // [Bt, M, K] f32 or bf16, any non-negative strides (batch stride 0 = broadcast)
+  TensorView b;            // [Bt, K, N], a's dtype, any non-negative strides
+  TensorView y;            // [Bt, M, N], a's dtype, contiguous, fully overwritten
   int64_t batch, m, n, k;  // Bt, M, N, K
 };
 

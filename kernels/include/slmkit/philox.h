@@ -14,13 +14,9 @@ constexpr int kUniformPerBlock = 4;
 constexpr int kNormalPerBlock = 2;
 constexpr int kRandintPerBlock = 4;
 
-struct PhiloxKey {
-  uint32_t k0, k1;
-};
+struct PhiloxKey { uint32_t k0, k1; };
 
-struct PhiloxBlock {
-  uint32_t w[4];
-};
+struct PhiloxBlock { uint32_t w[4]; };
 
 // key = (seed mod 2^32, floor(seed / 2^32)).
 SLMKIT_HOST_DEVICE PhiloxKey philox_key(uint64_t seed) {
@@ -64,15 +60,11 @@ SLMKIT_HOST_DEVICE PhiloxBlock philox4x32_10(uint64_t n, PhiloxKey key) {
 SLMKIT_HOST_DEVICE float unit24(uint32_t w) { return static_cast<float>(w >> 8) * (1.0f / 16777216.0f); }
 
 // The same plus 2^-24, in (0, 1].
-SLMKIT_HOST_DEVICE float unit24_nonzero(uint32_t w) {
-  return static_cast<float>((w >> 8) + 1) * (1.0f / 16777216.0f);
-}
+SLMKIT_HOST_DEVICE float unit24_nonzero(uint32_t w) { return static_cast<float>((w >> 8) + 1) * (1.0f / 16777216.0f); }
 
 // Box-Muller's two uniforms for normal element j (0 or 1) of a block: u1 in (0, 1] from word 2j (the
 // argument of its log, never 0), u2 in [0, 1) from word 2j + 1.
-struct BoxMullerUniforms {
-  float u1, u2;
-};
+struct BoxMullerUniforms { float u1, u2; };
 SLMKIT_HOST_DEVICE BoxMullerUniforms box_muller_uniforms(const PhiloxBlock& r, int j) {
   return BoxMullerUniforms{unit24_nonzero(r.w[2 * j]), unit24(r.w[2 * j + 1])};
 }

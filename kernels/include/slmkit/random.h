@@ -66,10 +66,10 @@ inline RandNormalArgs decode_rand_normal(const OpArgs& a) {
 }
 
 struct RandintArgs {
-  TensorView y;     // any shape, contiguous, i32
+  TensorView y;  // any shape, contiguous, i32
   PhiloxStart start;
-  int64_t low;      // y = low + word mod range (philox.h: randint_value)
-  uint64_t range;   // high - low, in [1, 2^32]
+  int64_t low;     // y = low + word mod range (philox.h: randint_value)
+  uint64_t range;  // high - low, in [1, 2^32]
 };
 
 inline RandintArgs decode_randint(const OpArgs& a) {

@@ -15,7 +15,7 @@ struct RmsnormForwardArgs {
   TensorView y;     // [N, C], x's dtype
   TensorView rstd;  // [N] f32
   int64_t rows, cols;
-  double eps;       // finite, >= 0
+  double eps;  // finite, >= 0
 };
 
 inline RmsnormForwardArgs decode_rmsnorm_forward(const OpArgs& a) {

@@ -1,7 +1,10 @@
 // Type-checked as an ES module against the installed package's dist/index.d.ts (never run).
 import { AdamW, MiniCPM, randint, type Tensor, cuda, cpuInfo, type CpuIsa } from "slmkit";
 
-const model = new MiniCPM({ vocab_size: 64, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 64 }, { seed: 0 });
+const model = new MiniCPM(
+  { vocab_size: 64, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 64 },
+  { seed: 0 },
+);
 const ids: Tensor<"i32"> = randint(0, 64, [1, 8]);
 const loss: Tensor<"f32"> = model.loss(ids, ids);
 new AdamW(model.parameterGroups()).step(1e-3);

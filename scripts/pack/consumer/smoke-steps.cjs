@@ -28,8 +28,14 @@ function runSmoke(S, device, flavour) {
   console.log(`smoke ${flavour} ${device}: matmul 5x7 @ 7x3 max error ${worst.toExponential(2)}`);
 
   const config = {
-    vocab_size: 64, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
-    intermediate_size: 64, dim_model_base: 8, max_position_embeddings: 32,
+    vocab_size: 64,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    intermediate_size: 64,
+    dim_model_base: 8,
+    max_position_embeddings: 32,
   };
   const model = new S.MiniCPM(config, { seed: 0, device });
   const optimizer = new S.AdamW(model.parameterGroups({ weightDecay: 0.1 }));
@@ -46,8 +52,11 @@ function runSmoke(S, device, flavour) {
   const second = loss1.item();
   loss1.dispose();
   if (!Number.isFinite(first) || !Number.isFinite(second)) fail(`${device} loss not finite: ${first} -> ${second}`);
-  if (!(second < first)) fail(`${device} loss did not fall after one AdamW step on the same batch: ${first} -> ${second}`);
-  console.log(`smoke ${flavour} ${device}: tiny MiniCPM, one AdamW step, loss ${first.toFixed(4)} -> ${second.toFixed(4)}`);
+  if (!(second < first))
+    fail(`${device} loss did not fall after one AdamW step on the same batch: ${first} -> ${second}`);
+  console.log(
+    `smoke ${flavour} ${device}: tiny MiniCPM, one AdamW step, loss ${first.toFixed(4)} -> ${second.toFixed(4)}`,
+  );
   for (const t of [a, b, ids, targets]) t.dispose();
   if (S.memory().numTensors < before - 4) fail("memory() went below its starting count");
   model.dispose();

@@ -41,7 +41,10 @@ export interface MiniCPMConfig {
 }
 
 /** What a user passes: the sizes are required, everything else defaults to MiniCPM's values. */
-export type MiniCPMConfigInput = Pick<MiniCPMConfig, "vocab_size" | "hidden_size" | "num_hidden_layers" | "num_attention_heads" | "intermediate_size"> &
+export type MiniCPMConfigInput = Pick<
+  MiniCPMConfig,
+  "vocab_size" | "hidden_size" | "num_hidden_layers" | "num_attention_heads" | "intermediate_size"
+> &
   Partial<MiniCPMConfig>;
 
 const DEFAULTS = {
@@ -57,7 +60,15 @@ const DEFAULTS = {
   mup_embedding_lr_scaled: true,
 } as const;
 
-const SIZES = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "max_position_embeddings"] as const;
+const SIZES = [
+  "vocab_size",
+  "hidden_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "num_key_value_heads",
+  "intermediate_size",
+  "max_position_embeddings",
+] as const;
 const POSITIVE = ["rope_theta", "scale_emb", "dim_model_base", "scale_depth", "initializer_range"] as const;
 const FLAGS = ["tie_word_embeddings", "use_mup", "mup_embedding_lr_scaled"] as const;
 
@@ -71,8 +82,10 @@ const FLAGS = ["tie_word_embeddings", "use_mup", "mup_embedding_lr_scaled"] as c
  * const config = resolveMiniCPMConfig({ vocab_size: 2048, hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 320 });
  */
 export function resolveMiniCPMConfig(input: MiniCPMConfigInput): MiniCPMConfig {
-  if (input === null || typeof input !== "object") throw new ArgumentError(`MiniCPMConfig: expected a config object or a preset name, got ${String(input)}`);
-  const pick = <K extends keyof MiniCPMConfig>(key: K, fallback: MiniCPMConfig[K]): MiniCPMConfig[K] => (input[key] ?? fallback) as MiniCPMConfig[K];
+  if (input === null || typeof input !== "object")
+    throw new ArgumentError(`MiniCPMConfig: expected a config object or a preset name, got ${String(input)}`);
+  const pick = <K extends keyof MiniCPMConfig>(key: K, fallback: MiniCPMConfig[K]): MiniCPMConfig[K] =>
+    (input[key] ?? fallback) as MiniCPMConfig[K];
   const config: MiniCPMConfig = {
     vocab_size: input.vocab_size,
     hidden_size: input.hidden_size,
@@ -93,19 +106,27 @@ export function resolveMiniCPMConfig(input: MiniCPMConfigInput): MiniCPMConfig {
   };
   for (const key of SIZES) {
     const v = config[key];
-    if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`MiniCPMConfig: ${key} must be a whole number > 0, got ${String(v)}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new ArgumentError(`MiniCPMConfig: ${key} must be a whole number > 0, got ${String(v)}`);
   }
   for (const key of POSITIVE) {
     const v = config[key];
-    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new ArgumentError(`MiniCPMConfig: ${key} must be a finite number > 0, got ${String(v)}`);
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v))
+      throw new ArgumentError(`MiniCPMConfig: ${key} must be a finite number > 0, got ${String(v)}`);
   }
-  if (typeof config.rms_norm_eps !== "number" || !(config.rms_norm_eps >= 0)) throw new ArgumentError(`MiniCPMConfig: rms_norm_eps must be a number >= 0, got ${String(config.rms_norm_eps)}`);
+  if (typeof config.rms_norm_eps !== "number" || !(config.rms_norm_eps >= 0))
+    throw new ArgumentError(`MiniCPMConfig: rms_norm_eps must be a number >= 0, got ${String(config.rms_norm_eps)}`);
   for (const key of FLAGS) {
-    if (typeof config[key] !== "boolean") throw new ArgumentError(`MiniCPMConfig: ${key} must be true or false, got ${String(config[key])}`);
+    if (typeof config[key] !== "boolean")
+      throw new ArgumentError(`MiniCPMConfig: ${key} must be true or false, got ${String(config[key])}`);
   }
   const { hidden_size: C, num_attention_heads: H, num_key_value_heads: Hkv } = config;
-  if (C % H !== 0 || (C / H) % 2 !== 0) throw new ArgumentError(`MiniCPMConfig: hidden_size (${C}) / num_attention_heads (${H}) must be a whole even head dim for RoPE`);
-  if (H % Hkv !== 0) throw new ArgumentError(`MiniCPMConfig: num_key_value_heads (${Hkv}) must divide num_attention_heads (${H})`);
+  if (C % H !== 0 || (C / H) % 2 !== 0)
+    throw new ArgumentError(
+      `MiniCPMConfig: hidden_size (${C}) / num_attention_heads (${H}) must be a whole even head dim for RoPE`,
+    );
+  if (H % Hkv !== 0)
+    throw new ArgumentError(`MiniCPMConfig: num_key_value_heads (${Hkv}) must divide num_attention_heads (${H})`);
   checkForeignFields(input, new Set(Object.keys(config)), config);
   return Object.freeze(config);
 }

@@ -30,18 +30,29 @@ export class MiniCPMDecoderLayer extends Module {
     // Weights start at zero here; the model initialises every parameter in one seeded pass.
     this.selfAttn = this.registerModule(
       "self_attn",
-      new CausalSelfAttention({ hiddenSize: C, numHeads: config.num_attention_heads, numKvHeads: config.num_key_value_heads, ropeTheta: config.rope_theta, device, std: 0 }),
+      new CausalSelfAttention({
+        hiddenSize: C,
+        numHeads: config.num_attention_heads,
+        numKvHeads: config.num_key_value_heads,
+        ropeTheta: config.rope_theta,
+        device,
+        std: 0,
+      }),
     );
     this.mlp = this.registerModule("mlp", new SwiGLUMLP(C, config.intermediate_size, { device, std: 0 }));
     this.inputLayernorm = this.registerModule("input_layernorm", new RMSNorm(C, { eps: config.rms_norm_eps, device }));
-    this.postAttentionLayernorm = this.registerModule("post_attention_layernorm", new RMSNorm(C, { eps: config.rms_norm_eps, device }));
+    this.postAttentionLayernorm = this.registerModule(
+      "post_attention_layernorm",
+      new RMSNorm(C, { eps: config.rms_norm_eps, device }),
+    );
     this.residualScale = config.use_mup ? config.scale_depth / Math.sqrt(config.num_hidden_layers) : 1;
   }
 
   /** h [B, T, C] -> [B, T, C]. */
   forward(h: Tensor<"f32">, opts: { positionOffset: number; cache?: LayerKVCache }): Tensor<"f32"> {
     return tidy(() => {
-      const branch = (y: Tensor<FloatDType>) => (this.residualScale === 1 ? y : mul(cast(y, "f32"), this.residualScale));
+      const branch = (y: Tensor<FloatDType>) =>
+        this.residualScale === 1 ? y : mul(cast(y, "f32"), this.residualScale);
       const afterAttn = add(h, branch(this.selfAttn.forward(this.inputLayernorm.forward(h), opts)));
       return add(afterAttn, branch(this.mlp.forward(this.postAttentionLayernorm.forward(afterAttn))));
     });

@@ -30,9 +30,11 @@ interface CausalLM {
 }
 
 function checkTokens(what: string, ids: readonly number[], vocab: number, allowEmpty: boolean): void {
-  if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0)) throw new ArgumentError(`MiniCPM.generate: ${what} must be a${allowEmpty ? "n" : " non-empty"} array of token ids`);
+  if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0))
+    throw new ArgumentError(`MiniCPM.generate: ${what} must be a${allowEmpty ? "n" : " non-empty"} array of token ids`);
   const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
-  if (bad !== undefined) throw new ArgumentError(`MiniCPM.generate: ${what} holds ${String(bad)}, outside the vocabulary [0, ${vocab})`);
+  if (bad !== undefined)
+    throw new ArgumentError(`MiniCPM.generate: ${what} holds ${String(bad)}, outside the vocabulary [0, ${vocab})`);
 }
 
 /** Runs `ids` through the model with the cache and returns the last position's logits on the host. */
@@ -46,19 +48,25 @@ function nextLogits(model: CausalLM, ids: readonly number[], cache: KVCache): Fl
 
 /** MiniCPM.generate(): the prompt fills a KV cache once, then one position per new token. */
 export function generateTokens(model: CausalLM, promptIds: readonly number[], opts: GenerateOptions): number[] {
-  if (opts === null || typeof opts !== "object") throw new ArgumentError("MiniCPM.generate: options with maxNewTokens are required");
+  if (opts === null || typeof opts !== "object")
+    throw new ArgumentError("MiniCPM.generate: options with maxNewTokens are required");
   const { maxNewTokens, seed, stopTokens = [], onToken } = opts;
   const vocab = model.config.vocab_size;
   checkTokens("promptIds", promptIds, vocab, false);
   checkTokens("stopTokens", stopTokens, vocab, true);
   checkSampling("MiniCPM.generate", opts);
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ArgumentError(`MiniCPM.generate: maxNewTokens must be a whole number >= 0, got ${String(maxNewTokens)}`);
-  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new ArgumentError(`MiniCPM.generate: seed must be a whole number >= 0, got ${String(seed)}`);
-  if (onToken !== undefined && typeof onToken !== "function") throw new ArgumentError("MiniCPM.generate: onToken must be a function");
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0)
+    throw new ArgumentError(`MiniCPM.generate: maxNewTokens must be a whole number >= 0, got ${String(maxNewTokens)}`);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0))
+    throw new ArgumentError(`MiniCPM.generate: seed must be a whole number >= 0, got ${String(seed)}`);
+  if (onToken !== undefined && typeof onToken !== "function")
+    throw new ArgumentError("MiniCPM.generate: onToken must be a function");
   // The last new token is never fed back, so the cache holds at most prompt + maxNewTokens - 1 positions.
   const limit = model.config.max_position_embeddings;
   if (promptIds.length + Math.max(0, maxNewTokens - 1) > limit) {
-    throw new ArgumentError(`MiniCPM.generate: ${promptIds.length} prompt tokens + ${maxNewTokens} new ones exceed max_position_embeddings (${limit})`);
+    throw new ArgumentError(
+      `MiniCPM.generate: ${promptIds.length} prompt tokens + ${maxNewTokens} new ones exceed max_position_embeddings (${limit})`,
+    );
   }
   const out: number[] = [];
   if (maxNewTokens === 0) return out;

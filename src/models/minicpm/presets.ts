@@ -5,7 +5,13 @@ const MINICPM_2B_VOCAB = 122753;
 
 /** A wind-tunnel proxy of PAPERS.md section 1: head dim 64, ffn 2.5 C, MHA, MiniCPM's μP constants. */
 function windTunnel(C: number, L: number): MiniCPMConfig {
-  return resolveMiniCPMConfig({ vocab_size: MINICPM_2B_VOCAB, hidden_size: C, num_hidden_layers: L, num_attention_heads: C / 64, intermediate_size: 2.5 * C });
+  return resolveMiniCPMConfig({
+    vocab_size: MINICPM_2B_VOCAB,
+    hidden_size: C,
+    num_hidden_layers: L,
+    num_attention_heads: C / 64,
+    intermediate_size: 2.5 * C,
+  });
 }
 
 /**
@@ -19,8 +25,22 @@ function windTunnel(C: number, L: number): MiniCPMConfig {
  * MiniCPM.presets["minicpm-2b"].hidden_size; // 2304
  */
 export const MINICPM_PRESETS = Object.freeze({
-  "minicpm-2b": resolveMiniCPMConfig({ vocab_size: MINICPM_2B_VOCAB, hidden_size: 2304, num_hidden_layers: 40, num_attention_heads: 36, num_key_value_heads: 36, intermediate_size: 5760 }),
-  "minicpm-1b": resolveMiniCPMConfig({ vocab_size: 73440, hidden_size: 1536, num_hidden_layers: 52, num_attention_heads: 24, num_key_value_heads: 8, intermediate_size: 3840 }),
+  "minicpm-2b": resolveMiniCPMConfig({
+    vocab_size: MINICPM_2B_VOCAB,
+    hidden_size: 2304,
+    num_hidden_layers: 40,
+    num_attention_heads: 36,
+    num_key_value_heads: 36,
+    intermediate_size: 5760,
+  }),
+  "minicpm-1b": resolveMiniCPMConfig({
+    vocab_size: 73440,
+    hidden_size: 1536,
+    num_hidden_layers: 52,
+    num_attention_heads: 24,
+    num_key_value_heads: 8,
+    intermediate_size: 3840,
+  }),
   "9m": windTunnel(320, 8),
   "30m": windTunnel(512, 12),
   "70m": windTunnel(640, 14),
@@ -29,8 +49,14 @@ export const MINICPM_PRESETS = Object.freeze({
   "0.2b": windTunnel(1024, 20),
   "0.5b": windTunnel(1344, 24),
   tiny: resolveMiniCPMConfig({
-    vocab_size: 2048, hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 320,
-    dim_model_base: 128, max_position_embeddings: 512,
+    vocab_size: 2048,
+    hidden_size: 128,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    intermediate_size: 320,
+    dim_model_base: 128,
+    max_position_embeddings: 512,
   }),
 });
 

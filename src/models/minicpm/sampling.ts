@@ -12,9 +12,12 @@ export interface SamplingOptions {
 
 /** Checks sampling options, naming the function and the option. */
 export function checkSampling(fn: string, { temperature = 1, topK, topP }: SamplingOptions): void {
-  if (typeof temperature !== "number" || !(temperature >= 0) || !Number.isFinite(temperature)) throw new ArgumentError(`${fn}: temperature must be a finite number >= 0, got ${String(temperature)}`);
-  if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) throw new ArgumentError(`${fn}: topK must be a whole number >= 1, got ${String(topK)}`);
-  if (topP !== undefined && (typeof topP !== "number" || !(topP > 0 && topP <= 1))) throw new ArgumentError(`${fn}: topP must be in (0, 1], got ${String(topP)}`);
+  if (typeof temperature !== "number" || !(temperature >= 0) || !Number.isFinite(temperature))
+    throw new ArgumentError(`${fn}: temperature must be a finite number >= 0, got ${String(temperature)}`);
+  if (topK !== undefined && (!Number.isInteger(topK) || topK < 1))
+    throw new ArgumentError(`${fn}: topK must be a whole number >= 1, got ${String(topK)}`);
+  if (topP !== undefined && (typeof topP !== "number" || !(topP > 0 && topP <= 1)))
+    throw new ArgumentError(`${fn}: topP must be in (0, 1], got ${String(topP)}`);
 }
 
 /**
