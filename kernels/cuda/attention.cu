@@ -631,10 +631,12 @@ bool wgmma_kernels(const AttentionShape& g, const char* name) {
 // f32, other D, scale <= 0                  | simt                   | simt
 // decoding: group * T <= 64 query rows      | mma_decode             | mma_decode
 // prefill without key splits                | wgmma                  | mma
-// prefill that needs key splits             | mma (the wgmma kernel has no split-KV path)
+// prefill that needs key splits, or no keys | mma (the wgmma kernel has no split-KV path, and a TMA map
+//                                           |      cannot describe an empty key tensor)
 AttentionKernel forward_kernel(const TensorView& q, const AttentionShape& g, const char* name) {
   if (!tensor_core_shape(q, g)) return AttentionKernel::simt;
   if (g.group * g.T <= 64) return AttentionKernel::mma_decode;
+  if (g.S == 0) return AttentionKernel::mma;
   // Both prefill kernels take 128 query rows per block.
   const int64_t blocks = g.B * g.Hkv * ((g.group * g.T + 127) / 128);
   if (wgmma_kernels(g, name) && forward_splits(blocks, forward_keys(g), name) == 1) return AttentionKernel::wgmma;
@@ -651,7 +653,15 @@ AttentionKernel backward_kernel(const TensorView& q, const AttentionShape& g, co
 
 }  // namespace
 
-bool attention_wgmma_available() { return hopper_kernels("attention") && wgmma_available(); }
+// Asked by cuda.deviceProperties(), outside any kernel call: a failed device query answers "no" rather than
+// throw through N-API.
+bool attention_wgmma_available() {
+  try {
+    return hopper_kernels("attention") && wgmma_available();
+  } catch (const KernelError&) {
+    return false;
+  }
+}
 
 void attention_forward(const OpArgs& a) {
   const char* name = kAttentionForward.name;

@@ -22,7 +22,10 @@ const rng = new R.Rng(2718);
  */
 function tol(dtype: "f32" | "bf16", want: R.Ref, S_: number, D: number): R.Ref {
   const base = elementwiseTol(dtype, want, 2);
-  const acc = (dtype === "f32" ? 16 * R.unitRoundoff.f32 : 2 * R.unitRoundoff.bf16) * Math.sqrt(Math.max(1, S_ * D));
+  // bf16 inputs are exact in f32; the tensor-core kernels round the weights P to bf16 before P·V, an error of
+  // at most u·max|v| = u in the convex combination whatever S is. A bound growing with sqrt(S·D) would pass
+  // any finite output at S = 1100 (|o| <= 1), so the split-key prefill cases would check nothing.
+  const acc = dtype === "f32" ? 16 * R.unitRoundoff.f32 * Math.sqrt(Math.max(1, S_ * D)) : 4 * R.unitRoundoff.bf16;
   return R.ref(want.shape, (i) => base.data[i]! + acc);
 }
 
@@ -58,6 +61,7 @@ const FORWARD: Case[] = [
   { B: 1, H: 4, Hkv: 1, T: 40, S: 1100, D: 64 },
   { B: 1, H: 2, Hkv: 1, T: 50, S: 900, D: 128, causal: true, kvOffset: 850 },
   { B: 1, H: 2, Hkv: 1, T: 3, S: 0, D: 64 }, // no keys: o = 0, lse = -inf
+  { B: 1, H: 4, Hkv: 1, T: 40, S: 0, D: 64 }, // no keys in a prefill shape (never the wgmma kernel: no TMA map)
 ];
 
 /** Runs the forward kernel directly to read lse as well as o. */
