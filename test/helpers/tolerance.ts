@@ -62,3 +62,13 @@ export function matmulTol(dtype: Dtype, a: Ref, b: Ref, want: Ref): Tol {
     (i) => 1e-7 + out * Math.abs(want.data[i]!) + 8 * unitRoundoff.f32 * Math.sqrt(K) * absProd.data[i]!,
   );
 }
+
+/**
+ * Attention: each output is a convex combination of S values of v (|v| <= 1 in the tests) with weights from
+ * D-term dot products, so allow sqrt(S*D) f32 roundings on the unit scale, plus the output rounding.
+ */
+export function attentionTol(dtype: Dtype, want: Ref, S: number, D: number): Tol {
+  const base = elementwiseTol(dtype, want, 2);
+  const acc = (dtype === "f32" ? 16 * unitRoundoff.f32 : 2 * unitRoundoff.bf16) * Math.sqrt(Math.max(1, S * D));
+  return ref(want.shape, (i) => base.data[i]! + acc);
+}
