@@ -216,3 +216,19 @@ export function outputFolderFlag(command: string, name: string, raw: unknown): s
   }
   return dir;
 }
+
+/** A file flag's path must name a readable file; the error names the command, the flag and the path. */
+export function requireFile(command: string, flag: string, file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: no such file`);
+  }
+  if (!stat.isFile()) throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not a file`);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not readable`);
+  }
+}

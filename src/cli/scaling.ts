@@ -1,6 +1,5 @@
 // `slmkit scaling fit | study`: fit MiniCPM's data–model scaling law to (N, D, loss) points, or measure the
 // points with WSD decay branches and fit them. Every flag is checked before any work; errors name the flag.
-import type { Device } from "../backend/backend.js";
 import { setNumThreads } from "../backend/cpu.js";
 import { ArgumentError, SlmkitError } from "../errors.js";
 import { computeOptimal } from "../experiments/scaling/compute_optimal.js";
@@ -11,17 +10,16 @@ import { readJsonl } from "../io/jsonl.js";
 import type { MiniCPMConfigInput } from "../models/minicpm/config.js";
 import { MINICPM_PRESETS } from "../models/minicpm/presets.js";
 import { CORPUS_FLAGS, corpusSamplers, loadCorpus, readCorpusFlags } from "./corpus.js";
-import { requireDevice } from "./device_check.js";
 import {
   type CommandSpec,
   type Flag,
-  deviceFlag,
   helpText,
   numberFlag,
   outputFolderFlag,
   parseFlags,
+  requireFile,
 } from "./flags.js";
-import { requireFile } from "./train_options.js";
+import { RUN_FLAGS, progressLog, readRunFlags } from "./run_flags.js";
 
 const FLOPS_FLAG: Flag = {
   name: "flops",
@@ -93,9 +91,7 @@ export const SCALING_STUDY_SPEC: CommandSpec = {
     { name: "seq-len", type: "string", value: "N", default: "64", help: "tokens per sequence" },
     { name: "eval-batches", type: "string", value: "N", default: "8", help: "validation batches scored per branch" },
     ...CORPUS_FLAGS,
-    { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
-    { name: "device", type: "string", value: "cpu|cuda", default: "cpu", help: "where to train" },
-    { name: "threads", type: "string", value: "N", help: "CPU threads of the kernels (default: the pool size)" },
+    ...RUN_FLAGS,
     FLOPS_FLAG,
     { name: "quiet", type: "boolean", help: "print only the result" },
   ],
@@ -232,24 +228,15 @@ async function studyCommand(argv: string[]): Promise<void> {
   const batchSize = int("batch-size", 1);
   const seqLen = int("seq-len", 1);
   const evalBatches = int("eval-batches", 1);
-  const seed = int("seed", 0);
   const flops = flopsOf(cmd, values.flops);
   const corpus = readCorpusFlags(cmd, values);
-  const device: Device = deviceFlag(cmd, values.device);
-  if (values.threads !== undefined)
-    setNumThreads(numberFlag(cmd, "threads", values.threads, { integer: true, min: 1, max: 1024 }));
-  requireDevice(cmd, device);
-  const log = (line: string) => {
-    if (values.quiet !== true) console.error(line);
-  };
+  const { seed, device, threads } = readRunFlags(cmd, values);
+  if (threads !== undefined) setNumThreads(threads);
+  const log = progressLog(values.quiet === true);
 
-  const { sequences, vocabSize } = loadCorpus(corpus, log);
-  const { train, valid } = corpusSamplers(cmd, sequences, {
-    batchSize,
-    seqLen,
-    validFraction: corpus.validFraction,
-    seed,
-  });
+  const { tokenizer, sequences } = loadCorpus(corpus, log);
+  const { train, valid } = corpusSamplers(cmd, sequences, corpus, { batchSize, seqLen, seed });
+  const vocabSize = tokenizer.vocabSize;
   const withVocab = sizes.map((s) =>
     typeof s.model === "string"
       ? { name: s.name, model: { ...MINICPM_PRESETS[s.model], vocab_size: vocabSize } }

@@ -5,12 +5,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { setNumThreads } from "../backend/cpu.js";
 import { BpeTokenizer } from "../data/bpe_tokenizer.js";
-import { readShard } from "../data/shard.js";
-import { sotuTexts } from "../data/sotu.js";
 import { MixtureSampler } from "../data/mixture_sampler.js";
 import { TokenSampler } from "../data/token_sampler.js";
 import { TwoStageSampler } from "../data/two_stage_sampler.js";
-import { ArgumentError } from "../errors.js";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
 import { MiniCPM, miniCPMHFConfig } from "../models/minicpm/index.js";
 import { AdamW } from "../optim/adamw.js";
@@ -19,44 +16,25 @@ import { noGrad } from "../tensor/graph.js";
 import { latestCheckpoint } from "../train/checkpoint.js";
 import { lockRunDir } from "../train/run_lock.js";
 import { Trainer } from "../train/trainer.js";
+import { corpusSamplers, encodeTexts, loadCorpus, shardSequences } from "./corpus.js";
 import { helpText } from "./flags.js";
 import { slmkitCommand } from "./invocation.js";
+import { progressLog } from "./run_flags.js";
 import { removeRunOutputs } from "./run_folder.js";
 import { planTraining, SAMPLE_PROMPTS, TRAIN_SPEC, type TrainPlan, type TrainSettings } from "./train_options.js";
 
 export { TRAIN_SPEC };
 
-/** Token sequences (one per document or shard) and the tokenizer that made them. */
+/** Token sequences (one per document or shard) and the tokenizer that made them, saved in the run folder. */
 function prepareData(
   s: TrainSettings,
   resuming: boolean,
   log: (line: string) => void,
 ): { tokenizer: BpeTokenizer; sequences: Int32Array[] } {
   const saved = path.join(s.runDir, "tokenizer.json");
-  const texts = s.shards ? [] : s.dataFiles.length ? s.dataFiles.map((f) => fs.readFileSync(f, "utf8")) : sotuTexts();
-  let tokenizer: BpeTokenizer;
-  if (resuming && fs.existsSync(saved)) tokenizer = BpeTokenizer.load(saved);
-  else if (s.tokenizer) tokenizer = s.tokenizer;
-  else {
-    const t0 = performance.now();
-    tokenizer = BpeTokenizer.train(texts, { vocabSize: s.vocabSize, specialTokens: ["<|endoftext|>"] });
-    log(
-      `trained a ${tokenizer.vocabSize}-token BPE tokenizer on ${texts.length} texts in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
-  }
-  tokenizer.save(saved);
-  if (s.shards) return { tokenizer, sequences: s.dataFiles.map((f) => Int32Array.from(readShard(f).tokens)) };
-  const t0 = performance.now();
-  const sequences = encodeTexts(tokenizer, texts);
-  const total = sequences.reduce((a, q) => a + q.length, 0);
-  log(`tokenized ${texts.length} texts into ${total} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return { tokenizer, sequences };
-}
-
-/** Each text's tokens, ended by the end-of-text token when the tokenizer has one. */
-function encodeTexts(tokenizer: BpeTokenizer, texts: string[]): Int32Array[] {
-  const eos = tokenizer.eosId;
-  return texts.map((text) => Int32Array.from(eos === null ? tokenizer.encode(text) : [...tokenizer.encode(text), eos]));
+  const data = loadCorpus(s.corpus, log, resuming && fs.existsSync(saved) ? BpeTokenizer.load(saved) : undefined);
+  data.tokenizer.save(saved);
+  return data;
 }
 
 /**
@@ -70,8 +48,8 @@ function twoStage(
   train: TokenSampler,
   decayStartStep: number,
 ): TwoStageSampler {
-  const sequences = s.shards
-    ? s.decayData.map((f) => Int32Array.from(readShard(f).tokens))
+  const sequences = s.corpus.shards
+    ? shardSequences(s.decayData)
     : encodeTexts(
         tokenizer,
         s.decayData.map((f) => fs.readFileSync(f, "utf8")),
@@ -85,27 +63,6 @@ function twoStage(
     { seed: s.seed },
   );
   return new TwoStageSampler({ first: train, second, switchAt: decayStartStep * s.gradAccum });
-}
-
-/**
- * The train and validation samplers. The data must hold enough windows of seqLen + 1 tokens (one for
- * validation, one for training); otherwise the error names --seq-len and the longest text, not every length.
- */
-function samplers(s: TrainSettings, sequences: Int32Array[]): { train: TokenSampler; valid: TokenSampler | undefined } {
-  const windows = sequences.reduce((a, q) => a + Math.floor(q.length / (s.seqLen + 1)), 0);
-  const needed = s.validFraction > 0 ? 2 : 1;
-  if (windows < needed) {
-    const longest = Math.max(0, ...sequences.map((q) => q.length));
-    throw new ArgumentError(
-      `slmkit train: --seq-len ${s.seqLen} is too long for the data: it holds ${windows} window(s) of ${s.seqLen + 1} tokens ` +
-        `(longest text: ${longest} tokens) and training needs ${needed}${needed === 2 ? " (one held out by --valid-fraction)" : ""}; lower --seq-len or add --data`,
-    );
-  }
-  const split = { batchSize: s.batchSize, seqLen: s.seqLen, validFraction: s.validFraction, splitSeed: s.seed };
-  return {
-    train: new TokenSampler(sequences, { ...split, seed: s.seed, split: "train" }),
-    valid: s.validFraction > 0 ? new TokenSampler(sequences, { ...split, seed: s.seed, split: "valid" }) : undefined,
-  };
 }
 
 /** The outermost folder of `dir` that does not exist yet (the first that mkdir -p would make), or null. */
@@ -169,9 +126,7 @@ const generateHint = (s: TrainSettings): string =>
 async function runPlan(plan: Extract<TrainPlan, { kind: "fresh" | "resume" }>): Promise<void> {
   const s = plan.settings;
   if (s.threads !== undefined) setNumThreads(s.threads);
-  const log = (line: string) => {
-    if (!s.quiet) console.error(line);
-  };
+  const log = progressLog(s.quiet);
   if (plan.kind === "resume" && plan.automatic)
     log(
       `${s.runDir} holds this run (same options) stopped at step ${plan.fromStep} of ${s.steps}: continuing it (--overwrite starts again)`,
@@ -193,7 +148,7 @@ async function train(
 ): Promise<void> {
   fs.mkdirSync(s.runDir, { recursive: true });
   const { tokenizer, sequences } = prepareData(s, resumeFrom !== null, log);
-  const { train, valid } = samplers(s, sequences);
+  const { train, valid } = corpusSamplers("train", sequences, s.corpus, s);
 
   const base = MiniCPM.presets[s.preset];
   const model = new MiniCPM(

@@ -5,13 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Device } from "../backend/backend.js";
-import { BpeTokenizer } from "../data/bpe_tokenizer.js";
 import { ArgumentError, SlmkitError } from "../errors.js";
 import { MiniCPM } from "../models/minicpm/index.js";
-import { requireDevice } from "./device_check.js";
-import { type CommandSpec, choiceFlag, deviceFlag, numberFlag, outputFolderFlag, parseFlags } from "./flags.js";
+import { CORPUS_FLAGS, type CorpusSpec, readCorpusFlags } from "./corpus.js";
+import { type CommandSpec, choiceFlag, numberFlag, outputFolderFlag, parseFlags, requireFile } from "./flags.js";
 import { latestCheckpoint, listCheckpoints, readTrainerState } from "../train/checkpoint.js";
+import { RUN_FLAGS, type RunSpec, readRunFlags } from "./run_flags.js";
 import { type FlagValues, optionDifferences, type SavedRun, savedRun } from "./run_folder.js";
 
 export const TRAIN_SPEC: CommandSpec = {
@@ -28,13 +27,7 @@ export const TRAIN_SPEC: CommandSpec = {
   flags: [
     { name: "name", type: "string", value: "NAME", default: "sotu-tiny", help: "run name (the output folder's name)" },
     { name: "out", type: "string", value: "DIR", default: "runs", help: "folder that holds run folders" },
-    {
-      name: "data",
-      type: "string",
-      value: "PATH",
-      multiple: true,
-      help: "text files (.txt, ...) or token shards (.bin, needs --tokenizer); default: the State of the Union texts",
-    },
+    ...CORPUS_FLAGS,
     {
       name: "decay-data",
       type: "string",
@@ -47,21 +40,6 @@ export const TRAIN_SPEC: CommandSpec = {
       type: "string",
       value: "X",
       help: "share of the decay's sequences drawn from --decay-data (default 0.3)",
-    },
-    { name: "tokenizer", type: "string", value: "PATH", help: "an existing tokenizer.json instead of training one" },
-    {
-      name: "vocab-size",
-      type: "string",
-      value: "N",
-      default: "2048",
-      help: "vocabulary of the trained BPE tokenizer",
-    },
-    {
-      name: "valid-fraction",
-      type: "string",
-      value: "X",
-      default: "0.02",
-      help: "share of the token windows held out for validation",
     },
     {
       name: "preset",
@@ -129,15 +107,7 @@ export const TRAIN_SPEC: CommandSpec = {
       default: "1",
       help: "gradient-norm clipping threshold (0 disables clipping)",
     },
-    { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
-    {
-      name: "device",
-      type: "string",
-      value: "cpu|cuda",
-      default: "cpu",
-      help: "where to train (cuda: bf16 compute with fp32 master weights)",
-    },
-    { name: "threads", type: "string", value: "N", help: "CPU threads of the kernels (default: the pool size)" },
+    ...RUN_FLAGS,
     { name: "eval-every", type: "string", value: "N", default: "50", help: "validate every N steps (and at the end)" },
     { name: "eval-batches", type: "string", value: "N", default: "8", help: "validation batches per evaluation" },
     {
@@ -181,20 +151,14 @@ export const SAMPLE_PROMPTS = ["The state of the Union", "Congress", "Our nation
 const DECAYS = ["exponential", "cosine", "linear", "1-sqrt"] as const;
 
 /** Every setting of a run, read and checked. */
-export interface TrainSettings {
+export interface TrainSettings extends RunSpec {
   out: string;
   name: string;
   runDir: string;
-  /** Text files, or token shards when `shards` is true; empty: the built-in State of the Union texts. */
-  dataFiles: string[];
-  shards: boolean;
-  /** Two-stage pre-training: files whose text is mixed into the decay phase (same kind as dataFiles), and its share. */
+  corpus: CorpusSpec;
+  /** Two-stage pre-training: files whose text is mixed into the decay phase (same kind as the corpus), and its share. */
   decayData: string[];
   decayDataWeight: number;
-  /** A tokenizer given with --tokenizer (already loaded, so a bad file fails before any work). */
-  tokenizer: BpeTokenizer | null;
-  vocabSize: number;
-  validFraction: number;
   preset: keyof typeof MiniCPM.presets;
   init: "mup" | "standard";
   steps: number;
@@ -209,9 +173,6 @@ export interface TrainSettings {
   minLrRatio: number;
   weightDecay: number;
   clip: number;
-  seed: number;
-  device: Device;
-  threads: number | undefined;
   evalEvery: number;
   evalBatches: number;
   logEvery: number;
@@ -241,22 +202,6 @@ export type TrainPlan =
   | { kind: "finished"; settings: TrainSettings; step: number };
 
 const CMD = "train";
-
-/** A file flag's path must name a readable file; the error names the command, the flag and the path. */
-export function requireFile(command: string, flag: string, file: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: no such file`);
-  }
-  if (!stat.isFile()) throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not a file`);
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    throw new ArgumentError(`slmkit ${command}: --${flag} ${file}: not readable`);
-  }
-}
 
 /** Reads and checks every flag; touches nothing on disk. */
 export function readSettings(values: FlagValues): TrainSettings {
@@ -289,11 +234,8 @@ export function readSettings(values: FlagValues): TrainSettings {
   // Each sample's prompt and new tokens must fit the model's positions; a byte-level BPE prompt has at most one token per byte.
   const longestPrompt = Math.max(...SAMPLE_PROMPTS.map((p) => Buffer.byteLength(p)));
 
-  const dataFiles = (values.data as string[] | undefined) ?? [];
-  for (const f of dataFiles) requireFile(CMD, "data", f);
-  const shards = dataFiles.some((f) => f.endsWith(".bin"));
-  if (shards && dataFiles.some((f) => !f.endsWith(".bin")))
-    throw new ArgumentError("slmkit train: --data takes either token shards (.bin) or text files, not both");
+  const corpus = readCorpusFlags(CMD, values, { maxValidFraction: 0.9, tokenizerSaved: Boolean(values.resume) });
+  const shards = corpus.shards;
   const decayData = (values["decay-data"] as string[] | undefined) ?? [];
   for (const f of decayData) requireFile(CMD, "decay-data", f);
   if (decayData.some((f) => f.endsWith(".bin") !== shards))
@@ -306,30 +248,14 @@ export function readSettings(values: FlagValues): TrainSettings {
     values["decay-data-weight"] === undefined
       ? 0.3
       : numberFlag(CMD, "decay-data-weight", values["decay-data-weight"], { min: 0, exclusiveMin: true, max: 1 });
-  let tokenizer: BpeTokenizer | null = null;
-  if (values.tokenizer !== undefined) {
-    const file = String(values.tokenizer);
-    requireFile(CMD, "tokenizer", file);
-    try {
-      tokenizer = BpeTokenizer.load(file);
-    } catch (e) {
-      if (!(e instanceof SlmkitError)) throw e;
-      // load's message names the file already; the flag says which one.
-      throw new ArgumentError(`slmkit train: --tokenizer ${e.message.replace(/^BpeTokenizer\.\w+: /, "")}`);
-    }
-  }
 
-  const settings: TrainSettings = {
+  return {
     out,
     name,
     runDir: path.join(out, name),
-    dataFiles,
-    shards,
+    corpus,
     decayData,
     decayDataWeight,
-    tokenizer,
-    vocabSize: int("vocab-size", 257),
-    validFraction: num("valid-fraction", 0, { max: 0.9 }),
     preset,
     init: choiceFlag(CMD, "init", values.init, ["mup", "standard"] as const),
     steps: int("steps", 1),
@@ -344,9 +270,7 @@ export function readSettings(values: FlagValues): TrainSettings {
     minLrRatio: values["min-lr-ratio"] === undefined ? 0.01 : num("min-lr-ratio", 0, { max: 1 }),
     weightDecay: num("weight-decay", 0),
     clip: num("clip", 0),
-    seed: int("seed", 0),
-    device: deviceFlag(CMD, values.device),
-    threads: values.threads === undefined ? undefined : int("threads", 1, 1024),
+    ...readRunFlags(CMD, values),
     evalEvery: int("eval-every", 0),
     evalBatches: int("eval-batches", 1),
     logEvery: int("log-every", 1),
@@ -361,12 +285,6 @@ export function readSettings(values: FlagValues): TrainSettings {
     ),
     quiet: values.quiet === true,
   };
-  if (shards && !tokenizer && !values.resume)
-    throw new ArgumentError(
-      "slmkit train: token shards (--data *.bin) need --tokenizer (the tokenizer.json that produced them)",
-    );
-  requireDevice(CMD, settings.device);
-  return settings;
 }
 
 /**

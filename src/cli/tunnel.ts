@@ -13,17 +13,16 @@ import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.js";
 import { type MiniCPMConfig, resolveMiniCPMConfig } from "../models/minicpm/config.js";
 import { MINICPM_PRESETS } from "../models/minicpm/presets.js";
 import { CORPUS_FLAGS, type CorpusSpec, corpusSamplers, loadCorpus, readCorpusFlags } from "./corpus.js";
-import { requireDevice } from "./device_check.js";
 import {
   type CommandSpec,
   choiceFlag,
-  deviceFlag,
   helpText,
   numberFlag,
   outputFolderFlag,
   parseFlags,
+  requireFile,
 } from "./flags.js";
-import { requireFile } from "./train_options.js";
+import { RUN_FLAGS, progressLog, readRunFlags } from "./run_flags.js";
 
 const CMD = "tunnel";
 
@@ -95,9 +94,7 @@ export const TUNNEL_SPEC: CommandSpec = {
     { name: "weight-decay", type: "string", value: "X", default: "0.1", help: "AdamW weight decay of the matrices" },
     { name: "eval-batches", type: "string", value: "N", default: "8", help: "validation batches scored per trial" },
     ...CORPUS_FLAGS,
-    { name: "seed", type: "string", value: "N", default: "0", help: "seeds the weights and the data order" },
-    { name: "device", type: "string", value: "cpu|cuda", default: "cpu", help: "where to train" },
-    { name: "threads", type: "string", value: "N", help: "CPU threads of the kernels (default: the pool size)" },
+    ...RUN_FLAGS,
     { name: "coord-check", type: "boolean", help: "run μP's coordinate check instead of the search" },
     {
       name: "widths",
@@ -259,33 +256,20 @@ export async function tunnelCommand(argv: string[]): Promise<void> {
   const { values, given, help } = parseFlags(TUNNEL_SPEC, argv);
   if (help) return console.log(helpText(TUNNEL_SPEC));
   const p = plan(values, given);
-  const seed = numberFlag(CMD, "seed", values.seed, { integer: true, min: 0 });
-  const device: Device = deviceFlag(CMD, values.device);
-  const threads =
-    values.threads === undefined
-      ? undefined
-      : numberFlag(CMD, "threads", values.threads, { integer: true, min: 1, max: 1024 });
-  requireDevice(CMD, device);
+  const { seed, device, threads } = readRunFlags(CMD, values);
   if (threads !== undefined) setNumThreads(threads);
-  const log = (line: string) => {
-    if (values.quiet !== true) console.error(line);
-  };
+  const log = progressLog(values.quiet === true);
   fs.mkdirSync(p.out, { recursive: true });
   if (p.kind === "coord-check") return coordCheckRun(p, seed, device, log);
 
-  const { sequences, vocabSize } = loadCorpus(p.corpus, log);
-  const { train, valid } = corpusSamplers(CMD, sequences, {
-    batchSize: p.batchSize,
-    seqLen: p.seqLen,
-    validFraction: p.corpus.validFraction,
-    seed,
-  });
+  const { tokenizer, sequences } = loadCorpus(p.corpus, log);
+  const { train, valid } = corpusSamplers(CMD, sequences, p.corpus, { batchSize: p.batchSize, seqLen: p.seqLen, seed });
   const output = path.join(p.out, "trials.jsonl");
   log(
     `wind tunnel: ${p.proxyName} proxy, ${p.steps} steps of ${p.batchSize}×${p.seqLen} tokens per trial on ${device}; trials in ${output}`,
   );
   const result = await windTunnel({
-    proxy: { ...p.proxy, vocab_size: vocabSize },
+    proxy: { ...p.proxy, vocab_size: tokenizer.vocabSize },
     space: p.space,
     search: p.search,
     train,

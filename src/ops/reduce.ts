@@ -43,41 +43,33 @@ function reduceOp(
   opts: ReduceOptions | undefined,
   outDtype?: DType,
 ): Tensor {
-  return cleanupOnError(() => reduceBody(op, kernel, x, opts, outDtype));
-}
-
-function reduceBody(
-  op: string,
-  kernel: ReduceKernel,
-  x: Tensor,
-  opts: ReduceOptions | undefined,
-  outDtype?: DType,
-): Tensor {
-  expectTensor(op, "x", x);
-  expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
-  const axes = reduceAxes(op, x, opts?.dim);
-  const keepdim = opts?.keepdim ?? false;
-  const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-  const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  // Layout changes are internal: the reduction itself is what autograd records.
-  const src = adjacent ? x : noGrad(() => permute(x, [...rest, ...axes]));
-  const first = adjacent ? (axes[0] ?? x.ndim) : rest.length;
-  const last = adjacent ? (axes.length ? axes[axes.length - 1]! : x.ndim - 1) : x.ndim - 1;
-  const c = noGrad(() => contiguous(src));
-  const size = (from: number, to: number): number => c.shape.slice(from, to).reduce((a, s) => a * s, 1);
-  const O = size(0, first);
-  const R = axes.length ? size(first, last + 1) : 1;
-  const I = size(last + 1, c.ndim);
-  if (R === 0 && kernel !== "sum" && kernel !== "logsumexp") {
-    throw new ShapeError(`${op}: cannot reduce over an empty dim of ${formatShape(x.shape)}`);
-  }
-  const y = emptyTensor(resultShape(x, axes, keepdim), outDtype ?? x.dtype, x.device);
-  runKernel(op, kernel, [contiguousAs(c, [O, R, I])], [contiguousAs(y, [O, I])]);
-  if (c !== x) c.dispose();
-  if (src !== x && src !== c) src.dispose();
-  // argmax and argmin give indices, which carry no gradient.
-  if (kernel !== "argmax" && kernel !== "argmin" && isFloat(y.dtype)) record(kernel, [x], y, { axes, keepdim });
-  return y;
+  return cleanupOnError(() => {
+    expectTensor(op, "x", x);
+    expectDType(op, "x", x.dtype, KERNELS[kernel].dtypes);
+    const axes = reduceAxes(op, x, opts?.dim);
+    const keepdim = opts?.keepdim ?? false;
+    const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
+    const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    // Layout changes are internal: the reduction itself is what autograd records.
+    const src = adjacent ? x : noGrad(() => permute(x, [...rest, ...axes]));
+    const first = adjacent ? (axes[0] ?? x.ndim) : rest.length;
+    const last = adjacent ? (axes.length ? axes[axes.length - 1]! : x.ndim - 1) : x.ndim - 1;
+    const c = noGrad(() => contiguous(src));
+    const size = (from: number, to: number): number => c.shape.slice(from, to).reduce((a, s) => a * s, 1);
+    const O = size(0, first);
+    const R = axes.length ? size(first, last + 1) : 1;
+    const I = size(last + 1, c.ndim);
+    if (R === 0 && kernel !== "sum" && kernel !== "logsumexp") {
+      throw new ShapeError(`${op}: cannot reduce over an empty dim of ${formatShape(x.shape)}`);
+    }
+    const y = emptyTensor(resultShape(x, axes, keepdim), outDtype ?? x.dtype, x.device);
+    runKernel(op, kernel, [contiguousAs(c, [O, R, I])], [contiguousAs(y, [O, I])]);
+    if (c !== x) c.dispose();
+    if (src !== x && src !== c) src.dispose();
+    // argmax and argmin give indices, which carry no gradient.
+    if (kernel !== "argmax" && kernel !== "argmin" && isFloat(y.dtype)) record(kernel, [x], y, { axes, keepdim });
+    return y;
+  });
 }
 
 /**

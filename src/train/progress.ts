@@ -16,6 +16,17 @@ function formatRate(tokensPerSec: number): string {
   return tokensPerSec >= 1000 ? `${(tokensPerSec / 1000).toFixed(1)}k` : tokensPerSec.toFixed(0);
 }
 
+/** One step's numbers, and the step and time this session of the run started at (for the ETA). */
+interface ProgressPoint {
+  step: number;
+  loss: number;
+  lr: number;
+  tokensPerSec: number;
+  elapsed: number;
+  startStep: number;
+  startElapsed: number;
+}
+
 /** The stream a ProgressReporter writes to: process.stderr or anything with write() and isTTY. */
 export interface ProgressStream {
   write(text: string): unknown;
@@ -34,37 +45,21 @@ export class ProgressReporter {
   ) {}
 
   /** The fields of a progress line, most important first where the bar must drop some to fit. */
-  private fields(
-    step: number,
-    loss: number,
-    lr: number,
-    tokensPerSec: number,
-    elapsed: number,
-    startStep: number,
-    startElapsed: number,
-  ) {
-    const done = step - startStep;
-    const eta = done > 0 ? ((elapsed - startElapsed) / done) * (this.totalSteps - step) : Number.NaN;
+  private fields(p: ProgressPoint) {
+    const done = p.step - p.startStep;
+    const eta = done > 0 ? ((p.elapsed - p.startElapsed) / done) * (this.totalSteps - p.step) : Number.NaN;
     return {
-      step: `step ${step}/${this.totalSteps}`,
-      loss: `loss ${loss.toFixed(4)}`,
-      lr: `lr ${lr.toExponential(2)}`,
-      rate: `${formatRate(tokensPerSec)} tok/s`,
-      elapsed: `elapsed ${formatDuration(elapsed)}`,
+      step: `step ${p.step}/${this.totalSteps}`,
+      loss: `loss ${p.loss.toFixed(4)}`,
+      lr: `lr ${p.lr.toExponential(2)}`,
+      rate: `${formatRate(p.tokensPerSec)} tok/s`,
+      elapsed: `elapsed ${formatDuration(p.elapsed)}`,
       eta: `ETA ${formatDuration(eta)}`,
     };
   }
 
-  private line(
-    step: number,
-    loss: number,
-    lr: number,
-    tokensPerSec: number,
-    elapsed: number,
-    startStep: number,
-    startElapsed: number,
-  ): string {
-    const f = this.fields(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
+  private line(p: ProgressPoint): string {
+    const f = this.fields(p);
     return [f.step, f.loss, f.lr, f.rate, f.elapsed, f.eta].join("  ");
   }
 
@@ -73,18 +68,10 @@ export class ProgressReporter {
    * some pseudo-terminals and IDE consoles do) gets the whole line; a narrow one loses the bar, then
    * elapsed time, throughput and learning rate, and keeps step, loss and ETA to the end.
    */
-  private barText(
-    step: number,
-    loss: number,
-    lr: number,
-    tokensPerSec: number,
-    elapsed: number,
-    startStep: number,
-    startElapsed: number,
-  ): string {
-    const f = this.fields(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
+  private barText(p: ProgressPoint): string {
+    const f = this.fields(p);
     const cells = 24;
-    const filled = Math.round((cells * step) / this.totalSteps);
+    const filled = Math.round((cells * p.step) / this.totalSteps);
     const bar = `[${"#".repeat(filled)}${"-".repeat(cells - filled)}]`;
     const columns = this.stream.columns;
     const room = columns !== undefined && columns > 0 ? columns - 1 : Infinity; // the last column would wrap
@@ -115,7 +102,7 @@ export class ProgressReporter {
     const now = performance.now();
     if (now - this.lastDraw < 100 && step !== this.totalSteps) return;
     this.lastDraw = now;
-    const text = this.barText(step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed);
+    const text = this.barText({ step, loss, lr, tokensPerSec, elapsed, startStep, startElapsed });
     this.stream.write(`\r${text.padEnd(this.lastLine.length)}`);
     this.lastLine = text;
   }
@@ -124,8 +111,7 @@ export class ProgressReporter {
   log(r: MetricsRecord, startStep: number, startElapsed: number): void {
     if (this.stream.isTTY && r.valLoss === undefined) return;
     const text =
-      this.line(r.step, r.loss, r.lr, r.tokensPerSec, r.elapsed, startStep, startElapsed) +
-      (r.valLoss !== undefined ? `  val ${r.valLoss.toFixed(4)}` : "");
+      this.line({ ...r, startStep, startElapsed }) + (r.valLoss !== undefined ? `  val ${r.valLoss.toFixed(4)}` : "");
     this.stream.write(this.stream.isTTY ? `\r${text.padEnd(this.lastLine.length)}\n` : `${text}\n`);
     this.lastLine = "";
   }

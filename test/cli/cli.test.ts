@@ -1,39 +1,23 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { generateCommand, GENERATE_SPEC } from "../../src/cli/generate.js";
 import { helpText } from "../../src/cli/flags.js";
 import { trainCommand, TRAIN_SPEC } from "../../src/cli/train.js";
 import { memory } from "../../src/index.js";
 import { loadSafetensors } from "../../src/io/safetensors.js";
 import type { MetricsRecord } from "../../src/train/metrics.js";
+import { SMALL_BATCHES, cli, scratch } from "./helpers.js";
 
-let dir: string;
-let textFile: string;
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "slmkit-cli-"));
-  textFile = path.join(dir, "corpus.txt");
-  const sentence = "The state of the Union is strong, and the Congress of the United States shall meet. ";
-  fs.writeFileSync(textFile, sentence.repeat(60));
-});
+const { dir, corpus } = scratch("slmkit-cli-");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-const root = path.resolve(__dirname, "../..");
-function cli(...args: string[]): string {
-  return execFileSync(process.execPath, ["--import", "tsx", path.join(root, "src/cli/main.ts"), ...args], {
-    cwd: root,
-    encoding: "utf8",
-  });
-}
 
 describe("slmkit CLI", () => {
   it("--help of every command lists every flag", () => {
-    const main = cli("--help");
+    const main = cli(["--help"]).stdout;
     for (const c of ["train", "generate", "tokenize", "schedule", "demo", "doctor"])
       expect(main).toMatch(new RegExp(`^  ${c} `, "m"));
-    const trainHelp = cli("train", "--help");
+    const trainHelp = cli(["train", "--help"]).stdout;
     expect(trainHelp).toBe(helpText(TRAIN_SPEC) + "\n");
     for (const f of TRAIN_SPEC.flags) expect(trainHelp).toContain(`--${f.name}`);
     for (const f of [
@@ -58,14 +42,14 @@ describe("slmkit CLI", () => {
     ]) {
       expect(trainHelp).toContain(f + " ");
     }
-    const genHelp = cli("generate", "--help");
+    const genHelp = cli(["generate", "--help"]).stdout;
     for (const f of ["--run", "--prompt", "--max-tokens", "--temperature", "--top-k", "--top-p", "--seed"])
       expect(genHelp).toContain(f + " ");
     expect(genHelp).toBe(helpText(GENERATE_SPEC) + "\n");
-    expect(cli("demo", "--help")).toContain("--steps N");
-    expect(cli("doctor", "--help")).toContain("--json");
-    expect(cli("tokenize", "--help")).toContain("slmkit tokenize");
-    expect(cli("schedule", "--help")).toContain("slmkit schedule");
+    expect(cli(["demo", "--help"]).stdout).toContain("--steps N");
+    expect(cli(["doctor", "--help"]).stdout).toContain("--json");
+    expect(cli(["tokenize", "--help"]).stdout).toContain("slmkit tokenize");
+    expect(cli(["schedule", "--help"]).stdout).toContain("slmkit schedule");
   });
 
   it("rejects unknown flags and bad values naming the flag", async () => {
@@ -91,13 +75,8 @@ describe("slmkit CLI", () => {
       "--name",
       "t",
       "--data",
-      textFile,
-      "--vocab-size",
-      "300",
-      "--batch-size",
-      "2",
-      "--seq-len",
-      "16",
+      corpus,
+      ...SMALL_BATCHES,
       "--eval-every",
       "3",
       "--eval-batches",

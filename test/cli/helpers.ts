@@ -18,6 +18,9 @@ export function scratch(prefix: string): { dir: string; corpus: string } {
   return { dir, corpus };
 }
 
+/** A 300-token vocabulary and batches of 2 sequences of 16 tokens: what keeps a CLI training run to seconds. */
+export const SMALL_BATCHES = ["--vocab-size", "300", "--batch-size", "2", "--seq-len", "16"];
+
 /** Flags of a tiny, quick train run on `corpus` into `out`/`name` (add --steps). */
 export function quickRun(out: string, name: string, corpus: string): string[] {
   return [
@@ -27,12 +30,7 @@ export function quickRun(out: string, name: string, corpus: string): string[] {
     name,
     "--data",
     corpus,
-    "--vocab-size",
-    "300",
-    "--batch-size",
-    "2",
-    "--seq-len",
-    "16",
+    ...SMALL_BATCHES,
     "--eval-every",
     "2",
     "--eval-batches",

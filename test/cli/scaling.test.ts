@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
-import { cli, scratch } from "./helpers.js";
+import { SMALL_BATCHES, cli, scratch } from "./helpers.js";
 
 const { dir, corpus } = scratch("slmkit-scaling-cli-");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -57,16 +57,11 @@ describe("slmkit scaling study", () => {
       out,
       "--data",
       corpus,
-      "--vocab-size",
-      "300",
+      ...SMALL_BATCHES,
       "--sizes",
       "32x1,64x1,96x1",
       "--branches",
       "6,12,18",
-      "--batch-size",
-      "2",
-      "--seq-len",
-      "16",
       "--eval-batches",
       "1",
       "--decay-fraction",

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateCommand } from "../../src/cli/generate.js";
 import { trainCommand } from "../../src/cli/train.js";
 import type { MetricsRecord } from "../../src/train/metrics.js";
-import { quickRun, root, scratch, withFlag } from "./helpers.js";
+import { SMALL_BATCHES, quickRun, root, scratch, withFlag } from "./helpers.js";
 
 let dir: string;
 let corpus: string;
@@ -107,22 +107,7 @@ describe("slmkit train: stuck and older checkpoints", () => {
     expect(steps(run)).toEqual([1, 2]);
     fs.rmSync(run, { recursive: true });
     leftOver();
-    await trainCommand([
-      "--out",
-      out,
-      "--name",
-      "s",
-      "--resume",
-      "--quiet",
-      "--vocab-size",
-      "300",
-      "--batch-size",
-      "2",
-      "--seq-len",
-      "16",
-      "--samples",
-      "0",
-    ]);
+    await trainCommand(["--out", out, "--name", "s", "--resume", "--quiet", ...SMALL_BATCHES, "--samples", "0"]);
     expect(steps(run).at(-1)).toBe(2);
   });
 

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, scratch, tree } from "./helpers.js";
+import { SMALL_BATCHES, cli, scratch, tree } from "./helpers.js";
 
 const { dir, corpus } = scratch("slmkit-tunnel-cli-");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -14,12 +14,7 @@ const quick = (out: string) => [
   out,
   "--data",
   corpus,
-  "--vocab-size",
-  "300",
-  "--batch-size",
-  "2",
-  "--seq-len",
-  "16",
+  ...SMALL_BATCHES,
   "--steps",
   "3",
   "--eval-batches",

@@ -6,7 +6,7 @@
 // (test/optim/adamw_copy_cases.ts). global_norm: against a float64 sum and for determinism.
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
-import { expectClose } from "../helpers/expect.js";
+import { type AdamwGroup, checkAdamwStep } from "../helpers/adamw.js";
 import { adamwCopyCases } from "../optim/adamw_copy_cases.js";
 import { fromRef, toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
@@ -16,78 +16,18 @@ const rng = new R.Rng(8128);
 const U = R.unitRoundoff.f32;
 const SIZES = [[0], [1], [7], [3, 5], [4099], [65537], [2, 100003], [1031, 517]];
 
-interface Group {
-  p: S.Tensor<"f32">;
-  g: S.Tensor<"f32" | "bf16">;
-  m: S.Tensor<"f32">;
-  v: S.Tensor<"f32">;
-}
-
 function grad(shape: number[], dtype: "f32" | "bf16"): S.Tensor<"f32" | "bf16"> {
   return onGpu(fromRef(R.roundRef(rng.ref(shape, -0.5, 0.5), dtype), dtype));
 }
 
-type Options = { beta1: number; beta2: number; eps: number; gradScale: number };
-
-/** One step over `groups` on the GPU against the float64 reference of each tensor. */
-function stepAndCheck(groups: Group[], lrs: number[], wds: number[], o: Options, step: number): void {
-  const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
-  S.adamwStep({
-    params: groups.map((g) => g.p),
-    grads: groups.map((g) => g.g),
-    expAvg: groups.map((g) => g.m),
-    expAvgSq: groups.map((g) => g.v),
-    lr: lrs,
-    weightDecay: wds,
-    step,
-    ...o,
-  });
-  // Same tolerances as test/ops/adamw.test.ts: a few ulps of each result plus the f32 rounding of
-  // the coefficients (1 - beta) and of the update.
-  groups.forEach((g, i) => {
-    const b = before[i]!;
-    const want = R.adamwStep(b.p, b.g, b.m, b.v, {
-      lr: lrs[i]!,
-      weightDecay: wds[i]!,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      step,
-      gradScale: o.gradScale,
-    });
-    const gs = o.gradScale;
-    expectClose(
-      g.p,
-      want.p,
-      R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lrs[i]! * 40 * U),
-      `p ${i} step ${step}`,
-    );
-    expectClose(
-      g.m,
-      want.m,
-      R.ref(
-        want.m.shape,
-        (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12,
-      ),
-      `m ${i} step ${step}`,
-    );
-    expectClose(
-      g.v,
-      want.v,
-      R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15),
-      `v ${i} step ${step}`,
-    );
-  });
-}
-
-function disposeGroups(groups: Group[]): void {
+function disposeGroups(groups: AdamwGroup[]): void {
   for (const g of groups) for (const t of [g.p, g.g, g.m, g.v]) t.dispose();
 }
 
 /** The adamw_step cases, run against whichever AdamW kernel this process picks. */
 export function adamwStepSuite(): void {
   it("three steps over many odd-sized tensors, mixed grad dtypes, per-tensor lr/wd, grad scale", () => {
-    const groups: Group[] = SIZES.map((shape, i) => ({
+    const groups: AdamwGroup[] = SIZES.map((shape, i) => ({
       p: onGpu(fromRef(R.roundRef(rng.ref(shape), "f32"), "f32")),
       g: grad(shape, i % 2 ? "bf16" : "f32"),
       m: S.zeros(shape, { device: "cuda" }),
@@ -101,7 +41,7 @@ export function adamwStepSuite(): void {
         g.g.dispose();
         g.g = grad([...g.p.shape], i % 2 ? "bf16" : "f32");
       });
-      stepAndCheck(groups, lrs, wds, o, step);
+      checkAdamwStep(groups, lrs, wds, { ...o, step });
     }
     disposeGroups(groups);
   });
@@ -110,7 +50,7 @@ export function adamwStepSuite(): void {
   // gradient is a view one element into a larger tensor: not 16-byte aligned, so updated element by element.
   it("more tensors than one launch holds, some gradients off a 16-byte boundary", () => {
     const sizes = Array.from({ length: 900 }, (_, i) => [1, 5, 33, 1030, 2049][i % 5]!);
-    const groups: Group[] = sizes.map((n, i) => {
+    const groups: AdamwGroup[] = sizes.map((n, i) => {
       const dtype = i % 2 ? "bf16" : "f32";
       const g = i % 7 === 0 ? S.tidy(() => S.narrow(grad([n + 1], dtype), 0, 1, n)) : grad([n], dtype);
       return {
@@ -122,7 +62,7 @@ export function adamwStepSuite(): void {
     });
     const lrs = sizes.map((_, i) => 1e-3 * (1 + (i % 4)));
     const wds = sizes.map((_, i) => (i % 3) * 0.05);
-    stepAndCheck(groups, lrs, wds, { beta1: 0.9, beta2: 0.95, eps: 1e-8, gradScale: 1 }, 1);
+    checkAdamwStep(groups, lrs, wds, { beta1: 0.9, beta2: 0.95, eps: 1e-8, step: 1, gradScale: 1 });
     disposeGroups(groups);
   });
   describe("bf16 copies", () => adamwCopyCases("cuda"));

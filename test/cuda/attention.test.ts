@@ -7,7 +7,8 @@ import * as S from "../../src/index.js";
 import { emptyTensor, runKernel } from "../../src/ops/dispatch.js";
 import { expectClose, expectSlmkitError } from "../helpers/expect.js";
 import { FLOAT_DTYPES, floatInput, toRef } from "../helpers/tensors.js";
-import { elementwiseTol, gradTol } from "../helpers/tolerance.js";
+import { attentionTol, gradTol } from "../helpers/tolerance.js";
+import { type AttentionCase, optsOf, qkv } from "../helpers/attention.js";
 import * as R from "../reference/index.js";
 
 const status = S.cuda.status();
@@ -15,39 +16,12 @@ if (!status.available) console.warn(`[test/cuda] CUDA is not available here, GPU
 
 const rng = new R.Rng(2718);
 
-/**
- * As in test/ops/attention.test.ts: each output is a convex combination of S values of v (|v| <= 1) with
- * weights from D-term dot products, so allow sqrt(S*D) f32 roundings on the unit scale plus the output
- * rounding.
- */
-function tol(dtype: "f32" | "bf16", want: R.Ref, S_: number, D: number): R.Ref {
-  const base = elementwiseTol(dtype, want, 2);
-  // bf16 inputs are exact in f32; the tensor-core kernels round the weights P to bf16 before P·V, an error of
-  // at most u·max|v| = u in the convex combination whatever S is. A bound growing with sqrt(S·D) would pass
-  // any finite output at S = 1100 (|o| <= 1), so the split-key prefill cases would check nothing.
-  const acc = dtype === "f32" ? 16 * R.unitRoundoff.f32 * Math.sqrt(Math.max(1, S_ * D)) : 4 * R.unitRoundoff.bf16;
-  return R.ref(want.shape, (i) => base.data[i]! + acc);
-}
-
 /** lse = m + log(sum exp(s - m)): the scores' D-term f32 dot products dominate; allow 16 sqrt(D) ulps. */
 function lseTol(want: R.Ref, D: number): R.Ref {
   return R.ref(want.shape, (i) => 16 * R.unitRoundoff.f32 * Math.sqrt(Math.max(1, D)) * (1 + Math.abs(want.data[i]!)));
 }
 
-interface Case {
-  B: number;
-  H: number;
-  Hkv: number;
-  T: number;
-  S: number;
-  D: number;
-  causal?: boolean;
-  kvOffset?: number;
-  scale?: number;
-}
-const optsOf = (c: Case) => ({ causal: c.causal, kvOffset: c.kvOffset, scale: c.scale });
-
-const FORWARD: Case[] = [
+const FORWARD: AttentionCase[] = [
   { B: 1, H: 1, Hkv: 1, T: 1, S: 1, D: 64 },
   { B: 2, H: 4, Hkv: 2, T: 37, S: 37, D: 64, causal: true },
   { B: 1, H: 6, Hkv: 2, T: 70, S: 100, D: 128, causal: true, kvOffset: 30 },
@@ -65,7 +39,7 @@ const FORWARD: Case[] = [
 ];
 
 /** Runs the forward kernel directly to read lse as well as o. */
-function forwardWithLse(q: S.Tensor, k: S.Tensor, v: S.Tensor, c: Case): { o: S.Tensor; lse: S.Tensor } {
+function forwardWithLse(q: S.Tensor, k: S.Tensor, v: S.Tensor, c: AttentionCase): { o: S.Tensor; lse: S.Tensor } {
   const o = emptyTensor(q.shape, q.dtype, q.device);
   const lse = emptyTensor([c.B, c.H, c.T], "f32", q.device);
   runKernel("attention", "attention_forward", [q, k, v], [o, lse], {
@@ -81,12 +55,10 @@ describe.skipIf(!status.available)("CUDA attention forward", () => {
     for (const c of FORWARD) {
       it(`${dtype} ${JSON.stringify(c)}: o and lse`, () => {
         S.tidy(() => {
-          const q = floatInput(rng.ref([c.B, c.H, c.T, c.D]), dtype);
-          const k = floatInput(rng.ref([c.B, c.Hkv, c.S, c.D]), dtype);
-          const v = floatInput(rng.ref([c.B, c.Hkv, c.S, c.D]), dtype);
+          const [q, k, v] = qkv(c, (shape) => floatInput(rng.ref(shape), dtype));
           const { o, lse } = forwardWithLse(q.t.to("cuda"), k.t.to("cuda"), v.t.to("cuda"), c);
           const want = R.attentionWithLse(q.r, k.r, v.r, optsOf(c));
-          expectClose(o.to("cpu"), want.o, tol(dtype, want.o, c.S, c.D), "attention o");
+          expectClose(o.to("cpu"), want.o, attentionTol(dtype, want.o, c.S, c.D), "attention o");
           expectClose(lse.to("cpu"), want.lse, lseTol(want.lse, c.D), "attention lse");
           // The public op gives the same o.
           const viaOp = S.attention(q.t.to("cuda"), k.t.to("cuda"), v.t.to("cuda"), optsOf(c));
@@ -133,7 +105,7 @@ describe.skipIf(!status.available)("CUDA attention forward", () => {
 });
 
 /** Gradients of q, k, v through autograd on `device` for the same inputs and cotangent. */
-function grads(dtype: "f32" | "bf16", device: "cpu" | "cuda", c: Case, inputs: R.Ref[], cot: R.Ref): R.Ref[] {
+function grads(dtype: "f32" | "bf16", device: "cpu" | "cuda", c: AttentionCase, inputs: R.Ref[], cot: R.Ref): R.Ref[] {
   return S.tidy(() => {
     const xs = inputs.map((r) =>
       S.tensor(Float32Array.from(r.data), { shape: r.shape, dtype, device, requiresGrad: true }),
@@ -144,18 +116,14 @@ function grads(dtype: "f32" | "bf16", device: "cpu" | "cuda", c: Case, inputs: R
   });
 }
 
-function inputsFor(c: Case, dtype: "f32" | "bf16"): { inputs: R.Ref[]; cot: R.Ref } {
-  const inputs = [
-    [c.B, c.H, c.T, c.D],
-    [c.B, c.Hkv, c.S, c.D],
-    [c.B, c.Hkv, c.S, c.D],
-  ].map((s) => R.roundRef(rng.ref(s), dtype));
+function inputsFor(c: AttentionCase, dtype: "f32" | "bf16"): { inputs: R.Ref[]; cot: R.Ref } {
+  const inputs = qkv(c, (shape) => R.roundRef(rng.ref(shape), dtype));
   return { inputs, cot: R.roundRef(rng.ref([c.B, c.H, c.T, c.D]), dtype) };
 }
 
 describe.skipIf(!status.available)("CUDA attention backward", () => {
   // Small enough for central finite differences of the float64 reference.
-  const small: Case[] = [
+  const small: AttentionCase[] = [
     { B: 1, H: 4, Hkv: 2, T: 5, S: 7, D: 64, causal: true, kvOffset: 2 },
     { B: 2, H: 2, Hkv: 1, T: 6, S: 3, D: 16, scale: 0.7 },
   ];
@@ -172,7 +140,7 @@ describe.skipIf(!status.available)("CUDA attention backward", () => {
 
   // Larger: several query and key tiles, GQA groups of 4, D 128; against the CPU kernels (themselves
   // checked against finite differences in test/ops).
-  const large: Case[] = [
+  const large: AttentionCase[] = [
     { B: 2, H: 8, Hkv: 2, T: 100, S: 100, D: 128, causal: true },
     { B: 1, H: 4, Hkv: 4, T: 67, S: 140, D: 64, causal: true, kvOffset: 73 },
     { B: 1, H: 3, Hkv: 1, T: 45, S: 33, D: 64 },
@@ -189,7 +157,7 @@ describe.skipIf(!status.available)("CUDA attention backward", () => {
   }
 
   it("is deterministic: the same gradients twice, bit for bit", () => {
-    const c: Case = { B: 1, H: 8, Hkv: 2, T: 50, S: 50, D: 64, causal: true };
+    const c: AttentionCase = { B: 1, H: 8, Hkv: 2, T: 50, S: 50, D: 64, causal: true };
     const { inputs, cot } = inputsFor(c, "f32");
     const a = grads("f32", "cuda", c, inputs, cot);
     const b = grads("f32", "cuda", c, inputs, cot);
@@ -198,7 +166,7 @@ describe.skipIf(!status.available)("CUDA attention backward", () => {
 
   it("a training-style step leaks no GPU memory", () => {
     const before = S.memory().devices.cuda;
-    const c: Case = { B: 1, H: 2, Hkv: 1, T: 20, S: 20, D: 64, causal: true };
+    const c: AttentionCase = { B: 1, H: 2, Hkv: 1, T: 20, S: 20, D: 64, causal: true };
     const { inputs, cot } = inputsFor(c, "bf16");
     grads("bf16", "cuda", c, inputs, cot);
     expect(S.memory().devices.cuda).toEqual(before);

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { runKernel } from "../../src/ops/dispatch.js";
+import { type AttentionCase, qkv } from "../helpers/attention.js";
 import { toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
 
@@ -20,13 +21,7 @@ interface ErrStat {
   mean: number;
   refMaxAbs: number;
 }
-interface Case {
-  B: number;
-  H: number;
-  Hkv: number;
-  T: number;
-  S: number;
-  D: number;
+interface Case extends AttentionCase {
   causal: boolean;
   kvOffset: number;
   seed: number;
@@ -45,18 +40,14 @@ const fixture: Fixture | undefined = existsSync(fixtureUrl)
 /** The case's inputs exactly as the fixture script draws them: q, k, v, go in that order, f32 then bf16. */
 function inputsOf(c: Case, ranges: Fixture["ranges"]): Record<"q" | "k" | "v" | "go", R.Ref> {
   const rng = new R.Rng(c.seed);
-  const shapes = {
-    q: [c.B, c.H, c.T, c.D],
-    k: [c.B, c.Hkv, c.S, c.D],
-    v: [c.B, c.Hkv, c.S, c.D],
-    go: [c.B, c.H, c.T, c.D],
+  const [qShape, kvShape] = qkv(c, (shape) => shape);
+  const draw = (shape: number[], range: number) => R.roundRef(rng.ref(shape, -range, range), "bf16");
+  return {
+    q: draw(qShape, ranges.q),
+    k: draw(kvShape, ranges.k),
+    v: draw(kvShape, ranges.v),
+    go: draw(qShape, ranges.go),
   };
-  const draw = (n: "q" | "k" | "v" | "go") => R.roundRef(rng.ref(shapes[n], -ranges[n], ranges[n]), "bf16");
-  const q = draw("q"),
-    k = draw("k"),
-    v = draw("v"),
-    go = draw("go");
-  return { q, k, v, go };
 }
 
 /**

@@ -21,28 +21,13 @@ import {
   type Tensor,
   where,
 } from "../../src/index.js";
+import { BINARY_KERNELS, COMPARE_KERNELS, UNARY_KERNELS } from "../../src/ops/table.js";
 import { ref, type Ref } from "../reference/index.js";
 import { expectClose } from "../helpers/expect.js";
 import { elementwiseTol } from "../helpers/tolerance.js";
 import { FLOAT_DTYPES } from "../helpers/tensors.js";
 import { gpuStatus, onBoth } from "./gpu.js";
 
-const UNARY = [
-  "neg",
-  "abs",
-  "exp",
-  "log",
-  "sqrt",
-  "rsqrt",
-  "sin",
-  "cos",
-  "tanh",
-  "sigmoid",
-  "relu",
-  "silu",
-  "gelu",
-  "erf",
-] as const;
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-30, -1e-30, 100, -100, 30, -30, 0.5, -0.5];
 
 // A float input: random values spread over [-6, 6] plus the special values, shaped [r, c].
@@ -60,7 +45,7 @@ function expectSameFloat(dtype: "f32" | "bf16", got: { cpu: Ref; cuda: Ref }, la
 
 describe.skipIf(!gpuStatus.available)("CUDA unary kernels", () => {
   for (const dtype of FLOAT_DTYPES) {
-    for (const op of UNARY) {
+    for (const op of UNARY_KERNELS) {
       it(`${op} ${dtype}: contiguous, transposed and unaligned inputs`, () => {
         const x = floatInput(dtype, 37, 131);
         const f = (S as unknown as Record<string, (t: Tensor) => Tensor>)[op]!;
@@ -134,14 +119,13 @@ describe.skipIf(!gpuStatus.available)("CUDA unary kernels", () => {
 });
 
 describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and where", () => {
-  const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const;
   for (const dtype of FLOAT_DTYPES) {
     it(`binary ops ${dtype}: dense (vector path + tail), broadcast, transposed, unaligned`, () => {
       const a = floatInput(dtype, 61, 67);
       const b = floatInput(dtype, 61, 67);
       const col = floatInput(dtype, 61, 1);
       const row = floatInput(dtype, 1, 67);
-      for (const op of BINARY) {
+      for (const op of BINARY_KERNELS) {
         const f = (S as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[op]!;
         // pow of two random numbers overflows or is NaN often; its tolerance is relative, which covers it.
         expectSameFloat(
@@ -190,10 +174,9 @@ describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and wher
   });
 
   it("comparisons on f32 (with NaN), bf16, i32 and bool, and broadcast", () => {
-    const cmp = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
     const a = tensor([NaN, 1, 2, -0, Infinity, 5, 5, -3, 0.1]);
     const b = tensor([NaN, 2, 2, 0, Infinity, 4, NaN, -3, 0.2]);
-    for (const op of cmp) {
+    for (const op of COMPARE_KERNELS) {
       const f = (S as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[op]!;
       for (const dtype of ["f32", "bf16", "i32"] as const) {
         const r = onBoth([a, b], (x, y) => f(cast(x, dtype), cast(y, dtype)));
@@ -204,44 +187,9 @@ describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and wher
       const rb = onBoth([m, n], (x, y) => f(x, y));
       expect(Array.from(rb.cuda.data), `${op} broadcast`).toEqual(Array.from(rb.cpu.data));
     }
-    const p = tensor([
-      true,
-      false,
-      true,
-      false,
-      true,
-      true,
-      false,
-      false,
-      true,
-      false,
-      true,
-      false,
-      true,
-      true,
-      false,
-      false,
-      true,
-    ]);
-    const q = tensor([
-      true,
-      true,
-      false,
-      false,
-      true,
-      false,
-      true,
-      false,
-      true,
-      true,
-      false,
-      false,
-      true,
-      false,
-      true,
-      false,
-      false,
-    ]);
+    const bools = (bits: string) => tensor([...bits].map((b) => b === "1"));
+    const p = bools("10101100101011001");
+    const q = bools("11001010110010100");
     for (const f of [eq, ne]) {
       const r = onBoth([p, q], (x, y) => f(x, y));
       expect(Array.from(r.cuda.data)).toEqual(Array.from(r.cpu.data));

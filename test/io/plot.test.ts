@@ -1,25 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { lineChartSvg } from "../../src/io/plot.js";
+import { type LineChartOptions, lineChartSvg, type Series } from "../../src/io/plot.js";
+
+/** A series through the [x, y] points. */
+const series = (name: string, ...points: [number, number][]): Series => ({ name, points });
+
+/** A loss-by-step chart 800 wide (title "t" unless given). */
+const lossChart = (options: Omit<LineChartOptions, "title" | "xLabel" | "yLabel"> & { title?: string }): string =>
+  lineChartSvg({ title: "t", xLabel: "step", yLabel: "loss", width: 800, ...options });
 
 describe("lineChartSvg", () => {
   it("maps the data range onto the plot area and draws every series, marker and label", () => {
-    const svg = lineChartSvg({
+    const svg = lossChart({
       title: "loss <train>",
-      xLabel: "step",
-      yLabel: "loss",
-      width: 800,
       height: 450,
-      series: [
-        {
-          name: "train",
-          points: [
-            [10, 3],
-            [0, 4],
-            [20, Number.NaN],
-            [30, 1],
-          ],
-        },
-      ],
+      series: [series("train", [10, 3], [0, 4], [20, Number.NaN], [30, 1])],
       markers: [{ x: 20, label: "decay" }],
     });
     expect(svg.startsWith("<svg")).toBe(true);
@@ -39,15 +33,7 @@ describe("lineChartSvg", () => {
         xLabel: "x",
         yLabel: "y",
         logY,
-        series: [
-          {
-            name: "s",
-            points: [
-              [0, 0.01],
-              [1, 10],
-            ],
-          },
-        ],
+        series: [series("s", [0, 0.01], [1, 10])],
       });
       const ys = [.../<path d="([^"]+)"/.exec(svg)![1]!.matchAll(/ ([\d.]+)/g)].map((m) => Number(m[1]));
       expect(ys[1]!).toBeLessThan(ys[0]!);
@@ -55,28 +41,9 @@ describe("lineChartSvg", () => {
   });
 
   it("puts the legend under the x-axis label, clear of the plot and the marker labels", () => {
-    const svg = lineChartSvg({
-      title: "t",
-      xLabel: "step",
-      yLabel: "loss",
-      width: 800,
+    const svg = lossChart({
       height: 450,
-      series: [
-        {
-          name: "train",
-          points: [
-            [0, 4],
-            [100, 2],
-          ],
-        },
-        {
-          name: "validation",
-          points: [
-            [50, 3],
-            [100, 2.5],
-          ],
-        },
-      ],
+      series: [series("train", [0, 4], [100, 2]), series("validation", [50, 3], [100, 2.5])],
       markers: [{ x: 95, label: "decay" }], // near the right edge, where the legend used to be
     });
     const frame = /<rect x="70" y="40" width="710" height="(\d+)" fill="none"/.exec(svg)!;
@@ -88,32 +55,9 @@ describe("lineChartSvg", () => {
   });
 
   it("draws a lower panel on the same x axis, its series in the legend and the markers through both", () => {
-    const svg = lineChartSvg({
-      title: "t",
-      xLabel: "step",
-      yLabel: "loss",
-      width: 800,
-      series: [
-        {
-          name: "train",
-          points: [
-            [0, 4],
-            [100, 2],
-          ],
-        },
-      ],
-      lower: {
-        yLabel: "learning rate",
-        series: [
-          {
-            name: "lr",
-            points: [
-              [0, 0.01],
-              [100, 0.001],
-            ],
-          },
-        ],
-      },
+    const svg = lossChart({
+      series: [series("train", [0, 4], [100, 2])],
+      lower: { yLabel: "learning rate", series: [series("lr", [0, 0.01], [100, 0.001])] },
       markers: [{ x: 50, label: "decay" }],
     });
     const frames = [...svg.matchAll(/<rect x="70" y="([\d.]+)" width="710" height="([\d.]+)" fill="none"/g)].map(

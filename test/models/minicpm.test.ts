@@ -2,17 +2,7 @@
 // generation with the KV cache.
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
-
-const SMALL: S.MiniCPMConfigInput = {
-  vocab_size: 97,
-  hidden_size: 32,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  intermediate_size: 80,
-  dim_model_base: 8,
-  max_position_embeddings: 64,
-};
+import { SMALL_MINICPM as SMALL } from "./small_config.js";
 
 describe("parameter counts", () => {
   it("matches the releases' non-embedding counts exactly", () => {

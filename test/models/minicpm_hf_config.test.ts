@@ -5,17 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
+import { SMALL_MINICPM } from "./small_config.js";
 
-const SMALL: S.MiniCPMConfigInput = {
-  vocab_size: 97,
-  hidden_size: 32,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  intermediate_size: 80,
-  dim_model_base: 8,
-  max_position_embeddings: 64,
-};
+const SMALL: S.MiniCPMConfigInput = { ...SMALL_MINICPM, num_hidden_layers: 3 };
 
 /** Writes the config as `slmkit train` would and parses it back as a Hugging Face loader sees it. */
 function saveAndRead(config: S.MiniCPMConfig): Record<string, unknown> {

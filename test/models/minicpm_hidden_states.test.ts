@@ -1,15 +1,12 @@
 // MiniCPM.forward's outputHiddenStates: what each recorded tensor is, and that asking changes nothing else.
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
+import { SMALL_MINICPM } from "./small_config.js";
 
 const CONFIG: S.MiniCPMConfigInput = {
+  ...SMALL_MINICPM,
   vocab_size: 61,
-  hidden_size: 32,
   num_hidden_layers: 3,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  intermediate_size: 80,
-  dim_model_base: 8,
   max_position_embeddings: 32,
 };
 

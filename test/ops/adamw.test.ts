@@ -3,88 +3,20 @@
 import { describe, expect, it } from "vitest";
 import * as S from "../../src/index.js";
 import { expectClose, expectSlmkitError } from "../helpers/expect.js";
+import { type AdamwGroup, checkAdamwStep } from "../helpers/adamw.js";
 import { fromRef, toRef } from "../helpers/tensors.js";
 import * as R from "../reference/index.js";
 
 const rng = new R.Rng(4096);
 const U = R.unitRoundoff.f32;
 
-interface Group {
-  p: S.Tensor<"f32">;
-  g: S.Tensor<"f32" | "bf16">;
-  m: S.Tensor<"f32">;
-  v: S.Tensor<"f32">;
-}
-
-function makeGroup(shape: number[], gradDtype: "f32" | "bf16"): Group {
+function makeGroup(shape: number[], gradDtype: "f32" | "bf16"): AdamwGroup {
   return {
     p: fromRef(R.roundRef(rng.ref(shape), "f32"), "f32"),
     g: fromRef(R.roundRef(rng.ref(shape, -0.5, 0.5), gradDtype), gradDtype),
     m: S.zeros(shape),
     v: S.zeros(shape),
   };
-}
-
-/**
- * One step from the library's current state (read back exactly), so each step's error is measured on
- * its own. The kernel computes in f32, so beyond a few ulps of each result it may round the
- * hyper-parameters: (1 - fl32(beta)) is off by up to u in absolute terms, i.e. u/(1 - beta) relative.
- * p: a few ulps of |p| plus the update (~lr) with that relative error; m, v: a few ulps plus
- * u * |g - m| (resp. u * g^2) from the rounded coefficient.
- */
-function checkStep(
-  groups: Group[],
-  lrs: number[],
-  wds: number[],
-  o: { beta1: number; beta2: number; eps: number; step: number; gradScale?: number },
-): void {
-  const before = groups.map((g) => ({ p: toRef(g.p), g: toRef(g.g), m: toRef(g.m), v: toRef(g.v) }));
-  S.adamwStep({
-    params: groups.map((g) => g.p),
-    grads: groups.map((g) => g.g),
-    expAvg: groups.map((g) => g.m),
-    expAvgSq: groups.map((g) => g.v),
-    lr: lrs,
-    weightDecay: wds,
-    ...o,
-  });
-  // The kernel rounds 1 - beta (computed in double, as torch does) to f32 once: relative error U each.
-  const coefRel = 2 * U;
-  const gs = o.gradScale ?? 1;
-  groups.forEach((g, i) => {
-    const b = before[i]!;
-    const want = R.adamwStep(b.p, b.g, b.m, b.v, {
-      lr: lrs[i]!,
-      weightDecay: wds[i]!,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      step: o.step,
-      gradScale: o.gradScale,
-    });
-    const lr = lrs[i]!;
-    expectClose(
-      g.p,
-      want.p,
-      R.ref(want.p.shape, (j) => 4 * U * Math.abs(want.p.data[j]!) + lr * (32 * U + 4 * coefRel)),
-      `p ${i} step ${o.step}`,
-    );
-    expectClose(
-      g.m,
-      want.m,
-      R.ref(
-        want.m.shape,
-        (j) => 4 * U * Math.abs(want.m.data[j]!) + 2 * U * Math.abs(gs * b.g.data[j]! - b.m.data[j]!) + 1e-12,
-      ),
-      `m ${i} step ${o.step}`,
-    );
-    expectClose(
-      g.v,
-      want.v,
-      R.ref(want.v.shape, (j) => 4 * U * Math.abs(want.v.data[j]!) + 2 * U * (gs * b.g.data[j]!) ** 2 + 1e-15),
-      `v ${i} step ${o.step}`,
-    );
-  });
 }
 
 describe("adamwStep", () => {
@@ -102,13 +34,24 @@ describe("adamwStep", () => {
           g.g.dispose();
           g.g = fromRef(R.roundRef(rng.ref([...g.p.shape], -0.5, 0.5), gradDtype), gradDtype);
         });
-        checkStep(groups, [1e-3, 3e-2, 0.5, 1e-4], [0.1, 0, 0.01, 0.1], { beta1: 0.9, beta2: 0.95, eps: 1e-8, step });
+        checkAdamwStep(groups, [1e-3, 3e-2, 0.5, 1e-4], [0.1, 0, 0.01, 0.1], {
+          beta1: 0.9,
+          beta2: 0.95,
+          eps: 1e-8,
+          step,
+        });
       }
     });
   }
   it("one lr and weight decay for all tensors; gradScale folds clipping in", () => {
     const groups = [makeGroup([4, 4], "f32"), makeGroup([9], "f32")];
-    checkStep(groups, [2e-3, 2e-3], [0.05, 0.05], { beta1: 0.8, beta2: 0.99, eps: 1e-6, step: 1, gradScale: 0.25 });
+    checkAdamwStep(groups, [2e-3, 2e-3], [0.05, 0.05], {
+      beta1: 0.8,
+      beta2: 0.99,
+      eps: 1e-6,
+      step: 1,
+      gradScale: 0.25,
+    });
     const before = toRef(groups[0]!.p);
     S.adamwStep({
       params: [groups[0]!.p],
@@ -128,7 +71,7 @@ describe("adamwStep", () => {
     const g = makeGroup([6], "f32");
     g.g.dispose();
     g.g = S.zeros([6]);
-    checkStep([g], [1e-2], [0.1], { beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 10_000 });
+    checkAdamwStep([g], [1e-2], [0.1], { beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 10_000 });
   });
   it("grads may be strided views; params are updated in place (same tensor objects)", () => {
     const p = fromRef(R.roundRef(rng.ref([3, 4]), "f32"), "f32");

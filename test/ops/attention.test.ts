@@ -5,34 +5,13 @@ import * as S from "../../src/index.js";
 import { checkForwardBackward } from "../helpers/grad.js";
 import { expectClose, expectSlmkitError } from "../helpers/expect.js";
 import { FLOAT_DTYPES, floatInput } from "../helpers/tensors.js";
-import { elementwiseTol } from "../helpers/tolerance.js";
+import { attentionTol } from "../helpers/tolerance.js";
+import { type AttentionCase, optsOf, qkv } from "../helpers/attention.js";
 import * as R from "../reference/index.js";
 
 const rng = new R.Rng(6174);
 
-/**
- * Each output is a convex combination of S values of v (|v| <= 1 here) with weights from D-term dot
- * products: allow sqrt(S*D) f32 roundings on the unit scale, plus the output rounding.
- */
-function tol(dtype: "f32" | "bf16", want: R.Ref, S_: number, D: number): R.Ref {
-  const base = elementwiseTol(dtype, want, 2);
-  const acc = (dtype === "f32" ? 16 * R.unitRoundoff.f32 : 2 * R.unitRoundoff.bf16) * Math.sqrt(Math.max(1, S_ * D));
-  return R.ref(want.shape, (i) => base.data[i]! + acc);
-}
-
-interface Case {
-  B: number;
-  H: number;
-  Hkv: number;
-  T: number;
-  S: number;
-  D: number;
-  causal?: boolean;
-  kvOffset?: number;
-  scale?: number;
-}
-
-const CASES: Case[] = [
+const CASES: AttentionCase[] = [
   { B: 1, H: 1, Hkv: 1, T: 1, S: 1, D: 1 },
   { B: 2, H: 3, Hkv: 3, T: 5, S: 7, D: 4 },
   { B: 1, H: 4, Hkv: 2, T: 6, S: 6, D: 8, causal: true },
@@ -48,14 +27,11 @@ describe("attention forward", () => {
     for (const c of CASES) {
       it(`${dtype} ${JSON.stringify(c)}`, () => {
         S.tidy(() => {
-          const q = floatInput(rng.ref([c.B, c.H, c.T, c.D]), dtype);
-          const k = floatInput(rng.ref([c.B, c.Hkv, c.S, c.D]), dtype);
-          const v = floatInput(rng.ref([c.B, c.Hkv, c.S, c.D]), dtype);
-          const opts = { causal: c.causal, kvOffset: c.kvOffset, scale: c.scale };
-          const o = S.attention(q.t, k.t, v.t, opts);
+          const [q, k, v] = qkv(c, (shape) => floatInput(rng.ref(shape), dtype));
+          const o = S.attention(q.t, k.t, v.t, optsOf(c));
           expect(o.dtype).toBe(dtype);
-          const want = R.attention(q.r, k.r, v.r, opts);
-          expectClose(o, want, tol(dtype, want, c.S, c.D), "attention");
+          const want = R.attention(q.r, k.r, v.r, optsOf(c));
+          expectClose(o, want, attentionTol(dtype, want, c.S, c.D), "attention");
         });
       });
     }
@@ -77,7 +53,7 @@ describe("attention forward", () => {
     const tr = (r: R.Ref) => R.views.transpose(r, 1, 2);
     const want = R.attention(tr(q.r), tr(k.r), tr(v.r), { causal: true });
     const o = S.attention(S.transpose(q.t, 1, 2), S.transpose(k.t, 1, 2), S.transpose(v.t, 1, 2), { causal: true });
-    expectClose(o, want, tol("f32", want, 5, 8));
+    expectClose(o, want, attentionTol("f32", want, 5, 8));
   });
   it("decoding: the last query with kvOffset equals the last row of the full causal pass", () => {
     const q = floatInput(rng.ref([1, 2, 6, 8]), "f32");
@@ -94,7 +70,7 @@ describe("attention forward", () => {
 });
 
 describe("attention backward", () => {
-  const small: Case[] = [
+  const small: AttentionCase[] = [
     { B: 1, H: 2, Hkv: 2, T: 3, S: 4, D: 3 },
     { B: 1, H: 4, Hkv: 2, T: 3, S: 3, D: 2, causal: true },
     { B: 2, H: 2, Hkv: 1, T: 2, S: 5, D: 4, causal: true, kvOffset: 3, scale: 0.7 },
@@ -102,16 +78,16 @@ describe("attention backward", () => {
   for (const dtype of FLOAT_DTYPES) {
     for (const c of small) {
       it(`${dtype} ${JSON.stringify(c)}: grads of q, k, v`, () => {
-        const opts = { causal: c.causal, kvOffset: c.kvOffset, scale: c.scale };
+        const opts = optsOf(c);
         checkForwardBackward({
           dtype,
           rng,
           ops: 10,
           label: "attention",
-          inputs: [rng.ref([c.B, c.H, c.T, c.D]), rng.ref([c.B, c.Hkv, c.S, c.D]), rng.ref([c.B, c.Hkv, c.S, c.D])],
+          inputs: qkv(c, (shape) => rng.ref(shape)),
           lib: ([q, k, v]) => S.attention(q!, k!, v!, opts),
           ref: ([q, k, v]) => R.attention(q!, k!, v!, opts),
-          forwardTol: (w) => tol(dtype, w, c.S, c.D),
+          forwardTol: (w) => attentionTol(dtype, w, c.S, c.D),
         });
       });
     }
