@@ -41,7 +41,8 @@ export function attention<D extends FloatDType>(
     throw new ShapeError(`attention: batch and head dims must agree and k, v must share a shape, got ${shapes}`);
   if (Hkv === 0 || H % Hkv !== 0)
     throw new ShapeError(`attention: kv heads (${Hkv}) must divide query heads (${H}), got ${shapes}`);
-  const causal = opts.causal ?? false;
+  // Sent as 0 or 1 whatever a JavaScript caller passed, as before attributes went by name.
+  const causal = Boolean(opts.causal);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const kvOffset = opts.kvOffset ?? 0;
   if (typeof scale !== "number" || !Number.isFinite(scale))

@@ -1,6 +1,6 @@
 // bf16 CUDA attention on the kernels of the GPUs before Hopper (the mma.sync prefill forward and backward),
 // forced on a Hopper GPU by SLMKIT_CUDA_PRE_HOPPER=1 for this file's process (vitest runs each file in its
-// own forked process, and the library reads the variable once, at its first attention call), against
+// own forked process, and the library reads the variable once, at its first kernel choice), against
 // float64 within twice PyTorch SDPA's error (test/cuda/attention_sdpa_cases.ts).
 import { describe } from "vitest";
 import * as S from "../../src/index.js";

@@ -28,7 +28,8 @@ struct AdamwSlot {
 };
 
 // The step's scalars, computed in f64 like torch's Python-side ones and rounded once, so that both devices
-// run the same f32 arithmetic per element (see native/KERNELS.md):
+// use the same f32 scalars (per element nvcc may fuse a*b+c into one FMA and the CPU does not, so the two
+// agree to about an ulp, not bit for bit; see native/KERNELS.md):
 //   g *= grad_scale; p *= decay; m = beta1 * m + one_minus_beta1 * g; v = beta2 * v + one_minus_beta2 * g * g;
 //   p = p - step_size * (m / (sqrt(v) / bc2_sqrt + eps)).
 struct AdamwStepArgs {
