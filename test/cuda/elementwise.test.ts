@@ -236,3 +236,33 @@ describe.skipIf(!gpuStatus.available)("CUDA binary kernels, comparisons and wher
     }
   });
 });
+
+// arange (start + i*step, unfused f64) and every conversion to i32 (NaN and out-of-range values give
+// INT32_MIN) are defined once for both devices (slmkit/elementwise_ops.h): CUDA must equal the CPU bit for bit.
+describe.skipIf(!gpuStatus.available)("CUDA arange and casts to i32 equal the CPU", () => {
+  it("arange with a non-integer step, in f32 and i32", () => {
+    for (const [start, end, step, dtype] of [
+      [-1, 1, 0.1, "f32"],
+      [0.3, 16, 0.7, "i32"],
+    ] as const) {
+      const cpu = S.arange(start, end, step, { dtype }).dataSync();
+      const cuda = S.arange(start, end, step, { dtype, device: "cuda" }).to("cpu").dataSync();
+      expect(Array.from(cuda), `arange(${start}, ${end}, ${step}) ${dtype}`).toEqual(Array.from(cpu));
+    }
+  });
+  it("NaN, infinities and out-of-range values cast to INT32_MIN", () => {
+    const x = tensor([
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      3e9,
+      -3e9,
+      2147483520,
+      -2.5,
+      2.5,
+    ]);
+    const r = onBoth([x], (t) => cast(t, "i32"));
+    expect(Array.from(r.cuda.data)).toEqual(Array.from(r.cpu.data));
+    expect(Array.from(r.cuda.data).slice(0, 5)).toEqual(Array(5).fill(-2147483648));
+  });
+});
